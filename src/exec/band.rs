@@ -1,0 +1,75 @@
+//! The `band` value type: a range such as a salary band, with arithmetic that scales or adds
+//! both ends.
+
+use rhai::{Dynamic, Engine, EvalAltResult, FLOAT, INT};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl Band {
+    pub fn mid(&self) -> f64 {
+        (self.lo + self.hi) / 2.0
+    }
+}
+
+/// A number from a Rhai value (INT or FLOAT), or an error naming what was given.
+pub fn number(value: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
+    if let Some(i) = value.clone().try_cast::<INT>() {
+        return Ok(i as f64);
+    }
+    if let Some(f) = value.clone().try_cast::<FLOAT>() {
+        return Ok(f);
+    }
+    Err(format!("{what} must be a number, not {}", super::library::describe(value)).into())
+}
+
+fn make(lo: Dynamic, hi: Dynamic) -> Result<Band, Box<EvalAltResult>> {
+    let lo = number(&lo, "band(lo, hi): lo")?;
+    let hi = number(&hi, "band(lo, hi): hi")?;
+    checked(lo, hi)
+}
+
+fn checked(lo: f64, hi: f64) -> Result<Band, Box<EvalAltResult>> {
+    if !lo.is_finite() || !hi.is_finite() {
+        return Err(format!("band({lo}, {hi}): both ends must be finite numbers").into());
+    }
+    if lo > hi {
+        return Err(format!("band({lo}, {hi}): lo is greater than hi").into());
+    }
+    Ok(Band { lo, hi })
+}
+
+fn scale(b: Band, k: f64) -> Result<Band, Box<EvalAltResult>> {
+    let (a, z) = (b.lo * k, b.hi * k);
+    checked(a.min(z), a.max(z))
+}
+
+pub fn register(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<Band>("band")
+        .register_fn("band", make)
+        .register_get("lo", |b: &mut Band| b.lo)
+        .register_get("hi", |b: &mut Band| b.hi)
+        .register_get("mid", |b: &mut Band| b.mid())
+        .register_fn("*", |b: Band, k: FLOAT| scale(b, k))
+        .register_fn("*", |b: Band, k: INT| scale(b, k as f64))
+        .register_fn("*", |k: FLOAT, b: Band| scale(b, k))
+        .register_fn("*", |k: INT, b: Band| scale(b, k as f64))
+        .register_fn("/", |b: Band, k: FLOAT| divide(b, k))
+        .register_fn("/", |b: Band, k: INT| divide(b, k as f64))
+        .register_fn("+", |a: Band, b: Band| checked(a.lo + b.lo, a.hi + b.hi))
+        .register_fn("==", |a: Band, b: Band| a == b)
+        .register_fn("!=", |a: Band, b: Band| a != b)
+        .register_fn("to_string", |b: &mut Band| format!("band({}, {})", b.lo, b.hi))
+        .register_fn("to_debug", |b: &mut Band| format!("band({}, {})", b.lo, b.hi));
+}
+
+fn divide(b: Band, k: f64) -> Result<Band, Box<EvalAltResult>> {
+    if k == 0.0 {
+        return Err("band / 0: division by zero".into());
+    }
+    scale(b, 1.0 / k)
+}

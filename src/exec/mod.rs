@@ -1,0 +1,382 @@
+//! Stage 3, execute: runs a notebook's cells in one shared Rhai scope, with limits, and
+//! returns each cell's output and the final values. Rhai lives here and nowhere else.
+
+pub mod band;
+pub mod charts;
+pub mod library;
+pub mod table;
+pub mod value;
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use rhai::{Dynamic, Engine, EvalAltResult, Map, ParseError, ParseErrorType, Position, Scope};
+
+pub use band::Band;
+pub use table::{Column, Table};
+pub use value::Value;
+
+use crate::chart::ChartSpec;
+use crate::diag::Diagnostic;
+use crate::notebook::{Cell, Notebook};
+
+/// How far a cell may go before it is stopped.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_operations: u64,
+    pub max_string_size: usize,
+    pub max_array_size: usize,
+    pub max_map_size: usize,
+    pub max_call_levels: usize,
+    pub max_expr_depth: usize,
+    pub max_cell_time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_operations: 50_000_000,
+            max_string_size: 1 << 20,
+            max_array_size: 1_000_000,
+            max_map_size: 100_000,
+            max_call_levels: 64,
+            max_expr_depth: 64,
+            max_cell_time: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What one cell produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellOutput {
+    pub number: usize,
+    /// Everything the cell printed.
+    pub stream: String,
+    /// The value of its last expression; `Unit` when it ended in a statement or did not run.
+    pub value: Value,
+}
+
+/// A notebook after its cells ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Executed {
+    pub outputs: Vec<CellOutput>,
+    /// Every variable at the end, by name: what prose templates see.
+    pub scope: IndexMap<String, Value>,
+}
+
+thread_local! {
+    static PRINTED: RefCell<String> = const { RefCell::new(String::new()) };
+    static DEADLINE: RefCell<Option<Instant>> = const { RefCell::new(None) };
+}
+
+/// The configured engine: one per build, shared by every notebook.
+pub struct Executor {
+    engine: Engine,
+    limits: Limits,
+}
+
+impl Executor {
+    pub fn new(limits: Limits) -> Self {
+        let mut engine = Engine::new();
+        engine
+            .set_strict_variables(true)
+            .set_fail_on_invalid_map_property(true)
+            .set_fast_operators(false)
+            .set_max_operations(limits.max_operations)
+            .set_max_string_size(limits.max_string_size)
+            .set_max_array_size(limits.max_array_size)
+            .set_max_map_size(limits.max_map_size)
+            .set_max_call_levels(limits.max_call_levels)
+            .set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth)
+            .on_print(|text| PRINTED.with(|p| {
+                let mut p = p.borrow_mut();
+                p.push_str(text);
+                p.push('\n');
+            }))
+            .on_debug(|text, _, _| PRINTED.with(|p| {
+                let mut p = p.borrow_mut();
+                p.push_str(text);
+                p.push('\n');
+            }))
+            .on_progress(|_| {
+                let late = DEADLINE.with(|d| d.borrow().is_some_and(|t| Instant::now() > t));
+                late.then(|| Dynamic::from("time limit"))
+            });
+        band::register(&mut engine);
+        library::register(&mut engine);
+        table::register(&mut engine);
+        charts::register(&mut engine);
+        Executor { engine, limits }
+    }
+
+    /// Runs every cell of `notebook` with `inputs` (data tables and params) in scope.
+    /// Stops at the first failing cell: later cells depend on what it should have made.
+    pub fn run(&self, notebook: &Notebook, inputs: &IndexMap<String, serde_json::Value>) -> Result<Executed, Diagnostic> {
+        let mut scope = Scope::new();
+        for (name, value) in inputs {
+            let dynamic = rhai::serde::to_dynamic(value).map_err(|err| {
+                Diagnostic::error("exec::input", format!("cannot hand `{name}` to the cells: {err}"))
+            })?;
+            scope.push_constant_dynamic(name.as_str(), dynamic);
+        }
+        let mut outputs = Vec::new();
+        for cell in notebook.cells() {
+            if !cell.options.eval {
+                outputs.push(CellOutput { number: cell.number, stream: String::new(), value: Value::Unit });
+                continue;
+            }
+            let output = self.run_cell(notebook, cell, &mut scope)?;
+            outputs.push(output);
+        }
+        let mut final_scope = IndexMap::new();
+        for (name, _, value) in scope.iter_raw() {
+            final_scope.insert(name.to_string(), to_value(value));
+        }
+        Ok(Executed { outputs, scope: final_scope })
+    }
+
+    fn run_cell(&self, notebook: &Notebook, cell: &Cell, scope: &mut Scope) -> Result<CellOutput, Diagnostic> {
+        let ast = self
+            .engine
+            .compile_with_scope(scope, &cell.script)
+            .map_err(|err| parse_error(notebook, cell, scope, &err))?;
+        PRINTED.with(|p| p.borrow_mut().clear());
+        DEADLINE.with(|d| *d.borrow_mut() = Some(Instant::now() + self.limits.max_cell_time));
+        let result = self.engine.eval_ast_with_scope::<Dynamic>(scope, &ast);
+        DEADLINE.with(|d| *d.borrow_mut() = None);
+        let stream = PRINTED.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        match result {
+            Ok(value) => Ok(CellOutput { number: cell.number, stream, value: to_value(&value) }),
+            Err(err) => Err(eval_error(notebook, cell, scope, &err, &self.limits)),
+        }
+    }
+}
+
+/// Converts a Rhai value to the engine-independent [`Value`].
+pub fn to_value(d: &Dynamic) -> Value {
+    if d.is_unit() {
+        return Value::Unit;
+    }
+    if let Ok(b) = d.as_bool() {
+        return Value::Bool(b);
+    }
+    if let Ok(i) = d.as_int() {
+        return Value::Int(i);
+    }
+    if let Ok(f) = d.as_float() {
+        return Value::Float(f);
+    }
+    if d.is_string() {
+        return Value::Str(d.clone().into_string().unwrap_or_default());
+    }
+    if let Some(b) = d.clone().try_cast::<Band>() {
+        return Value::Band(b);
+    }
+    if let Some(t) = d.clone().try_cast::<Table>() {
+        return Value::Table(t);
+    }
+    if let Some(c) = d.clone().try_cast::<ChartSpec>() {
+        return Value::Chart(Box::new(c));
+    }
+    if d.is_array() {
+        let items = d.clone().into_array().unwrap_or_default();
+        return Value::Array(items.iter().map(to_value).collect());
+    }
+    if let Some(map) = d.clone().try_cast::<Map>() {
+        return Value::Map(map.iter().map(|(k, v)| (k.to_string(), to_value(v))).collect());
+    }
+    Value::Str(d.to_string())
+}
+
+/// The location in the notebook file of a position inside a cell's script.
+fn locate(notebook: &Notebook, cell: &Cell, pos: Position, d: Diagnostic) -> Diagnostic {
+    match (pos.line(), pos.position()) {
+        (Some(line), col) => d.at_line_col(&notebook.source, cell.file_line(line), col.unwrap_or(1), 1),
+        _ => d.at(&notebook.source, notebook.source.line_span(cell.fence_line)),
+    }
+}
+
+fn scope_names(scope: &Scope) -> Vec<String> {
+    scope.iter_raw().map(|(name, _, _)| name.to_string()).collect()
+}
+
+fn parse_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &ParseError) -> Diagnostic {
+    let (code, message, hint) = match err.err_type() {
+        ParseErrorType::VariableUndefined(name) => {
+            let names = scope_names(scope);
+            let hint = crate::diag::did_you_mean(name, names.iter().map(String::as_str))
+                .map(|best| format!("did you mean `{best}`?"))
+                .unwrap_or_else(|| "define it with `let` in this or an earlier cell, or declare it under `data:` or `params:`".into());
+            ("exec::undefined-variable", format!("undefined variable `{name}` in cell {}", cell.number), hint)
+        }
+        other => ("exec::syntax", format!("syntax error in cell {}: {other}", cell.number), "check the Rhai syntax at this point".into()),
+    };
+    locate(notebook, cell, err.position(), Diagnostic::error(code, message)).with_hint(hint)
+}
+
+fn eval_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &EvalAltResult, limits: &Limits) -> Diagnostic {
+    // Errors raised inside our functions come wrapped in the call; report the inner message at
+    // the call's position.
+    let mut inner = err;
+    let mut pos = err.position();
+    while let EvalAltResult::ErrorInFunctionCall(_, _, e, p) = inner {
+        if !p.is_none() && pos.is_none() {
+            pos = *p;
+        }
+        inner = e;
+        if !inner.position().is_none() {
+            pos = inner.position();
+        }
+    }
+    let n = cell.number;
+    let (code, message, hint): (&str, String, String) = match inner {
+        EvalAltResult::ErrorTooManyOperations(_) => (
+            "exec::limit",
+            format!("cell {n} exceeded the limit of {} operations", limits.max_operations),
+            "look for a loop that never ends, or do less work in this cell".into(),
+        ),
+        EvalAltResult::ErrorTerminated(..) => (
+            "exec::limit",
+            format!("cell {n} ran longer than the limit of {} seconds", limits.max_cell_time.as_secs()),
+            "look for a loop that never ends, or do less work in this cell".into(),
+        ),
+        EvalAltResult::ErrorStackOverflow(_) => (
+            "exec::limit",
+            format!("cell {n} exceeded the call-depth limit of {}", limits.max_call_levels),
+            "look for a function that calls itself without end".into(),
+        ),
+        EvalAltResult::ErrorDataTooLarge(what, _) => (
+            "exec::limit",
+            format!("cell {n} exceeded a size limit: {what} too large"),
+            format!(
+                "limits: strings {} bytes, arrays {} items, maps {} keys",
+                limits.max_string_size, limits.max_array_size, limits.max_map_size
+            ),
+        ),
+        EvalAltResult::ErrorPropertyNotFound(key, _) => (
+            "exec::missing-key",
+            format!("cell {n} reads the map key `{key}`, which does not exist"),
+            "check the key's spelling against the data's column names".into(),
+        ),
+        EvalAltResult::ErrorVariableNotFound(name, _) => {
+            let names = scope_names(scope);
+            let hint = crate::diag::did_you_mean(name, names.iter().map(String::as_str))
+                .map(|b| format!("did you mean `{b}`?"))
+                .unwrap_or_else(|| "define it with `let` first".into());
+            ("exec::undefined-variable", format!("undefined variable `{name}` in cell {n}"), hint)
+        }
+        EvalAltResult::ErrorRuntime(d, _) => {
+            let text = d.to_string();
+            let code = if text.starts_with("assertion failed") { "exec::assert" } else { "exec::runtime" };
+            let hint = if code == "exec::assert" {
+                "the data no longer satisfies what this notebook assumes; check the data files"
+            } else {
+                "fix the call at this point in the cell"
+            };
+            (code, format!("cell {n}: {text}"), hint.into())
+        }
+        EvalAltResult::ErrorFunctionNotFound(sig, _) => (
+            "exec::unknown-function",
+            format!("cell {n} calls `{sig}`, which does not exist for these argument types"),
+            "check the function's name and the types of its arguments (numbers, strings, arrays, maps, bands)".into(),
+        ),
+        other => ("exec::runtime", format!("cell {n}: {other}"), "fix the script at this point".into()),
+    };
+    locate(notebook, cell, pos, Diagnostic::error(code, message)).with_hint(hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn run(body: &str) -> Result<Executed, Diagnostic> {
+        let text = format!("---\ntitle: T\n---\n{body}");
+        let nb = crate::notebook::parse(Path::new("nb.md"), "nb.md", text).unwrap();
+        let mut inputs = IndexMap::new();
+        inputs.insert("rows".to_string(), serde_json::json!([{"k": "a", "lo": 1, "hi": 3}, {"k": "b", "lo": 2, "hi": 5}]));
+        Executor::new(Limits::default()).run(&nb, &inputs)
+    }
+
+    fn value_of(body: &str) -> Value {
+        run(body).unwrap().outputs.last().unwrap().value.clone()
+    }
+
+    #[test]
+    fn division_is_float_and_div_is_integer() {
+        assert_eq!(value_of("```{rhai}\n5 / 2\n```\n"), Value::Float(2.5));
+        assert_eq!(value_of("```{rhai}\ndiv(5, 2)\n```\n"), Value::Int(2));
+        assert_eq!(value_of("```{rhai}\n1 + 2.5\n```\n"), Value::Float(3.5));
+    }
+
+    #[test]
+    fn bands_scale_and_add() {
+        let v = value_of("```{rhai}\nlet b = band(1, 3) * 2 + band(1, 1);\nb\n```\n");
+        assert_eq!(v, Value::Band(Band { lo: 3.0, hi: 7.0 }));
+        assert_eq!(value_of("```{rhai}\nband(1, 3).mid\n```\n"), Value::Float(2.0));
+        assert_eq!(value_of("```{rhai}\nband_of(column(rows, \"hi\")).hi\n```\n"), Value::Float(5.0));
+    }
+
+    #[test]
+    fn scope_is_shared_across_cells() {
+        let e = run("```{rhai}\nlet x = 2;\n```\ntext\n```{rhai}\nx * 3\n```\n").unwrap();
+        assert_eq!(e.outputs[1].value, Value::Int(6));
+        assert_eq!(e.scope.get("x"), Some(&Value::Int(2)));
+    }
+
+    #[test]
+    fn print_is_captured() {
+        let e = run("```{rhai}\nprint(\"hi\");\n```\n").unwrap();
+        assert_eq!(e.outputs[0].stream, "hi\n");
+    }
+
+    #[test]
+    fn undefined_variable_points_at_the_file_line() {
+        let d = run("\n```{rhai}\nlet total = 1;\ntotl + 1\n```\n").unwrap_err();
+        assert_eq!(d.code, "exec::undefined-variable");
+        assert_eq!(d.position().map(|p| (p.1, p.2)), Some((7, 1)));
+        assert_eq!(d.hint.as_deref(), Some("did you mean `total`?"));
+    }
+
+    #[test]
+    fn missing_map_key_is_an_error() {
+        let d = run("```{rhai}\nlet m = #{a: 1};\nm.b\n```\n").unwrap_err();
+        assert_eq!(d.code, "exec::missing-key");
+    }
+
+    #[test]
+    fn library_errors_name_row_and_column() {
+        let d = run("```{rhai}\ncolumn(rows, \"hj\")\n```\n").unwrap_err();
+        assert!(d.message.contains("row 1 has no column `hj`"), "{}", d.message);
+        assert!(d.message.contains("did you mean `hi`?"), "{}", d.message);
+        assert_eq!(d.position().map(|p| p.1), Some(5));
+    }
+
+    #[test]
+    fn runaway_loops_hit_the_operation_limit() {
+        let nb = crate::notebook::parse(Path::new("nb.md"), "nb.md", "---\ntitle: T\n---\n```{rhai}\nloop {}\n```\n".into()).unwrap();
+        let limits = Limits { max_operations: 10_000, ..Limits::default() };
+        let d = Executor::new(limits).run(&nb, &IndexMap::new()).unwrap_err();
+        assert_eq!(d.code, "exec::limit");
+    }
+
+    #[test]
+    fn assertions_fail_with_their_message() {
+        let d = run("```{rhai}\nassert(1 > 2, \"one is big\");\n```\n").unwrap_err();
+        assert_eq!(d.code, "exec::assert");
+        assert!(d.message.contains("one is big"));
+    }
+
+    #[test]
+    fn tables_and_charts_are_values() {
+        let v = value_of("```{rhai}\ntable(rows, [\"k\", #{ key: \"hi\", title: \"High\", format: \"money\" }])\n```\n");
+        let Value::Table(t) = v else { panic!("{v:?}") };
+        assert_eq!(t.columns[1].title, "High");
+        assert_eq!(t.rows.len(), 2);
+        let v = value_of("```{rhai}\nband_chart(rows, #{ y: \"k\", lo: \"lo\", hi: \"hi\" })\n```\n");
+        assert!(matches!(v, Value::Chart(_)));
+        let d = run("```{rhai}\nband_chart(rows, #{ y: \"k\", lo: \"lo\", hi: \"hx\" })\n```\n").unwrap_err();
+        assert!(d.message.contains("row 1 has no column `hx`"), "{}", d.message);
+    }
+}

@@ -1,0 +1,274 @@
+//! The YAML frontmatter: typed, strict (unknown keys are errors with a suggestion), and
+//! located (each error points at its line in the notebook file).
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::diag::{Diagnostic, SourceFile};
+use crate::yaml;
+
+/// Every key the frontmatter accepts, for "did you mean".
+pub const KEYS: &[&str] = &[
+    "title", "section", "group", "notebook", "cell", "prefix", "slug", "lede", "description",
+    "blurb", "updated", "data", "params", "related", "execute",
+];
+
+const RELATED_KEYS: &[&str] = &["slug", "title", "href", "blurb"];
+const EXECUTE_KEYS: &[&str] = &["echo", "output", "eval"];
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Frontmatter {
+    pub title: String,
+    #[serde(default, deserialize_with = "scalar_string")]
+    pub section: Option<String>,
+    pub group: Option<String>,
+    pub notebook: Option<String>,
+    pub cell: Option<u32>,
+    pub prefix: Option<String>,
+    pub slug: Option<String>,
+    pub lede: Option<String>,
+    pub description: Option<String>,
+    pub blurb: Option<String>,
+    #[serde(default, deserialize_with = "scalar_string")]
+    pub updated: Option<String>,
+    #[serde(default)]
+    pub data: IndexMap<String, String>,
+    #[serde(default)]
+    pub params: IndexMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub related: Vec<Related>,
+    #[serde(default)]
+    pub execute: ExecuteDefaults,
+}
+
+/// Defaults for every cell's options.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecuteDefaults {
+    pub echo: Option<bool>,
+    pub output: Option<bool>,
+    pub eval: Option<bool>,
+}
+
+/// One related-section card: another notebook by slug, or an external link.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Related {
+    Slug(String),
+    Entry(RelatedEntry),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelatedEntry {
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    pub href: Option<String>,
+    pub blurb: Option<String>,
+}
+
+fn scalar_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(d)?;
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(serde_json::Value::Bool(b)) => Ok(Some(b.to_string())),
+        Some(_) => Err(serde::de::Error::custom("expected a string")),
+    }
+}
+
+/// Where the frontmatter sits in the file: its text and the 1-based line of its first line.
+pub struct FrontmatterText<'a> {
+    pub text: &'a str,
+    pub first_line: usize,
+}
+
+/// Parses the frontmatter, mapping every error to its line in the notebook file.
+pub fn parse(
+    file: &Arc<SourceFile>,
+    fm: &FrontmatterText<'_>,
+) -> Result<Frontmatter, Diagnostic> {
+    if fm.text.trim().is_empty() {
+        return Err(Diagnostic::error("frontmatter::missing-title", "the frontmatter is empty")
+            .at(file, file.line_span(fm.first_line.saturating_sub(1).max(1)))
+            .with_hint("every notebook needs at least `title: ...`"));
+    }
+    let err = match yaml::from_str::<Frontmatter>(fm.text) {
+        Ok(front) => return validate(file, fm, front),
+        Err(err) => err,
+    };
+    let at_line = |d: Diagnostic, line: usize, col: usize| {
+        d.at_line_col(file, fm.first_line + line - 1, col, 1)
+    };
+    if let Some(field) = unknown_field(&err.message) {
+        let (line, col, expected) = locate_key(fm.text, field, err.position);
+        let d = Diagnostic::error(
+            "frontmatter::unknown-key",
+            format!("unknown {} key `{field}`", expected.map_or("frontmatter", |e| e.0)),
+        );
+        let candidates = expected.map_or(KEYS, |e| e.1);
+        let d = at_line(d, line, col).with_label("not a known key");
+        let d = d.at(file, {
+            let start = file.offset(fm.first_line + line - 1, col);
+            start..start + field.len()
+        });
+        return Err(match crate::diag::did_you_mean(field, candidates.iter().copied()) {
+            Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+            None => d.with_hint(format!("known keys: {}", candidates.join(", "))),
+        });
+    }
+    if err.message.starts_with("missing field `title`") {
+        return Err(Diagnostic::error("frontmatter::missing-title", "the frontmatter has no `title`")
+            .at(file, file.line_span(fm.first_line.saturating_sub(1).max(1)))
+            .with_hint("add `title: ...`: every page needs a title"));
+    }
+    let (line, col) = err.position.unwrap_or((1, 1));
+    let message = if err.message.contains("did not match any variant of untagged enum Related") {
+        "a `related` entry must be a slug or a map with `slug` or `href` (and optional `title`, `blurb`)".to_string()
+    } else {
+        err.message.clone()
+    };
+    Err(at_line(Diagnostic::error("frontmatter::yaml", format!("invalid frontmatter: {message}")), line, col)
+        .with_hint("the frontmatter is YAML between the two `---` lines; check indentation and quoting"))
+}
+
+fn validate(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>, front: Frontmatter) -> Result<Frontmatter, Diagnostic> {
+    let at_key = |key: &str| {
+        let (line, col, _) = locate_key(fm.text, key, None);
+        file.offset(fm.first_line + line - 1, col)
+    };
+    if let Some(slug) = &front.slug
+        && !is_valid_slug(slug)
+    {
+        let start = at_key("slug");
+        return Err(Diagnostic::error("frontmatter::bad-slug", format!("invalid slug `{slug}`"))
+            .at(file, start..start + 4)
+            .with_hint("a slug uses only lowercase letters, digits and `-`, e.g. `mlops-engineer`"));
+    }
+    if let Some(prefix) = &front.prefix
+        && !is_valid_slug(prefix)
+    {
+        let start = at_key("prefix");
+        return Err(Diagnostic::error("frontmatter::bad-prefix", format!("invalid prefix `{prefix}`"))
+            .at(file, start..start + 6)
+            .with_hint("a prefix uses only lowercase letters, digits and `-`, e.g. `mo`"));
+    }
+    for entry in &front.related {
+        if let Related::Entry(e) = entry
+            && e.slug.is_some() == e.href.is_some()
+        {
+            let start = at_key("related");
+            return Err(Diagnostic::error(
+                "frontmatter::related",
+                "a `related` entry needs exactly one of `slug` (another notebook) or `href` (an external link)",
+            )
+            .at(file, start..start + 7)
+            .with_hint("write `- some-slug`, `- { slug: x, blurb: ... }` or `- { title: X, href: \"https://...\" }`"));
+        }
+    }
+    Ok(front)
+}
+
+/// `[a-z0-9-]+`, not starting or ending with `-`.
+pub fn is_valid_slug(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+type KeySet = (&'static str, &'static [&'static str]);
+
+/// Finds `key:` in the frontmatter text: the line and column to point at, and which key set
+/// it belongs to (top level, `related` entry or `execute`).
+fn locate_key(text: &str, key: &str, hint: Option<(usize, usize)>) -> (usize, usize, Option<KeySet>) {
+    let mut section: Option<KeySet> = None;
+    let mut found = None;
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        let trimmed = line.trim_start().trim_start_matches("- ").trim_start_matches('{').trim_start();
+        if indent == 0 {
+            section = match line.split(':').next().map(str::trim) {
+                Some("related") => Some(("`related` entry", RELATED_KEYS)),
+                Some("execute") => Some(("`execute`", EXECUTE_KEYS)),
+                _ => None,
+            };
+        }
+        let mentions = trimmed.starts_with(&format!("{key}:"))
+            || line.contains(&format!("{{ {key}:"))
+            || line.contains(&format!(", {key}:"));
+        if mentions {
+            let col = line.find(key).map_or(1, |b| line[..b].chars().count() + 1);
+            let set = if indent == 0 && !line.trim_start().starts_with('-') { None } else { section };
+            found = Some((i + 1, col, set));
+            if hint.is_none_or(|(l, _)| l == i + 1) {
+                break;
+            }
+        }
+    }
+    found.unwrap_or_else(|| {
+        let (line, col) = hint.unwrap_or((1, 1));
+        (line, col, None)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> Result<Frontmatter, Diagnostic> {
+        let src = format!("---\n{text}---\nbody\n");
+        let file = Arc::new(SourceFile::new("nb.md", src));
+        let fm = FrontmatterText { text, first_line: 2 };
+        parse(&file, &fm)
+    }
+
+    #[test]
+    fn parses_the_spec_example_keys() {
+        let front = parse_text(
+            "title: T\nsection: 6.3\nslug: a-b\ndata:\n  comp: data/c.csv\nrelated:\n  - x\n  - { slug: y, blurb: B }\n  - { title: D, href: \"https://d.com\" }\nexecute:\n  echo: false\n",
+        )
+        .unwrap();
+        assert_eq!(front.section.as_deref(), Some("6.3"));
+        assert_eq!(front.related.len(), 3);
+        assert_eq!(front.execute.echo, Some(false));
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_suggests() {
+        let d = parse_text("title: T\ntitel: x\n").unwrap_err();
+        assert_eq!(d.position().map(|p| (p.1, p.2)), Some((3, 1)));
+        assert!(d.message.contains("`titel`"));
+        assert_eq!(d.hint.as_deref(), Some("did you mean `title`?"));
+    }
+
+    #[test]
+    fn unknown_execute_key_suggests_from_its_own_set() {
+        let d = parse_text("title: T\nexecute:\n  ecko: false\n").unwrap_err();
+        assert_eq!(d.position().map(|p| p.1), Some(4));
+        assert_eq!(d.hint.as_deref(), Some("did you mean `echo`?"));
+    }
+
+    #[test]
+    fn slugs_are_checked() {
+        assert!(is_valid_slug("mlops-engineer"));
+        assert!(!is_valid_slug("MLOps"));
+        assert!(!is_valid_slug("../x"));
+        assert!(parse_text("title: T\nslug: Bad Slug\n").is_err());
+    }
+
+    #[test]
+    fn missing_title_is_reported() {
+        let d = parse_text("slug: x\n").unwrap_err();
+        assert_eq!(d.code, "frontmatter::missing-title");
+    }
+}

@@ -1,0 +1,141 @@
+//! A cell as the reader sees it: the `In [n]:` code box and the `Out [n]:` output, which is
+//! a figure, a table or formatted text.
+
+use crate::exec::{CellOutput, Table, Value};
+use crate::format::Filter;
+use crate::notebook::Cell;
+use crate::template::escape_html;
+
+/// A chart drawn for the page, also written beside it as `<name>.svg`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartFile {
+    pub name: String,
+    pub svg: String,
+}
+
+/// What a cell needs besides itself: its caption line and its anchor.
+pub struct CellFrame<'a> {
+    /// `figure mo-1 : band comparison`, when labelled or captioned.
+    pub caption: Option<&'a str>,
+    /// The label (`fig-bands`) used as the output's id and the chart's file name.
+    pub label: Option<&'a str>,
+}
+
+/// Renders a cell; a chart is drawn and returned for writing beside the page.
+pub fn cell_html(cell: &Cell, output: &CellOutput, frame: &CellFrame<'_>) -> Result<(String, Option<ChartFile>), String> {
+    let n = cell.number;
+    let mut html = format!("<div class=\"cell\" id=\"cell-{n}\">\n");
+    if cell.options.echo && !cell.display.is_empty() {
+        html.push_str(&format!(
+            "<div class=\"cell-input\"><div class=\"prompt prompt-in\">In [{n}]:</div><pre class=\"cell-code\"><code class=\"language-rhai\">{}</code></pre></div>\n",
+            escape_html(&cell.display)
+        ));
+    }
+    let mut chart = None;
+    if cell.options.output {
+        if !output.stream.is_empty() {
+            html.push_str(&format!(
+                "<div class=\"cell-output cell-stream\"><div class=\"prompt\"></div><pre class=\"stream\">{}</pre></div>\n",
+                escape_html(output.stream.trim_end_matches('\n'))
+            ));
+        }
+        let body = match &output.value {
+            Value::Unit => None,
+            Value::Chart(spec) => {
+                let name = frame.label.map_or_else(|| format!("cell-{n}"), str::to_string);
+                let alt = cell.options.alt.clone().or_else(|| cell.options.fig_cap.clone()).or_else(|| spec.title.clone()).unwrap_or_else(|| format!("chart of cell {n}"));
+                let svg = crate::chart::to_svg(spec, &alt).map_err(|e| e.message)?;
+                let body = figure("nb-figure", frame, &svg);
+                chart = Some(ChartFile { name, svg });
+                Some(body)
+            }
+            Value::Table(t) => Some(figure("nb-table", frame, &table_html(t))),
+            Value::Array(rows) if rows.iter().all(|r| matches!(r, Value::Map(_))) && !rows.is_empty() => {
+                Some(figure("nb-table", frame, &table_html(&rows_table(rows))))
+            }
+            other => Some(format!("<pre class=\"output-text\">{}</pre>", escape_html(&scalar_text(other)))),
+        };
+        if let Some(body) = body {
+            html.push_str(&format!(
+                "<div class=\"cell-output\"><div class=\"prompt prompt-out\">Out [{n}]:</div><div class=\"output-body\">{body}</div></div>\n"
+            ));
+        }
+    }
+    html.push_str("</div>\n");
+    if !html.contains("cell-input") && !html.contains("cell-output") {
+        return Ok((String::new(), chart));
+    }
+    Ok((html, chart))
+}
+
+fn figure(class: &str, frame: &CellFrame<'_>, inner: &str) -> String {
+    let id = frame.label.map(|l| format!(" id=\"{}\"", escape_html(l))).unwrap_or_default();
+    match frame.caption {
+        Some(caption) => format!(
+            "<figure class=\"{class}\"{id}><figcaption class=\"xref-label\">{}</figcaption>{inner}</figure>",
+            escape_html(caption)
+        ),
+        None if class == "nb-figure" || !id.is_empty() => format!("<figure class=\"{class}\"{id}>{inner}</figure>"),
+        None => inner.to_string(),
+    }
+}
+
+/// A number or band as output text: thousands separators, bands as `lo to hi`.
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::Int(i) => Filter::Num.number(*i as f64),
+        Value::Float(f) => Filter::Num.number(*f),
+        Value::Band(b) => Filter::Num.band(b.lo, b.hi),
+        other => other.display_text(),
+    }
+}
+
+fn cell_text(v: &Value, format: Option<Filter>) -> String {
+    match (format, v) {
+        (Some(f), Value::Band(b)) => f.band(b.lo, b.hi),
+        (Some(f), v) if v.as_f64().is_some() => f.number(v.as_f64().unwrap_or(0.0)),
+        (_, v) => scalar_text(v),
+    }
+}
+
+fn rows_table(rows: &[Value]) -> Table {
+    let mut keys: Vec<String> = Vec::new();
+    for row in rows {
+        if let Value::Map(m) = row {
+            for k in m.keys() {
+                if !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+            }
+        }
+    }
+    let columns = keys.iter().map(|k| crate::exec::Column { key: k.clone(), title: k.clone(), format: None }).collect();
+    let rows = rows
+        .iter()
+        .map(|row| match row {
+            Value::Map(m) => keys.iter().map(|k| m.get(k).cloned().unwrap_or(Value::Unit)).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    Table { columns, rows }
+}
+
+/// A table in the style of a pandas DataFrame's HTML.
+pub fn table_html(t: &Table) -> String {
+    let mut html = String::from("<table class=\"dataframe\">\n<thead><tr>");
+    for c in &t.columns {
+        html.push_str(&format!("<th>{}</th>", escape_html(&c.title)));
+    }
+    html.push_str("</tr></thead>\n<tbody>\n");
+    for row in &t.rows {
+        html.push_str("<tr>");
+        for (c, v) in t.columns.iter().zip(row) {
+            let numeric = matches!(v, Value::Int(_) | Value::Float(_) | Value::Band(_));
+            let class = if numeric { " class=\"num\"" } else { "" };
+            html.push_str(&format!("<td{class}>{}</td>", escape_html(&cell_text(v, c.format))));
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</tbody>\n</table>");
+    html
+}

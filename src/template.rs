@@ -1,0 +1,355 @@
+//! Templates: minijinja lives here and nowhere else. Prose and frontmatter text fields are
+//! expanded over a notebook's final values; theme pages are rendered over a page context.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use minijinja::value::{Object, Value as JValue};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
+
+use crate::exec::{Band, Value};
+use crate::format::Filter;
+
+/// A template error with its place in the template's own text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateError {
+    pub message: String,
+    /// Byte range in the template source, when known.
+    pub range: Option<std::ops::Range<usize>>,
+    /// 1-based line in the template source, when known.
+    pub line: Option<usize>,
+    /// For undefined names: the name, so callers can suggest another.
+    pub undefined: Option<String>,
+}
+
+/// How expanded values are written into the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Into Markdown: values are text, never markup, so Markdown punctuation is escaped.
+    Markdown,
+    /// Into plain text (titles, ledes).
+    Text,
+}
+
+/// The environments for prose: strict undefined, our filters, `{##` comments so that
+/// `{#sec-x}` attribute blocks are left alone.
+pub struct ProseTemplates {
+    markdown: Environment<'static>,
+    text: Environment<'static>,
+}
+
+impl Default for ProseTemplates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProseTemplates {
+    pub fn new() -> Self {
+        ProseTemplates { markdown: prose_env(Output::Markdown), text: prose_env(Output::Text) }
+    }
+
+    /// Expands `source` over `scope`.
+    pub fn expand(&self, source: &str, scope: &JValue, output: Output) -> Result<String, TemplateError> {
+        if !source.contains("{{") && !source.contains("{%") {
+            return Ok(source.to_string());
+        }
+        let env = match output {
+            Output::Markdown => &self.markdown,
+            Output::Text => &self.text,
+        };
+        env.render_str(source, scope.clone()).map_err(|err| template_error(&err, source))
+    }
+}
+
+/// Converts a notebook's final values to a template context.
+pub fn scope_value<'a>(scope: impl IntoIterator<Item = (&'a String, &'a Value)>) -> JValue {
+    let map: BTreeMap<String, JValue> = scope.into_iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect();
+    JValue::from(map)
+}
+
+fn to_jvalue(v: &Value) -> JValue {
+    match v {
+        Value::Unit => JValue::from(()),
+        Value::Bool(b) => JValue::from(*b),
+        Value::Int(i) => JValue::from(*i),
+        Value::Float(f) => JValue::from(*f),
+        Value::Str(s) => JValue::from(s.as_str()),
+        Value::Array(items) => JValue::from(items.iter().map(to_jvalue).collect::<Vec<_>>()),
+        Value::Map(map) => {
+            JValue::from(map.iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect::<BTreeMap<_, _>>())
+        }
+        Value::Band(b) => JValue::from_object(BandObject(*b)),
+        Value::Table(_) => JValue::from_object(Opaque("a table")),
+        Value::Chart(_) => JValue::from_object(Opaque("a chart")),
+    }
+}
+
+#[derive(Debug)]
+struct BandObject(Band);
+
+impl Object for BandObject {
+    fn get_value(self: &Arc<Self>, key: &JValue) -> Option<JValue> {
+        match key.as_str()? {
+            "lo" => Some(JValue::from(self.0.lo)),
+            "hi" => Some(JValue::from(self.0.hi)),
+            "mid" => Some(JValue::from(self.0.mid())),
+            _ => None,
+        }
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", Value::Band(self.0).display_text())
+    }
+}
+
+/// Tables and charts cannot be printed into prose; the formatter refuses them.
+#[derive(Debug)]
+struct Opaque(&'static str);
+
+impl Object for Opaque {}
+
+fn prose_env(output: Output) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_debug(false);
+    env.set_fuel(Some(1_000_000));
+    env.set_recursion_limit(64);
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().comment_delimiters("{##", "##}").build() {
+        env.set_syntax(syntax);
+    }
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_formatter(move |out, _state, value| {
+        if value.is_none() {
+            return Err(Error::new(ErrorKind::InvalidOperation, "this value is empty `()`: nothing to insert"));
+        }
+        if let Some(o) = value.downcast_object_ref::<Opaque>() {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("{} cannot be inserted into prose; make it a cell's output instead", o.0),
+            ));
+        }
+        if value.as_str().is_none() && value.as_object().is_some() && value.downcast_object_ref::<BandObject>().is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "an array or map cannot be inserted into prose; insert one of its values",
+            ));
+        }
+        let text = match value.as_str() {
+            Some(s) => s.to_string(),
+            None => value.to_string(),
+        };
+        let text = match output {
+            Output::Markdown => escape_markdown(&text),
+            Output::Text => text.replace(['\n', '\r'], " "),
+        };
+        out.write_str(&text).map_err(Error::from)
+    });
+    for &name in Filter::NAMES {
+        if let Some(filter) = Filter::parse(name) {
+            env.add_filter(name, move |v: JValue| apply_filter(filter, &v));
+        }
+    }
+    env
+}
+
+fn apply_filter(filter: Filter, v: &JValue) -> Result<String, Error> {
+    if let Some(b) = v.downcast_object_ref::<BandObject>() {
+        return if filter.takes_band() {
+            Ok(filter.band(b.0.lo, b.0.hi))
+        } else {
+            Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("`{}` formats one number, but this is a band; use `{}_band`", filter.name(), filter.name()),
+            ))
+        };
+    }
+    let number = f64::try_from(v.clone()).ok().filter(|_| v.is_number());
+    match number {
+        Some(x) if !filter.takes_band() => Ok(filter.number(x)),
+        Some(_) => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("`{}` formats a band, but this is a number; use `{}`", filter.name(), filter.name().trim_end_matches("_band")),
+        )),
+        None => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("`{}` needs {}, not {}", filter.name(), if filter.takes_band() { "a band" } else { "a number" }, v.kind()),
+        )),
+    }
+}
+
+/// Escapes what Markdown would read as markup, and folds newlines, so an inserted value is
+/// always text on the line it was written on.
+pub fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut at_start = true;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '#' | '!' | '|' | '~' | '{' | '}' | '@' | '-'
+            | '+' | '=' | '^' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '.' if at_start && out.chars().all(|p| p.is_ascii_digit()) && !out.is_empty() => out.push_str("\\."),
+            _ => out.push(c),
+        }
+        if !c.is_ascii_digit() {
+            at_start = false;
+        }
+        let _ = chars.peek();
+    }
+    out
+}
+
+fn template_error(err: &Error, source: &str) -> TemplateError {
+    let range = err.range();
+    let snippet = range.clone().and_then(|r| source.get(r)).map(str::trim);
+    let undefined = match err.kind() {
+        ErrorKind::UndefinedError => snippet.map(|s| {
+            s.split(['|', '.', '[', '(', ' ']).next().unwrap_or(s).trim().to_string()
+        }),
+        _ => None,
+    };
+    let message = match (&undefined, err.kind()) {
+        (Some(name), _) => format!("`{name}` is undefined"),
+        (None, ErrorKind::UnknownFilter) => match snippet {
+            Some(s) => format!("unknown filter in `{s}`"),
+            None => "unknown filter".to_string(),
+        },
+        _ => err.detail().map_or_else(|| err.kind().to_string(), str::to_string),
+    };
+    TemplateError { message, range, line: err.line(), undefined }
+}
+
+/// The theme's page templates, with every value HTML-escaped unless marked safe.
+pub struct PageTemplates {
+    env: Environment<'static>,
+}
+
+impl PageTemplates {
+    /// Compiles the given templates (name, source); errors name the template and line.
+    pub fn new(templates: Vec<(String, String)>) -> Result<Self, TemplateError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") || name.ends_with(".xml") { AutoEscape::Html } else { AutoEscape::None }
+        });
+        env.set_formatter(|out, state, value| {
+            if *state.auto_escape() == AutoEscape::Html && !value.is_safe() {
+                let text = match value.as_str() {
+                    Some(s) => s.to_string(),
+                    None if value.is_none() => String::new(),
+                    None => value.to_string(),
+                };
+                out.write_str(&escape_html(&text)).map_err(Error::from)
+            } else {
+                minijinja::escape_formatter(out, state, value)
+            }
+        });
+        for (name, source) in templates {
+            let src = source.clone();
+            env.add_template_owned(name.clone(), source).map_err(|err| {
+                let mut e = template_error(&err, &src);
+                e.message = format!("theme template `{name}`: {}", e.message);
+                e
+            })?;
+        }
+        Ok(PageTemplates { env })
+    }
+
+    /// Renders `name` with a JSON object as context; `safe` names values inserted verbatim.
+    pub fn render(&self, name: &str, context: &serde_json::Value, safe: &[(&str, &str)]) -> Result<String, TemplateError> {
+        let mut ctx: BTreeMap<String, JValue> = BTreeMap::new();
+        if let Some(object) = context.as_object() {
+            for (key, v) in object {
+                ctx.insert(key.clone(), JValue::from(minijinja::value::Serde(v)));
+            }
+        }
+        for (key, html) in safe {
+            ctx.insert((*key).to_string(), JValue::from_safe_string((*html).to_string()));
+        }
+        let template = self.env.get_template(name).map_err(|err| template_error(&err, ""))?;
+        template.render(JValue::from(ctx)).map_err(|err| {
+            let mut e = template_error(&err, "");
+            e.message = format!("theme template `{name}`{}: {}", err.line().map(|l| format!(" line {l}")).unwrap_or_default(), e.message);
+            e
+        })
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indexmap::IndexMap;
+
+    fn scope() -> JValue {
+        let mut m = IndexMap::new();
+        m.insert("base".to_string(), Value::Band(Band { lo: 190000.0, hi: 260000.0 }));
+        m.insert("premium".to_string(), Value::Band(Band { lo: 0.0, hi: 0.1 }));
+        m.insert("n".to_string(), Value::Int(1234567));
+        m.insert("evil".to_string(), Value::Str("<b>*x*</b>\n# h".to_string()));
+        scope_value(&m)
+    }
+
+    fn expand(src: &str) -> Result<String, TemplateError> {
+        ProseTemplates::new().expand(src, &scope(), Output::Markdown)
+    }
+
+    #[test]
+    fn filters_format_bands_and_numbers() {
+        assert_eq!(expand("{{ base | money_band }}").unwrap(), "$190,000 to $260,000");
+        assert_eq!(expand("{{ premium | pct_band }}").unwrap(), "0 to 10 percent");
+        assert_eq!(expand("{{ base.hi | money_k }}").unwrap(), "$260k");
+        assert_eq!(expand("{{ n | num }}").unwrap(), "1,234,567");
+    }
+
+    #[test]
+    fn attribute_blocks_are_not_comments() {
+        assert_eq!(expand("## A {#sec-a short=\"x\"} {{ n }}").unwrap(), "## A {#sec-a short=\"x\"} 1234567");
+    }
+
+    #[test]
+    fn undefined_names_are_errors_with_their_name() {
+        let e = expand("x\n{{ bse | money_band }}").unwrap_err();
+        assert_eq!(e.undefined.as_deref(), Some("bse"));
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn wrong_filter_input_is_an_error() {
+        assert!(expand("{{ base | money }}").unwrap_err().message.contains("money_band"));
+        assert!(expand("{{ n | pct_band }}").is_err());
+    }
+
+    #[test]
+    fn inserted_values_are_text_not_markup() {
+        assert_eq!(expand("{{ evil }}").unwrap(), "\\<b\\>\\*x\\*\\</b\\> \\# h");
+    }
+
+    #[test]
+    fn page_templates_escape_and_pass_safe_html() {
+        let t = PageTemplates::new(vec![("p.html".into(), "{{ t }}|{{ body }}".into())]).unwrap();
+        let ctx = serde_json::json!({ "t": "<a href=\"https://x/\">" });
+        let html = t.render("p.html", &ctx, &[("body", "<p>ok</p>")]).unwrap();
+        assert_eq!(html, "&lt;a href=&quot;https://x/&quot;&gt;|<p>ok</p>");
+    }
+}
