@@ -68,9 +68,14 @@ pub fn parse_csv(text: &str) -> Result<Value, String> {
     }
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| match e.position() {
-            Some(p) => format!("line {}: {e}", p.line()),
-            None => e.to_string(),
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            match e.kind() {
+                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    format!("line {line} has {len} fields, but the header has {expected_len}")
+                }
+                _ => format!("line {line}: {e}"),
+            }
         })?;
         let row: Map<String, Value> =
             headers.iter().zip(record.iter()).map(|(h, field)| (h.to_string(), field_value(field))).collect();

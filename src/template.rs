@@ -50,8 +50,8 @@ impl ProseTemplates {
         ProseTemplates { markdown: prose_env(Output::Markdown), text: prose_env(Output::Text) }
     }
 
-    /// Expands `source` over `scope`.
-    pub fn expand(&self, source: &str, scope: &JValue, output: Output) -> Result<String, TemplateError> {
+    /// Expands `source` over `scope`. Every undefined name is reported, not only the first.
+    pub fn expand(&self, source: &str, scope: &JValue, output: Output) -> Result<String, Vec<TemplateError>> {
         if !source.contains("{{") && !source.contains("{%") {
             return Ok(source.to_string());
         }
@@ -59,7 +59,22 @@ impl ProseTemplates {
             Output::Markdown => &self.markdown,
             Output::Text => &self.text,
         };
-        env.render_str(source, scope.clone()).map_err(|err| template_error(&err, source))
+        let template = env.template_from_str(source).map_err(|err| vec![template_error(&err, source)])?;
+        let undefined: Vec<TemplateError> = {
+            let mut names: Vec<String> = template.undeclared_variables(false).into_iter().collect();
+            names.sort();
+            names
+                .into_iter()
+                .filter(|name| scope.get_attr(name).map_or(true, |v| v.is_undefined()))
+                .map(|name| undefined_error(source, name))
+                .collect()
+        };
+        if !undefined.is_empty() {
+            let mut undefined = undefined;
+            undefined.sort_by_key(|e| e.range.as_ref().map_or(0, |r| r.start));
+            return Err(undefined);
+        }
+        template.render(scope.clone()).map_err(|err| vec![template_error(&err, source)])
     }
 }
 
@@ -179,6 +194,9 @@ fn apply_filter(filter: Filter, v: &JValue) -> Result<String, Error> {
     }
 }
 
+/// Stands for an `@` inside an inserted value until citations have been resolved.
+pub const AT_PLACEHOLDER: char = '\u{E000}';
+
 /// Escapes what Markdown would read as markup, and folds newlines, so an inserted value is
 /// always text on the line it was written on.
 pub fn escape_markdown(s: &str) -> String {
@@ -188,7 +206,10 @@ pub fn escape_markdown(s: &str) -> String {
     while let Some(c) = chars.next() {
         match c {
             '\n' | '\r' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '#' | '!' | '|' | '~' | '{' | '}' | '@' | '-'
+            // An inserted `@sec-x` must not become a citation: the Markdown stage turns this
+            // placeholder back into `@` after citations are resolved.
+            '@' => out.push(AT_PLACEHOLDER),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '#' | '!' | '|' | '~' | '{' | '}' | '-'
             | '+' | '=' | '^' => {
                 out.push('\\');
                 out.push(c);
@@ -204,6 +225,43 @@ pub fn escape_markdown(s: &str) -> String {
     out
 }
 
+/// An undefined name, located at its first use inside `{{ }}` or `{% %}`.
+fn undefined_error(source: &str, name: String) -> TemplateError {
+    let range = find_name_in_tags(source, &name).map(|start| start..start + name.len());
+    let line = range.as_ref().map(|r| source[..r.start].matches('\n').count() + 1);
+    TemplateError { message: format!("`{name}` is undefined"), range, line, undefined: Some(name) }
+}
+
+fn find_name_in_tags(source: &str, name: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(open) = source[from..].find(['{']).map(|i| i + from) {
+        let rest = &source[open..];
+        let close = if rest.starts_with("{{") {
+            rest.find("}}")
+        } else if rest.starts_with("{%") {
+            rest.find("%}")
+        } else {
+            None
+        };
+        if let Some(close) = close {
+            let tag = &rest[..close];
+            let bytes = tag.as_bytes();
+            for (i, _) in tag.match_indices(name) {
+                let before = i.checked_sub(1).and_then(|b| bytes.get(b)).copied().unwrap_or(b' ');
+                let after = bytes.get(i + name.len()).copied().unwrap_or(b' ');
+                let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.';
+                if !word(before) && !word(after) {
+                    return Some(open + i);
+                }
+            }
+            from = open + close;
+        } else {
+            from = open + 1;
+        }
+    }
+    None
+}
+
 fn template_error(err: &Error, source: &str) -> TemplateError {
     let range = err.range();
     let snippet = range.clone().and_then(|r| source.get(r)).map(str::trim);
@@ -216,7 +274,7 @@ fn template_error(err: &Error, source: &str) -> TemplateError {
     let message = match (&undefined, err.kind()) {
         (Some(name), _) => format!("`{name}` is undefined"),
         (None, ErrorKind::UnknownFilter) => match snippet {
-            Some(s) => format!("unknown filter in `{s}`"),
+            Some(s) => format!("unknown filter `{s}`"),
             None => "unknown filter".to_string(),
         },
         _ => err.detail().map_or_else(|| err.kind().to_string(), str::to_string),
@@ -311,7 +369,15 @@ mod tests {
     }
 
     fn expand(src: &str) -> Result<String, TemplateError> {
-        ProseTemplates::new().expand(src, &scope(), Output::Markdown)
+        ProseTemplates::new().expand(src, &scope(), Output::Markdown).map_err(|mut e| e.remove(0))
+    }
+
+    #[test]
+    fn every_undefined_name_is_reported_in_order() {
+        let e = ProseTemplates::new().expand("{{ zz }} and {{ aa | num }}", &scope(), Output::Markdown).unwrap_err();
+        let names: Vec<_> = e.iter().map(|e| e.undefined.clone().unwrap()).collect();
+        assert_eq!(names, ["zz", "aa"]);
+        assert_eq!(e[1].range, Some(16..18));
     }
 
     #[test]
@@ -332,6 +398,7 @@ mod tests {
         let e = expand("x\n{{ bse | money_band }}").unwrap_err();
         assert_eq!(e.undefined.as_deref(), Some("bse"));
         assert_eq!(e.line, Some(2));
+        assert_eq!(e.range, Some(5..8));
     }
 
     #[test]

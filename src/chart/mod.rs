@@ -3,6 +3,26 @@
 //! Cells build a [`ChartSpec`] (the exec stage validates rows and options and hands over
 //! plain numbers); this module lays the chart out and draws it. plotters lives here and
 //! nowhere else.
+//!
+//! - `band`: band chart layout (pure arithmetic) and drawing (any plotters backend)
+//! - `label`: positioned text shared by chart kinds
+//! - `scale`: round value-axis ranges and ticks that leave room for labels
+//! - `format`: compact tick and label numbers (`$190k`, `12.5%`)
+//! - `text`: text width estimates, shortening, escaping
+//! - `palette`: colours per role and the dark-mode stylesheet
+//! - `svg`: the SVG backend and the finishing pass over its output
+
+mod band;
+mod format;
+mod label;
+mod palette;
+mod scale;
+mod svg;
+mod text;
+
+use std::fmt;
+
+pub use format::format_tick;
 
 /// How axis ticks and value labels are formatted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,13 +63,400 @@ pub struct ChartSpec {
     pub height: Option<u32>,
 }
 
-// PROVISIONAL until the drawing code lands (replaced by the chart module's own).
+/// A chart that cannot be drawn, with a message for the user (the caller adds the location).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartError {
     pub message: String,
 }
 
+impl ChartError {
+    fn new(message: impl Into<String>) -> Self {
+        ChartError {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ChartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ChartError {}
+
+/// Draws the chart as a complete standalone `<svg ...>...</svg>` element (no XML declaration),
+/// usable both inline in HTML and as a .svg file.
+///
+/// `alt` becomes the accessible name; when it is blank the title (or a generic name) is used,
+/// because an image role with an empty name is announced as nothing at all.
 pub fn to_svg(spec: &ChartSpec, alt: &str) -> Result<String, ChartError> {
-    let _ = spec;
-    Ok(format!("<svg class=\"chart\" role=\"img\" aria-label=\"{alt}\"></svg>"))
+    match &spec.data {
+        ChartData::Bands(rows) => {
+            let layout = band::layout(spec, rows)?;
+            svg::band_svg(&layout, &accessible_name(spec, alt, "Band chart"))
+        }
+    }
+}
+
+fn accessible_name(spec: &ChartSpec, alt: &str, kind: &str) -> String {
+    let alt = text::clean(alt);
+    if !alt.is_empty() {
+        return alt;
+    }
+    spec.title
+        .as_deref()
+        .map(text::clean)
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| kind.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(category: &str, lo: f64, hi: f64) -> BandRow {
+        BandRow {
+            category: category.to_string(),
+            lo,
+            hi,
+        }
+    }
+
+    fn bands(rows: Vec<BandRow>) -> ChartSpec {
+        ChartSpec {
+            data: ChartData::Bands(rows),
+            title: None,
+            x_title: None,
+            y_title: None,
+            format: AxisFormat::MoneyK,
+            width: None,
+            height: None,
+        }
+    }
+
+    fn sample() -> ChartSpec {
+        ChartSpec {
+            title: Some("L5 total compensation by specialisation".to_string()),
+            x_title: Some("Total compensation (USD)".to_string()),
+            ..bands(vec![
+                row("MLOps engineer", 260_000.0, 520_000.0),
+                row("LLM engineer", 300_000.0, 700_000.0),
+                row("Computer vision engineer", 250_000.0, 480_000.0),
+                row("Generalist ML engineer", 240_000.0, 470_000.0),
+            ])
+        }
+    }
+
+    fn svg(spec: &ChartSpec, alt: &str) -> String {
+        match to_svg(spec, alt) {
+            Ok(svg) => svg,
+            Err(e) => panic!("to_svg failed: {e}"),
+        }
+    }
+
+    fn error(spec: &ChartSpec) -> String {
+        match to_svg(spec, "alt") {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e.message,
+        }
+    }
+
+    /// Tags open and close in order and every `&` starts an entity: enough to catch a
+    /// broken finishing pass without an XML parser.
+    fn assert_well_formed(svg: &str) {
+        let mut stack: Vec<&str> = Vec::new();
+        let mut rest = svg;
+        while let Some(start) = rest.find('<') {
+            let Some(len) = rest[start..].find('>') else {
+                panic!("unclosed tag in {rest}");
+            };
+            let tag = &rest[start + 1..start + len];
+            let name = tag
+                .trim_start_matches('/')
+                .split([' ', '/'])
+                .next()
+                .unwrap_or("");
+            if tag.starts_with('/') {
+                assert_eq!(stack.pop(), Some(name), "mismatched </{name}>");
+            } else if !tag.ends_with('/') {
+                stack.push(name);
+            }
+            rest = &rest[start + len + 1..];
+        }
+        assert!(stack.is_empty(), "unclosed {stack:?}");
+        for (i, _) in svg.match_indices('&') {
+            let entity = &svg[i..svg.len().min(i + 6)];
+            assert!(
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                    .iter()
+                    .any(|e| entity.starts_with(e)),
+                "bare & at {entity}"
+            );
+        }
+    }
+
+    fn no_long_decimals(svg: &str) -> bool {
+        svg.split('.')
+            .skip(1)
+            .all(|after| after.chars().take_while(char::is_ascii_digit).count() <= 2)
+    }
+
+    #[test]
+    fn format_tick_matches_the_documented_examples() {
+        assert_eq!(format_tick(190_000.0, AxisFormat::MoneyK), "$190k");
+        assert_eq!(format_tick(1_250_000.0, AxisFormat::MoneyK), "$1.25M");
+        assert_eq!(format_tick(0.0, AxisFormat::MoneyK), "$0");
+        assert_eq!(format_tick(0.1, AxisFormat::Pct), "10%");
+        assert_eq!(format_tick(0.125, AxisFormat::Pct), "12.5%");
+        assert_eq!(format_tick(1234.0, AxisFormat::Num), "1,234");
+    }
+
+    #[test]
+    fn band_chart_svg_carries_every_label_and_the_accessible_root() {
+        let out = svg(&sample(), "Band chart of L5 pay");
+        assert!(
+            out.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"")
+        );
+        assert!(out.trim_end().ends_with("</svg>"));
+        let root = out.lines().next().unwrap_or("");
+        for attr in [
+            "role=\"img\"",
+            "aria-label=\"Band chart of L5 pay\"",
+            "class=\"chart\"",
+            "viewBox=\"0 0 720 ",
+        ] {
+            assert!(root.contains(attr), "{attr} missing from {root}");
+        }
+        let children: Vec<&str> = out.lines().skip(1).take(2).collect();
+        assert_eq!(children[0], "<title>Band chart of L5 pay</title>");
+        assert_eq!(
+            children[1],
+            "<desc>MLOps engineer: $260k to $520k; LLM engineer: $300k to $700k; \
+             Computer vision engineer: $250k to $480k; Generalist ML engineer: $240k to $470k.</desc>"
+        );
+        for text in [
+            "MLOps engineer",
+            "LLM engineer",
+            "Computer vision engineer",
+            "Generalist ML engineer",
+            "$260k",
+            "$700k",
+            "$200k",
+            "L5 total compensation by specialisation",
+            "Total compensation (USD)",
+        ] {
+            assert!(out.contains(&format!("\n{text}\n")), "{text} is not drawn");
+        }
+        assert!(no_long_decimals(&out), "long float in output");
+        assert_well_formed(&out);
+    }
+
+    #[test]
+    fn text_from_the_spec_is_xml_escaped_everywhere() {
+        let nasty = r#"Backend & <Infra> "x""#;
+        let spec = ChartSpec {
+            title: Some(nasty.to_string()),
+            x_title: Some(nasty.to_string()),
+            y_title: Some(nasty.to_string()),
+            ..bands(vec![
+                row(nasty, 100_000.0, 200_000.0),
+                row("Data", 120_000.0, 180_000.0),
+            ])
+        };
+        let out = svg(&spec, nasty);
+        let escaped = "Backend &amp; &lt;Infra&gt; &quot;x&quot;";
+        assert!(out.contains(&format!("aria-label=\"{escaped}\"")));
+        assert!(out.contains(&format!("<title>{escaped}</title>")));
+        assert!(out.contains(&format!("<desc>{escaped}: $100k to $200k;")));
+        assert!(out.contains(&format!("\n{escaped}\n")));
+        assert!(!out.contains("<Infra>"));
+        assert_well_formed(&out);
+    }
+
+    #[test]
+    fn same_input_gives_byte_identical_svg() {
+        assert_eq!(svg(&sample(), "alt"), svg(&sample(), "alt"));
+    }
+
+    #[test]
+    fn dark_mode_uses_an_embedded_stylesheet_of_nbc_classes() {
+        let out = svg(&sample(), "alt");
+        assert!(
+            out.contains("<style>")
+                && out.contains("@media screen and (prefers-color-scheme:dark)")
+        );
+        for class in [
+            "nbc-bar",
+            "nbc-grid",
+            "nbc-cat",
+            "nbc-val",
+            "nbc-tick",
+            "nbc-title",
+            "nbc-axis-title",
+        ] {
+            assert!(
+                out.contains(&format!("class=\"{class}\"")),
+                "{class} unused"
+            );
+        }
+        let texts = out.matches("<text ").count();
+        assert_eq!(
+            texts,
+            out.matches("<text class=\"nbc-").count(),
+            "unclassed text"
+        );
+    }
+
+    #[test]
+    fn width_and_height_options_override_the_defaults() {
+        let spec = ChartSpec {
+            width: Some(480),
+            height: Some(300),
+            ..sample()
+        };
+        let out = svg(&spec, "alt");
+        assert!(out.starts_with(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"480\" height=\"300\" viewBox=\"0 0 480 300\""
+        ));
+    }
+
+    #[test]
+    fn long_category_names_keep_the_full_name_as_a_tooltip() {
+        let name = "Machine learning infrastructure and platform engineering (staff)";
+        let out = svg(&bands(vec![row(name, 100_000.0, 200_000.0)]), "alt");
+        assert!(out.contains(&format!("<title>{name}</title>\nMachine learning")));
+        assert!(out.contains("…\n</text>"));
+    }
+
+    /// Tooltips are matched to `<text>` elements by order, so every label must be drawn.
+    #[test]
+    fn every_laid_out_label_becomes_one_text_element() {
+        let spec = ChartSpec {
+            y_title: Some("Specialisation".to_string()),
+            ..bands(vec![
+                row("", 1.0, 2.0),
+                row("B", 2.0, 2.0),
+                row(&"long ".repeat(20), 0.5, 3.0),
+            ])
+        };
+        for spec in [sample(), spec] {
+            let ChartData::Bands(rows) = &spec.data;
+            let labels = band::layout(&spec, rows).map(|l| l.labels.len());
+            assert_eq!(labels, Ok(svg(&spec, "alt").matches("<text ").count()));
+        }
+    }
+
+    #[test]
+    fn bars_carry_their_range_as_a_tooltip() {
+        let out = svg(&sample(), "alt");
+        assert!(out.contains("><title>LLM engineer: $300k to $700k</title></rect>"));
+    }
+
+    #[test]
+    fn a_blank_alt_falls_back_to_the_title() {
+        let out = svg(&sample(), "  ");
+        assert!(out.contains("aria-label=\"L5 total compensation by specialisation\""));
+        let out = svg(&bands(vec![row("A", 1.0, 2.0)]), "");
+        assert!(out.contains("aria-label=\"Band chart\""));
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_svg() {
+        let out = svg(&bands(vec![row("Line\nbreak\u{0}", 1.0, 2.0)]), "a\u{7}b");
+        assert!(out.contains("\nLine break\n"));
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'));
+    }
+
+    #[test]
+    fn odd_text_keeps_the_svg_well_formed() {
+        let odd = [
+            "<svg>",
+            "</text>",
+            "a\r\nb\u{2028}c",
+            "&amp;",
+            "'single' \"double\"",
+            "機械学習エンジニア",
+            "e\u{301}\u{301}\u{301}",
+            "]]>",
+            "x".repeat(500).as_str(),
+        ]
+        .map(str::to_string);
+        for text in odd {
+            let spec = ChartSpec {
+                title: Some(text.clone()),
+                x_title: Some(text.clone()),
+                y_title: Some(text.clone()),
+                ..bands(vec![row(&text, 1.0, 2.0)])
+            };
+            assert_well_formed(&svg(&spec, &text));
+        }
+    }
+
+    #[test]
+    fn all_equal_values_still_draw() {
+        let out = svg(
+            &bands(vec![
+                row("A", 300_000.0, 300_000.0),
+                row("B", 300_000.0, 300_000.0),
+            ]),
+            "alt",
+        );
+        assert!(out.contains("<desc>A: $300k; B: $300k.</desc>"));
+        assert_eq!(out.matches("class=\"nbc-bar\"").count(), 2);
+        let zeros = svg(&bands(vec![row("A", 0.0, 0.0)]), "alt");
+        assert!(zeros.contains("\n$0\n"));
+    }
+
+    #[test]
+    fn empty_rows_are_an_error() {
+        assert_eq!(error(&bands(vec![])), "a band chart needs at least one row");
+    }
+
+    #[test]
+    fn non_finite_values_are_an_error_naming_the_row() {
+        for (lo, hi) in [
+            (f64::NAN, 1.0),
+            (1.0, f64::INFINITY),
+            (f64::NEG_INFINITY, 1.0),
+        ] {
+            let message = error(&bands(vec![row("Data", 1.0, 2.0), row("MLOps", lo, hi)]));
+            assert!(
+                message.contains("\"MLOps\"") && message.contains("not a finite number"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn lo_above_hi_is_an_error_naming_the_category() {
+        let message = error(&bands(vec![row("MLOps engineer", 520_000.0, 260_000.0)]));
+        assert_eq!(
+            message,
+            "band chart row \"MLOps engineer\": lo (520000) is greater than hi (260000); swap them"
+        );
+    }
+
+    #[test]
+    fn sizes_that_cannot_hold_the_chart_are_errors() {
+        let narrow = ChartSpec {
+            width: Some(100),
+            ..sample()
+        };
+        assert!(error(&narrow).contains("width 100 px"));
+        let short = ChartSpec {
+            height: Some(60),
+            ..sample()
+        };
+        assert!(error(&short).contains("height 60 px cannot fit 4 categories"));
+        let many = bands((0..1000).map(|i| row(&i.to_string(), 1.0, 2.0)).collect());
+        assert!(error(&many).contains("cannot fit 1000 categories"));
+    }
+
+    #[test]
+    fn sample_band_chart_snapshot() {
+        insta::with_settings!({ prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!("band_chart_sample", svg(&sample(), "L5 total compensation by specialisation"));
+        });
+    }
 }

@@ -137,6 +137,11 @@ impl Diagnostic {
         }
     }
 
+    /// Adds `hint` unless the diagnostic already has one.
+    pub fn or_hint(self, hint: impl Into<String>) -> Self {
+        if self.hint.is_some() { self } else { self.with_hint(hint) }
+    }
+
     /// `file:line:col` of the start of the span, when there is one.
     pub fn position(&self) -> Option<(String, usize, usize)> {
         let loc = self.location.as_ref()?;
@@ -145,14 +150,17 @@ impl Diagnostic {
     }
 }
 
-/// The candidate nearest to `word`, when it is near enough to be a likely typo.
+/// The candidate nearest to `word`, when it is near enough to be a likely typo: a small edit
+/// distance for short words, or a high Jaro-Winkler similarity for long ones.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let budget = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .filter(|c| *c != word)
+        .map(|c| (strsim::levenshtein(word, c), strsim::jaro_winkler(word, c), c))
+        .filter(|(distance, similarity, _)| *distance <= budget || *similarity > 0.85)
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| c)
 }
 
 /// Renders diagnostics as the user sees them: `error[code]: message`, then
@@ -241,5 +249,6 @@ mod tests {
     fn suggestion_needs_a_close_candidate() {
         assert_eq!(did_you_mean("titel", ["title", "slug"]), Some("title"));
         assert_eq!(did_you_mean("zzz", ["title", "slug"]), None);
+        assert_eq!(did_you_mean("hj", ["hi", "k", "lo"]), Some("hi"));
     }
 }

@@ -197,14 +197,33 @@ fn locate(notebook: &Notebook, cell: &Cell, pos: Position, d: Diagnostic) -> Dia
     }
 }
 
-fn scope_names(scope: &Scope) -> Vec<String> {
-    scope.iter_raw().map(|(name, _, _)| name.to_string()).collect()
+/// Names a cell can see: the scope's, and those its own script declares with `let`/`const`.
+fn scope_names(scope: &Scope, cell: &Cell) -> Vec<String> {
+    let mut names: Vec<String> = scope.iter_raw().map(|(name, _, _)| name.to_string()).collect();
+    for word in ["let ", "const "] {
+        for (i, _) in cell.script.match_indices(word) {
+            let rest = &cell.script[i + word.len()..];
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            if !name.is_empty() {
+                names.push(name);
+            }
+        }
+    }
+    names
 }
+
+/// Functions a cell may call, for "did you mean": ours and Rhai's common ones.
+const FUNCTIONS: &[&str] = &[
+    "band", "band_of", "min", "max", "sum", "mean", "median", "percentile", "round_to", "column", "where",
+    "group_by", "sort_by", "table", "band_chart", "assert", "div", "print", "len", "push", "map", "filter",
+    "reduce", "sort", "abs", "round", "floor", "ceiling", "to_string", "keys", "values", "contains", "is_empty",
+    "type_of", "to_int", "to_float", "parse_int", "parse_float",
+];
 
 fn parse_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &ParseError) -> Diagnostic {
     let (code, message, hint) = match err.err_type() {
         ParseErrorType::VariableUndefined(name) => {
-            let names = scope_names(scope);
+            let names = scope_names(scope, cell);
             let hint = crate::diag::did_you_mean(name, names.iter().map(String::as_str))
                 .map(|best| format!("did you mean `{best}`?"))
                 .unwrap_or_else(|| "define it with `let` in this or an earlier cell, or declare it under `data:` or `params:`".into());
@@ -233,7 +252,7 @@ fn eval_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &EvalAltResu
     let (code, message, hint): (&str, String, String) = match inner {
         EvalAltResult::ErrorTooManyOperations(_) => (
             "exec::limit",
-            format!("cell {n} exceeded the limit of {} operations", limits.max_operations),
+            format!("cell {n} exceeded the limit of {} operations", crate::format::num(limits.max_operations as f64)),
             "look for a loop that never ends, or do less work in this cell".into(),
         ),
         EvalAltResult::ErrorTerminated(..) => (
@@ -260,7 +279,7 @@ fn eval_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &EvalAltResu
             "check the key's spelling against the data's column names".into(),
         ),
         EvalAltResult::ErrorVariableNotFound(name, _) => {
-            let names = scope_names(scope);
+            let names = scope_names(scope, cell);
             let hint = crate::diag::did_you_mean(name, names.iter().map(String::as_str))
                 .map(|b| format!("did you mean `{b}`?"))
                 .unwrap_or_else(|| "define it with `let` first".into());
@@ -268,19 +287,23 @@ fn eval_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &EvalAltResu
         }
         EvalAltResult::ErrorRuntime(d, _) => {
             let text = d.to_string();
-            let code = if text.starts_with("assertion failed") { "exec::assert" } else { "exec::runtime" };
-            let hint = if code == "exec::assert" {
-                "the data no longer satisfies what this notebook assumes; check the data files"
+            let (code, hint) = if text.starts_with("assertion failed") {
+                ("exec::assert", "the data no longer satisfies what this notebook assumes; check the data files")
+            } else if text.starts_with("band_chart") {
+                ("chart::spec", "check the chart's options against its rows (docs/format.md, Charts)")
             } else {
-                "fix the call at this point in the cell"
+                ("exec::runtime", "check the values passed at this point")
             };
             (code, format!("cell {n}: {text}"), hint.into())
         }
-        EvalAltResult::ErrorFunctionNotFound(sig, _) => (
-            "exec::unknown-function",
-            format!("cell {n} calls `{sig}`, which does not exist for these argument types"),
-            "check the function's name and the types of its arguments (numbers, strings, arrays, maps, bands)".into(),
-        ),
+        EvalAltResult::ErrorFunctionNotFound(sig, _) => {
+            let name = sig.split([' ', '(']).next().unwrap_or(sig);
+            let hint = match crate::diag::did_you_mean(name, FUNCTIONS.iter().copied()) {
+                Some(best) if best != name => format!("did you mean `{best}`?"),
+                _ => "check the function's name and the types of its arguments (numbers, strings, arrays, maps, bands)".into(),
+            };
+            ("exec::unknown-function", format!("cell {n} calls `{sig}`, which does not exist for these argument types"), hint)
+        }
         other => ("exec::runtime", format!("cell {n}: {other}"), "fix the script at this point".into()),
     };
     locate(notebook, cell, pos, Diagnostic::error(code, message)).with_hint(hint)

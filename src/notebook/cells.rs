@@ -149,7 +149,7 @@ fn parse_option(
             Diagnostic::error("cell::unknown-option", format!("unknown cell option `{key}`"))
                 .at(file, key_offset..key_offset + key.len().max(1))
                 .with_suggestion(key, OPTION_KEYS.iter().copied())
-                .with_hint_if_none(format!("cell options are: {}", OPTION_KEYS.join(", "))),
+                .or_hint(format!("cell options are: {}", OPTION_KEYS.join(", "))),
         ),
     }
 }
@@ -166,12 +166,6 @@ fn unquote(s: &str) -> String {
         .and_then(|r| r.strip_suffix('"'))
         .or_else(|| s.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')));
     inner.unwrap_or(s).to_string()
-}
-
-impl Diagnostic {
-    fn with_hint_if_none(self, hint: String) -> Self {
-        if self.hint.is_some() { self } else { self.with_hint(hint) }
-    }
 }
 
 #[cfg(test)]

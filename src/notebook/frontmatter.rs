@@ -88,17 +88,36 @@ pub struct FrontmatterText<'a> {
 }
 
 /// Parses the frontmatter, mapping every error to its line in the notebook file.
-pub fn parse(
-    file: &Arc<SourceFile>,
-    fm: &FrontmatterText<'_>,
-) -> Result<Frontmatter, Diagnostic> {
+pub fn parse(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontmatter, Vec<Diagnostic>> {
+    parse_one(file, fm).map_err(|d| match d {
+        Unknown::Many(all) => all,
+        Unknown::One(d) => vec![*d],
+    })
+}
+
+enum Unknown {
+    One(Box<Diagnostic>),
+    Many(Vec<Diagnostic>),
+}
+
+impl From<Diagnostic> for Unknown {
+    fn from(d: Diagnostic) -> Self {
+        Unknown::One(Box::new(d))
+    }
+}
+
+fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontmatter, Unknown> {
     if fm.text.trim().is_empty() {
         return Err(Diagnostic::error("frontmatter::missing-title", "the frontmatter is empty")
             .at(file, file.line_span(fm.first_line.saturating_sub(1).max(1)))
-            .with_hint("every notebook needs at least `title: ...`"));
+            .with_hint("every notebook needs at least `title: ...`")
+            .into());
+    }
+    if let Some(unknown) = unknown_top_level_keys(file, fm) {
+        return Err(Unknown::Many(unknown));
     }
     let err = match yaml::from_str::<Frontmatter>(fm.text) {
-        Ok(front) => return validate(file, fm, front),
+        Ok(front) => return validate(file, fm, front).map_err(Unknown::from),
         Err(err) => err,
     };
     let at_line = |d: Diagnostic, line: usize, col: usize| {
@@ -119,21 +138,51 @@ pub fn parse(
         return Err(match crate::diag::did_you_mean(field, candidates.iter().copied()) {
             Some(best) => d.with_hint(format!("did you mean `{best}`?")),
             None => d.with_hint(format!("known keys: {}", candidates.join(", "))),
-        });
+        }
+        .into());
     }
     if err.message.starts_with("missing field `title`") {
         return Err(Diagnostic::error("frontmatter::missing-title", "the frontmatter has no `title`")
             .at(file, file.line_span(fm.first_line.saturating_sub(1).max(1)))
-            .with_hint("add `title: ...`: every page needs a title"));
+            .with_hint("add `title: ...`: every page needs a title")
+            .into());
     }
-    let (line, col) = err.position.unwrap_or((1, 1));
+    // Past the last line means the YAML ended early: point at its last line.
+    let last_line = fm.text.trim_end().lines().count().max(1);
+    let (line, col) = match err.position.unwrap_or((1, 1)) {
+        (l, _) if l > last_line => (last_line, 1),
+        p => p,
+    };
     let message = if err.message.contains("did not match any variant of untagged enum Related") {
         "a `related` entry must be a slug or a map with `slug` or `href` (and optional `title`, `blurb`)".to_string()
     } else {
         err.message.clone()
     };
     Err(at_line(Diagnostic::error("frontmatter::yaml", format!("invalid frontmatter: {message}")), line, col)
-        .with_hint("the frontmatter is YAML between the two `---` lines; check indentation and quoting"))
+        .with_hint("the frontmatter is YAML between the two `---` lines; check indentation and quoting")
+        .into())
+}
+
+/// Every unknown top-level key at once, before the typed parse stops at the first one.
+fn unknown_top_level_keys(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Option<Vec<Diagnostic>> {
+    let value = yaml::from_str::<serde_json::Value>(fm.text).ok()?;
+    let object = value.as_object()?;
+    let diagnostics: Vec<Diagnostic> = object
+        .keys()
+        .filter(|k| !KEYS.contains(&k.as_str()))
+        .map(|key| {
+            let (line, col, _) = locate_key(fm.text, key, None);
+            let start = file.offset(fm.first_line + line - 1, col);
+            let d = Diagnostic::error("frontmatter::unknown-key", format!("unknown frontmatter key `{key}`"))
+                .at(file, start..start + key.len())
+                .with_label("not a known key");
+            match crate::diag::did_you_mean(key, KEYS.iter().copied()) {
+                Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+                None => d.with_hint(format!("known keys: {}", KEYS.join(", "))),
+            }
+        })
+        .collect();
+    (!diagnostics.is_empty()).then_some(diagnostics)
 }
 
 fn validate(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>, front: Frontmatter) -> Result<Frontmatter, Diagnostic> {
@@ -182,7 +231,8 @@ pub fn is_valid_slug(s: &str) -> bool {
 }
 
 fn unknown_field(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("unknown field `")?;
+    let at = message.find("unknown field `")?;
+    let rest = &message[at + "unknown field `".len()..];
     rest.split('`').next()
 }
 
@@ -226,10 +276,24 @@ mod tests {
     use super::*;
 
     fn parse_text(text: &str) -> Result<Frontmatter, Diagnostic> {
+        parse_all(text).map_err(|mut d| d.remove(0))
+    }
+
+    fn parse_all(text: &str) -> Result<Frontmatter, Vec<Diagnostic>> {
         let src = format!("---\n{text}---\nbody\n");
         let file = Arc::new(SourceFile::new("nb.md", src));
         let fm = FrontmatterText { text, first_line: 2 };
         parse(&file, &fm)
+    }
+
+    #[test]
+    fn every_unknown_key_is_reported() {
+        let d = parse_all("title: T
+titel: x
+lead: y
+").unwrap_err();
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[1].hint.as_deref(), Some("did you mean `lede`?"));
     }
 
     #[test]

@@ -88,8 +88,8 @@ pub fn parse(path: &Path, display_name: &str, text: String) -> Result<Notebook, 
     let fm = frontmatter::FrontmatterText { text: &front_text, first_line: 2 };
     let front = match frontmatter::parse(&file, &fm) {
         Ok(front) => front,
-        Err(d) => {
-            diagnostics.push(d);
+        Err(mut d) => {
+            diagnostics.append(&mut d);
             Frontmatter::default()
         }
     };
@@ -110,13 +110,14 @@ fn frontmatter_end(lines: &[&str]) -> Option<usize> {
 }
 
 /// An opening or closing code fence: its character, its length and its info string.
-struct Fence<'a> {
-    ch: u8,
-    len: usize,
-    info: &'a str,
+pub(crate) struct Fence<'a> {
+    pub ch: u8,
+    pub len: usize,
+    pub info: &'a str,
 }
 
-fn fence(line: &str) -> Option<Fence<'_>> {
+/// Reads a line as a code fence (up to three spaces of indent, three or more ` or ~).
+pub(crate) fn fence(line: &str) -> Option<Fence<'_>> {
     let indent = line.len() - line.trim_start_matches(' ').len();
     if indent > 3 {
         return None;
@@ -161,7 +162,7 @@ fn split_body(
             diagnostics.push(
                 Diagnostic::error("notebook::unclosed-cell", "this code cell is never closed")
                     .at(file, file.line_span(i + 1))
-                    .with_hint(format!("add a closing `{}` line after the cell's code", "`".repeat(open.len))),
+                    .with_hint(format!("end the cell with a line of {} backticks after its code", open.len)),
             );
         }
         let end = close.unwrap_or(lines.len());

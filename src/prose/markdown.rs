@@ -115,6 +115,9 @@ pub fn render(
     let mut html = String::new();
     // Writing into a String cannot fail.
     let _ = format_html(root, &opts, &mut html);
+    let at = crate::template::AT_PLACEHOLDER;
+    let html = html.replace(at, "@");
+    let faq = faq.into_iter().map(|(q, a)| (q.replace(at, "@"), a.replace(at, "@"))).collect();
     Rendered { html, faq }
 }
 

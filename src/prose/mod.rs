@@ -39,8 +39,10 @@ pub fn expand(
     file: &Arc<SourceFile>,
     first_line: usize,
     names: &[&str],
-) -> Result<String, Diagnostic> {
-    templates.expand(source, scope, output).map_err(|e| template_diagnostic(&e, source, file, first_line, names))
+) -> Result<String, Vec<Diagnostic>> {
+    templates
+        .expand(source, scope, output)
+        .map_err(|errors| errors.iter().map(|e| template_diagnostic(e, source, file, first_line, names)).collect())
 }
 
 fn template_diagnostic(e: &TemplateError, source: &str, file: &Arc<SourceFile>, first_line: usize, names: &[&str]) -> Diagnostic {
@@ -60,8 +62,63 @@ fn template_diagnostic(e: &TemplateError, source: &str, file: &Arc<SourceFile>, 
             Some(best) => d.with_hint(format!("did you mean `{best}`?")),
             None => d.with_hint("prose can use the variables the cells define with `let`, the `data:` tables and the `params:`"),
         },
-        None => d.with_hint(format!("filters are {}", crate::format::Filter::NAMES.join(", "))),
+        None if e.message.starts_with("unknown filter `") => {
+            let name = e.message.trim_start_matches("unknown filter `").trim_end_matches('`');
+            match crate::diag::did_you_mean(name, crate::format::Filter::NAMES.iter().copied()) {
+                Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+                None => d.with_hint(format!("filters are {}", crate::format::Filter::NAMES.join(", "))),
+            }
+        }
+        None if e.message.contains("expected") || e.message.contains("unexpected") => {
+            d.with_hint("insert a value as `{{ name }}` or `{{ name | filter }}`")
+        }
+        None => d,
     }
+}
+
+/// Expands the templates of a prose segment except inside fenced code blocks, which show
+/// code as written. Line structure is kept.
+fn expand_outside_code(
+    templates: &ProseTemplates,
+    text: &str,
+    scope: &Scope,
+    file: &Arc<SourceFile>,
+    first_line: usize,
+    names: &[&str],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> String {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut run_start = 0;
+    let mut i = 0;
+    let mut flush = |from: usize, to: usize, out: &mut Vec<String>| {
+        if from >= to {
+            return;
+        }
+        let chunk = lines[from..to].join("\n");
+        match expand(templates, &chunk, scope, Output::Markdown, file, first_line + from, names) {
+            Ok(t) => out.push(t),
+            Err(mut d) => {
+                diagnostics.append(&mut d);
+                out.push(chunk);
+            }
+        }
+    };
+    while i < lines.len() {
+        let Some(open) = crate::notebook::fence(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let close = (i + 1..lines.len())
+            .find(|&j| crate::notebook::fence(lines[j]).is_some_and(|f| f.ch == open.ch && f.len >= open.len && f.info.is_empty()))
+            .unwrap_or(lines.len() - 1);
+        flush(run_start, i, &mut out);
+        out.push(lines[i..=close].join("\n"));
+        i = close + 1;
+        run_start = i;
+    }
+    flush(run_start, lines.len(), &mut out);
+    out.join("\n")
 }
 
 #[derive(Debug, Clone)]
@@ -160,13 +217,7 @@ pub fn render_body(
     for segment in &notebook.segments {
         match segment {
             Segment::Prose(p) => {
-                let expanded = match expand(templates, &p.text, scope, Output::Markdown, file, p.first_line, &names) {
-                    Ok(t) => t,
-                    Err(d) => {
-                        diagnostics.push(d);
-                        p.text.clone()
-                    }
-                };
+                let expanded = expand_outside_code(templates, &p.text, scope, file, p.first_line, &names, &mut diagnostics);
                 for (i, l) in expanded.split('\n').enumerate() {
                     if let Some(slot) = lines.get_mut(p.first_line - 1 + i) {
                         *slot = l.to_string();

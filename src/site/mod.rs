@@ -70,7 +70,7 @@ pub fn build(input: &Path, opts: &BuildOptions) -> Result<Report, Failure> {
     let (folder, single) = if input.is_dir() {
         (input.to_path_buf(), None)
     } else if input.is_file() {
-        (input.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")), Some(input.to_path_buf()))
+        (input.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")), Some(input.to_path_buf()))
     } else {
         return Err(Diagnostic::error("io::not-found", format!("`{}` is neither a notebook file nor a folder", input.display()))
             .with_hint("pass a notebook such as `notebooks/mlops.md` or a folder such as `notebooks/`")
@@ -108,7 +108,12 @@ pub fn build(input: &Path, opts: &BuildOptions) -> Result<Report, Failure> {
         diagnostics.extend(sorted.into_iter().flat_map(|(_, d)| d));
     }
 
-    let slugs = slug_index(&notebooks, &mut diagnostics);
+    let mut slug_problems = Vec::new();
+    let slugs = slug_index(&notebooks, &mut slug_problems);
+    // Rendering one file should not fail on an unrelated notebook's slug.
+    diagnostics.extend(slug_problems.into_iter().filter(|d| {
+        single.is_none() || targets.iter().any(|&t| d.location.as_ref().is_some_and(|l| Arc::ptr_eq(&l.file, &notebooks[t].source)))
+    }));
     check_params(&notebooks, &opts.params)?;
 
     // The pages to write, and the notebooks whose values they need (related cards).
@@ -192,7 +197,7 @@ pub fn discover(folder: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 }
 
 fn read_notebook(path: &Path) -> Result<Notebook, Vec<Diagnostic>> {
-    let shown = path.display().to_string();
+    let shown = path.strip_prefix(".").unwrap_or(path).display().to_string();
     let bytes = std::fs::read(path).map_err(|e| vec![Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}"))])?;
     let text = String::from_utf8(bytes).map_err(|e| {
         vec![Diagnostic::error("notebook::encoding", format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
@@ -373,8 +378,8 @@ fn front_texts(nb: &Notebook, run: &Run, templates: &ProseTemplates) -> Result<F
         let line = nb.front_key_line(key);
         match expand_field(templates, source, &run.scope, &nb.source, line, &names) {
             Ok(s) => s,
-            Err(d) => {
-                diagnostics.push(d);
+            Err(mut d) => {
+                diagnostics.append(&mut d);
                 String::new()
             }
         }
@@ -400,11 +405,20 @@ fn expand_field(
     file: &Arc<SourceFile>,
     line: usize,
     names: &[&str],
-) -> Result<String, Diagnostic> {
-    prose::expand(templates, source, scope, Output::Text, file, line, names).map_err(|mut d| {
-        // The value may be quoted or folded in the YAML: point at the key's line.
-        d.location = Some(crate::diag::Location { file: Arc::clone(file), span: file.line_span(line) });
-        d
+) -> Result<String, Vec<Diagnostic>> {
+    prose::expand(templates, source, scope, Output::Text, file, line, names).map_err(|mut all| {
+        for d in &mut all {
+            // The value may be quoted or folded in the YAML: find the name on the key's line.
+            let span = file.line_span(line);
+            let text = file.text.get(span.clone()).unwrap_or("");
+            let name = d.message.split('`').nth(1).unwrap_or("");
+            let span = match text.find(name).filter(|_| !name.is_empty()) {
+                Some(at) => span.start + at..span.start + at + name.len(),
+                None => span,
+            };
+            d.location = Some(crate::diag::Location { file: Arc::clone(file), span });
+        }
+        all
     })
 }
 
@@ -442,7 +456,8 @@ fn related_cards(
             diagnostics.push(
                 Diagnostic::error("site::unknown-slug", format!("`related` names `{slug}`, but no notebook has that slug"))
                     .at(&nb.source, start..start + slug.len())
-                    .with_suggestion(&slug, slugs.keys().map(String::as_str)),
+                    .with_suggestion(&slug, slugs.keys().map(String::as_str))
+                    .or_hint("a notebook's slug is its `slug:` or its file name without `.md`"),
             );
             continue;
         };

@@ -1,0 +1,352 @@
+//! The value axis: a round range and evenly spaced round ticks that leave room for labels.
+//!
+//! Candidates are tried over steps of 1, 2, 2.5 and 5 times a power of ten; each candidate's
+//! range is widened a step at a time until every bar's labels fit beside it, and the
+//! tightest candidate whose tick labels are distinct and do not collide wins.
+
+use super::AxisFormat;
+use super::format::{format_tick, resolution};
+use super::text;
+
+/// Room, in px, that one bar needs outside its ends for its labels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Need {
+    pub lo: f64,
+    pub hi: f64,
+    pub left_px: f64,
+    pub right_px: f64,
+}
+
+/// A chosen value axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub lo: f64,
+    pub hi: f64,
+    pub ticks: Vec<f64>,
+    pub labels: Vec<String>,
+}
+
+/// How wide the tick labels may be drawn, so candidates can be checked for collisions.
+#[derive(Debug, Clone, Copy)]
+pub struct TickFont {
+    pub size: f64,
+    /// Minimum clear space between neighbouring tick labels.
+    pub min_gap: f64,
+}
+
+const MULTIPLIERS: [f64; 4] = [1.0, 2.0, 2.5, 5.0];
+const MAX_WIDENINGS: usize = 60;
+const MAX_INTERVALS: f64 = 10.0;
+/// Guards `floor`/`ceil` against values such as 2.9999999999999996 steps.
+const EPS: f64 = 1e-9;
+
+/// Picks the axis for data spanning `min..=max` drawn `plot_px` wide, or `None` when no
+/// candidate leaves the room the labels in `needs` ask for. Unless `cross_zero`, an axis
+/// over same-signed data stays on that side of zero.
+pub fn choose(
+    min: f64,
+    max: f64,
+    plot_px: f64,
+    format: AxisFormat,
+    needs: &[Need],
+    font: TickFont,
+    cross_zero: bool,
+) -> Option<Axis> {
+    if !(min.is_finite() && max.is_finite() && min <= max && plot_px > 0.0) {
+        return None;
+    }
+    let span = max - min;
+    if !span.is_finite() {
+        return None;
+    }
+    let smallest = smallest_step(min, max, format);
+    let first_exp = smallest.log10().floor() as i32;
+    let mut best: Option<(f64, Axis)> = None;
+    for exp in first_exp..first_exp + 4 {
+        for mult in MULTIPLIERS {
+            let step = mult * 10f64.powi(exp);
+            if step < smallest * (1.0 - EPS) || !step.is_finite() {
+                continue;
+            }
+            let bounds = Bounds::new(min, max, cross_zero);
+            let Some(axis) = candidate(min, max, step, plot_px, format, needs, font, bounds) else {
+                continue;
+            };
+            // 2.5 steps give ticks such as $225k; take them only when clearly tighter.
+            let penalty = if mult == 2.5 { 1.1 } else { 1.0 };
+            let score = (axis.hi - axis.lo) * penalty;
+            if best.as_ref().is_none_or(|(s, _)| score < *s) {
+                best = Some((score, axis));
+            }
+        }
+    }
+    best.map(|(_, axis)| axis)
+}
+
+/// Steps below this would crowd ticks (for real spans) or zoom into nothing (for a single
+/// value, which otherwise gets ticks like $299.9k, $300k, $300.1k).
+/// Nor can a step be finer than the last digit the format prints.
+fn smallest_step(min: f64, max: f64, format: AxisFormat) -> f64 {
+    let span = max - min;
+    let magnitude = min.abs().max(max.abs());
+    let finest = resolution(magnitude, format);
+    if span > 0.0 {
+        return (span / 12.0).max(finest);
+    }
+    if magnitude > 0.0 {
+        return nice_floor(magnitude / 5.0).max(finest);
+    }
+    match format {
+        AxisFormat::MoneyK => 10_000.0,
+        AxisFormat::Pct => 0.05,
+        AxisFormat::Num => 1.0,
+    }
+}
+
+fn nice_floor(value: f64) -> f64 {
+    let power = 10f64.powi(value.log10().floor() as i32);
+    let scaled = value / power;
+    let mult = MULTIPLIERS
+        .iter()
+        .copied()
+        .filter(|m| *m <= scaled + EPS)
+        .fold(1.0, f64::max);
+    mult * power
+}
+
+/// How far the axis may be widened, in values.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    lowest: f64,
+    highest: f64,
+}
+
+impl Bounds {
+    /// A salary axis reading "-$100k" is worse than labels placed another way, so callers
+    /// first ask for an axis that keeps to the data's side of zero.
+    fn new(min: f64, max: f64, cross_zero: bool) -> Self {
+        let free = Bounds {
+            lowest: f64::NEG_INFINITY,
+            highest: f64::INFINITY,
+        };
+        if cross_zero {
+            free
+        } else if min >= 0.0 {
+            Bounds {
+                lowest: 0.0,
+                ..free
+            }
+        } else if max <= 0.0 {
+            Bounds {
+                highest: 0.0,
+                ..free
+            }
+        } else {
+            free
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn candidate(
+    min: f64,
+    max: f64,
+    step: f64,
+    plot_px: f64,
+    format: AxisFormat,
+    needs: &[Need],
+    font: TickFont,
+    bounds: Bounds,
+) -> Option<Axis> {
+    let mut k0 = (min / step + EPS).floor();
+    let mut k1 = (max / step - EPS).ceil();
+    let floor_k = bounds.lowest / step;
+    let ceil_k = bounds.highest / step;
+    if k1 - k0 < 1.0 {
+        // A single value: widen around it, within the same bounds.
+        if k0 - 1.0 >= floor_k {
+            k0 -= 1.0;
+        }
+        if k1 + 1.0 <= ceil_k {
+            k1 += 1.0;
+        }
+    }
+    let mut fitted = false;
+    for _ in 0..MAX_WIDENINGS {
+        let (lo, hi) = (k0 * step, k1 * step);
+        let px = |v: f64| (v - lo) / (hi - lo) * plot_px;
+        let left_short = needs.iter().any(|n| px(n.lo) < n.left_px);
+        let right_short = needs.iter().any(|n| plot_px - px(n.hi) < n.right_px);
+        if !left_short && !right_short {
+            fitted = true;
+            break;
+        }
+        if left_short {
+            if k0 - 1.0 < floor_k {
+                return None;
+            }
+            k0 -= 1.0;
+        }
+        if right_short {
+            if k1 + 1.0 > ceil_k {
+                return None;
+            }
+            k1 += 1.0;
+        }
+    }
+    let intervals = k1 - k0;
+    let (lo, hi) = (k0 * step, k1 * step);
+    if !fitted || intervals > MAX_INTERVALS || !lo.is_finite() || !hi.is_finite() {
+        return None;
+    }
+    let ticks: Vec<f64> = (0..=intervals as usize)
+        .map(|i| tidy((k0 + i as f64) * step))
+        .collect();
+    if !ticks.iter().all(|t| shown_exactly(*t, format)) {
+        return None;
+    }
+    let labels: Vec<String> = ticks.iter().map(|t| format_tick(*t, format)).collect();
+    if !distinct(&labels) {
+        return None;
+    }
+    let widest = labels
+        .iter()
+        .map(|l| text::width(l, font.size, false))
+        .fold(0.0, f64::max);
+    if plot_px / intervals < widest + font.min_gap {
+        return None;
+    }
+    Some(Axis {
+        lo,
+        hi,
+        ticks,
+        labels,
+    })
+}
+
+/// A tick at $192.5k would print as $193k; such steps are skipped.
+fn shown_exactly(tick: f64, format: AxisFormat) -> bool {
+    let units = tick / resolution(tick, format);
+    (units - units.round()).abs() < 1e-6
+}
+
+/// Turns `-0.0` into `0.0` so it formats and compares like zero.
+fn tidy(value: f64) -> f64 {
+    if value == 0.0 { 0.0 } else { value }
+}
+
+fn distinct(labels: &[String]) -> bool {
+    labels.windows(2).all(|w| match w {
+        [a, b] => a != b,
+        _ => true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FONT: TickFont = TickFont {
+        size: 12.0,
+        min_gap: 16.0,
+    };
+
+    fn need(lo: f64, hi: f64, left_px: f64, right_px: f64) -> Need {
+        Need {
+            lo,
+            hi,
+            left_px,
+            right_px,
+        }
+    }
+
+    #[test]
+    fn salary_bands_get_round_hundred_k_ticks_below_and_above_the_data() {
+        let needs = [
+            need(260e3, 520e3, 44.0, 44.0),
+            need(300e3, 700e3, 44.0, 44.0),
+            need(240e3, 470e3, 44.0, 44.0),
+        ];
+        let axis = choose(240e3, 700e3, 500.0, AxisFormat::MoneyK, &needs, FONT, false);
+        let Some(axis) = axis else {
+            panic!("no axis");
+        };
+        assert!(axis.lo < 240e3 && axis.lo >= 0.0, "{axis:?}");
+        assert!(axis.hi > 700e3, "{axis:?}");
+        assert_eq!(axis.ticks.first().copied(), Some(axis.lo));
+        assert_eq!(axis.ticks.last().copied(), Some(axis.hi));
+        assert!(
+            axis.labels
+                .iter()
+                .all(|l| l.starts_with('$') && l.ends_with('k'))
+        );
+        let step = axis.ticks[1] - axis.ticks[0];
+        assert!(step == 50e3 || step == 100e3, "{axis:?}");
+    }
+
+    #[test]
+    fn labels_that_cannot_fit_left_of_a_zero_lo_give_none_rather_than_a_negative_axis() {
+        let needs = [need(0.0, 0.1, 40.0, 40.0)];
+        assert_eq!(
+            choose(0.0, 0.1, 400.0, AxisFormat::Pct, &needs, FONT, false),
+            None
+        );
+        let needs = [need(0.0, 0.1, 0.0, 90.0)];
+        let axis = choose(0.0, 0.1, 400.0, AxisFormat::Pct, &needs, FONT, false);
+        assert_eq!(axis.map(|a| a.lo), Some(0.0));
+    }
+
+    #[test]
+    fn a_single_value_gets_a_sensible_range_around_it() {
+        let needs = [need(300e3, 300e3, 0.0, 50.0)];
+        let Some(axis) = choose(300e3, 300e3, 500.0, AxisFormat::MoneyK, &needs, FONT, false)
+        else {
+            panic!("no axis");
+        };
+        assert!(axis.lo < 300e3 && axis.hi > 300e3);
+        assert!(axis.ticks[1] - axis.ticks[0] >= 50e3, "{axis:?}");
+    }
+
+    #[test]
+    fn all_zero_values_still_get_an_axis() {
+        for format in [AxisFormat::MoneyK, AxisFormat::Pct, AxisFormat::Num] {
+            let needs = [need(0.0, 0.0, 0.0, 30.0)];
+            let axis = choose(0.0, 0.0, 500.0, format, &needs, FONT, false);
+            assert!(
+                axis.is_some_and(|a| a.lo == 0.0 && a.hi > 0.0),
+                "{format:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn negative_and_tiny_and_huge_ranges_do_not_panic() {
+        let cases = [
+            (-0.05, 0.1),
+            (1e-12, 2e-12),
+            (1e300, 1.5e300),
+            (-1e300, 1e300),
+            (0.0, f64::MAX),
+        ];
+        for (lo, hi) in cases {
+            let needs = [need(lo, hi, 40.0, 40.0)];
+            let _ = choose(lo, hi, 500.0, AxisFormat::Num, &needs, FONT, false);
+        }
+        assert_eq!(
+            choose(f64::NAN, 1.0, 500.0, AxisFormat::Num, &[], FONT, false),
+            None
+        );
+        assert_eq!(
+            choose(
+                -f64::MAX,
+                f64::MAX,
+                500.0,
+                AxisFormat::Num,
+                &[],
+                FONT,
+                false
+            ),
+            None
+        );
+    }
+}

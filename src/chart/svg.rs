@@ -1,0 +1,163 @@
+//! SVG output: draws a laid-out chart with plotters' SVG backend, then finishes its string.
+//!
+//! plotters writes one tag per line and escapes all text, which keeps the finishing pass a
+//! simple line-by-line rewrite: an accessible root element with `<title>`, `<desc>` and the
+//! palette stylesheet; an `nbc-` class on each element, recognised by its marker colour;
+//! tooltips for shortened labels and for bars; and short numbers in place of plotters'
+//! `font-size="17.741935483870968"`.
+
+use plotters::prelude::*;
+
+use super::ChartError;
+use super::band::{self, BandLayout};
+use super::palette::{self, Role};
+use super::text::escape;
+
+/// Draws the band layout and returns the finished `<svg>` element.
+pub fn band_svg(layout: &BandLayout, alt: &str) -> Result<String, ChartError> {
+    let mut raw = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut raw, (layout.width, layout.height)).into_drawing_area();
+        band::draw(&root, layout)
+            .map_err(|e| ChartError::new(format!("drawing the chart failed: {e}")))?;
+        root.present()
+            .map_err(|e| ChartError::new(format!("drawing the chart failed: {e}")))?;
+    }
+    let text_tips: Vec<Option<&str>> = layout.labels.iter().map(|l| l.tooltip.as_deref()).collect();
+    let bar_tips: Vec<&str> = layout.bars.iter().map(|b| b.tooltip.as_str()).collect();
+    Ok(finish(
+        &raw,
+        layout.width,
+        layout.height,
+        alt,
+        &layout.desc,
+        &text_tips,
+        &bar_tips,
+    ))
+}
+
+fn finish(
+    raw: &str,
+    width: u32,
+    height: u32,
+    alt: &str,
+    desc: &str,
+    text_tips: &[Option<&str>],
+    bar_tips: &[&str],
+) -> String {
+    let mut out = String::with_capacity(raw.len() + 2048);
+    out.push_str(&format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{alt}\" class=\"chart\">\n",
+        alt = escape(alt)
+    ));
+    out.push_str(&format!("<title>{}</title>\n", escape(alt)));
+    out.push_str(&format!("<desc>{}</desc>\n", escape(desc)));
+    out.push_str(&palette::stylesheet());
+
+    let (mut texts, mut rects) = (0usize, 0usize);
+    // plotters' own root tag is replaced above; its closing tag is kept.
+    for line in raw.lines().skip_while(|l| !l.starts_with("<svg")).skip(1) {
+        if line.starts_with("<text") {
+            out.push_str(&tidy_tag(line, "fill"));
+            out.push('\n');
+            if let Some(Some(tip)) = text_tips.get(texts) {
+                out.push_str(&format!("<title>{}</title>\n", escape(tip)));
+            }
+            texts += 1;
+        } else if line.starts_with("<rect") {
+            let tag = tidy_tag(line, "fill");
+            match (bar_tips.get(rects), tag.strip_suffix("/>")) {
+                (Some(tip), Some(open)) => {
+                    out.push_str(&format!("{open}><title>{}</title></rect>\n", escape(tip)));
+                }
+                _ => {
+                    out.push_str(&tag);
+                    out.push('\n');
+                }
+            }
+            rects += 1;
+        } else if line.starts_with("<polyline")
+            || line.starts_with("<line")
+            || line.starts_with("<path")
+        {
+            out.push_str(&tidy_tag(line, "stroke"));
+            out.push('\n');
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Adds the role class (found from the colour in `paint_attr`), drops the default
+/// `opacity="1"`, rounds `font-size` and centres middle-anchored text on digits and capitals.
+fn tidy_tag(tag: &str, paint_attr: &str) -> String {
+    let mut tag = tag
+        .replace(" opacity=\"1\"", "")
+        .replace("dy=\"0.5ex\"", "dy=\"0.35em\"");
+    if let Some(size) = attr(&tag, "font-size").and_then(|v| v.parse::<f64>().ok()) {
+        let rounded = short_number(size);
+        if let Some(value) = attr(&tag, "font-size") {
+            tag = tag.replacen(
+                &format!("font-size=\"{value}\""),
+                &format!("font-size=\"{rounded}\""),
+                1,
+            );
+        }
+    }
+    let role = attr(&tag, paint_attr).and_then(Role::from_light_hex);
+    if let (Some(role), Some(space)) = (role, tag.find(' ')) {
+        tag.insert_str(space, &format!(" class=\"{}\"", role.class()));
+    }
+    tag
+}
+
+/// The value of `name="..."` in a tag plotters wrote (its values never contain quotes).
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    let len = tag.get(start..)?.find('"')?;
+    tag.get(start..start + len)
+}
+
+/// At most two decimals, no trailing zeros: 13.000000000000002 -> 13, 17.741935 -> 17.74.
+fn short_number(value: f64) -> String {
+    let fixed = format!("{:.2}", value);
+    fixed
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_number_rounds_plotters_font_sizes() {
+        assert_eq!(short_number(17.741935483870968), "17.74");
+        assert_eq!(short_number(13.000000000000002), "13");
+        assert_eq!(short_number(12.5), "12.5");
+    }
+
+    #[test]
+    fn tidy_tag_classes_by_marker_colour() {
+        let line = format!(
+            "<text x=\"1\" y=\"2\" dy=\"0.5ex\" font-size=\"12.903225806451612\" opacity=\"1\" fill=\"{}\">",
+            Role::Value.light_hex()
+        );
+        let tidy = tidy_tag(&line, "fill");
+        assert!(tidy.starts_with("<text class=\"nbc-val\" "), "{tidy}");
+        assert!(tidy.contains("font-size=\"12.9\""), "{tidy}");
+        assert!(tidy.contains("dy=\"0.35em\""), "{tidy}");
+        assert!(!tidy.contains("opacity"), "{tidy}");
+    }
+
+    #[test]
+    fn tidy_tag_leaves_unknown_colours_alone() {
+        let line = "<polyline fill=\"none\" stroke=\"#123456\" points=\"1,2 3,4 \"/>";
+        assert_eq!(tidy_tag(line, "stroke"), line);
+    }
+}

@@ -1,0 +1,171 @@
+//! End-to-end: the real binary on real notebooks.
+
+mod common;
+
+use common::{Project, article, text_of, tree};
+
+#[test]
+fn shipped_mlops_page_renders_every_computed_figure() {
+    let p = Project::with_notebooks("notebooks");
+    let run = p.run(&["notebooks/mlops.md", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.starts_with("rendered 1 page, 2 charts in "), "{}", run.stderr);
+    let page = p.read("out/mlops-engineer/index.html");
+    let text = text_of(&page);
+    for want in [
+        "In [28]:",
+        "# mlops_engineer.ipynb",
+        "section 6.3 : MLOps / platform",
+        "$190,000 to $260,000",
+        "$260,000 to $520,000",
+        "0 to 10 percent",
+        "10 to 25 percent",
+        "table mo-1 : tool layers",
+        "section mo-2 : platform overlap",
+    ] {
+        assert!(text.contains(want), "page lacks {want:?}");
+    }
+    assert!(!text.contains("10 to 20 percent"), "the seed's contradictory figure must not appear");
+    assert!(p.exists("out/mlops-engineer/fig-specialisations.svg"));
+    assert!(p.exists("out/assets/style.css"));
+}
+
+#[test]
+fn shipped_site_renders_every_notebook() {
+    let p = Project::with_notebooks("notebooks");
+    let run = p.run(&["notebooks/", "-o", "out", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "", "-q prints nothing on success");
+    for slug in ["mlops-engineer", "llm-engineer", "computer-vision-engineer", "specialisations", "employer-tiers", "total-comp-breakdown"] {
+        assert!(p.exists(&format!("out/{slug}/index.html")), "{slug}");
+    }
+}
+
+#[test]
+fn mlops_article_snapshot() {
+    let p = Project::with_notebooks("notebooks");
+    let run = p.run(&["notebooks/mlops.md", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!(article(&p.read("out/mlops-engineer/index.html")));
+}
+
+#[test]
+fn feature_fixture_snapshot() {
+    let p = Project::with_notebooks("tests/fixtures/pages/features");
+    let run = p.run(&["notebooks/features.md", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = p.read("out/features/index.html");
+    insta::assert_snapshot!(article(&page));
+}
+
+#[test]
+fn feature_fixture_page_frame() {
+    let p = Project::with_notebooks("tests/fixtures/pages/features");
+    assert_eq!(p.run(&["notebooks/features.md", "-o", "out"]).code, 0);
+    let page = p.read("out/features/index.html");
+    // Related cards: the target's title and blurb, an override, an external link.
+    let text = text_of(&page);
+    assert!(text.contains("The other page Computed 42."), "{text}");
+    assert!(text.contains("Other, renamed Overridden blurb"));
+    assert!(page.contains("href=\"https://example.com\""));
+    assert!(page.contains("href=\"../other/\""));
+    // Lede and title are templates too.
+    assert!(page.contains("<title>Feature tour: 2 tracks</title>"));
+    assert!(text.contains("Top of band $660k; premium 0 to 12.5 percent."));
+    // The FAQ becomes schema.org JSON-LD with the answers' text.
+    let ld_start = page.find("application/ld+json\">").expect("json-ld") + "application/ld+json\">".len();
+    let ld_end = ld_start + page[ld_start..].find("</script>").expect("end");
+    let ld: serde_json::Value = serde_json::from_str(&page[ld_start..ld_end]).expect("valid JSON-LD");
+    let faq = ld.as_array().unwrap().iter().find(|v| v["@type"] == "FAQPage").expect("FAQPage");
+    assert_eq!(faq["mainEntity"][1]["name"], "Why so wide?");
+    assert_eq!(faq["mainEntity"][0]["acceptedAnswer"]["text"], "It is $260,000 to $290,000.");
+    // The chart is written beside the page.
+    assert!(p.exists("out/features/fig-bands.svg"));
+}
+
+#[test]
+fn params_can_be_overridden_from_the_command_line() {
+    let p = Project::with_notebooks("tests/fixtures/pages/features");
+    let run = p.run(&["notebooks/features.md", "-o", "out", "--param", "factor=3", "--param", "level=L6"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = text_of(&p.read("out/features/index.html"));
+    assert!(text.contains("The L6 band"), "{text}");
+    assert!(text.contains("Scaled by the factor it is $780k to $870k."), "{text}");
+}
+
+#[test]
+fn unknown_param_is_an_input_error() {
+    let p = Project::with_notebooks("tests/fixtures/pages/features");
+    let run = p.run(&["notebooks/features.md", "--param", "levle=L6"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no notebook declares the param `levle`"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `level`?"), "{}", run.stderr);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let p = Project::empty();
+    assert_eq!(p.run(&[]).code, 2);
+    assert_eq!(p.run(&["x.md", "--param", "novalue"]).code, 2);
+    assert_eq!(p.run(&["x.md", "--bogus"]).code, 2);
+}
+
+#[test]
+fn missing_input_is_an_error_not_a_panic() {
+    let p = Project::empty();
+    let run = p.run(&["nope.md"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("`nope.md` is neither a notebook file nor a folder"), "{}", run.stderr);
+}
+
+#[test]
+fn rendering_is_deterministic_to_the_byte() {
+    let p = Project::with_notebooks("notebooks");
+    assert_eq!(p.run(&["notebooks/", "-o", "a", "-q"]).code, 0);
+    assert_eq!(p.run(&["notebooks/", "-o", "b", "-q"]).code, 0);
+    let (a, b) = (tree(&p.path("a")), tree(&p.path("b")));
+    assert!(!a.is_empty());
+    assert_eq!(a.len(), b.len());
+    for ((pa, ba), (pb, bb)) in a.iter().zip(&b) {
+        assert_eq!(pa, pb);
+        assert!(ba == bb, "{} differs between two renders", pa.display());
+    }
+}
+
+#[test]
+fn a_failed_build_writes_nothing() {
+    let p = Project::with_notebooks("tests/fixtures/pages/features");
+    p.write("notebooks/features.md", &p.read("notebooks/features.md").replace("{{ level }}", "{{ levle }}"));
+    let run = p.run(&["notebooks/", "-o", "out"]);
+    assert_eq!(run.code, 1);
+    assert!(!p.exists("out"), "nothing may be written when a notebook has errors");
+    assert!(run.stderr.ends_with("error: 1 error found; nothing was written\n"), "{}", run.stderr);
+}
+
+#[test]
+fn single_file_render_ignores_broken_unrelated_notebooks() {
+    let p = Project::with_notebooks("tests/fixtures/pages/features");
+    p.write("notebooks/broken.md", "---\ntitel: x\n---\n");
+    let run = p.run(&["notebooks/other.md", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = p.run(&["notebooks/", "-o", "out2"]);
+    assert_eq!(run.code, 1, "the whole site does include it");
+    assert!(run.stderr.contains("unknown frontmatter key `titel`"), "{}", run.stderr);
+}
+
+/// Every broken notebook under `tests/fixtures/errors/` fails with exit code 1 and the full
+/// message the user sees.
+#[test]
+fn every_error_class_has_its_message() {
+    insta::glob!("fixtures/errors/*.md", |path| {
+        let p = Project::empty();
+        common::copy_dir(&common::crate_path("tests/fixtures/errors/data"), &p.path("notebooks/data"));
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        std::fs::copy(path, p.path(&format!("notebooks/{name}"))).unwrap();
+        let run = p.run(&[&format!("notebooks/{name}"), "-o", "out"]);
+        assert_eq!(run.code, 1, "{name} should fail:\n{}", run.stderr);
+        assert!(!p.exists("out"), "{name} wrote output");
+        assert!(!run.stderr.contains("panicked"), "{name} panicked");
+        insta::assert_snapshot!(run.stderr);
+    });
+}
