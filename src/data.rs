@@ -47,7 +47,11 @@ pub fn load(path: &Path, shown_as: &str) -> Result<Value, DataError> {
     match ext.as_str() {
         "csv" => parse_csv(&text).map_err(|m| DataError::new(format!("in `{shown_as}`: {m}"))),
         "json" => serde_json::from_str(&text).map_err(|err| {
-            DataError::new(format!("in `{shown_as}`: invalid JSON at line {} column {}: {err}", err.line(), err.column()))
+            DataError::new(format!(
+                "in `{shown_as}`: invalid JSON at line {} column {}: {err}",
+                err.line(),
+                err.column()
+            ))
         }),
         "yaml" | "yml" => crate::yaml::from_str::<Value>(&text).map_err(|err| {
             let at = err.position.map(|(l, c)| format!(" at line {l} column {c}")).unwrap_or_default();

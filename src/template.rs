@@ -92,9 +92,7 @@ fn to_jvalue(v: &Value) -> JValue {
         Value::Float(f) => JValue::from(*f),
         Value::Str(s) => JValue::from(s.as_str()),
         Value::Array(items) => JValue::from(items.iter().map(to_jvalue).collect::<Vec<_>>()),
-        Value::Map(map) => {
-            JValue::from(map.iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect::<BTreeMap<_, _>>())
-        }
+        Value::Map(map) => JValue::from(map.iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect::<BTreeMap<_, _>>()),
         Value::Band(b) => JValue::from_object(BandObject(*b)),
         Value::Table(_) => JValue::from_object(Opaque("a table")),
         Value::Chart(_) => JValue::from_object(Opaque("a chart")),
@@ -145,7 +143,10 @@ fn prose_env(output: Output) -> Environment<'static> {
                 format!("{} cannot be inserted into prose; make it a cell's output instead", o.0),
             ));
         }
-        if value.as_str().is_none() && value.as_object().is_some() && value.downcast_object_ref::<BandObject>().is_none() {
+        if value.as_str().is_none()
+            && value.as_object().is_some()
+            && value.downcast_object_ref::<BandObject>().is_none()
+        {
             return Err(Error::new(
                 ErrorKind::InvalidOperation,
                 "an array or map cannot be inserted into prose; insert one of its values",
@@ -185,11 +186,20 @@ fn apply_filter(filter: Filter, v: &JValue) -> Result<String, Error> {
         Some(x) if !filter.takes_band() => Ok(filter.number(x)),
         Some(_) => Err(Error::new(
             ErrorKind::InvalidOperation,
-            format!("`{}` formats a band, but this is a number; use `{}`", filter.name(), filter.name().trim_end_matches("_band")),
+            format!(
+                "`{}` formats a band, but this is a number; use `{}`",
+                filter.name(),
+                filter.name().trim_end_matches("_band")
+            ),
         )),
         None => Err(Error::new(
             ErrorKind::InvalidOperation,
-            format!("`{}` needs {}, not {}", filter.name(), if filter.takes_band() { "a band" } else { "a number" }, v.kind()),
+            format!(
+                "`{}` needs {}, not {}",
+                filter.name(),
+                if filter.takes_band() { "a band" } else { "a number" },
+                v.kind()
+            ),
         )),
     }
 }
@@ -209,8 +219,8 @@ pub fn escape_markdown(s: &str) -> String {
             // An inserted `@sec-x` must not become a citation: the Markdown stage turns this
             // placeholder back into `@` after citations are resolved.
             '@' => out.push(AT_PLACEHOLDER),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '#' | '!' | '|' | '~' | '{' | '}' | '-'
-            | '+' | '=' | '^' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '#' | '!' | '|' | '~' | '{' | '}' | '-' | '+'
+            | '=' | '^' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -266,9 +276,9 @@ fn template_error(err: &Error, source: &str) -> TemplateError {
     let range = err.range();
     let snippet = range.clone().and_then(|r| source.get(r)).map(str::trim);
     let undefined = match err.kind() {
-        ErrorKind::UndefinedError => snippet.map(|s| {
-            s.split(['|', '.', '[', '(', ' ']).next().unwrap_or(s).trim().to_string()
-        }),
+        ErrorKind::UndefinedError => {
+            snippet.map(|s| s.split(['|', '.', '[', '(', ' ']).next().unwrap_or(s).trim().to_string())
+        }
         _ => None,
     };
     let message = match (&undefined, err.kind()) {
@@ -319,7 +329,12 @@ impl PageTemplates {
     }
 
     /// Renders `name` with a JSON object as context; `safe` names values inserted verbatim.
-    pub fn render(&self, name: &str, context: &serde_json::Value, safe: &[(&str, &str)]) -> Result<String, TemplateError> {
+    pub fn render(
+        &self,
+        name: &str,
+        context: &serde_json::Value,
+        safe: &[(&str, &str)],
+    ) -> Result<String, TemplateError> {
         let mut ctx: BTreeMap<String, JValue> = BTreeMap::new();
         if let Some(object) = context.as_object() {
             for (key, v) in object {
@@ -332,7 +347,11 @@ impl PageTemplates {
         let template = self.env.get_template(name).map_err(|err| template_error(&err, ""))?;
         template.render(JValue::from(ctx)).map_err(|err| {
             let mut e = template_error(&err, "");
-            e.message = format!("theme template `{name}`{}: {}", err.line().map(|l| format!(" line {l}")).unwrap_or_default(), e.message);
+            e.message = format!(
+                "theme template `{name}`{}: {}",
+                err.line().map(|l| format!(" line {l}")).unwrap_or_default(),
+                e.message
+            );
             e
         })
     }

@@ -1,5 +1,7 @@
 //! End-to-end: the real binary on real notebooks.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{Project, article, text_of, tree};
@@ -36,7 +38,14 @@ fn shipped_site_renders_every_notebook() {
     let run = p.run(&["notebooks/", "-o", "out", "-q"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stderr, "", "-q prints nothing on success");
-    for slug in ["mlops-engineer", "llm-engineer", "computer-vision-engineer", "specialisations", "employer-tiers", "total-comp-breakdown"] {
+    for slug in [
+        "mlops-engineer",
+        "llm-engineer",
+        "computer-vision-engineer",
+        "specialisations",
+        "employer-tiers",
+        "total-comp-breakdown",
+    ] {
         assert!(p.exists(&format!("out/{slug}/index.html")), "{slug}");
     }
 }

@@ -126,11 +126,7 @@ impl Row {
     }
 
     fn combined(&self) -> String {
-        if self.single() {
-            self.hi_text.clone()
-        } else {
-            format!("{}–{}", self.lo_text, self.hi_text)
-        }
+        if self.single() { self.hi_text.clone() } else { format!("{}–{}", self.lo_text, self.hi_text) }
     }
 
     fn describe(&self) -> String {
@@ -148,12 +144,7 @@ impl Row {
             Placement::Ends if !self.single() => (room(&self.lo_text), room(&self.hi_text)),
             _ => (0.0, room(&self.combined())),
         };
-        Need {
-            lo: self.lo,
-            hi: self.hi,
-            left_px,
-            right_px,
-        }
+        Need { lo: self.lo, hi: self.hi, left_px, right_px }
     }
 }
 
@@ -167,17 +158,12 @@ pub fn layout(spec: &ChartSpec, bands: &[BandRow]) -> Result<BandLayout, ChartEr
     }
     let width = spec.width.unwrap_or(DEFAULT_WIDTH);
     if !(MIN_WIDTH..=MAX_SIDE).contains(&width) {
-        return Err(ChartError::new(format!(
-            "chart width {width} px is out of range; use {MIN_WIDTH} to {MAX_SIDE}"
-        )));
+        return Err(ChartError::new(format!("chart width {width} px is out of range; use {MIN_WIDTH} to {MAX_SIDE}")));
     }
     let w = f64::from(width);
-    let rows: Vec<Row> = bands
-        .iter()
-        .map(|band| Row::new(band, w * MAX_LABEL_SHARE, spec.format))
-        .collect();
-    let titles = [&spec.title, &spec.x_title, &spec.y_title]
-        .map(|t| t.as_deref().map(text::clean).filter(|t| !t.is_empty()));
+    let rows: Vec<Row> = bands.iter().map(|band| Row::new(band, w * MAX_LABEL_SHARE, spec.format)).collect();
+    let titles =
+        [&spec.title, &spec.x_title, &spec.y_title].map(|t| t.as_deref().map(text::clean).filter(|t| !t.is_empty()));
     let [title, x_title, y_title] = titles;
 
     let mut labels = title.map_or_else(Vec::new, |t| title_lines(&t, w));
@@ -193,17 +179,9 @@ pub fn layout(spec: &ChartSpec, bands: &[BandRow]) -> Result<BandLayout, ChartEr
     let below = TICK_GAP + SMALL_LINE + x_title_room + PAD;
     let (row_h, height) = rows_fit(spec.height, rows.len(), top, below)?;
 
-    let column = rows
-        .iter()
-        .map(|r| text::width(&r.shown, label::size(Role::Category), false))
-        .fold(0.0, f64::max);
+    let column = rows.iter().map(|r| text::width(&r.shown, label::size(Role::Category), false)).fold(0.0, f64::max);
     let (left, right, axis, placement) = fit_axis(&rows, w, column, spec.format)?;
-    let plot = Plot {
-        left,
-        top,
-        right,
-        bottom: (top + rows.len() as f64 * row_h).round(),
-    };
+    let plot = Plot { left, top, right, bottom: (top + rows.len() as f64 * row_h).round() };
 
     if let Some(y_title) = y_title {
         labels.push(y_title_label(&y_title, y_title_top, &plot, w));
@@ -213,14 +191,7 @@ pub fn layout(spec: &ChartSpec, bands: &[BandRow]) -> Result<BandLayout, ChartEr
     for (i, row) in rows.iter().enumerate() {
         let centre = (top + (i as f64 + 0.5) * row_h).round();
         let (lo, hi) = visible_extent(row.lo, row.hi, &axis, right - left);
-        labels.extend(row_labels(
-            row,
-            centre,
-            plot.x(&axis, lo),
-            plot.x(&axis, hi),
-            &plot,
-            placement,
-        ));
+        labels.extend(row_labels(row, centre, plot.x(&axis, lo), plot.x(&axis, hi), &plot, placement));
         bars.push(Bar {
             lo,
             hi,
@@ -232,47 +203,21 @@ pub fn layout(spec: &ChartSpec, bands: &[BandRow]) -> Result<BandLayout, ChartEr
     let tick_top = plot.bottom + TICK_GAP;
     for (tick, text) in axis.ticks.iter().zip(&axis.labels) {
         let at = (plot.x(&axis, *tick), tick_top);
-        labels.push(Label::new(
-            Role::Tick,
-            text.clone(),
-            at,
-            Anchor::Middle,
-            Baseline::Top,
-        ));
+        labels.push(Label::new(Role::Tick, text.clone(), at, Anchor::Middle, Baseline::Top));
     }
     if let Some(x_title) = x_title {
-        labels.push(x_title_label(
-            &x_title,
-            tick_top + SMALL_LINE + X_TITLE_GAP,
-            &plot,
-            w,
-        ));
+        labels.push(x_title_label(&x_title, tick_top + SMALL_LINE + X_TITLE_GAP, &plot, w));
     }
 
-    let desc = rows
-        .iter()
-        .map(Row::describe)
-        .collect::<Vec<_>>()
-        .join("; ")
-        + ".";
-    Ok(BandLayout {
-        width,
-        height,
-        plot,
-        axis,
-        bars,
-        labels,
-        desc,
-    })
+    let desc = rows.iter().map(Row::describe).collect::<Vec<_>>().join("; ") + ".";
+    Ok(BandLayout { width, height, plot, axis, bars, labels, desc })
 }
 
 fn check_band(band: &BandRow) -> Result<(), ChartError> {
     let name = text::clean(&band.category);
     for (which, value) in [("lo", band.lo), ("hi", band.hi)] {
         if !value.is_finite() {
-            return Err(ChartError::new(format!(
-                "band chart row \"{name}\": {which} is {value}, not a finite number"
-            )));
+            return Err(ChartError::new(format!("band chart row \"{name}\": {which} is {value}, not a finite number")));
         }
     }
     if band.lo > band.hi {
@@ -289,10 +234,7 @@ fn rows_fit(fixed: Option<u32>, n: usize, top: f64, below: f64) -> Result<(f64, 
     let count = n as f64;
     let (row_h, height) = match fixed {
         Some(h) => ((f64::from(h) - top - below) / count, h),
-        None => (
-            ROW,
-            (top + count * ROW + below).ceil().min(f64::from(u32::MAX)) as u32,
-        ),
+        None => (ROW, (top + count * ROW + below).ceil().min(f64::from(u32::MAX)) as u32),
     };
     if row_h < MIN_ROW || height > MAX_SIDE {
         let needed = (top + count * MIN_ROW + below).ceil();
@@ -321,20 +263,8 @@ fn title_lines(title: &str, width: f64) -> Vec<Label> {
 /// table header; a title wider than the column starts at the left edge instead.
 fn y_title_label(title: &str, top: f64, plot: &Plot, width: f64) -> Label {
     let column_right = plot.left - CATEGORY_GAP;
-    let shown = text::shorten(
-        title,
-        usize::MAX,
-        width - 2.0 * PAD,
-        label::size(Role::AxisTitle),
-        false,
-    );
-    let mut y_label = Label::new(
-        Role::AxisTitle,
-        shown,
-        (column_right, top),
-        Anchor::End,
-        Baseline::Top,
-    );
+    let shown = text::shorten(title, usize::MAX, width - 2.0 * PAD, label::size(Role::AxisTitle), false);
+    let mut y_label = Label::new(Role::AxisTitle, shown, (column_right, top), Anchor::End, Baseline::Top);
     if PAD + y_label.width() > column_right {
         y_label.x = PAD;
         y_label.anchor = Anchor::Start;
@@ -344,76 +274,30 @@ fn y_title_label(title: &str, top: f64, plot: &Plot, width: f64) -> Label {
 
 /// The value axis title is centred under the plot, moved in if it would cross an edge.
 fn x_title_label(title: &str, top: f64, plot: &Plot, width: f64) -> Label {
-    let shown = text::shorten(
-        title,
-        usize::MAX,
-        width - 2.0 * PAD,
-        label::size(Role::AxisTitle),
-        false,
-    );
-    let mut x_label = Label::new(
-        Role::AxisTitle,
-        shown,
-        (0.0, top),
-        Anchor::Middle,
-        Baseline::Top,
-    );
+    let shown = text::shorten(title, usize::MAX, width - 2.0 * PAD, label::size(Role::AxisTitle), false);
+    let mut x_label = Label::new(Role::AxisTitle, shown, (0.0, top), Anchor::Middle, Baseline::Top);
     let half = x_label.width() / 2.0;
-    x_label.x = ((plot.left + plot.right) / 2.0)
-        .min(width - PAD - half)
-        .max(PAD + half);
+    x_label.x = ((plot.left + plot.right) / 2.0).min(width - PAD - half).max(PAD + half);
     x_label.shortened_from(title)
 }
 
 /// The category name left of the plot and the value labels beside the bar.
-fn row_labels(
-    row: &Row,
-    centre: f64,
-    bar_left: f64,
-    bar_right: f64,
-    plot: &Plot,
-    placement: Placement,
-) -> Vec<Label> {
+fn row_labels(row: &Row, centre: f64, bar_left: f64, bar_right: f64, plot: &Plot, placement: Placement) -> Vec<Label> {
     let mut labels = Vec::with_capacity(3);
     if !row.shown.is_empty() {
         let at = (plot.left - CATEGORY_GAP, centre);
         labels.push(
-            Label::new(
-                Role::Category,
-                row.shown.clone(),
-                at,
-                Anchor::End,
-                Baseline::Middle,
-            )
-            .shortened_from(&row.full),
+            Label::new(Role::Category, row.shown.clone(), at, Anchor::End, Baseline::Middle).shortened_from(&row.full),
         );
     }
     let before = (bar_left - VALUE_GAP, centre);
     let after = (bar_right + VALUE_GAP, centre);
     match placement {
         Placement::Ends if !row.single() => {
-            labels.push(Label::new(
-                Role::Value,
-                row.lo_text.clone(),
-                before,
-                Anchor::End,
-                Baseline::Middle,
-            ));
-            labels.push(Label::new(
-                Role::Value,
-                row.hi_text.clone(),
-                after,
-                Anchor::Start,
-                Baseline::Middle,
-            ));
+            labels.push(Label::new(Role::Value, row.lo_text.clone(), before, Anchor::End, Baseline::Middle));
+            labels.push(Label::new(Role::Value, row.hi_text.clone(), after, Anchor::Start, Baseline::Middle));
         }
-        _ => labels.push(Label::new(
-            Role::Value,
-            row.combined(),
-            after,
-            Anchor::Start,
-            Baseline::Middle,
-        )),
+        _ => labels.push(Label::new(Role::Value, row.combined(), after, Anchor::Start, Baseline::Middle)),
     }
     labels
 }
@@ -439,17 +323,10 @@ fn fit_axis(
 ) -> Result<(f64, f64, Axis, Placement), ChartError> {
     let min = rows.iter().map(|r| r.lo).fold(f64::INFINITY, f64::min);
     let max = rows.iter().map(|r| r.hi).fold(f64::NEG_INFINITY, f64::max);
-    let font = TickFont {
-        size: label::size(Role::Tick),
-        min_gap: 14.0,
-    };
+    let font = TickFont { size: label::size(Role::Tick), min_gap: 14.0 };
     // Labels at both ends read best; a combined label right of the bar is the fallback,
     // and an axis crossing zero only the last resort.
-    let attempts = [
-        (Placement::Ends, false),
-        (Placement::Combined, false),
-        (Placement::Combined, true),
-    ];
+    let attempts = [(Placement::Ends, false), (Placement::Combined, false), (Placement::Combined, true)];
     let (mut first_half, mut last_half) = (0.0, 0.0);
     // Margins only grow, and only when the outer tick labels get wider: a few rounds settle.
     for _ in 0..4 {
@@ -457,8 +334,7 @@ fn fit_axis(
         let right = (width - PAD.max(last_half + 2.0)).floor();
         let pick = attempts.into_iter().find_map(|(placement, cross_zero)| {
             let needs: Vec<Need> = rows.iter().map(|r| r.need(placement)).collect();
-            scale::choose(min, max, right - left, format, &needs, font, cross_zero)
-                .map(|axis| (axis, placement))
+            scale::choose(min, max, right - left, format, &needs, font, cross_zero).map(|axis| (axis, placement))
         });
         let Some((axis, placement)) = pick else {
             break;
@@ -495,9 +371,7 @@ fn axis_error(min: f64, max: f64, width: f64, format: AxisFormat, font: TickFont
             "values from {min} to {max} are too close together to label with the `{name}` format; scale the data or use another format"
         ));
     }
-    ChartError::new(format!(
-        "chart width {width} px is too narrow for these value labels; make the chart wider"
-    ))
+    ChartError::new(format!("chart width {width} px is too narrow for these value labels; make the chart wider"))
 }
 
 /// Draws the laid-out chart on any plotters backend: gridlines, bars, axis line, then text.
@@ -505,17 +379,11 @@ pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     layout: &BandLayout,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let Plot {
-        left,
-        top,
-        right,
-        bottom,
-    } = layout.plot;
+    let Plot { left, top, right, bottom } = layout.plot;
     let (l, t, r, b) = (left as i32, top as i32, right as i32, bottom as i32);
     let n = layout.bars.len() as f64;
     let plot_area = root.clone().shrink((l, t), (r - l + 1, b - t + 1));
-    let mut chart =
-        ChartBuilder::on(&plot_area).build_cartesian_2d(layout.axis.lo..layout.axis.hi, 0f64..n)?;
+    let mut chart = ChartBuilder::on(&plot_area).build_cartesian_2d(layout.axis.lo..layout.axis.hi, 0f64..n)?;
 
     // Gridlines at our ticks only: plotters' mesh would pick its own key points.
     let grid = Role::Grid.light().stroke_width(1);
@@ -527,16 +395,10 @@ pub fn draw<DB: DrawingBackend>(
     let to_y = |py: f64| n - (py - top) / row_h;
     let fill = Role::Bar.light().filled();
     chart.draw_series(
-        layout
-            .bars
-            .iter()
-            .map(|bar| Rectangle::new([(bar.lo, to_y(bar.top)), (bar.hi, to_y(bar.bottom))], fill)),
+        layout.bars.iter().map(|bar| Rectangle::new([(bar.lo, to_y(bar.top)), (bar.hi, to_y(bar.bottom))], fill)),
     )?;
 
-    root.draw(&PathElement::new(
-        vec![(l, b), (r, b)],
-        Role::Axis.light().stroke_width(1),
-    ))?;
+    root.draw(&PathElement::new(vec![(l, b), (r, b)], Role::Axis.light().stroke_width(1)))?;
     label::draw_all(root, &layout.labels)
 }
 
@@ -546,11 +408,7 @@ mod tests {
     use crate::chart::ChartData;
 
     fn row(category: &str, lo: f64, hi: f64) -> BandRow {
-        BandRow {
-            category: category.to_string(),
-            lo,
-            hi,
-        }
+        BandRow { category: category.to_string(), lo, hi }
     }
 
     fn spec(rows: Vec<BandRow>, format: AxisFormat) -> ChartSpec {
@@ -592,23 +450,12 @@ mod tests {
     /// The guarantees the module makes about any laid-out chart.
     fn assert_clean(layout: &BandLayout) {
         let (w, h) = (f64::from(layout.width), f64::from(layout.height));
-        let Plot {
-            left,
-            top,
-            right,
-            bottom,
-        } = layout.plot;
-        let bars: Vec<Boxed> = layout
-            .bars
-            .iter()
-            .map(|b| (layout.px(b.lo), b.top, layout.px(b.hi), b.bottom))
-            .collect();
+        let Plot { left, top, right, bottom } = layout.plot;
+        let bars: Vec<Boxed> =
+            layout.bars.iter().map(|b| (layout.px(b.lo), b.top, layout.px(b.hi), b.bottom)).collect();
         for (i, label) in layout.labels.iter().enumerate() {
             let e = label.extent();
-            assert!(
-                e.0 >= 0.0 && e.2 <= w && e.1 >= 0.0 && e.3 <= h,
-                "{label:?} {e:?} outside {w}x{h}"
-            );
+            assert!(e.0 >= 0.0 && e.2 <= w && e.1 >= 0.0 && e.3 <= h, "{label:?} {e:?} outside {w}x{h}");
             for other in layout.labels.iter().skip(i + 1) {
                 assert!(!overlaps(e, other.extent()), "{label:?} overlaps {other:?}");
             }
@@ -620,10 +467,7 @@ mod tests {
             }
         }
         for bar in &bars {
-            assert!(
-                bar.0 >= left && bar.2 <= right && bar.1 >= top && bar.3 <= bottom,
-                "{bar:?}"
-            );
+            assert!(bar.0 >= left && bar.2 <= right && bar.1 >= top && bar.3 <= bottom, "{bar:?}");
         }
     }
 
@@ -638,12 +482,8 @@ mod tests {
     #[test]
     fn sample_puts_lo_and_hi_labels_at_the_bar_ends() {
         let layout = lay(&spec(sample_rows(), AxisFormat::MoneyK));
-        let values: Vec<&str> = layout
-            .labels
-            .iter()
-            .filter(|l| l.role == Role::Value)
-            .map(|l| l.text.as_str())
-            .collect();
+        let values: Vec<&str> =
+            layout.labels.iter().filter(|l| l.role == Role::Value).map(|l| l.text.as_str()).collect();
         assert_eq!(values[..4], ["$260k", "$520k", "$300k", "$700k"]);
     }
 
@@ -693,10 +533,7 @@ mod tests {
             let layout = lay(&spec(rows, AxisFormat::MoneyK));
             assert!(layout.axis.hi > layout.axis.lo);
             for bar in &layout.bars {
-                assert!(
-                    layout.px(bar.hi) - layout.px(bar.lo) >= MIN_BAR_PX - 1.0,
-                    "{bar:?}"
-                );
+                assert!(layout.px(bar.hi) - layout.px(bar.lo) >= MIN_BAR_PX - 1.0, "{bar:?}");
             }
             assert_clean(&layout);
         }
@@ -706,23 +543,9 @@ mod tests {
     fn layouts_stay_clean_across_widths_heights_formats_and_signs() {
         let row_sets = [
             sample_rows(),
-            vec![
-                row("Backend & <Infra> \"x\"", -0.05, 0.1),
-                row("Data", 0.02, 0.125),
-            ],
-            vec![
-                row("W", 1_000_000.0, 2_100_000.0),
-                row("Principal engineer, infrastructure", 450_000.0, 1_250_000.0),
-            ],
-            (0..15)
-                .map(|i| {
-                    row(
-                        &format!("Level {i}"),
-                        1000.0 * f64::from(i),
-                        1000.0 * f64::from(i * 2 + 3),
-                    )
-                })
-                .collect(),
+            vec![row("Backend & <Infra> \"x\"", -0.05, 0.1), row("Data", 0.02, 0.125)],
+            vec![row("W", 1_000_000.0, 2_100_000.0), row("Principal engineer, infrastructure", 450_000.0, 1_250_000.0)],
+            (0..15).map(|i| row(&format!("Level {i}"), 1000.0 * f64::from(i), 1000.0 * f64::from(i * 2 + 3))).collect(),
         ];
         for rows in row_sets {
             for format in [AxisFormat::MoneyK, AxisFormat::Pct, AxisFormat::Num] {
@@ -764,8 +587,7 @@ mod tests {
                     row(&"x".repeat(i * 7), a * scale, b * scale)
                 })
                 .collect();
-            let format =
-                [AxisFormat::MoneyK, AxisFormat::Pct, AxisFormat::Num][(next() % 3) as usize];
+            let format = [AxisFormat::MoneyK, AxisFormat::Pct, AxisFormat::Num][(next() % 3) as usize];
             let s = spec(rows.clone(), format);
             match layout(&s, &rows) {
                 Ok(layout) => assert_clean(&layout),

@@ -72,11 +72,7 @@ pub fn resolution(value: f64, format: AxisFormat) -> f64 {
 
 /// Avoids `-$0` for tiny negative values that round to nothing.
 fn tidy_zero(sign: &str, body: String) -> String {
-    if body == "$0" {
-        body
-    } else {
-        format!("{sign}{body}")
-    }
+    if body == "$0" { body } else { format!("{sign}{body}") }
 }
 
 fn round_to(value: f64, decimals: usize) -> f64 {

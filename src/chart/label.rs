@@ -43,22 +43,8 @@ pub struct Label {
 }
 
 impl Label {
-    pub fn new(
-        role: Role,
-        text: String,
-        (x, y): (f64, f64),
-        anchor: Anchor,
-        baseline: Baseline,
-    ) -> Self {
-        Label {
-            role,
-            text,
-            x,
-            y,
-            anchor,
-            baseline,
-            tooltip: None,
-        }
+    pub fn new(role: Role, text: String, (x, y): (f64, f64), anchor: Anchor, baseline: Baseline) -> Self {
+        Label { role, text, x, y, anchor, baseline, tooltip: None }
     }
 
     /// Keeps `full` as the tooltip when the shown text differs from it.
@@ -118,16 +104,9 @@ pub fn draw_all<DB: DrawingBackend>(
             Baseline::Top => VPos::Top,
             Baseline::Middle => VPos::Center,
         };
-        let weight = if bold(label.role) {
-            FontStyle::Bold
-        } else {
-            FontStyle::Normal
-        };
+        let weight = if bold(label.role) { FontStyle::Bold } else { FontStyle::Normal };
         // The SVG backend writes size / 1.24 as font-size; scale up so it writes our size.
-        let font = (FONT, size(label.role) * 1.24, weight)
-            .into_font()
-            .color(&label.role.light())
-            .pos(Pos::new(h, v));
+        let font = (FONT, size(label.role) * 1.24, weight).into_font().color(&label.role.light()).pos(Pos::new(h, v));
         let at = (label.x.round() as i32, label.y.round() as i32);
         root.draw_text(&label.text, &font, at)?;
     }

@@ -71,9 +71,7 @@ pub struct ChartError {
 
 impl ChartError {
     fn new(message: impl Into<String>) -> Self {
-        ChartError {
-            message: message.into(),
-        }
+        ChartError { message: message.into() }
     }
 }
 
@@ -104,11 +102,7 @@ fn accessible_name(spec: &ChartSpec, alt: &str, kind: &str) -> String {
     if !alt.is_empty() {
         return alt;
     }
-    spec.title
-        .as_deref()
-        .map(text::clean)
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| kind.to_string())
+    spec.title.as_deref().map(text::clean).filter(|t| !t.is_empty()).unwrap_or_else(|| kind.to_string())
 }
 
 #[cfg(test)]
@@ -116,11 +110,7 @@ mod tests {
     use super::*;
 
     fn row(category: &str, lo: f64, hi: f64) -> BandRow {
-        BandRow {
-            category: category.to_string(),
-            lo,
-            hi,
-        }
+        BandRow { category: category.to_string(), lo, hi }
     }
 
     fn bands(rows: Vec<BandRow>) -> ChartSpec {
@@ -172,11 +162,7 @@ mod tests {
                 panic!("unclosed tag in {rest}");
             };
             let tag = &rest[start + 1..start + len];
-            let name = tag
-                .trim_start_matches('/')
-                .split([' ', '/'])
-                .next()
-                .unwrap_or("");
+            let name = tag.trim_start_matches('/').split([' ', '/']).next().unwrap_or("");
             if tag.starts_with('/') {
                 assert_eq!(stack.pop(), Some(name), "mismatched </{name}>");
             } else if !tag.ends_with('/') {
@@ -188,18 +174,14 @@ mod tests {
         for (i, _) in svg.match_indices('&') {
             let entity = &svg[i..svg.len().min(i + 6)];
             assert!(
-                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
-                    .iter()
-                    .any(|e| entity.starts_with(e)),
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"].iter().any(|e| entity.starts_with(e)),
                 "bare & at {entity}"
             );
         }
     }
 
     fn no_long_decimals(svg: &str) -> bool {
-        svg.split('.')
-            .skip(1)
-            .all(|after| after.chars().take_while(char::is_ascii_digit).count() <= 2)
+        svg.split('.').skip(1).all(|after| after.chars().take_while(char::is_ascii_digit).count() <= 2)
     }
 
     #[test]
@@ -215,17 +197,10 @@ mod tests {
     #[test]
     fn band_chart_svg_carries_every_label_and_the_accessible_root() {
         let out = svg(&sample(), "Band chart of L5 pay");
-        assert!(
-            out.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"")
-        );
+        assert!(out.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\""));
         assert!(out.trim_end().ends_with("</svg>"));
         let root = out.lines().next().unwrap_or("");
-        for attr in [
-            "role=\"img\"",
-            "aria-label=\"Band chart of L5 pay\"",
-            "class=\"chart\"",
-            "viewBox=\"0 0 720 ",
-        ] {
+        for attr in ["role=\"img\"", "aria-label=\"Band chart of L5 pay\"", "class=\"chart\"", "viewBox=\"0 0 720 "] {
             assert!(root.contains(attr), "{attr} missing from {root}");
         }
         let children: Vec<&str> = out.lines().skip(1).take(2).collect();
@@ -259,10 +234,7 @@ mod tests {
             title: Some(nasty.to_string()),
             x_title: Some(nasty.to_string()),
             y_title: Some(nasty.to_string()),
-            ..bands(vec![
-                row(nasty, 100_000.0, 200_000.0),
-                row("Data", 120_000.0, 180_000.0),
-            ])
+            ..bands(vec![row(nasty, 100_000.0, 200_000.0), row("Data", 120_000.0, 180_000.0)])
         };
         let out = svg(&spec, nasty);
         let escaped = "Backend &amp; &lt;Infra&gt; &quot;x&quot;";
@@ -282,39 +254,17 @@ mod tests {
     #[test]
     fn dark_mode_uses_an_embedded_stylesheet_of_nbc_classes() {
         let out = svg(&sample(), "alt");
-        assert!(
-            out.contains("<style>")
-                && out.contains("@media screen and (prefers-color-scheme:dark)")
-        );
-        for class in [
-            "nbc-bar",
-            "nbc-grid",
-            "nbc-cat",
-            "nbc-val",
-            "nbc-tick",
-            "nbc-title",
-            "nbc-axis-title",
-        ] {
-            assert!(
-                out.contains(&format!("class=\"{class}\"")),
-                "{class} unused"
-            );
+        assert!(out.contains("<style>") && out.contains("@media screen and (prefers-color-scheme:dark)"));
+        for class in ["nbc-bar", "nbc-grid", "nbc-cat", "nbc-val", "nbc-tick", "nbc-title", "nbc-axis-title"] {
+            assert!(out.contains(&format!("class=\"{class}\"")), "{class} unused");
         }
         let texts = out.matches("<text ").count();
-        assert_eq!(
-            texts,
-            out.matches("<text class=\"nbc-").count(),
-            "unclassed text"
-        );
+        assert_eq!(texts, out.matches("<text class=\"nbc-").count(), "unclassed text");
     }
 
     #[test]
     fn width_and_height_options_override_the_defaults() {
-        let spec = ChartSpec {
-            width: Some(480),
-            height: Some(300),
-            ..sample()
-        };
+        let spec = ChartSpec { width: Some(480), height: Some(300), ..sample() };
         let out = svg(&spec, "alt");
         assert!(out.starts_with(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"480\" height=\"300\" viewBox=\"0 0 480 300\""
@@ -334,11 +284,7 @@ mod tests {
     fn every_laid_out_label_becomes_one_text_element() {
         let spec = ChartSpec {
             y_title: Some("Specialisation".to_string()),
-            ..bands(vec![
-                row("", 1.0, 2.0),
-                row("B", 2.0, 2.0),
-                row(&"long ".repeat(20), 0.5, 3.0),
-            ])
+            ..bands(vec![row("", 1.0, 2.0), row("B", 2.0, 2.0), row(&"long ".repeat(20), 0.5, 3.0)])
         };
         for spec in [sample(), spec] {
             let ChartData::Bands(rows) = &spec.data;
@@ -395,13 +341,7 @@ mod tests {
 
     #[test]
     fn all_equal_values_still_draw() {
-        let out = svg(
-            &bands(vec![
-                row("A", 300_000.0, 300_000.0),
-                row("B", 300_000.0, 300_000.0),
-            ]),
-            "alt",
-        );
+        let out = svg(&bands(vec![row("A", 300_000.0, 300_000.0), row("B", 300_000.0, 300_000.0)]), "alt");
         assert!(out.contains("<desc>A: $300k; B: $300k.</desc>"));
         assert_eq!(out.matches("class=\"nbc-bar\"").count(), 2);
         let zeros = svg(&bands(vec![row("A", 0.0, 0.0)]), "alt");
@@ -415,39 +355,23 @@ mod tests {
 
     #[test]
     fn non_finite_values_are_an_error_naming_the_row() {
-        for (lo, hi) in [
-            (f64::NAN, 1.0),
-            (1.0, f64::INFINITY),
-            (f64::NEG_INFINITY, 1.0),
-        ] {
+        for (lo, hi) in [(f64::NAN, 1.0), (1.0, f64::INFINITY), (f64::NEG_INFINITY, 1.0)] {
             let message = error(&bands(vec![row("Data", 1.0, 2.0), row("MLOps", lo, hi)]));
-            assert!(
-                message.contains("\"MLOps\"") && message.contains("not a finite number"),
-                "{message}"
-            );
+            assert!(message.contains("\"MLOps\"") && message.contains("not a finite number"), "{message}");
         }
     }
 
     #[test]
     fn lo_above_hi_is_an_error_naming_the_category() {
         let message = error(&bands(vec![row("MLOps engineer", 520_000.0, 260_000.0)]));
-        assert_eq!(
-            message,
-            "band chart row \"MLOps engineer\": lo (520000) is greater than hi (260000); swap them"
-        );
+        assert_eq!(message, "band chart row \"MLOps engineer\": lo (520000) is greater than hi (260000); swap them");
     }
 
     #[test]
     fn sizes_that_cannot_hold_the_chart_are_errors() {
-        let narrow = ChartSpec {
-            width: Some(100),
-            ..sample()
-        };
+        let narrow = ChartSpec { width: Some(100), ..sample() };
         assert!(error(&narrow).contains("width 100 px"));
-        let short = ChartSpec {
-            height: Some(60),
-            ..sample()
-        };
+        let short = ChartSpec { height: Some(60), ..sample() };
         assert!(error(&short).contains("height 60 px cannot fit 4 categories"));
         let many = bands((0..1000).map(|i| row(&i.to_string(), 1.0, 2.0)).collect());
         assert!(error(&many).contains("cannot fit 1000 categories"));

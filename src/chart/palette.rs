@@ -20,16 +20,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
-        Role::Title,
-        Role::Category,
-        Role::Value,
-        Role::Tick,
-        Role::AxisTitle,
-        Role::Grid,
-        Role::Axis,
-        Role::Bar,
-    ];
+    pub const ALL: [Role; 8] =
+        [Role::Title, Role::Category, Role::Value, Role::Tick, Role::AxisTitle, Role::Grid, Role::Axis, Role::Bar];
 
     pub fn class(self) -> &'static str {
         match self {
@@ -104,11 +96,8 @@ pub fn stylesheet() -> String {
     let mut css = String::from("<style>\n.nbc-grid,.nbc-axis{shape-rendering:crispEdges}\n");
     css.push_str("@media screen and (prefers-color-scheme:dark){\n");
     for role in Role::ALL {
-        let (class, paint, light, dark) =
-            (role.class(), role.paint(), role.light_hex(), role.dark());
-        css.push_str(&format!(
-            ".{class}{{{paint}:{dark};{paint}:light-dark({light},{dark})}}\n"
-        ));
+        let (class, paint, light, dark) = (role.class(), role.paint(), role.light_hex(), role.dark());
+        css.push_str(&format!(".{class}{{{paint}:{dark};{paint}:light-dark({light},{dark})}}\n"));
     }
     css.push_str("}\n</style>\n");
     css
@@ -128,10 +117,7 @@ mod tests {
     #[test]
     fn stylesheet_only_names_nbc_classes() {
         let css = stylesheet();
-        for selector in css
-            .split(['{', '}', ',', '\n'])
-            .filter(|s| s.starts_with('.'))
-        {
+        for selector in css.split(['{', '}', ',', '\n']).filter(|s| s.starts_with('.')) {
             assert!(selector.starts_with(".nbc-"), "{selector}");
         }
         assert!(css.contains("prefers-color-scheme:dark"));

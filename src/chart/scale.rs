@@ -106,11 +106,7 @@ fn smallest_step(min: f64, max: f64, format: AxisFormat) -> f64 {
 fn nice_floor(value: f64) -> f64 {
     let power = 10f64.powi(value.log10().floor() as i32);
     let scaled = value / power;
-    let mult = MULTIPLIERS
-        .iter()
-        .copied()
-        .filter(|m| *m <= scaled + EPS)
-        .fold(1.0, f64::max);
+    let mult = MULTIPLIERS.iter().copied().filter(|m| *m <= scaled + EPS).fold(1.0, f64::max);
     mult * power
 }
 
@@ -125,22 +121,13 @@ impl Bounds {
     /// A salary axis reading "-$100k" is worse than labels placed another way, so callers
     /// first ask for an axis that keeps to the data's side of zero.
     fn new(min: f64, max: f64, cross_zero: bool) -> Self {
-        let free = Bounds {
-            lowest: f64::NEG_INFINITY,
-            highest: f64::INFINITY,
-        };
+        let free = Bounds { lowest: f64::NEG_INFINITY, highest: f64::INFINITY };
         if cross_zero {
             free
         } else if min >= 0.0 {
-            Bounds {
-                lowest: 0.0,
-                ..free
-            }
+            Bounds { lowest: 0.0, ..free }
         } else if max <= 0.0 {
-            Bounds {
-                highest: 0.0,
-                ..free
-            }
+            Bounds { highest: 0.0, ..free }
         } else {
             free
         }
@@ -199,9 +186,7 @@ fn candidate(
     if !fitted || intervals > MAX_INTERVALS || !lo.is_finite() || !hi.is_finite() {
         return None;
     }
-    let ticks: Vec<f64> = (0..=intervals as usize)
-        .map(|i| tidy((k0 + i as f64) * step))
-        .collect();
+    let ticks: Vec<f64> = (0..=intervals as usize).map(|i| tidy((k0 + i as f64) * step)).collect();
     if !ticks.iter().all(|t| shown_exactly(*t, format)) {
         return None;
     }
@@ -209,19 +194,11 @@ fn candidate(
     if !distinct(&labels) {
         return None;
     }
-    let widest = labels
-        .iter()
-        .map(|l| text::width(l, font.size, false))
-        .fold(0.0, f64::max);
+    let widest = labels.iter().map(|l| text::width(l, font.size, false)).fold(0.0, f64::max);
     if plot_px / intervals < widest + font.min_gap {
         return None;
     }
-    Some(Axis {
-        lo,
-        hi,
-        ticks,
-        labels,
-    })
+    Some(Axis { lo, hi, ticks, labels })
 }
 
 /// A tick at $192.5k would print as $193k; such steps are skipped.
@@ -246,27 +223,15 @@ fn distinct(labels: &[String]) -> bool {
 mod tests {
     use super::*;
 
-    const FONT: TickFont = TickFont {
-        size: 12.0,
-        min_gap: 16.0,
-    };
+    const FONT: TickFont = TickFont { size: 12.0, min_gap: 16.0 };
 
     fn need(lo: f64, hi: f64, left_px: f64, right_px: f64) -> Need {
-        Need {
-            lo,
-            hi,
-            left_px,
-            right_px,
-        }
+        Need { lo, hi, left_px, right_px }
     }
 
     #[test]
     fn salary_bands_get_round_hundred_k_ticks_below_and_above_the_data() {
-        let needs = [
-            need(260e3, 520e3, 44.0, 44.0),
-            need(300e3, 700e3, 44.0, 44.0),
-            need(240e3, 470e3, 44.0, 44.0),
-        ];
+        let needs = [need(260e3, 520e3, 44.0, 44.0), need(300e3, 700e3, 44.0, 44.0), need(240e3, 470e3, 44.0, 44.0)];
         let axis = choose(240e3, 700e3, 500.0, AxisFormat::MoneyK, &needs, FONT, false);
         let Some(axis) = axis else {
             panic!("no axis");
@@ -275,11 +240,7 @@ mod tests {
         assert!(axis.hi > 700e3, "{axis:?}");
         assert_eq!(axis.ticks.first().copied(), Some(axis.lo));
         assert_eq!(axis.ticks.last().copied(), Some(axis.hi));
-        assert!(
-            axis.labels
-                .iter()
-                .all(|l| l.starts_with('$') && l.ends_with('k'))
-        );
+        assert!(axis.labels.iter().all(|l| l.starts_with('$') && l.ends_with('k')));
         let step = axis.ticks[1] - axis.ticks[0];
         assert!(step == 50e3 || step == 100e3, "{axis:?}");
     }
@@ -287,10 +248,7 @@ mod tests {
     #[test]
     fn labels_that_cannot_fit_left_of_a_zero_lo_give_none_rather_than_a_negative_axis() {
         let needs = [need(0.0, 0.1, 40.0, 40.0)];
-        assert_eq!(
-            choose(0.0, 0.1, 400.0, AxisFormat::Pct, &needs, FONT, false),
-            None
-        );
+        assert_eq!(choose(0.0, 0.1, 400.0, AxisFormat::Pct, &needs, FONT, false), None);
         let needs = [need(0.0, 0.1, 0.0, 90.0)];
         let axis = choose(0.0, 0.1, 400.0, AxisFormat::Pct, &needs, FONT, false);
         assert_eq!(axis.map(|a| a.lo), Some(0.0));
@@ -299,8 +257,7 @@ mod tests {
     #[test]
     fn a_single_value_gets_a_sensible_range_around_it() {
         let needs = [need(300e3, 300e3, 0.0, 50.0)];
-        let Some(axis) = choose(300e3, 300e3, 500.0, AxisFormat::MoneyK, &needs, FONT, false)
-        else {
+        let Some(axis) = choose(300e3, 300e3, 500.0, AxisFormat::MoneyK, &needs, FONT, false) else {
             panic!("no axis");
         };
         assert!(axis.lo < 300e3 && axis.hi > 300e3);
@@ -312,41 +269,18 @@ mod tests {
         for format in [AxisFormat::MoneyK, AxisFormat::Pct, AxisFormat::Num] {
             let needs = [need(0.0, 0.0, 0.0, 30.0)];
             let axis = choose(0.0, 0.0, 500.0, format, &needs, FONT, false);
-            assert!(
-                axis.is_some_and(|a| a.lo == 0.0 && a.hi > 0.0),
-                "{format:?}"
-            );
+            assert!(axis.is_some_and(|a| a.lo == 0.0 && a.hi > 0.0), "{format:?}");
         }
     }
 
     #[test]
     fn negative_and_tiny_and_huge_ranges_do_not_panic() {
-        let cases = [
-            (-0.05, 0.1),
-            (1e-12, 2e-12),
-            (1e300, 1.5e300),
-            (-1e300, 1e300),
-            (0.0, f64::MAX),
-        ];
+        let cases = [(-0.05, 0.1), (1e-12, 2e-12), (1e300, 1.5e300), (-1e300, 1e300), (0.0, f64::MAX)];
         for (lo, hi) in cases {
             let needs = [need(lo, hi, 40.0, 40.0)];
             let _ = choose(lo, hi, 500.0, AxisFormat::Num, &needs, FONT, false);
         }
-        assert_eq!(
-            choose(f64::NAN, 1.0, 500.0, AxisFormat::Num, &[], FONT, false),
-            None
-        );
-        assert_eq!(
-            choose(
-                -f64::MAX,
-                f64::MAX,
-                500.0,
-                AxisFormat::Num,
-                &[],
-                FONT,
-                false
-            ),
-            None
-        );
+        assert_eq!(choose(f64::NAN, 1.0, 500.0, AxisFormat::Num, &[], FONT, false), None);
+        assert_eq!(choose(-f64::MAX, f64::MAX, 500.0, AxisFormat::Num, &[], FONT, false), None);
     }
 }

@@ -17,24 +17,13 @@ use super::text::escape;
 pub fn band_svg(layout: &BandLayout, alt: &str) -> Result<String, ChartError> {
     let mut raw = String::new();
     {
-        let root =
-            SVGBackend::with_string(&mut raw, (layout.width, layout.height)).into_drawing_area();
-        band::draw(&root, layout)
-            .map_err(|e| ChartError::new(format!("drawing the chart failed: {e}")))?;
-        root.present()
-            .map_err(|e| ChartError::new(format!("drawing the chart failed: {e}")))?;
+        let root = SVGBackend::with_string(&mut raw, (layout.width, layout.height)).into_drawing_area();
+        band::draw(&root, layout).map_err(|e| ChartError::new(format!("drawing the chart failed: {e}")))?;
+        root.present().map_err(|e| ChartError::new(format!("drawing the chart failed: {e}")))?;
     }
     let text_tips: Vec<Option<&str>> = layout.labels.iter().map(|l| l.tooltip.as_deref()).collect();
     let bar_tips: Vec<&str> = layout.bars.iter().map(|b| b.tooltip.as_str()).collect();
-    Ok(finish(
-        &raw,
-        layout.width,
-        layout.height,
-        alt,
-        &layout.desc,
-        &text_tips,
-        &bar_tips,
-    ))
+    Ok(finish(&raw, layout.width, layout.height, alt, &layout.desc, &text_tips, &bar_tips))
 }
 
 fn finish(
@@ -77,10 +66,7 @@ fn finish(
                 }
             }
             rects += 1;
-        } else if line.starts_with("<polyline")
-            || line.starts_with("<line")
-            || line.starts_with("<path")
-        {
+        } else if line.starts_with("<polyline") || line.starts_with("<line") || line.starts_with("<path") {
             out.push_str(&tidy_tag(line, "stroke"));
             out.push('\n');
         } else {
@@ -94,17 +80,11 @@ fn finish(
 /// Adds the role class (found from the colour in `paint_attr`), drops the default
 /// `opacity="1"`, rounds `font-size` and centres middle-anchored text on digits and capitals.
 fn tidy_tag(tag: &str, paint_attr: &str) -> String {
-    let mut tag = tag
-        .replace(" opacity=\"1\"", "")
-        .replace("dy=\"0.5ex\"", "dy=\"0.35em\"");
+    let mut tag = tag.replace(" opacity=\"1\"", "").replace("dy=\"0.5ex\"", "dy=\"0.35em\"");
     if let Some(size) = attr(&tag, "font-size").and_then(|v| v.parse::<f64>().ok()) {
         let rounded = short_number(size);
         if let Some(value) = attr(&tag, "font-size") {
-            tag = tag.replacen(
-                &format!("font-size=\"{value}\""),
-                &format!("font-size=\"{rounded}\""),
-                1,
-            );
+            tag = tag.replacen(&format!("font-size=\"{value}\""), &format!("font-size=\"{rounded}\""), 1);
         }
     }
     let role = attr(&tag, paint_attr).and_then(Role::from_light_hex);
@@ -125,10 +105,7 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 /// At most two decimals, no trailing zeros: 13.000000000000002 -> 13, 17.741935 -> 17.74.
 fn short_number(value: f64) -> String {
     let fixed = format!("{:.2}", value);
-    fixed
-        .trim_end_matches('0')
-        .trim_end_matches('.')
-        .to_string()
+    fixed.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]

@@ -63,11 +63,7 @@ pub fn clean(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last_space = true;
     for c in text.chars() {
-        let c = if c.is_control() || c.is_whitespace() {
-            ' '
-        } else {
-            c
-        };
+        let c = if c.is_control() || c.is_whitespace() { ' ' } else { c };
         if c == ' ' {
             if !last_space {
                 out.push(' ');
@@ -107,11 +103,7 @@ pub fn wrap(text: &str, max_width: f64, max_lines: usize, size: f64, bold: bool)
     let mut current = String::new();
     let mut words = text.split(' ').filter(|w| !w.is_empty()).peekable();
     while let Some(word) = words.next() {
-        let trial = if current.is_empty() {
-            word.to_string()
-        } else {
-            format!("{current} {word}")
-        };
+        let trial = if current.is_empty() { word.to_string() } else { format!("{current} {word}") };
         if current.is_empty() || width(&trial, size, bold) <= max_width {
             current = trial;
             continue;
@@ -128,10 +120,7 @@ pub fn wrap(text: &str, max_width: f64, max_lines: usize, size: f64, bold: bool)
     if !current.is_empty() || lines.is_empty() {
         lines.push(current);
     }
-    lines
-        .into_iter()
-        .map(|line| shorten(&line, usize::MAX, max_width, size, bold))
-        .collect()
+    lines.into_iter().map(|line| shorten(&line, usize::MAX, max_width, size, bold)).collect()
 }
 
 /// Escapes text for XML content and double-quoted attributes.
@@ -164,10 +153,7 @@ mod tests {
 
     #[test]
     fn shorten_keeps_short_text_and_cuts_long_text_with_an_ellipsis() {
-        assert_eq!(
-            shorten("LLM engineer", 28, 1000.0, 13.0, false),
-            "LLM engineer"
-        );
+        assert_eq!(shorten("LLM engineer", 28, 1000.0, 13.0, false), "LLM engineer");
         let long = "Machine learning infrastructure and platform engineer";
         let short = shorten(long, 28, 1000.0, 13.0, false);
         assert!(short.ends_with('…'));
@@ -178,13 +164,7 @@ mod tests {
 
     #[test]
     fn shorten_never_panics_on_multibyte_text() {
-        let s = shorten(
-            "Ingénieur·e en apprentissage automatique — 機械学習",
-            10,
-            500.0,
-            13.0,
-            false,
-        );
+        let s = shorten("Ingénieur·e en apprentissage automatique — 機械学習", 10, 500.0, 13.0, false);
         assert!(s.ends_with('…'));
         assert_eq!(shorten("x", 28, 0.0, 13.0, false), "…");
     }
@@ -204,9 +184,6 @@ mod tests {
 
     #[test]
     fn escape_covers_markup_characters() {
-        assert_eq!(
-            escape(r#"Backend & <Infra> "x""#),
-            "Backend &amp; &lt;Infra&gt; &quot;x&quot;"
-        );
+        assert_eq!(escape(r#"Backend & <Infra> "x""#), "Backend &amp; &lt;Infra&gt; &quot;x&quot;");
     }
 }

@@ -22,9 +22,7 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         SourceFile { name: name.into(), text, line_starts }
     }
 
@@ -34,10 +32,7 @@ impl SourceFile {
             return self.text.len();
         };
         let line_text = self.line_text_from(start);
-        let col_bytes = line_text
-            .char_indices()
-            .nth(column.saturating_sub(1))
-            .map_or(line_text.len(), |(i, _)| i);
+        let col_bytes = line_text.char_indices().nth(column.saturating_sub(1)).map_or(line_text.len(), |(i, _)| i);
         start + col_bytes
     }
 
@@ -95,14 +90,7 @@ pub struct Location {
 
 impl Diagnostic {
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            code,
-            message: message.into(),
-            location: None,
-            label: None,
-            hint: None,
-        }
+        Diagnostic { severity: Severity::Error, code, message: message.into(), location: None, label: None, hint: None }
     }
 
     pub fn at(mut self, file: &Arc<SourceFile>, span: Range<usize>) -> Self {
@@ -206,7 +194,6 @@ fn emit_all(writer: &mut dyn WriteColor, diagnostics: &[Diagnostic]) {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -26,14 +26,22 @@ fn band_chart(rows: Array, options: Map) -> Res<ChartSpec> {
     let source = match (band_col, lo_col, hi_col) {
         (Some(b), None, None) => BandSource::Band(b),
         (None, Some(lo), Some(hi)) => BandSource::LoHi(lo, hi),
-        _ => return Err(format!("{f}: give either `band` (a column of bands) or both `lo` and `hi` (columns of numbers)").into()),
+        _ => {
+            return Err(format!(
+                "{f}: give either `band` (a column of bands) or both `lo` and `hi` (columns of numbers)"
+            )
+            .into());
+        }
     };
     if rows.is_empty() {
         return Err(format!("{f}: there are no rows to draw").into());
     }
     let mut out = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
-        let map = row.clone().try_cast::<Map>().ok_or_else(|| format!("{f}: row {} is not a map but {}", i + 1, describe(row)))?;
+        let map = row
+            .clone()
+            .try_cast::<Map>()
+            .ok_or_else(|| format!("{f}: row {} is not a map but {}", i + 1, describe(row)))?;
         let category = field(f, &map, &y, i)?.to_string();
         let (lo, hi) = match &source {
             BandSource::Band(col) => {
@@ -85,7 +93,9 @@ fn required_text(f: &str, options: &Map, key: &str) -> Res<String> {
 }
 
 fn field(f: &str, row: &Map, key: &str, i: usize) -> Res<Dynamic> {
-    row.get(key).cloned().ok_or_else(|| format!("{f}: row {} has no column `{key}`{}", i + 1, keys_hint(row, key)).into())
+    row.get(key)
+        .cloned()
+        .ok_or_else(|| format!("{f}: row {} has no column `{key}`{}", i + 1, keys_hint(row, key)).into())
 }
 
 fn numeric(f: &str, row: &Map, key: &str, i: usize) -> Res<f64> {
@@ -109,7 +119,10 @@ fn common(f: &str, options: &Map, data: ChartData) -> Res<ChartSpec> {
             None => Ok(None),
             Some(v) => match v.as_int() {
                 Ok(n) if (100..=4000).contains(&n) => Ok(Some(n as u32)),
-                _ => Err(format!("{f}: `{key}` must be a whole number of pixels from 100 to 4000, not {}", describe(v)).into()),
+                _ => {
+                    Err(format!("{f}: `{key}` must be a whole number of pixels from 100 to 4000, not {}", describe(v))
+                        .into())
+                }
             },
         }
     };

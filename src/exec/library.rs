@@ -95,7 +95,9 @@ fn round_to(x: Dynamic, step: Dynamic) -> Res<Dynamic> {
 }
 
 fn row_map(row: &Dynamic, func: &str, index: usize) -> Res<Map> {
-    row.clone().try_cast::<Map>().ok_or_else(|| format!("{func}: row {} is not a map but {}", index + 1, describe(row)).into())
+    row.clone()
+        .try_cast::<Map>()
+        .ok_or_else(|| format!("{func}: row {} is not a map but {}", index + 1, describe(row)).into())
 }
 
 fn row_field(row: &Dynamic, key: &str, func: &str, index: usize) -> Res<Dynamic> {

@@ -89,16 +89,20 @@ impl Executor {
             .set_max_map_size(limits.max_map_size)
             .set_max_call_levels(limits.max_call_levels)
             .set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth)
-            .on_print(|text| PRINTED.with(|p| {
-                let mut p = p.borrow_mut();
-                p.push_str(text);
-                p.push('\n');
-            }))
-            .on_debug(|text, _, _| PRINTED.with(|p| {
-                let mut p = p.borrow_mut();
-                p.push_str(text);
-                p.push('\n');
-            }))
+            .on_print(|text| {
+                PRINTED.with(|p| {
+                    let mut p = p.borrow_mut();
+                    p.push_str(text);
+                    p.push('\n');
+                })
+            })
+            .on_debug(|text, _, _| {
+                PRINTED.with(|p| {
+                    let mut p = p.borrow_mut();
+                    p.push_str(text);
+                    p.push('\n');
+                })
+            })
             .on_progress(|_| {
                 let late = DEADLINE.with(|d| d.borrow().is_some_and(|t| Instant::now() > t));
                 late.then(|| Dynamic::from("time limit"))
@@ -112,12 +116,15 @@ impl Executor {
 
     /// Runs every cell of `notebook` with `inputs` (data tables and params) in scope.
     /// Stops at the first failing cell: later cells depend on what it should have made.
-    pub fn run(&self, notebook: &Notebook, inputs: &IndexMap<String, serde_json::Value>) -> Result<Executed, Diagnostic> {
+    pub fn run(
+        &self,
+        notebook: &Notebook,
+        inputs: &IndexMap<String, serde_json::Value>,
+    ) -> Result<Executed, Diagnostic> {
         let mut scope = Scope::new();
         for (name, value) in inputs {
-            let dynamic = rhai::serde::to_dynamic(value).map_err(|err| {
-                Diagnostic::error("exec::input", format!("cannot hand `{name}` to the cells: {err}"))
-            })?;
+            let dynamic = rhai::serde::to_dynamic(value)
+                .map_err(|err| Diagnostic::error("exec::input", format!("cannot hand `{name}` to the cells: {err}")))?;
             scope.push_constant_dynamic(name.as_str(), dynamic);
         }
         let mut outputs = Vec::new();
@@ -214,10 +221,44 @@ fn scope_names(scope: &Scope, cell: &Cell) -> Vec<String> {
 
 /// Functions a cell may call, for "did you mean": ours and Rhai's common ones.
 const FUNCTIONS: &[&str] = &[
-    "band", "band_of", "min", "max", "sum", "mean", "median", "percentile", "round_to", "column", "where",
-    "group_by", "sort_by", "table", "band_chart", "assert", "div", "print", "len", "push", "map", "filter",
-    "reduce", "sort", "abs", "round", "floor", "ceiling", "to_string", "keys", "values", "contains", "is_empty",
-    "type_of", "to_int", "to_float", "parse_int", "parse_float",
+    "band",
+    "band_of",
+    "min",
+    "max",
+    "sum",
+    "mean",
+    "median",
+    "percentile",
+    "round_to",
+    "column",
+    "where",
+    "group_by",
+    "sort_by",
+    "table",
+    "band_chart",
+    "assert",
+    "div",
+    "print",
+    "len",
+    "push",
+    "map",
+    "filter",
+    "reduce",
+    "sort",
+    "abs",
+    "round",
+    "floor",
+    "ceiling",
+    "to_string",
+    "keys",
+    "values",
+    "contains",
+    "is_empty",
+    "type_of",
+    "to_int",
+    "to_float",
+    "parse_int",
+    "parse_float",
 ];
 
 fn parse_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &ParseError) -> Diagnostic {
@@ -226,10 +267,16 @@ fn parse_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &ParseError
             let names = scope_names(scope, cell);
             let hint = crate::diag::did_you_mean(name, names.iter().map(String::as_str))
                 .map(|best| format!("did you mean `{best}`?"))
-                .unwrap_or_else(|| "define it with `let` in this or an earlier cell, or declare it under `data:` or `params:`".into());
+                .unwrap_or_else(|| {
+                    "define it with `let` in this or an earlier cell, or declare it under `data:` or `params:`".into()
+                });
             ("exec::undefined-variable", format!("undefined variable `{name}` in cell {}", cell.number), hint)
         }
-        other => ("exec::syntax", format!("syntax error in cell {}: {other}", cell.number), "check the Rhai syntax at this point".into()),
+        other => (
+            "exec::syntax",
+            format!("syntax error in cell {}: {other}", cell.number),
+            "check the Rhai syntax at this point".into(),
+        ),
     };
     locate(notebook, cell, err.position(), Diagnostic::error(code, message)).with_hint(hint)
 }
@@ -300,9 +347,14 @@ fn eval_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &EvalAltResu
             let name = sig.split([' ', '(']).next().unwrap_or(sig);
             let hint = match crate::diag::did_you_mean(name, FUNCTIONS.iter().copied()) {
                 Some(best) if best != name => format!("did you mean `{best}`?"),
-                _ => "check the function's name and the types of its arguments (numbers, strings, arrays, maps, bands)".into(),
+                _ => "check the function's name and the types of its arguments (numbers, strings, arrays, maps, bands)"
+                    .into(),
             };
-            ("exec::unknown-function", format!("cell {n} calls `{sig}`, which does not exist for these argument types"), hint)
+            (
+                "exec::unknown-function",
+                format!("cell {n} calls `{sig}`, which does not exist for these argument types"),
+                hint,
+            )
         }
         other => ("exec::runtime", format!("cell {n}: {other}"), "fix the script at this point".into()),
     };
@@ -318,7 +370,10 @@ mod tests {
         let text = format!("---\ntitle: T\n---\n{body}");
         let nb = crate::notebook::parse(Path::new("nb.md"), "nb.md", text).unwrap();
         let mut inputs = IndexMap::new();
-        inputs.insert("rows".to_string(), serde_json::json!([{"k": "a", "lo": 1, "hi": 3}, {"k": "b", "lo": 2, "hi": 5}]));
+        inputs.insert(
+            "rows".to_string(),
+            serde_json::json!([{"k": "a", "lo": 1, "hi": 3}, {"k": "b", "lo": 2, "hi": 5}]),
+        );
         Executor::new(Limits::default()).run(&nb, &inputs)
     }
 
@@ -378,7 +433,9 @@ mod tests {
 
     #[test]
     fn runaway_loops_hit_the_operation_limit() {
-        let nb = crate::notebook::parse(Path::new("nb.md"), "nb.md", "---\ntitle: T\n---\n```{rhai}\nloop {}\n```\n".into()).unwrap();
+        let nb =
+            crate::notebook::parse(Path::new("nb.md"), "nb.md", "---\ntitle: T\n---\n```{rhai}\nloop {}\n```\n".into())
+                .unwrap();
         let limits = Limits { max_operations: 10_000, ..Limits::default() };
         let d = Executor::new(limits).run(&nb, &IndexMap::new()).unwrap_err();
         assert_eq!(d.code, "exec::limit");
@@ -393,7 +450,8 @@ mod tests {
 
     #[test]
     fn tables_and_charts_are_values() {
-        let v = value_of("```{rhai}\ntable(rows, [\"k\", #{ key: \"hi\", title: \"High\", format: \"money\" }])\n```\n");
+        let v =
+            value_of("```{rhai}\ntable(rows, [\"k\", #{ key: \"hi\", title: \"High\", format: \"money\" }])\n```\n");
         let Value::Table(t) = v else { panic!("{v:?}") };
         assert_eq!(t.columns[1].title, "High");
         assert_eq!(t.rows.len(), 2);

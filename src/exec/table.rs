@@ -33,13 +33,16 @@ pub fn build(rows: Array, columns: Array) -> Result<Table, Box<EvalAltResult>> {
     }
     let mut out = Vec::with_capacity(rows.len());
     for (r, row) in rows.into_iter().enumerate() {
-        let map = row
-            .try_cast::<Map>()
-            .ok_or_else(|| format!("table(rows, columns): row {} is not a map", r + 1))?;
+        let map = row.try_cast::<Map>().ok_or_else(|| format!("table(rows, columns): row {} is not a map", r + 1))?;
         let mut cells = Vec::with_capacity(columns.len());
         for col in &columns {
             let v = map.get(col.key.as_str()).ok_or_else(|| {
-                format!("table(rows, columns): row {} has no column `{}`{}", r + 1, col.key, super::library::keys_hint(&map, &col.key))
+                format!(
+                    "table(rows, columns): row {} has no column `{}`{}",
+                    r + 1,
+                    col.key,
+                    super::library::keys_hint(&map, &col.key)
+                )
             })?;
             let v = super::to_value(v);
             if let Some(f) = col.format {
@@ -62,7 +65,12 @@ fn check_format(f: Filter, v: &Value, row: usize, key: &str) -> Result<(), Box<E
         return Ok(());
     }
     let wants = if f.takes_band() { "a band" } else { "a number" };
-    Err(format!("table(rows, columns): format `{}` of column `{key}` needs {wants}, but row {row} holds {}", f.name(), v.type_name()).into())
+    Err(format!(
+        "table(rows, columns): format `{}` of column `{key}` needs {wants}, but row {row} holds {}",
+        f.name(),
+        v.type_name()
+    )
+    .into())
 }
 
 fn column(i: usize, spec: Dynamic) -> Result<Column, Box<EvalAltResult>> {
@@ -71,7 +79,11 @@ fn column(i: usize, spec: Dynamic) -> Result<Column, Box<EvalAltResult>> {
         return Ok(Column { title: key.clone(), key, format: None });
     }
     let Some(map) = spec.try_cast::<Map>() else {
-        return Err(format!("table(rows, columns): column {} must be a key or a map like #{{ key: \"x\", title: \"X\" }}", i + 1).into());
+        return Err(format!(
+            "table(rows, columns): column {} must be a key or a map like #{{ key: \"x\", title: \"X\" }}",
+            i + 1
+        )
+        .into());
     };
     for k in map.keys() {
         if !COLUMN_KEYS.contains(&k.as_str()) {

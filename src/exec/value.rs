@@ -77,9 +77,5 @@ impl Value {
 
 /// A float the way a reader expects it: `2.5`, `3.0` for whole floats, no exponent for money.
 pub fn float_text(f: f64) -> String {
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{f:.1}")
-    } else {
-        f.to_string()
-    }
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 { format!("{f:.1}") } else { f.to_string() }
 }

@@ -81,13 +81,7 @@ pub fn parse_cell(
         }
     }
     let display = body.get(display_start..).unwrap_or(&[]).join("\n");
-    Cell {
-        number,
-        options,
-        script: script_lines.join("\n"),
-        display: display.trim_end().to_string(),
-        fence_line,
-    }
+    Cell { number, options, script: script_lines.join("\n"), display: display.trim_end().to_string(), fence_line }
 }
 
 fn parse_option(

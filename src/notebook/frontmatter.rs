@@ -11,8 +11,21 @@ use crate::yaml;
 
 /// Every key the frontmatter accepts, for "did you mean".
 pub const KEYS: &[&str] = &[
-    "title", "section", "group", "notebook", "cell", "prefix", "slug", "lede", "description",
-    "blurb", "updated", "data", "params", "related", "execute",
+    "title",
+    "section",
+    "group",
+    "notebook",
+    "cell",
+    "prefix",
+    "slug",
+    "lede",
+    "description",
+    "blurb",
+    "updated",
+    "data",
+    "params",
+    "related",
+    "execute",
 ];
 
 const RELATED_KEYS: &[&str] = &["slug", "title", "href", "blurb"];
@@ -120,9 +133,7 @@ fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontma
         Ok(front) => return validate(file, fm, front).map_err(Unknown::from),
         Err(err) => err,
     };
-    let at_line = |d: Diagnostic, line: usize, col: usize| {
-        d.at_line_col(file, fm.first_line + line - 1, col, 1)
-    };
+    let at_line = |d: Diagnostic, line: usize, col: usize| d.at_line_col(file, fm.first_line + line - 1, col, 1);
     if let Some(field) = unknown_field(&err.message) {
         let (line, col, expected) = locate_key(fm.text, field, err.position);
         let d = Diagnostic::error(
@@ -288,10 +299,13 @@ mod tests {
 
     #[test]
     fn every_unknown_key_is_reported() {
-        let d = parse_all("title: T
+        let d = parse_all(
+            "title: T
 titel: x
 lead: y
-").unwrap_err();
+",
+        )
+        .unwrap_err();
         assert_eq!(d.len(), 2);
         assert_eq!(d[1].hint.as_deref(), Some("did you mean `lede`?"));
     }

@@ -155,7 +155,10 @@ fn split_body(
             continue;
         };
         let close = (i + 1..lines.len()).find(|&j| {
-            lines.get(j).and_then(|l| fence(l)).is_some_and(|f| f.ch == open.ch && f.len >= open.len && f.info.is_empty())
+            lines
+                .get(j)
+                .and_then(|l| fence(l))
+                .is_some_and(|f| f.ch == open.ch && f.len >= open.len && f.info.is_empty())
         });
         let is_cell = open.info == "{rhai}";
         if is_cell && close.is_none() {
@@ -177,7 +180,9 @@ fn split_body(
             diagnostics.push(
                 Diagnostic::error("notebook::cell-language", format!("unsupported cell fence `{}`", open.info))
                     .at(file, file.line_span(i + 1))
-                    .with_hint("code cells are written ```{rhai}; use a plain ```lang fence to show code without running it"),
+                    .with_hint(
+                        "code cells are written ```{rhai}; use a plain ```lang fence to show code without running it",
+                    ),
             );
         }
         i = end + 1;
@@ -204,7 +209,8 @@ mod tests {
 
     #[test]
     fn splits_prose_and_cells_with_lines() {
-        let n = nb("---\ntitle: T\n---\nIntro\n\n```{rhai}\nlet x = 1;\n```\nAfter\n```python\nnot a cell\n```\n").unwrap();
+        let n =
+            nb("---\ntitle: T\n---\nIntro\n\n```{rhai}\nlet x = 1;\n```\nAfter\n```python\nnot a cell\n```\n").unwrap();
         assert_eq!(n.segments.len(), 3);
         let Segment::Prose(p) = &n.segments[0] else { panic!() };
         assert_eq!(p.first_line, 4);

@@ -246,7 +246,10 @@ fn resolve_citations<'a>(
 }
 
 fn text_node<'a>(arena: &'a Arena<'a>, s: &str) -> &'a AstNode<'a> {
-    arena.alloc(AstNode::new(RefCell::new(Ast::new(NodeValue::Text(s.to_string().into()), LineColumn { line: 0, column: 0 }))))
+    arena.alloc(AstNode::new(RefCell::new(Ast::new(
+        NodeValue::Text(s.to_string().into()),
+        LineColumn { line: 0, column: 0 },
+    ))))
 }
 
 /// Finds where `needle` is written, from `line` on: its line and 1-based column.
@@ -337,7 +340,15 @@ mod tests {
             |outline| {
                 assert!(matches!(&outline[0], Block::Heading { level: 2, line: 1, text } if text.contains("{#sec-t}")));
                 let mut p = Plan::default();
-                p.headings.insert(1, HeadingPlan { open: "<h2 id=\"sec-t\">".into(), prefix: "1.".into(), after: String::new(), strip_attributes: true });
+                p.headings.insert(
+                    1,
+                    HeadingPlan {
+                        open: "<h2 id=\"sec-t\">".into(),
+                        prefix: "1.".into(),
+                        after: String::new(),
+                        strip_attributes: true,
+                    },
+                );
                 p
             },
             |c| (c.label == "sec-t").then(|| "<a href=\"#sec-t\">section 1</a>".to_string()),
@@ -355,11 +366,7 @@ mod tests {
     #[test]
     fn faq_items_are_wrapped_and_collected() {
         let md = "## FAQ\n\n### Q1?\n\nA1.\n\n### Q2?\n\nA2 *b*.\n\n## Next\n";
-        let r = render(
-            md,
-            |_| Plan { faq: Some((1, Some(11))), ..Plan::default() },
-            |_| None,
-        );
+        let r = render(md, |_| Plan { faq: Some((1, Some(11))), ..Plan::default() }, |_| None);
         assert_eq!(r.faq, vec![("Q1?".into(), "A1.".into()), ("Q2?".into(), "A2 b.".into())]);
         assert_eq!(r.html.matches("<div class=\"faq-item\">").count(), 2);
         assert_eq!(r.html.matches("</div>").count(), 2);

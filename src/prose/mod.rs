@@ -45,7 +45,13 @@ pub fn expand(
         .map_err(|errors| errors.iter().map(|e| template_diagnostic(e, source, file, first_line, names)).collect())
 }
 
-fn template_diagnostic(e: &TemplateError, source: &str, file: &Arc<SourceFile>, first_line: usize, names: &[&str]) -> Diagnostic {
+fn template_diagnostic(
+    e: &TemplateError,
+    source: &str,
+    file: &Arc<SourceFile>,
+    first_line: usize,
+    names: &[&str],
+) -> Diagnostic {
     let (line, col, len) = match &e.range {
         Some(r) => {
             let before = source.get(..r.start).unwrap_or("");
@@ -56,11 +62,14 @@ fn template_diagnostic(e: &TemplateError, source: &str, file: &Arc<SourceFile>, 
         None => (e.line.unwrap_or(1), 1, 1),
     };
     let code = if e.undefined.is_some() { "prose::undefined" } else { "prose::template" };
-    let d = Diagnostic::error(code, format!("in prose: {}", e.message)).at_line_col(file, first_line + line - 1, col, len);
+    let d =
+        Diagnostic::error(code, format!("in prose: {}", e.message)).at_line_col(file, first_line + line - 1, col, len);
     match &e.undefined {
         Some(name) => match crate::diag::did_you_mean(name, names.iter().copied()) {
             Some(best) => d.with_hint(format!("did you mean `{best}`?")),
-            None => d.with_hint("prose can use the variables the cells define with `let`, the `data:` tables and the `params:`"),
+            None => d.with_hint(
+                "prose can use the variables the cells define with `let`, the `data:` tables and the `params:`",
+            ),
         },
         None if e.message.starts_with("unknown filter `") => {
             let name = e.message.trim_start_matches("unknown filter `").trim_end_matches('`');
@@ -110,7 +119,10 @@ fn expand_outside_code(
             continue;
         };
         let close = (i + 1..lines.len())
-            .find(|&j| crate::notebook::fence(lines[j]).is_some_and(|f| f.ch == open.ch && f.len >= open.len && f.info.is_empty()))
+            .find(|&j| {
+                crate::notebook::fence(lines[j])
+                    .is_some_and(|f| f.ch == open.ch && f.len >= open.len && f.info.is_empty())
+            })
             .unwrap_or(lines.len() - 1);
         flush(run_start, i, &mut out);
         out.push(lines[i..=close].join("\n"));
@@ -217,7 +229,8 @@ pub fn render_body(
     for segment in &notebook.segments {
         match segment {
             Segment::Prose(p) => {
-                let expanded = expand_outside_code(templates, &p.text, scope, file, p.first_line, &names, &mut diagnostics);
+                let expanded =
+                    expand_outside_code(templates, &p.text, scope, file, p.first_line, &names, &mut diagnostics);
                 for (i, l) in expanded.split('\n').enumerate() {
                     if let Some(slot) = lines.get_mut(p.first_line - 1 + i) {
                         *slot = l.to_string();
@@ -228,7 +241,11 @@ pub fn render_body(
                 cells.insert(c.fence_line, c);
                 let end = (c.fence_line..total_lines)
                     .skip(1)
-                    .find(|&l| source_lines.get(l).is_some_and(|s| s.trim_start().starts_with("```") || s.trim_start().starts_with("~~~")))
+                    .find(|&l| {
+                        source_lines
+                            .get(l)
+                            .is_some_and(|s| s.trim_start().starts_with("```") || s.trim_start().starts_with("~~~"))
+                    })
                     .unwrap_or(total_lines - 1);
                 for l in c.fence_line - 1..=end {
                     if let (Some(slot), Some(src)) = (lines.get_mut(l), source_lines.get(l)) {
@@ -274,15 +291,27 @@ pub fn render_body(
                     if *level != 2 {
                         if attrs.id.is_some() || !attrs.classes.is_empty() {
                             let id = attrs.id.clone().unwrap_or_else(|| slugify(&title));
-                            plan.headings.insert(*line, HeadingPlan { open: format!("<h{level} id=\"{}\">", crate::template::escape_html(&id)), strip_attributes: true, ..HeadingPlan::default() });
+                            plan.headings.insert(
+                                *line,
+                                HeadingPlan {
+                                    open: format!("<h{level} id=\"{}\">", crate::template::escape_html(&id)),
+                                    strip_attributes: true,
+                                    ..HeadingPlan::default()
+                                },
+                            );
                         }
                         continue;
                     }
                     let numbered = !attrs.classes.iter().any(|c| c == "unnumbered");
                     let id = attrs.id.clone().unwrap_or_else(|| slugify(&title));
                     let mut h = HeadingPlan { strip_attributes: true, ..HeadingPlan::default() };
-                    let classes: Vec<&str> = attrs.classes.iter().map(String::as_str).filter(|c| *c != "unnumbered").collect();
-                    let class_attr = if classes.is_empty() { String::new() } else { format!(" class=\"{}\"", crate::template::escape_html(&classes.join(" "))) };
+                    let classes: Vec<&str> =
+                        attrs.classes.iter().map(String::as_str).filter(|c| *c != "unnumbered").collect();
+                    let class_attr = if classes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" class=\"{}\"", crate::template::escape_html(&classes.join(" ")))
+                    };
                     h.open = format!("<h2 id=\"{}\"{class_attr}>", crate::template::escape_html(&id));
                     if numbered {
                         section += 1;
@@ -343,9 +372,18 @@ pub fn render_body(
                         let want = l.split('-').next().unwrap_or("");
                         if cell.options.output && kind != Some(want) {
                             problems.push(
-                                Diagnostic::error("cell::label-kind", format!("cell {} is labelled `{l}` but its output is {}", cell.number, output.value.type_name()))
-                                    .at(file, lab.span.clone())
-                                    .with_hint("`fig-` labels need a chart as the cell's last value, `tbl-` labels a table"),
+                                Diagnostic::error(
+                                    "cell::label-kind",
+                                    format!(
+                                        "cell {} is labelled `{l}` but its output is {}",
+                                        cell.number,
+                                        output.value.type_name()
+                                    ),
+                                )
+                                .at(file, lab.span.clone())
+                                .with_hint(
+                                    "`fig-` labels need a chart as the cell's last value, `tbl-` labels a table",
+                                ),
                             );
                         }
                     }
@@ -354,13 +392,19 @@ pub fn render_body(
                             fig += 1;
                             let text = format!("figure {prefix}-{fig}");
                             add_label(l, text.clone(), *line, &mut problems);
-                            Some(match &cell.options.fig_cap { Some(c) => format!("{text} : {c}"), None => text })
+                            Some(match &cell.options.fig_cap {
+                                Some(c) => format!("{text} : {c}"),
+                                None => text,
+                            })
                         }
                         Some(l) => {
                             table += 1;
                             let text = format!("table {prefix}-{table}");
                             add_label(l, text.clone(), *line, &mut problems);
-                            Some(match &cell.options.tbl_cap { Some(c) => format!("{text} : {c}"), None => text })
+                            Some(match &cell.options.tbl_cap {
+                                Some(c) => format!("{text} : {c}"),
+                                None => text,
+                            })
                         }
                         None => cell.options.fig_cap.clone().or_else(|| cell.options.tbl_cap.clone()),
                     };
@@ -390,7 +434,11 @@ pub fn render_body(
     let cite = |c: &Citation| {
         let labels = labels.borrow();
         match labels.get(&c.label) {
-            Some(info) => Some(format!("<a class=\"xref\" href=\"#{}\">{}</a>", c.label, crate::template::escape_html(&info.text))),
+            Some(info) => Some(format!(
+                "<a class=\"xref\" href=\"#{}\">{}</a>",
+                c.label,
+                crate::template::escape_html(&info.text)
+            )),
             None => {
                 unknown.borrow_mut().push(c.clone());
                 None
@@ -406,7 +454,9 @@ pub fn render_body(
             .at_line_col(file, c.line, c.column, c.label.len() + 1);
         let d = match crate::diag::did_you_mean(&c.label, labels.keys().map(String::as_str)) {
             Some(best) => d.with_hint(format!("did you mean `@{best}`?")),
-            None => d.with_hint("labels come from `{#sec-…}` headings, `: caption {#tbl-…}` lines and `//| label:` cell options"),
+            None => d.with_hint(
+                "labels come from `{#sec-…}` headings, `: caption {#tbl-…}` lines and `//| label:` cell options",
+            ),
         };
         diagnostics.push(d);
     }

@@ -6,6 +6,9 @@ use crate::format::Filter;
 use crate::notebook::Cell;
 use crate::template::escape_html;
 
+/// The width, in CSS px, of the extra drawing of each chart shown on phones.
+const NARROW_CHART_WIDTH: u32 = 360;
+
 /// A chart drawn for the page, also written beside it as `<name>.svg`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartFile {
@@ -22,7 +25,11 @@ pub struct CellFrame<'a> {
 }
 
 /// Renders a cell; a chart is drawn and returned for writing beside the page.
-pub fn cell_html(cell: &Cell, output: &CellOutput, frame: &CellFrame<'_>) -> Result<(String, Option<ChartFile>), String> {
+pub fn cell_html(
+    cell: &Cell,
+    output: &CellOutput,
+    frame: &CellFrame<'_>,
+) -> Result<(String, Option<ChartFile>), String> {
     let n = cell.number;
     let mut html = format!("<div class=\"cell\" id=\"cell-{n}\">\n");
     if cell.options.echo && !cell.display.is_empty() {
@@ -43,9 +50,28 @@ pub fn cell_html(cell: &Cell, output: &CellOutput, frame: &CellFrame<'_>) -> Res
             Value::Unit => None,
             Value::Chart(spec) => {
                 let name = frame.label.map_or_else(|| format!("cell-{n}"), str::to_string);
-                let alt = cell.options.alt.clone().or_else(|| cell.options.fig_cap.clone()).or_else(|| spec.title.clone()).unwrap_or_else(|| format!("chart of cell {n}"));
+                let alt = cell
+                    .options
+                    .alt
+                    .clone()
+                    .or_else(|| cell.options.fig_cap.clone())
+                    .or_else(|| spec.title.clone())
+                    .unwrap_or_else(|| format!("chart of cell {n}"));
                 let svg = crate::chart::to_svg(spec, &alt).map_err(|e| e.message)?;
-                let body = figure("nb-figure", frame, &svg);
+                // Phones get their own drawing rather than a scaled-down one whose text would
+                // be too small to read; CSS shows one of the two.
+                let narrow = match spec.width {
+                    Some(_) => None,
+                    None => {
+                        let phone = crate::chart::ChartSpec { width: Some(NARROW_CHART_WIDTH), ..(**spec).clone() };
+                        crate::chart::to_svg(&phone, &alt).ok()
+                    }
+                };
+                let inner = match narrow {
+                    Some(n) => format!("<div class=\"chart-wide\">{svg}</div><div class=\"chart-narrow\">{n}</div>"),
+                    None => svg.clone(),
+                };
+                let body = figure("nb-figure", frame, &inner);
                 chart = Some(ChartFile { name, svg });
                 Some(body)
             }

@@ -27,12 +27,15 @@ impl Theme {
         let mut files: Vec<(String, Vec<u8>)> =
             DEFAULT_THEME.iter().map(|(n, s)| ((*n).to_string(), s.as_bytes().to_vec())).collect();
         if let Some(dir) = dir {
-            let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read theme folder `{}`: {e}", dir.display()))?;
-            let mut names: Vec<_> = entries.filter_map(Result::ok).filter(|e| e.path().is_file()).map(|e| e.path()).collect();
+            let entries =
+                std::fs::read_dir(dir).map_err(|e| format!("cannot read theme folder `{}`: {e}", dir.display()))?;
+            let mut names: Vec<_> =
+                entries.filter_map(Result::ok).filter(|e| e.path().is_file()).map(|e| e.path()).collect();
             names.sort();
             for path in names {
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let bytes = std::fs::read(&path).map_err(|e| format!("cannot read theme file `{}`: {e}", path.display()))?;
+                let bytes =
+                    std::fs::read(&path).map_err(|e| format!("cannot read theme file `{}`: {e}", path.display()))?;
                 match files.iter_mut().find(|(n, _)| *n == name) {
                     Some(slot) => slot.1 = bytes,
                     None => files.push((name, bytes)),

@@ -36,7 +36,8 @@ impl SiteConfig {
         let file = Arc::new(SourceFile::new(path.display().to_string(), text));
         crate::yaml::from_str::<SiteConfig>(&file.text).map_err(|e| {
             let (line, col) = e.position.unwrap_or((1, 1));
-            let d = Diagnostic::error("site::config", format!("invalid `_site.yaml`: {}", e.message)).at_line_col(&file, line, col, 1);
+            let d = Diagnostic::error("site::config", format!("invalid `_site.yaml`: {}", e.message))
+                .at_line_col(&file, line, col, 1);
             match e.message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
                 Some(key) => d.with_suggestion(key, KEYS.iter().copied()),
                 None => d,

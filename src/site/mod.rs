@@ -70,11 +70,21 @@ pub fn build(input: &Path, opts: &BuildOptions) -> Result<Report, Failure> {
     let (folder, single) = if input.is_dir() {
         (input.to_path_buf(), None)
     } else if input.is_file() {
-        (input.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")), Some(input.to_path_buf()))
+        (
+            input
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from(".")),
+            Some(input.to_path_buf()),
+        )
     } else {
-        return Err(Diagnostic::error("io::not-found", format!("`{}` is neither a notebook file nor a folder", input.display()))
-            .with_hint("pass a notebook such as `notebooks/mlops.md` or a folder such as `notebooks/`")
-            .into());
+        return Err(Diagnostic::error(
+            "io::not-found",
+            format!("`{}` is neither a notebook file nor a folder", input.display()),
+        )
+        .with_hint("pass a notebook such as `notebooks/mlops.md` or a folder such as `notebooks/`")
+        .into());
     };
     let config = SiteConfig::load(&folder)?;
     let theme_dir = opts.theme.clone().or_else(|| config.theme.as_ref().map(|t| folder.join(t)));
@@ -112,7 +122,8 @@ pub fn build(input: &Path, opts: &BuildOptions) -> Result<Report, Failure> {
     let slugs = slug_index(&notebooks, &mut slug_problems);
     // Rendering one file should not fail on an unrelated notebook's slug.
     diagnostics.extend(slug_problems.into_iter().filter(|d| {
-        single.is_none() || targets.iter().any(|&t| d.location.as_ref().is_some_and(|l| Arc::ptr_eq(&l.file, &notebooks[t].source)))
+        single.is_none()
+            || targets.iter().any(|&t| d.location.as_ref().is_some_and(|l| Arc::ptr_eq(&l.file, &notebooks[t].source)))
     }));
     check_params(&notebooks, &opts.params)?;
 
@@ -167,12 +178,7 @@ pub fn build(input: &Path, opts: &BuildOptions) -> Result<Report, Failure> {
         files.push((PathBuf::from("assets").join(name), bytes.clone()));
     }
     let written = write::write_files(&opts.out, &files)?;
-    Ok(Report {
-        pages: targets.len(),
-        charts,
-        files: written,
-        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-    })
+    Ok(Report { pages: targets.len(), charts, files: written, elapsed_ms: started.elapsed().as_secs_f64() * 1000.0 })
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -198,10 +204,16 @@ pub fn discover(folder: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 
 fn read_notebook(path: &Path) -> Result<Notebook, Vec<Diagnostic>> {
     let shown = path.strip_prefix(".").unwrap_or(path).display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| vec![Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}"))])?;
+    let bytes =
+        std::fs::read(path).map_err(|e| vec![Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}"))])?;
     let text = String::from_utf8(bytes).map_err(|e| {
-        vec![Diagnostic::error("notebook::encoding", format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
-            .with_hint("save the notebook as UTF-8")]
+        vec![
+            Diagnostic::error(
+                "notebook::encoding",
+                format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            )
+            .with_hint("save the notebook as UTF-8"),
+        ]
     })?;
     notebook::parse(path, &shown, text)
 }
@@ -214,14 +226,19 @@ fn slug_index(notebooks: &[Notebook], diagnostics: &mut Vec<Diagnostic>) -> Hash
             diagnostics.push(
                 Diagnostic::error("notebook::bad-slug", format!("the file name gives the invalid slug `{slug}`"))
                     .at(&nb.source, 0..0)
-                    .with_hint("rename the file to lowercase letters, digits and `-`, or set `slug:` in the frontmatter"),
+                    .with_hint(
+                        "rename the file to lowercase letters, digits and `-`, or set `slug:` in the frontmatter",
+                    ),
             );
         }
         if let Some(&other) = slugs.get(&slug) {
             diagnostics.push(
-                Diagnostic::error("site::duplicate-slug", format!("the slug `{slug}` is also used by {}", notebooks[other].source.name))
-                    .at(&nb.source, nb.source.line_span(nb.front_key_line("slug")))
-                    .with_hint("every page needs its own slug"),
+                Diagnostic::error(
+                    "site::duplicate-slug",
+                    format!("the slug `{slug}` is also used by {}", notebooks[other].source.name),
+                )
+                .at(&nb.source, nb.source.line_span(nb.front_key_line("slug")))
+                .with_hint("every page needs its own slug"),
             );
             continue;
         }
@@ -245,8 +262,11 @@ fn check_params(notebooks: &[Notebook], params: &[(String, String)]) -> Result<(
     for (key, _) in params {
         if !notebooks.iter().any(|n| n.front.params.contains_key(key)) {
             let known: Vec<&str> = notebooks.iter().flat_map(|n| n.front.params.keys().map(String::as_str)).collect();
-            return Err(Diagnostic::error("cli::unknown-param", format!("`--param {key}=…`: no notebook declares the param `{key}`"))
-                .with_suggestion(key, known.iter().copied()));
+            return Err(Diagnostic::error(
+                "cli::unknown-param",
+                format!("`--param {key}=…`: no notebook declares the param `{key}`"),
+            )
+            .with_suggestion(key, known.iter().copied()));
         }
     }
     Ok(())
@@ -278,7 +298,9 @@ fn run_notebook(executor: &Executor, nb: &Notebook, params: &[(String, String)])
             .iter()
             .rev()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| crate::yaml::from_str::<serde_json::Value>(v).unwrap_or_else(|_| serde_json::Value::from(v.as_str())))
+            .map(|(_, v)| {
+                crate::yaml::from_str::<serde_json::Value>(v).unwrap_or_else(|_| serde_json::Value::from(v.as_str()))
+            })
             .unwrap_or_else(|| value.clone());
         inputs.insert(name.clone(), value);
     }
@@ -356,9 +378,8 @@ fn render_page(
         assets: "../assets/".to_string(),
         generator: format!("nbrender {}", env!("CARGO_PKG_VERSION")),
     };
-    let html = render::page_html(theme, &ctx, &body.html, &body.faq).map_err(|m| {
-        vec![Diagnostic::error("theme::render", m).with_hint("fix the theme template named above")]
-    })?;
+    let html = render::page_html(theme, &ctx, &body.html, &body.faq)
+        .map_err(|m| vec![Diagnostic::error("theme::render", m).with_hint("fix the theme template named above")])?;
     Ok((html, body))
 }
 
@@ -437,27 +458,42 @@ fn related_cards(
             Related::Entry(e) => (e.slug.clone(), e.title.clone(), e.blurb.clone(), e.href.clone()),
         };
         if let Some(href) = href {
-            let safe = href.starts_with("https://") || href.starts_with("http://") || href.starts_with('/') || href.starts_with("../");
+            let safe = href.starts_with("https://")
+                || href.starts_with("http://")
+                || href.starts_with('/')
+                || href.starts_with("../");
             if !safe {
                 diagnostics.push(
-                    Diagnostic::error("frontmatter::bad-href", format!("the related link `{href}` is not an http(s) or relative URL"))
-                        .at(&nb.source, nb.source.line_span(nb.front_key_line("related")))
-                        .with_hint("external links start with https://"),
+                    Diagnostic::error(
+                        "frontmatter::bad-href",
+                        format!("the related link `{href}` is not an http(s) or relative URL"),
+                    )
+                    .at(&nb.source, nb.source.line_span(nb.front_key_line("related")))
+                    .with_hint("external links start with https://"),
                 );
                 continue;
             }
-            cards.push(Card { title: title.clone().unwrap_or_else(|| href.clone()), blurb: blurb.unwrap_or_default(), href, external: true });
+            cards.push(Card {
+                title: title.clone().unwrap_or_else(|| href.clone()),
+                blurb: blurb.unwrap_or_default(),
+                href,
+                external: true,
+            });
             continue;
         }
         let Some(slug) = slug else { continue };
         let Some(&target) = slugs.get(&slug) else {
             let line = related_line(nb, &slug);
-            let start = nb.source.line_start(line) + nb.source.text.lines().nth(line - 1).and_then(|l| l.find(slug.as_str())).unwrap_or(0);
+            let start = nb.source.line_start(line)
+                + nb.source.text.lines().nth(line - 1).and_then(|l| l.find(slug.as_str())).unwrap_or(0);
             diagnostics.push(
-                Diagnostic::error("site::unknown-slug", format!("`related` names `{slug}`, but no notebook has that slug"))
-                    .at(&nb.source, start..start + slug.len())
-                    .with_suggestion(&slug, slugs.keys().map(String::as_str))
-                    .or_hint("a notebook's slug is its `slug:` or its file name without `.md`"),
+                Diagnostic::error(
+                    "site::unknown-slug",
+                    format!("`related` names `{slug}`, but no notebook has that slug"),
+                )
+                .at(&nb.source, start..start + slug.len())
+                .with_suggestion(&slug, slugs.keys().map(String::as_str))
+                .or_hint("a notebook's slug is its `slug:` or its file name without `.md`"),
             );
             continue;
         };
