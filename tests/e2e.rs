@@ -103,10 +103,10 @@ fn params_can_be_overridden_from_the_command_line() {
 }
 
 #[test]
-fn unknown_param_is_an_input_error() {
+fn unknown_param_is_a_usage_error() {
     let p = Project::with_notebooks("tests/fixtures/pages/features");
     let run = p.run(&["notebooks/features.md", "--param", "levle=L6"]);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no notebook declares the param `levle`"), "{}", run.stderr);
     assert!(run.stderr.contains("did you mean `level`?"), "{}", run.stderr);
 }

@@ -70,7 +70,7 @@ pub fn main() -> ExitCode {
             eprint!("{}", diag::render(&failure.diagnostics, color));
             let n = failure.diagnostics.len();
             eprintln!("error: {n} {} found; nothing was written", plural(n, "error", "errors"));
-            ExitCode::from(1)
+            ExitCode::from(if failure.usage { 2 } else { 1 })
         }
     }
 }

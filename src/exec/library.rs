@@ -197,8 +197,14 @@ pub fn register(engine: &mut Engine) {
         .register_fn("band_of", band_of)
         .register_fn("assert", assert)
         .register_fn("div", int_div)
-        // `/` always gives a float, as in Python 3.
-        .register_fn("/", |a: INT, b: INT| float_div(a as f64, b as f64));
+        // `/` always gives a float, as in Python 3, also in `x /= y` and in `x = x / y`
+        // (which Rhai rewrites to `x /= y`).
+        .register_fn("/", |a: INT, b: INT| float_div(a as f64, b as f64))
+        .register_fn("/=", |x: &mut Dynamic, b: INT| -> Res<()> {
+            let a = number(x, "/=")?;
+            *x = Dynamic::from_float(float_div(a, b as f64)?);
+            Ok(())
+        });
 }
 
 #[cfg(test)]

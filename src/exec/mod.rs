@@ -36,7 +36,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_operations: 50_000_000,
+            max_operations: 10_000_000,
             max_string_size: 1 << 20,
             max_array_size: 1_000_000,
             max_map_size: 100_000,
@@ -386,6 +386,8 @@ mod tests {
         assert_eq!(value_of("```{rhai}\n5 / 2\n```\n"), Value::Float(2.5));
         assert_eq!(value_of("```{rhai}\ndiv(5, 2)\n```\n"), Value::Int(2));
         assert_eq!(value_of("```{rhai}\n1 + 2.5\n```\n"), Value::Float(3.5));
+        assert_eq!(value_of("```{rhai}\nlet c = 7;\nc /= 2;\nc\n```\n"), Value::Float(3.5));
+        assert_eq!(value_of("```{rhai}\nlet c = 7;\nc = c / 2;\nc\n```\n"), Value::Float(3.5));
     }
 
     #[test]

@@ -67,15 +67,46 @@ pub struct ExecuteDefaults {
 }
 
 /// One related-section card: another notebook by slug, or an external link.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum Related {
     Slug(String),
     Entry(RelatedEntry),
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl<'de> Deserialize<'de> for Related {
+    // By hand rather than `untagged`, so a misspelt key is named instead of "did not match".
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(slug) => Ok(Related::Slug(slug)),
+            serde_json::Value::Object(map) => {
+                if let Some(key) = map.keys().find(|k| !RELATED_KEYS.contains(&k.as_str())) {
+                    return Err(D::Error::custom(format!(
+                        "unknown field `{key}`, expected one of `slug`, `title`, `href`, `blurb`"
+                    )));
+                }
+                let text = |k: &str| -> Result<Option<String>, D::Error> {
+                    match map.get(k) {
+                        None | Some(serde_json::Value::Null) => Ok(None),
+                        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+                        Some(_) => Err(D::Error::custom(format!("`{k}` of a `related` entry must be text"))),
+                    }
+                };
+                Ok(Related::Entry(RelatedEntry {
+                    slug: text("slug")?,
+                    title: text("title")?,
+                    href: text("href")?,
+                    blurb: text("blurb")?,
+                }))
+            }
+            _ => Err(D::Error::custom(
+                "a `related` entry must be a slug or a map with `slug` or `href` (and optional `title`, `blurb`)",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct RelatedEntry {
     pub slug: Option<String>,
     pub title: Option<String>,
@@ -164,11 +195,7 @@ fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontma
         (l, _) if l > last_line => (last_line, 1),
         p => p,
     };
-    let message = if err.message.contains("did not match any variant of untagged enum Related") {
-        "a `related` entry must be a slug or a map with `slug` or `href` (and optional `title`, `blurb`)".to_string()
-    } else {
-        err.message.clone()
-    };
+    let message = err.message.clone();
     Err(at_line(Diagnostic::error("frontmatter::yaml", format!("invalid frontmatter: {message}")), line, col)
         .with_hint("the frontmatter is YAML between the two `---` lines; check indentation and quoting")
         .into())
@@ -196,7 +223,24 @@ fn unknown_top_level_keys(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> O
     (!diagnostics.is_empty()).then_some(diagnostics)
 }
 
-fn validate(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>, front: Frontmatter) -> Result<Frontmatter, Diagnostic> {
+/// The text of an unquoted top-level scalar as written: `section: 6.10` is "6.10", not the
+/// number 6.1.
+fn raw_scalar(text: &str, key: &str) -> Option<String> {
+    let line = text.lines().find(|l| l.starts_with(&format!("{key}:")))?;
+    let value = line[key.len() + 1..].trim();
+    let value = value.split(" #").next().unwrap_or(value).trim();
+    let quoted = value.starts_with('"') || value.starts_with('\'');
+    (!quoted && !value.is_empty()).then(|| value.to_string())
+}
+
+fn validate(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>, mut front: Frontmatter) -> Result<Frontmatter, Diagnostic> {
+    for (key, slot) in [("section", &mut front.section), ("updated", &mut front.updated)] {
+        if slot.is_some()
+            && let Some(raw) = raw_scalar(fm.text, key)
+        {
+            *slot = Some(raw);
+        }
+    }
     let at_key = |key: &str| {
         let (line, col, _) = locate_key(fm.text, key, None);
         file.offset(fm.first_line + line - 1, col)
@@ -334,6 +378,20 @@ lead: y
         let d = parse_text("title: T\nexecute:\n  ecko: false\n").unwrap_err();
         assert_eq!(d.position().map(|p| p.1), Some(4));
         assert_eq!(d.hint.as_deref(), Some("did you mean `echo`?"));
+    }
+
+    #[test]
+    fn numbers_keep_their_written_form() {
+        let front = parse_text("title: T\nsection: 6.10\nupdated: 2026-05-01 # day\n").unwrap();
+        assert_eq!(front.section.as_deref(), Some("6.10"));
+        assert_eq!(front.updated.as_deref(), Some("2026-05-01"));
+    }
+
+    #[test]
+    fn unknown_related_key_is_named() {
+        let d = parse_text("title: T\nrelated:\n  - { slug: x, blrb: y }\n").unwrap_err();
+        assert_eq!(d.code, "frontmatter::unknown-key");
+        assert_eq!(d.hint.as_deref(), Some("did you mean `blurb`?"));
     }
 
     #[test]

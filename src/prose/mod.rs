@@ -299,6 +299,10 @@ pub fn render_body(
                                     ..HeadingPlan::default()
                                 },
                             );
+                            // Only H2s are numbered: a labelled lower heading is cited by its title.
+                            if id.starts_with("sec-") {
+                                add_label(&id, title.clone(), *line, &mut problems);
+                            }
                         }
                         continue;
                     }
@@ -365,12 +369,17 @@ pub fn render_body(
                     let label = cell.options.label.as_ref().map(|l| l.name.as_str());
                     let kind = match &output.value {
                         crate::exec::Value::Chart(_) => Some("fig"),
-                        crate::exec::Value::Table(_) | crate::exec::Value::Array(_) => Some("tbl"),
+                        crate::exec::Value::Table(_) => Some("tbl"),
+                        crate::exec::Value::Array(rows)
+                            if !rows.is_empty() && rows.iter().all(|r| matches!(r, crate::exec::Value::Map(_))) =>
+                        {
+                            Some("tbl")
+                        }
                         _ => None,
                     };
                     if let (Some(l), Some(lab)) = (label, &cell.options.label) {
                         let want = l.split('-').next().unwrap_or("");
-                        if cell.options.output && kind != Some(want) {
+                        if cell.options.eval && cell.options.output && kind != Some(want) {
                             problems.push(
                                 Diagnostic::error(
                                     "cell::label-kind",

@@ -82,8 +82,11 @@ pub fn cell_html(
             other => Some(format!("<pre class=\"output-text\">{}</pre>", escape_html(&scalar_text(other)))),
         };
         if let Some(body) = body {
+            // As in a notebook exported without its code: the Out prompt goes with the In prompt.
+            let prompt = if cell.options.echo { format!("Out [{n}]:") } else { String::new() };
+            let class = if cell.options.echo { "prompt prompt-out" } else { "prompt" };
             html.push_str(&format!(
-                "<div class=\"cell-output\"><div class=\"prompt prompt-out\">Out [{n}]:</div><div class=\"output-body\">{body}</div></div>\n"
+                "<div class=\"cell-output\"><div class=\"{class}\">{prompt}</div><div class=\"output-body\">{body}</div></div>\n"
             ));
         }
     }

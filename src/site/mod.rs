@@ -40,21 +40,23 @@ pub struct Report {
     pub elapsed_ms: f64,
 }
 
-/// Why a build did not finish: user errors (exit 1) with every diagnostic.
+/// Why a build did not finish, with every diagnostic.
 #[derive(Debug)]
 pub struct Failure {
     pub diagnostics: Vec<Diagnostic>,
+    /// The command line itself was wrong (exit 2) rather than the notebooks (exit 1).
+    pub usage: bool,
 }
 
 impl From<Diagnostic> for Failure {
     fn from(d: Diagnostic) -> Self {
-        Failure { diagnostics: vec![d] }
+        Failure { diagnostics: vec![d], usage: false }
     }
 }
 
 impl From<Vec<Diagnostic>> for Failure {
     fn from(diagnostics: Vec<Diagnostic>) -> Self {
-        Failure { diagnostics }
+        Failure { diagnostics, usage: false }
     }
 }
 
@@ -125,7 +127,7 @@ pub fn build(input: &Path, opts: &BuildOptions) -> Result<Report, Failure> {
         single.is_none()
             || targets.iter().any(|&t| d.location.as_ref().is_some_and(|l| Arc::ptr_eq(&l.file, &notebooks[t].source)))
     }));
-    check_params(&notebooks, &opts.params)?;
+    check_params(&notebooks, &opts.params).map_err(|d| Failure { diagnostics: vec![d], usage: true })?;
 
     // The pages to write, and the notebooks whose values they need (related cards).
     let mut needed: Vec<usize> = targets.clone();
@@ -159,7 +161,9 @@ pub fn build(input: &Path, opts: &BuildOptions) -> Result<Report, Failure> {
     for &t in &targets {
         let Some(run) = runs.get(&t) else { continue };
         let nb = &notebooks[t];
-        match render_page(nb, t, run, &runs, &notebooks, &slugs, &templates, &theme, &site) {
+        // The default `In [n]` is the notebook's place among all the folder's notebooks.
+        let position = paths.iter().position(|p| *p == nb.path).unwrap_or(t);
+        match render_page(nb, position, run, &runs, &notebooks, &slugs, &templates, &theme, &site) {
             Ok((html, body)) => {
                 let dir = PathBuf::from(nb.slug());
                 for chart in &body.charts {
