@@ -51,7 +51,8 @@ impl ProseTemplates {
     }
 
     /// Expands `source` over `scope`. Every undefined name is reported, not only the first.
-    pub fn expand(&self, source: &str, scope: &JValue, output: Output) -> Result<String, Vec<TemplateError>> {
+    pub fn expand(&self, source: &str, scope: &Scope, output: Output) -> Result<String, Vec<TemplateError>> {
+        let scope = &scope.0;
         if !source.contains("{{") && !source.contains("{%") {
             return Ok(source.to_string());
         }
@@ -78,10 +79,14 @@ impl ProseTemplates {
     }
 }
 
+/// A notebook's final values, ready for its templates.
+#[derive(Debug, Clone)]
+pub struct Scope(JValue);
+
 /// Converts a notebook's final values to a template context.
-pub fn scope_value<'a>(scope: impl IntoIterator<Item = (&'a String, &'a Value)>) -> JValue {
+pub fn scope_value<'a>(scope: impl IntoIterator<Item = (&'a String, &'a Value)>) -> Scope {
     let map: BTreeMap<String, JValue> = scope.into_iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect();
-    JValue::from(map)
+    Scope(JValue::from(map))
 }
 
 fn to_jvalue(v: &Value) -> JValue {
@@ -378,7 +383,7 @@ mod tests {
     use super::*;
     use indexmap::IndexMap;
 
-    fn scope() -> JValue {
+    fn scope() -> Scope {
         let mut m = IndexMap::new();
         m.insert("base".to_string(), Value::Band(Band { lo: 190000.0, hi: 260000.0 }));
         m.insert("premium".to_string(), Value::Band(Band { lo: 0.0, hi: 0.1 }));

@@ -38,6 +38,8 @@ pub struct Cell {
     pub display: String,
     /// 1-based file line of the opening fence.
     pub fence_line: usize,
+    /// 1-based file line of the closing fence (the last line of the file when unclosed).
+    pub close_line: usize,
 }
 
 impl Cell {
@@ -81,7 +83,14 @@ pub fn parse_cell(
         }
     }
     let display = body.get(display_start..).unwrap_or(&[]).join("\n");
-    Cell { number, options, script: script_lines.join("\n"), display: display.trim_end().to_string(), fence_line }
+    Cell {
+        number,
+        options,
+        script: script_lines.join("\n"),
+        display: display.trim_end().to_string(),
+        fence_line,
+        close_line: fence_line + body.len() + 1,
+    }
 }
 
 fn parse_option(

@@ -233,7 +233,11 @@ fn raw_scalar(text: &str, key: &str) -> Option<String> {
     (!quoted && !value.is_empty()).then(|| value.to_string())
 }
 
-fn validate(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>, mut front: Frontmatter) -> Result<Frontmatter, Diagnostic> {
+fn validate(
+    file: &Arc<SourceFile>,
+    fm: &FrontmatterText<'_>,
+    mut front: Frontmatter,
+) -> Result<Frontmatter, Diagnostic> {
     for (key, slot) in [("section", &mut front.section), ("updated", &mut front.updated)] {
         if slot.is_some()
             && let Some(raw) = raw_scalar(fm.text, key)

@@ -7,19 +7,13 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use minijinja_free::*;
-
 use crate::diag::{Diagnostic, SourceFile};
-use crate::exec::Executed;
-use crate::notebook::{Notebook, Segment};
+use crate::exec::{CellOutput, Executed, Value};
+use crate::notebook::{Cell, Notebook, Segment};
 use crate::render::cell::{CellFrame, ChartFile, cell_html};
-use crate::template::{Output, ProseTemplates, TemplateError};
+use crate::template::escape_html;
+use crate::template::{Output, ProseTemplates, Scope, TemplateError};
 use markdown::{Block, Citation, HeadingPlan, Plan};
-
-/// Keeps the template value type out of this module's signatures.
-mod minijinja_free {
-    pub use minijinja::Value as Scope;
-}
 
 /// The article body of one page.
 #[derive(Debug, Clone, Default)]
@@ -133,12 +127,6 @@ fn expand_outside_code(
     out.join("\n")
 }
 
-#[derive(Debug, Clone)]
-struct LabelInfo {
-    /// `section mo-2`
-    text: String,
-}
-
 /// Attributes of a heading: `{#id .class key="value"}`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Attributes {
@@ -217,262 +205,295 @@ pub fn render_body(
     scope: &Scope,
     prefix: &str,
 ) -> Result<Body, Vec<Diagnostic>> {
-    let file = &notebook.source;
     let names: Vec<&str> = executed.scope.keys().map(String::as_str).collect();
     let mut diagnostics = Vec::new();
+    let md = expanded_markdown(notebook, templates, scope, &names, &mut diagnostics);
 
-    // The Markdown to parse keeps every line where it is in the file, so positions match.
-    let total_lines = file.text.split('\n').count();
-    let mut lines: Vec<String> = vec![String::new(); total_lines];
-    let source_lines: Vec<&str> = file.text.split('\n').collect();
-    let mut cells = HashMap::new();
-    for segment in &notebook.segments {
-        match segment {
-            Segment::Prose(p) => {
-                let expanded =
-                    expand_outside_code(templates, &p.text, scope, file, p.first_line, &names, &mut diagnostics);
-                for (i, l) in expanded.split('\n').enumerate() {
-                    if let Some(slot) = lines.get_mut(p.first_line - 1 + i) {
-                        *slot = l.to_string();
-                    }
+    let planner = RefCell::new(Planner::new(notebook, executed, prefix));
+    let mut unknown: Vec<Citation> = Vec::new();
+    let rendered = markdown::render(
+        &md,
+        |outline| planner.borrow_mut().plan(outline),
+        |c| {
+            let planner = planner.borrow();
+            match planner.labels.get(&c.label) {
+                Some(text) => {
+                    Some(format!("<a class=\"xref\" href=\"#{}\">{}</a>", escape_html(&c.label), escape_html(text)))
+                }
+                None => {
+                    unknown.push(c.clone());
+                    None
                 }
             }
-            Segment::Cell(c) => {
-                cells.insert(c.fence_line, c);
-                let end = (c.fence_line..total_lines)
-                    .skip(1)
-                    .find(|&l| {
-                        source_lines
-                            .get(l)
-                            .is_some_and(|s| s.trim_start().starts_with("```") || s.trim_start().starts_with("~~~"))
-                    })
-                    .unwrap_or(total_lines - 1);
-                for l in c.fence_line - 1..=end {
-                    if let (Some(slot), Some(src)) = (lines.get_mut(l), source_lines.get(l)) {
-                        *slot = src.to_string();
-                    }
-                }
-            }
-        }
-    }
-    let md = lines.join("\n");
+        },
+    );
 
-    let outputs: HashMap<usize, _> = executed.outputs.iter().map(|o| (o.number, o)).collect();
-    let labels: RefCell<HashMap<String, LabelInfo>> = RefCell::new(HashMap::new());
-    let problems: RefCell<Vec<Diagnostic>> = RefCell::new(Vec::new());
-    let charts: RefCell<Vec<ChartFile>> = RefCell::new(Vec::new());
-
-    let plan = |outline: &[Block]| {
-        let mut plan = Plan::default();
-        let mut labels = labels.borrow_mut();
-        let mut problems = problems.borrow_mut();
-        let mut add_label = |id: &str, text: String, line: usize, problems: &mut Vec<Diagnostic>| {
-            if labels.contains_key(id) {
-                problems.push(
-                    Diagnostic::error("prose::duplicate-label", format!("the label `{id}` is used twice"))
-                        .at(file, file.line_span(line))
-                        .with_hint("give every section, table and figure its own label"),
-                );
-            }
-            labels.insert(id.to_string(), LabelInfo { text });
-        };
-        let (mut section, mut table, mut fig) = (0, 0, 0);
-        let mut faq_start: Option<usize> = None;
-        let mut faq_end = None;
-        let mut last_table: Option<usize> = None;
-        for block in outline {
-            match block {
-                Block::Heading { level, line, text } => {
-                    let (title, attrs) = heading_attributes(text);
-                    let attrs = attrs.unwrap_or_default();
-                    if *level == 2 && faq_start.is_some() && faq_end.is_none() {
-                        faq_end = Some(*line);
-                    }
-                    if *level != 2 {
-                        if attrs.id.is_some() || !attrs.classes.is_empty() {
-                            let id = attrs.id.clone().unwrap_or_else(|| slugify(&title));
-                            plan.headings.insert(
-                                *line,
-                                HeadingPlan {
-                                    open: format!("<h{level} id=\"{}\">", crate::template::escape_html(&id)),
-                                    strip_attributes: true,
-                                    ..HeadingPlan::default()
-                                },
-                            );
-                            // Only H2s are numbered: a labelled lower heading is cited by its title.
-                            if id.starts_with("sec-") {
-                                add_label(&id, title.clone(), *line, &mut problems);
-                            }
-                        }
-                        continue;
-                    }
-                    let numbered = !attrs.classes.iter().any(|c| c == "unnumbered");
-                    let id = attrs.id.clone().unwrap_or_else(|| slugify(&title));
-                    let mut h = HeadingPlan { strip_attributes: true, ..HeadingPlan::default() };
-                    let classes: Vec<&str> =
-                        attrs.classes.iter().map(String::as_str).filter(|c| *c != "unnumbered").collect();
-                    let class_attr = if classes.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" class=\"{}\"", crate::template::escape_html(&classes.join(" ")))
-                    };
-                    h.open = format!("<h2 id=\"{}\"{class_attr}>", crate::template::escape_html(&id));
-                    if numbered {
-                        section += 1;
-                        h.prefix = format!("<span class=\"sec-num\">{section}.</span>");
-                        if id.starts_with("sec-") {
-                            let text = format!("section {prefix}-{section}");
-                            let shown = match &attrs.short {
-                                Some(s) => format!("{text} : {s}"),
-                                None => text.clone(),
-                            };
-                            h.after = format!("<p class=\"xref-label\">{}</p>\n", crate::template::escape_html(&shown));
-                            add_label(&id, text, *line, &mut problems);
-                        }
-                    } else if id.starts_with("sec-") {
-                        add_label(&id, title.clone(), *line, &mut problems);
-                    }
-                    if classes.contains(&"faq") {
-                        faq_start = Some(*line);
-                    }
-                    plan.headings.insert(*line, h);
-                }
-                Block::Table { start, .. } => last_table = Some(*start),
-                Block::Paragraph { line, text } => {
-                    if let Some((caption, id)) = table_caption(text) {
-                        plan.drop_paragraphs.push(*line);
-                        match last_table.take() {
-                            Some(t) => {
-                                table += 1;
-                                let text = format!("table {prefix}-{table}");
-                                let shown = if caption.is_empty() { text.clone() } else { format!("{text} : {caption}") };
-                                plan.tables.insert(t, (
-                                    format!("<figure class=\"nb-table\" id=\"{}\"><figcaption class=\"xref-label\">{}</figcaption>", crate::template::escape_html(&id), crate::template::escape_html(&shown)),
-                                    "</figure>".to_string(),
-                                ));
-                                add_label(&id, text, *line, &mut problems);
-                            }
-                            None => problems.push(
-                                Diagnostic::error("prose::orphan-caption", format!("the caption `{id}` follows no table"))
-                                    .at(file, file.line_span(*line))
-                                    .with_hint("put the `: caption {#tbl-…}` line right after a Markdown table, separated by one blank line"),
-                            ),
-                        }
-                    } else {
-                        last_table = None;
-                    }
-                }
-                Block::Code { line, .. } => {
-                    last_table = None;
-                    let Some(cell) = cells.get(line) else { continue };
-                    let Some(output) = outputs.get(&cell.number) else { continue };
-                    let label = cell.options.label.as_ref().map(|l| l.name.as_str());
-                    let kind = match &output.value {
-                        crate::exec::Value::Chart(_) => Some("fig"),
-                        crate::exec::Value::Table(_) => Some("tbl"),
-                        crate::exec::Value::Array(rows)
-                            if !rows.is_empty() && rows.iter().all(|r| matches!(r, crate::exec::Value::Map(_))) =>
-                        {
-                            Some("tbl")
-                        }
-                        _ => None,
-                    };
-                    if let (Some(l), Some(lab)) = (label, &cell.options.label) {
-                        let want = l.split('-').next().unwrap_or("");
-                        if cell.options.eval && cell.options.output && kind != Some(want) {
-                            problems.push(
-                                Diagnostic::error(
-                                    "cell::label-kind",
-                                    format!(
-                                        "cell {} is labelled `{l}` but its output is {}",
-                                        cell.number,
-                                        output.value.type_name()
-                                    ),
-                                )
-                                .at(file, lab.span.clone())
-                                .with_hint(
-                                    "`fig-` labels need a chart as the cell's last value, `tbl-` labels a table",
-                                ),
-                            );
-                        }
-                    }
-                    let caption_text = match label {
-                        Some(l) if l.starts_with("fig-") => {
-                            fig += 1;
-                            let text = format!("figure {prefix}-{fig}");
-                            add_label(l, text.clone(), *line, &mut problems);
-                            Some(match &cell.options.fig_cap {
-                                Some(c) => format!("{text} : {c}"),
-                                None => text,
-                            })
-                        }
-                        Some(l) => {
-                            table += 1;
-                            let text = format!("table {prefix}-{table}");
-                            add_label(l, text.clone(), *line, &mut problems);
-                            Some(match &cell.options.tbl_cap {
-                                Some(c) => format!("{text} : {c}"),
-                                None => text,
-                            })
-                        }
-                        None => cell.options.fig_cap.clone().or_else(|| cell.options.tbl_cap.clone()),
-                    };
-                    let frame = CellFrame { caption: caption_text.as_deref(), label };
-                    match cell_html(cell, output, &frame) {
-                        Ok((html, chart)) => {
-                            plan.code.insert(*line, html);
-                            charts.borrow_mut().extend(chart);
-                        }
-                        Err(message) => problems.push(
-                            Diagnostic::error("chart::draw", format!("cell {}: {message}", cell.number))
-                                .at(file, file.line_span(cell.fence_line))
-                                .with_hint("check the chart's rows and options"),
-                        ),
-                    }
-                }
-                Block::Other { .. } => last_table = None,
-            }
-        }
-        if let Some(start) = faq_start {
-            plan.faq = Some((start, faq_end));
-        }
-        plan
-    };
-
-    let unknown: RefCell<Vec<Citation>> = RefCell::new(Vec::new());
-    let cite = |c: &Citation| {
-        let labels = labels.borrow();
-        match labels.get(&c.label) {
-            Some(info) => Some(format!(
-                "<a class=\"xref\" href=\"#{}\">{}</a>",
-                c.label,
-                crate::template::escape_html(&info.text)
-            )),
-            None => {
-                unknown.borrow_mut().push(c.clone());
-                None
-            }
-        }
-    };
-    let rendered = markdown::render(&md, plan, cite);
-
-    diagnostics.extend(problems.into_inner());
-    let labels = labels.into_inner();
-    for c in unknown.into_inner() {
-        let d = Diagnostic::error("prose::unknown-label", format!("`@{}` cites a label that does not exist", c.label))
-            .at_line_col(file, c.line, c.column, c.label.len() + 1);
-        let d = match crate::diag::did_you_mean(&c.label, labels.keys().map(String::as_str)) {
-            Some(best) => d.with_hint(format!("did you mean `@{best}`?")),
-            None => d.with_hint(
-                "labels come from `{#sec-…}` headings, `: caption {#tbl-…}` lines and `//| label:` cell options",
-            ),
-        };
-        diagnostics.push(d);
+    let planner = planner.into_inner();
+    diagnostics.extend(planner.problems);
+    for c in unknown {
+        diagnostics.push(unknown_label(&notebook.source, &c, &planner.labels));
     }
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    Ok(Body { html: rendered.html, faq: rendered.faq, charts: charts.into_inner() })
+    Ok(Body { html: rendered.html, faq: rendered.faq, charts: planner.charts })
+}
+
+/// The Markdown handed to comrak: prose with its templates expanded and cells as written,
+/// every line where it is in the file so that comrak's positions are file positions.
+fn expanded_markdown(
+    notebook: &Notebook,
+    templates: &ProseTemplates,
+    scope: &Scope,
+    names: &[&str],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> String {
+    let file = &notebook.source;
+    let source_lines: Vec<&str> = file.text.split('\n').collect();
+    let mut lines: Vec<String> = vec![String::new(); source_lines.len()];
+    for segment in &notebook.segments {
+        let (first, text) = match segment {
+            Segment::Prose(p) => {
+                (p.first_line, expand_outside_code(templates, &p.text, scope, file, p.first_line, names, diagnostics))
+            }
+            Segment::Cell(c) => {
+                let cell_lines = source_lines.get(c.fence_line - 1..c.close_line).unwrap_or(&[]);
+                (c.fence_line, cell_lines.join("\n"))
+            }
+        };
+        for (i, l) in text.split('\n').enumerate() {
+            if let Some(slot) = lines.get_mut(first - 1 + i) {
+                *slot = l.to_string();
+            }
+        }
+    }
+    lines.join("\n")
+}
+
+fn unknown_label(file: &Arc<SourceFile>, c: &Citation, labels: &HashMap<String, String>) -> Diagnostic {
+    let d = Diagnostic::error("prose::unknown-label", format!("`@{}` cites a label that does not exist", c.label))
+        .at_line_col(file, c.line, c.column, c.label.len() + 1);
+    match crate::diag::did_you_mean(&c.label, labels.keys().map(String::as_str)) {
+        Some(best) => d.with_hint(format!("did you mean `@{best}`?")),
+        None => d.with_hint(
+            "labels come from `{#sec-…}` headings, `: caption {#tbl-…}` lines and `//| label:` cell options",
+        ),
+    }
+}
+
+/// Walks the outline once, in document order: numbers sections, tables and figures, gives
+/// each label its text, and renders the cells in place.
+struct Planner<'a> {
+    file: &'a Arc<SourceFile>,
+    prefix: &'a str,
+    cells: HashMap<usize, &'a Cell>,
+    outputs: HashMap<usize, &'a CellOutput>,
+    /// Label -> how a citation reads: `section mo-2`.
+    labels: HashMap<String, String>,
+    problems: Vec<Diagnostic>,
+    charts: Vec<ChartFile>,
+    sections: usize,
+    tables: usize,
+    figures: usize,
+    /// The last table seen, when nothing but its caption may follow.
+    last_table: Option<usize>,
+    faq: Option<(usize, Option<usize>)>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(notebook: &'a Notebook, executed: &'a Executed, prefix: &'a str) -> Self {
+        Planner {
+            file: &notebook.source,
+            prefix,
+            cells: notebook.cells().map(|c| (c.fence_line, c)).collect(),
+            outputs: executed.outputs.iter().map(|o| (o.number, o)).collect(),
+            labels: HashMap::new(),
+            problems: Vec::new(),
+            charts: Vec::new(),
+            sections: 0,
+            tables: 0,
+            figures: 0,
+            last_table: None,
+            faq: None,
+        }
+    }
+
+    fn plan(&mut self, outline: &[Block]) -> Plan {
+        let mut plan = Plan::default();
+        for block in outline {
+            match block {
+                Block::Heading { level, line, text } => self.heading(&mut plan, *level, *line, text),
+                Block::Table { start, .. } => self.last_table = Some(*start),
+                Block::Paragraph { line, text } => self.paragraph(&mut plan, *line, text),
+                Block::Code { line, .. } => self.code(&mut plan, *line),
+                Block::Other { .. } => self.last_table = None,
+            }
+        }
+        plan.faq = self.faq;
+        plan
+    }
+
+    fn add_label(&mut self, id: &str, text: String, line: usize) {
+        if self.labels.contains_key(id) {
+            self.problems.push(
+                Diagnostic::error("prose::duplicate-label", format!("the label `{id}` is used twice"))
+                    .at(self.file, self.file.line_span(line))
+                    .with_hint("give every section, table and figure its own label"),
+            );
+        }
+        self.labels.insert(id.to_string(), text);
+    }
+
+    fn heading(&mut self, plan: &mut Plan, level: u8, line: usize, text: &str) {
+        self.last_table = None;
+        let (title, attrs) = heading_attributes(text);
+        let has_attrs = attrs.is_some();
+        let attrs = attrs.unwrap_or_default();
+        if level == 2
+            && let Some((_, end @ None)) = &mut self.faq
+        {
+            *end = Some(line);
+        }
+        let id = attrs.id.clone().unwrap_or_else(|| slugify(&title));
+        if level != 2 {
+            if has_attrs {
+                let open = format!("<h{level} id=\"{}\">", escape_html(&id));
+                plan.headings.insert(line, HeadingPlan { open, strip_attributes: true, ..HeadingPlan::default() });
+                // Only H2s are numbered: a labelled lower heading is cited by its title.
+                if id.starts_with("sec-") {
+                    self.add_label(&id, title, line);
+                }
+            }
+            return;
+        }
+        let classes: Vec<&str> = attrs.classes.iter().map(String::as_str).filter(|c| *c != "unnumbered").collect();
+        let class_attr = match classes.is_empty() {
+            true => String::new(),
+            false => format!(" class=\"{}\"", escape_html(&classes.join(" "))),
+        };
+        let mut h = HeadingPlan {
+            open: format!("<h2 id=\"{}\"{class_attr}>", escape_html(&id)),
+            strip_attributes: true,
+            ..HeadingPlan::default()
+        };
+        if attrs.classes.iter().any(|c| c == "unnumbered") {
+            if id.starts_with("sec-") {
+                self.add_label(&id, title, line);
+            }
+        } else {
+            self.sections += 1;
+            h.prefix = format!("<span class=\"sec-num\">{}.</span>", self.sections);
+            if id.starts_with("sec-") {
+                let text = format!("section {}-{}", self.prefix, self.sections);
+                h.after =
+                    format!("<p class=\"xref-label\">{}</p>\n", escape_html(&shown(&text, attrs.short.as_deref())));
+                self.add_label(&id, text, line);
+            }
+        }
+        if classes.contains(&"faq") {
+            self.faq = Some((line, None));
+        }
+        plan.headings.insert(line, h);
+    }
+
+    fn paragraph(&mut self, plan: &mut Plan, line: usize, text: &str) {
+        let table = self.last_table.take();
+        let Some((caption, id)) = table_caption(text) else { return };
+        plan.drop_paragraphs.push(line);
+        let Some(table) = table else {
+            self.problems.push(
+                Diagnostic::error("prose::orphan-caption", format!("the caption `{id}` follows no table"))
+                    .at(self.file, self.file.line_span(line))
+                    .with_hint(
+                        "put the `: caption {#tbl-…}` line right after a Markdown table, separated by one blank line",
+                    ),
+            );
+            return;
+        };
+        self.tables += 1;
+        let text = format!("table {}-{}", self.prefix, self.tables);
+        let before = format!(
+            "<figure class=\"nb-table\" id=\"{}\"><figcaption class=\"xref-label\">{}</figcaption>",
+            escape_html(&id),
+            escape_html(&shown(&text, Some(&caption)))
+        );
+        plan.tables.insert(table, (before, "</figure>".to_string()));
+        self.add_label(&id, text, line);
+    }
+
+    fn code(&mut self, plan: &mut Plan, line: usize) {
+        self.last_table = None;
+        let (Some(&cell), Some(&output)) =
+            (self.cells.get(&line), self.cells.get(&line).and_then(|c| self.outputs.get(&c.number)))
+        else {
+            return;
+        };
+        let label = cell.options.label.as_ref();
+        if let Some(label) = label {
+            self.check_label_kind(cell, output, label);
+        }
+        let caption = match label.map(|l| l.name.as_str()) {
+            Some(l) if l.starts_with("fig-") => {
+                self.figures += 1;
+                let text = format!("figure {}-{}", self.prefix, self.figures);
+                self.add_label(l, text.clone(), line);
+                Some(shown(&text, cell.options.fig_cap.as_deref()))
+            }
+            Some(l) => {
+                self.tables += 1;
+                let text = format!("table {}-{}", self.prefix, self.tables);
+                self.add_label(l, text.clone(), line);
+                Some(shown(&text, cell.options.tbl_cap.as_deref()))
+            }
+            None => cell.options.fig_cap.clone().or_else(|| cell.options.tbl_cap.clone()),
+        };
+        let frame = CellFrame { caption: caption.as_deref(), label: label.map(|l| l.name.as_str()) };
+        match cell_html(cell, output, &frame) {
+            Ok((html, chart)) => {
+                plan.code.insert(line, html);
+                self.charts.extend(chart);
+            }
+            Err(message) => self.problems.push(
+                Diagnostic::error("chart::draw", format!("cell {}: {message}", cell.number))
+                    .at(self.file, self.file.line_span(cell.fence_line))
+                    .with_hint("check the chart's rows and options"),
+            ),
+        }
+    }
+
+    /// A `fig-` label needs a chart, a `tbl-` label a table.
+    fn check_label_kind(&mut self, cell: &Cell, output: &CellOutput, label: &crate::notebook::Label) {
+        let kind = match &output.value {
+            Value::Chart(_) => Some("fig"),
+            Value::Table(_) => Some("tbl"),
+            Value::Array(rows) if !rows.is_empty() && rows.iter().all(|r| matches!(r, Value::Map(_))) => Some("tbl"),
+            _ => None,
+        };
+        let wanted = label.name.split('-').next();
+        if cell.options.eval && cell.options.output && kind != wanted {
+            self.problems.push(
+                Diagnostic::error(
+                    "cell::label-kind",
+                    format!(
+                        "cell {} is labelled `{}` but its output is {}",
+                        cell.number,
+                        label.name,
+                        output.value.type_name()
+                    ),
+                )
+                .at(self.file, label.span.clone())
+                .with_hint("`fig-` labels need a chart as the cell's last value, `tbl-` labels a table"),
+            );
+        }
+    }
+}
+
+/// `table mo-1 : tool layers`, or just `table mo-1` without a caption.
+fn shown(text: &str, caption: Option<&str>) -> String {
+    match caption {
+        Some(c) if !c.is_empty() => format!("{text} : {c}"),
+        _ => text.to_string(),
+    }
 }
 
 #[cfg(test)]

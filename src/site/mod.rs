@@ -63,7 +63,7 @@ impl From<Vec<Diagnostic>> for Failure {
 /// A notebook after its cells ran, with its template scope.
 struct Run {
     executed: Executed,
-    scope: minijinja::Value,
+    scope: crate::template::Scope,
 }
 
 /// Renders the notebook at `input` (and what it needs), or every notebook of the folder.
@@ -426,7 +426,7 @@ fn front_texts(nb: &Notebook, run: &Run, templates: &ProseTemplates) -> Result<F
 fn expand_field(
     templates: &ProseTemplates,
     source: &str,
-    scope: &minijinja::Value,
+    scope: &crate::template::Scope,
     file: &Arc<SourceFile>,
     line: usize,
     names: &[&str],
