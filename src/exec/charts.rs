@@ -114,15 +114,14 @@ fn common(f: &str, options: &Map, data: ChartData) -> Res<ChartSpec> {
         Some("num") => AxisFormat::Num,
         Some(other) => return Err(format!("{f}: unknown format `{other}`; chart formats are money_k, pct, num").into()),
     };
-    let size = |key: &str| -> Res<Option<u32>> {
+    // The chart needs room for its labels: at least 320 px wide (what the drawing accepts).
+    let size = |key: &str, min: i64| -> Res<Option<u32>> {
         match options.get(key) {
             None => Ok(None),
             Some(v) => match v.as_int() {
-                Ok(n) if (100..=4000).contains(&n) => Ok(Some(n as u32)),
-                _ => {
-                    Err(format!("{f}: `{key}` must be a whole number of pixels from 100 to 4000, not {}", describe(v))
-                        .into())
-                }
+                Ok(n) if (min..=4000).contains(&n) => Ok(Some(n as u32)),
+                Ok(n) => Err(format!("{f}: `{key}` must be from {min} to 4000 pixels, not {n}").into()),
+                Err(_) => Err(format!("{f}: `{key}` must be a whole number of pixels, not {}", describe(v)).into()),
             },
         }
     };
@@ -132,7 +131,7 @@ fn common(f: &str, options: &Map, data: ChartData) -> Res<ChartSpec> {
         x_title: text(f, options, "x_title")?,
         y_title: text(f, options, "y_title")?,
         format,
-        width: size("width")?,
-        height: size("height")?,
+        width: size("width", 320)?,
+        height: size("height", 100)?,
     })
 }
