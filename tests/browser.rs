@@ -1,12 +1,20 @@
 //! In a real browser: the shipped MLOps page as a reader sees it on a desktop (1280 px) and on a
-//! phone (390 px), in headless Chromium (Debian's `chromium` package; nothing from npm or pip).
+//! phone (390 px), in light mode, and on a desktop in dark mode (`prefers-color-scheme: dark`),
+//! in headless Chromium (Debian's `chromium` package; nothing from npm or pip).
 //!
-//! For each width the test writes a wrapper page next to the rendered site: an `<iframe>` of that
+//! Beyond layout, every label of every visible chart must stand out from what is behind it:
+//! a WCAG contrast ratio of at least 4.5:1 (3:1 for large text) between the label's computed
+//! fill and the first opaque background found walking up from the SVG. In dark mode this
+//! catches a theme that puts charts on a light card while their embedded style switches the
+//! labels to light colours.
+//!
+//! For each run the test writes a wrapper page next to the rendered site: an `<iframe>` of that
 //! width holding the MLOps page, and `tests/browser/check.js`, which measures the page once it
 //! has loaded and writes its findings as JSON into `<pre id="result">`. Chromium runs with
 //! `--allow-file-access-from-files` (so the wrapper may read the iframe's document) and
-//! `--dump-dom`; the JSON is read back from the dumped DOM and judged here. Chromium also takes
-//! a screenshot of the page at both widths. Every Chromium run has a deadline and is killed
+//! `--dump-dom`; the JSON is read back from the dumped DOM and judged here. Dark mode is Chromium's
+//! `--blink-settings=preferredColorScheme=0`; the check script confirms it reached the page in
+//! the iframe. Chromium also takes a screenshot of the page at both widths in light mode. Every Chromium run has a deadline and is killed
 //! when it passes it.
 
 #![cfg(unix)]
@@ -31,15 +39,47 @@ const DEADLINE: Duration = Duration::from_secs(20);
 /// Slack, in CSS pixels, for every geometric comparison.
 const TOL: f64 = 1.0;
 
+/// WCAG 2 minimum contrast for chart labels (level AA): normal text, and large text.
+const MIN_CONTRAST: f64 = 4.5;
+const MIN_CONTRAST_LARGE: f64 = 3.0;
+
 struct Viewport {
     width: u32,
     height: u32,
     /// The chart variant a reader should see at this width: "wide" or "narrow".
     chart: &'static str,
+    /// Whether the browser asks pages for their dark colour scheme.
+    dark: bool,
 }
 
-const VIEWPORTS: [Viewport; 2] =
-    [Viewport { width: 1280, height: 900, chart: "wide" }, Viewport { width: 390, height: 844, chart: "narrow" }];
+impl Viewport {
+    /// Names this run in file names: `1280-light`.
+    fn tag(&self) -> String {
+        format!("{}-{}", self.width, self.scheme())
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.dark { "dark" } else { "light" }
+    }
+
+    /// Chromium flags for this run's colour scheme.
+    fn scheme_flags(&self) -> Vec<String> {
+        // 0 is Blink's `PreferredColorScheme::kDark`.
+        if self.dark { vec!["--blink-settings=preferredColorScheme=0".to_string()] } else { Vec::new() }
+    }
+}
+
+const VIEWPORTS: [Viewport; 3] = [
+    Viewport { width: 1280, height: 900, chart: "wide", dark: false },
+    Viewport { width: 390, height: 844, chart: "narrow", dark: false },
+    Viewport { width: 1280, height: 900, chart: "wide", dark: true },
+];
+
+/// The runs that also take a screenshot: the light ones (a dark one would add a sixth Chromium
+/// to the same couple of cores, and the top of the page it would show holds no chart).
+fn shot_viewports() -> impl Iterator<Item = &'static Viewport> {
+    VIEWPORTS.iter().filter(|vp| !vp.dark)
+}
 
 /// Height of the full-page screenshots.
 const SHOT_HEIGHT: u32 = 2000;
@@ -71,41 +111,42 @@ fn mlops_page_reads_well_in_chromium_at_desktop_and_phone_widths() {
     assert!(p.exists(&format!("out/{PAGE}")));
 
     for vp in &VIEWPORTS {
-        p.write(&format!("out/_check-{}.html", vp.width), &wrapper(vp));
+        p.write(&format!("out/_check-{}.html", vp.tag()), &wrapper(vp));
     }
 
-    // The four Chromium runs are independent: run them side by side.
+    // The Chromium runs are independent: run them side by side.
     let (checks, shots) = std::thread::scope(|s| {
         let checks: Vec<_> = VIEWPORTS
             .iter()
             .map(|vp| {
                 let (chromium, p) = (&chromium, &p);
                 s.spawn(move || {
-                    let page = p.path(&format!("out/_check-{}.html", vp.width));
-                    let args = [
+                    let page = p.path(&format!("out/_check-{}.html", vp.tag()));
+                    let mut args = vp.scheme_flags();
+                    args.extend([
                         "--allow-file-access-from-files".to_string(),
                         "--virtual-time-budget=5000".to_string(),
                         format!("--window-size={},{}", vp.width, vp.height),
                         "--dump-dom".to_string(),
                         file_url(&page),
-                    ];
-                    chrome(chromium, &p.path(&format!("run-check-{}", vp.width)), &args)
+                    ]);
+                    chrome(chromium, &p.path(&format!("run-check-{}", vp.tag())), &args)
                 })
             })
             .collect();
-        let shots: Vec<_> = VIEWPORTS
-            .iter()
+        let shots: Vec<_> = shot_viewports()
             .map(|vp| {
                 let (chromium, p) = (&chromium, &p);
                 s.spawn(move || {
-                    let png = p.path(&format!("shots/mlops-{}.png", vp.width));
+                    let png = p.path(&format!("shots/mlops-{}.png", vp.tag()));
                     std::fs::create_dir_all(png.parent().expect("parent")).expect("mkdir shots");
-                    let args = [
+                    let mut args = vp.scheme_flags();
+                    args.extend([
                         format!("--screenshot={}", png.display()),
                         format!("--window-size={},{SHOT_HEIGHT}", vp.width),
                         file_url(&p.path(&format!("out/{PAGE}"))),
-                    ];
-                    chrome(chromium, &p.path(&format!("run-shot-{}", vp.width)), &args).map(|_| png)
+                    ]);
+                    chrome(chromium, &p.path(&format!("run-shot-{}", vp.tag())), &args).map(|_| png)
                 })
             })
             .collect();
@@ -114,14 +155,23 @@ fn mlops_page_reads_well_in_chromium_at_desktop_and_phone_widths() {
 
     let mut problems = String::new();
     for (vp, dom) in VIEWPORTS.iter().zip(checks) {
-        let found = dom.and_then(|dom| report(&dom)).map_or_else(|e| vec![e], |r| judge(vp, &r));
+        let found = dom.and_then(|dom| report(&dom)).map_or_else(
+            |e| vec![e],
+            |r| {
+                // For the record (shown with `--nocapture`): how close the charts come to the limit.
+                if let Some(low) = lowest_contrast(&r) {
+                    println!("at {} px ({}): lowest chart label contrast {low}", vp.width, vp.scheme());
+                }
+                judge(vp, &r)
+            },
+        );
         for problem in found {
-            let _ = writeln!(problems, "  at {} px: {problem}", vp.width);
+            let _ = writeln!(problems, "  at {} px ({}): {problem}", vp.width, vp.scheme());
         }
     }
-    for (vp, png) in VIEWPORTS.iter().zip(shots) {
+    for (vp, png) in shot_viewports().zip(shots) {
         if let Err(problem) = png.and_then(|png| check_png(&png, vp.width)) {
-            let _ = writeln!(problems, "  screenshot at {} px: {problem}", vp.width);
+            let _ = writeln!(problems, "  screenshot at {} px ({}): {problem}", vp.width, vp.scheme());
         }
     }
     if !problems.is_empty() {
@@ -258,16 +308,36 @@ struct Chart {
     wrapper_display: String,
     rect: Rect,
     view_box: Option<Rect>,
+    /// What shows through behind the SVG (measured for visible charts only).
+    background: Option<Background>,
     texts: Vec<Text>,
 }
 
 #[derive(Debug, Deserialize)]
+struct Background {
+    /// The opaque colour behind the SVG, 0-255 per channel.
+    rgb: [f64; 3],
+    /// Where it comes from: the elements whose backgrounds make it up, top first.
+    from: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Text {
     content: String,
     /// On screen, CSS pixels.
     rect: Rect,
     /// `getBBox()`, in the SVG's user units (its viewBox).
     bbox: Rect,
+    /// The computed `fill`, as the browser serialises it.
+    fill: String,
+    /// The same as RGBA (0-255, alpha 0-1); none when the fill is not a plain colour.
+    fill_rgba: Option<[f64; 4]>,
+    /// `fill-opacity` times the `opacity` of the text and its ancestors inside the SVG.
+    opacity: f64,
+    /// On screen, CSS pixels.
+    font_size: f64,
+    font_weight: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -285,6 +355,7 @@ struct Report {
     client_width: f64,
     scroll_width: f64,
     narrow_media: bool,
+    dark_media: bool,
     title: Option<Element>,
     prompts: Vec<Element>,
     figures: Vec<Figure>,
@@ -320,6 +391,14 @@ fn judge(vp: &Viewport, r: &Report) -> Vec<String> {
     }
     if r.narrow_media != (vp.chart == "narrow") {
         problems.push(format!("(max-width: 40rem) matches: {}", r.narrow_media));
+    }
+    if r.dark_media != vp.dark {
+        problems.push(format!(
+            "(prefers-color-scheme: dark) matches: {} in the iframe's window, but this run is for the {} scheme{}",
+            r.dark_media,
+            vp.scheme(),
+            if vp.dark { " (did --blink-settings=preferredColorScheme=0 not apply?)" } else { "" }
+        ));
     }
 
     // Horizontal overflow: anything wider than the screen must scroll inside its own box.
@@ -418,8 +497,114 @@ fn judge(vp: &Viewport, r: &Report) -> Vec<String> {
                 }
             }
         }
+        problems.extend(contrast_problems(fig, chart));
     }
     problems
+}
+
+/// One chart label's contrast against what is behind its chart.
+struct Contrast<'a> {
+    text: &'a Text,
+    /// The label's colour as drawn (its fill, with its opacity, over the background).
+    drawn: [f64; 3],
+    background: &'a Background,
+    ratio: f64,
+    /// The ratio WCAG asks for at this label's size and weight.
+    needed: f64,
+}
+
+impl std::fmt::Display for Contrast<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = self.text;
+        write!(f, "{:.2}:1 for text {:?}: fill {}", self.ratio, t.content, t.fill)?;
+        if t.opacity < 1.0 || t.fill_rgba.is_some_and(|c| c[3] < 1.0) {
+            write!(f, " at opacity {}, drawn as {}", t.opacity, hex(self.drawn))?;
+        }
+        write!(
+            f,
+            " on {} ({}); {}px, weight {}",
+            hex(self.background.rgb),
+            self.background.from,
+            t.font_size,
+            t.font_weight
+        )
+    }
+}
+
+/// The contrast of every non-empty label of a visible chart, or why it cannot be measured.
+fn contrasts(chart: &Chart) -> Vec<Result<Contrast<'_>, String>> {
+    let texts = chart.texts.iter().filter(|t| !t.content.is_empty());
+    let Some(background) = &chart.background else {
+        return texts.map(|t| Err(format!("no background measured behind text {:?}", t.content))).collect();
+    };
+    texts
+        .map(|text| {
+            let Some([r, g, b, a]) = text.fill_rgba else {
+                return Err(format!("text {:?} has fill {:?}, not a plain colour", text.content, text.fill));
+            };
+            let alpha = (a * text.opacity).clamp(0.0, 1.0);
+            let drawn = [0, 1, 2].map(|i| [r, g, b][i] * alpha + background.rgb[i] * (1.0 - alpha));
+            let large = text.font_size >= 24.0 || (text.font_size >= 18.66 && text.font_weight >= 700.0);
+            let needed = if large { MIN_CONTRAST_LARGE } else { MIN_CONTRAST };
+            Ok(Contrast { text, drawn, background, ratio: contrast_ratio(drawn, background.rgb), needed })
+        })
+        .collect()
+}
+
+/// Chart labels that do not stand out enough from the background behind their chart: the
+/// worst few of each chart, then how many more.
+fn contrast_problems(fig: &Figure, chart: &Chart) -> Vec<String> {
+    const SHOWN: usize = 6;
+    let name = format!("figure #{} ({} chart)", fig.id, chart.variant);
+    let mut problems = Vec::new();
+    let mut low = Vec::new();
+    for c in contrasts(chart) {
+        match c {
+            Err(why) => problems.push(format!("{name}: {why}")),
+            Ok(c) if c.ratio < c.needed => low.push(c),
+            Ok(_) => {}
+        }
+    }
+    low.sort_by(|a, b| a.ratio.total_cmp(&b.ratio));
+    for c in low.iter().take(SHOWN) {
+        problems.push(format!("{name}: contrast {c}, below the {}:1 WCAG asks for", c.needed));
+    }
+    if low.len() > SHOWN {
+        problems.push(format!(
+            "{name}: {} more labels below their contrast limit (between {:.2}:1 and {:.2}:1)",
+            low.len() - SHOWN,
+            low[SHOWN].ratio,
+            low[low.len() - 1].ratio
+        ));
+    }
+    problems
+}
+
+/// The least contrasting label among the visible charts, for the record.
+fn lowest_contrast(r: &Report) -> Option<String> {
+    let charts = r.figures.iter().flat_map(|f| f.charts.iter().filter(|c| c.visible).map(move |c| (f, c)));
+    let all: Vec<_> = charts.flat_map(|(f, c)| contrasts(c).into_iter().flatten().map(move |x| (f, c, x))).collect();
+    let (fig, chart, low) = all.iter().min_by(|a, b| a.2.ratio.total_cmp(&b.2.ratio))?;
+    Some(format!("{low} (figure #{}, {} chart; {} labels measured)", fig.id, chart.variant, all.len()))
+}
+
+/// WCAG 2 contrast ratio of two opaque sRGB colours (0-255 per channel).
+fn contrast_ratio(a: [f64; 3], b: [f64; 3]) -> f64 {
+    let luminance = |c: [f64; 3]| {
+        let [r, g, b] = c.map(|v| {
+            let v = v / 255.0;
+            if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+        });
+        0.2126 * r + 0.7152 * g + 0.0722 * b
+    };
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// `#rrggbb` for a colour with channels 0-255.
+fn hex(c: [f64; 3]) -> String {
+    let [r, g, b] = c.map(|v| v.round().clamp(0.0, 255.0) as u8);
+    format!("#{r:02x}{g:02x}{b:02x}")
 }
 
 fn texts(elements: &[Element]) -> Vec<&str> {

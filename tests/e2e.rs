@@ -178,3 +178,115 @@ fn every_error_class_has_its_message() {
         insta::assert_snapshot!(run.stderr);
     });
 }
+
+// ---------------------------------------------------------------- the whole site
+
+#[test]
+fn site_index_lists_groups_in_order_with_computed_headlines() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    let run = p.run(&["notebooks/", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let index = text_of(&p.read("out/index.html"));
+    let second = index.find("Second").expect("group Second");
+    let first = index.find("First").expect("group First");
+    assert!(second < first, "groups follow _site.yaml: {index}");
+    assert!(index.contains("1.1 Base rates Band $100k to $210k"), "{index}");
+    assert!(index.contains("1.2 Derived figures Premium 5 to 10 percent"), "{index}");
+    let sitemap = p.read("out/sitemap.xml");
+    assert!(sitemap.contains("<loc>https://example.org/docs/</loc>"));
+    assert!(sitemap.contains("<loc>https://example.org/docs/derived/</loc>"));
+    let base = p.read("out/base/index.html");
+    assert!(base.contains("<link rel=\"canonical\" href=\"https://example.org/docs/base/\">"));
+    assert!(base.contains("<meta property=\"og:title\" content=\"Base rates\">"));
+    assert!(base.contains("rel=\"next\" href=\"../derived/\""));
+    assert!(p.read("out/derived/index.html").contains("rel=\"prev\" href=\"../base/\""));
+}
+
+#[test]
+fn results_carry_figures_between_notebooks() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    assert_eq!(p.run(&["notebooks/", "-o", "out"]).code, 0);
+    let text = text_of(&p.read("out/derived/index.html"));
+    assert!(text.contains("Doubled it is $200k to $420k"), "{text}");
+    assert!(text.contains("the premium read from the base page is 5 to 10 percent"), "{text}");
+}
+
+#[test]
+fn a_single_file_renders_with_what_it_depends_on() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    let run = p.run(&["notebooks/derived.md", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.starts_with("rendered 1 page, 1 chart"), "{}", run.stderr);
+    assert!(text_of(&p.read("out/derived/index.html")).contains("Doubled it is $200k to $420k"));
+    assert!(!p.exists("out/base/index.html"), "only the requested page is written");
+    assert!(!p.exists("out/index.html"), "a single page does not rewrite the site index");
+}
+
+#[test]
+fn a_cycle_names_every_notebook_in_it() {
+    let p = Project::with_notebooks("tests/fixtures/site/cycle");
+    let run = p.run(&["notebooks/", "-o", "out"]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
+fn every_internal_link_and_chart_resolves() {
+    for fixture in ["notebooks", "tests/fixtures/site/basic"] {
+        let p = Project::with_notebooks(fixture);
+        assert_eq!(p.run(&["notebooks/", "-o", "out", "-q"]).code, 0);
+        let broken = common::broken_links(&p.path("out"));
+        assert!(broken.is_empty(), "{fixture}: broken links:\n{}", broken.join("\n"));
+    }
+}
+
+#[test]
+fn a_failed_site_build_leaves_the_previous_site_intact() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    assert_eq!(p.run(&["notebooks/", "-o", "out", "-q"]).code, 0);
+    let before = tree(&p.path("out"));
+    p.write("notebooks/base.md", &p.read("notebooks/base.md").replace("{{ band_all | money_band }}", "{{ nope }}"));
+    let run = p.run(&["notebooks/", "-o", "out"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(tree(&p.path("out")), before, "out/ changed after a failed build");
+}
+
+#[test]
+fn a_site_build_leaves_no_stale_pages() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    assert_eq!(p.run(&["notebooks/", "-o", "out", "-q"]).code, 0);
+    assert!(p.exists("out/other/index.html"));
+    std::fs::remove_file(p.path("notebooks/other.md")).unwrap();
+    assert_eq!(p.run(&["notebooks/", "-o", "out", "-q"]).code, 0);
+    assert!(!p.exists("out/other"), "the removed notebook's page is gone");
+    let siblings: Vec<_> = std::fs::read_dir(p.dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(siblings.iter().all(|n| !n.to_string_lossy().contains("nbrender-")), "staging folders left: {siblings:?}");
+}
+
+#[test]
+fn output_is_byte_identical_with_one_thread_or_many() {
+    let p = Project::with_notebooks("notebooks");
+    let one = p.run_env(&["notebooks/", "-o", "one", "-q"], &[("RAYON_NUM_THREADS", "1")]);
+    let many = p.run_env(&["notebooks/", "-o", "many", "-q"], &[("RAYON_NUM_THREADS", "4")]);
+    assert_eq!((one.code, many.code), (0, 0));
+    assert_eq!(tree(&p.path("one")), tree(&p.path("many")));
+}
+
+#[test]
+fn a_folder_nbrender_did_not_make_is_never_replaced() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    p.write("mine/notes.txt", "keep me");
+    let run = p.run(&["notebooks/", "-o", "mine"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("it exists and was not made by nbrender"), "{}", run.stderr);
+    assert_eq!(p.read("mine/notes.txt"), "keep me");
+}
+
+#[test]
+fn the_link_checker_finds_broken_links() {
+    let p = Project::empty();
+    p.write("out/a/index.html", "<a href=\"../b/\">b</a> <a href=\"#here\">x</a> <img src=\"c.svg\">");
+    p.write("out/b/index.html", "<a href=\"../a/#there\">a</a> <p id=\"here\"></p>");
+    let broken = common::broken_links(&p.path("out"));
+    assert_eq!(broken.len(), 3, "{broken:#?}");
+}

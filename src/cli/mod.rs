@@ -49,9 +49,13 @@ pub fn main() -> ExitCode {
             return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let terminal = std::io::stderr().is_terminal();
+    let color = terminal && std::env::var_os("NO_COLOR").is_none();
     let opts = BuildOptions { out: cli.out.clone(), theme: cli.theme, params: cli.params };
-    match site::build(&cli.path, &opts) {
+    let bar = Bar::new(terminal && !cli.quiet);
+    let outcome = site::build(&cli.path, &opts, &bar);
+    bar.0.finish_and_clear();
+    match outcome {
         Ok(report) => {
             if !cli.quiet {
                 eprintln!(
@@ -72,6 +76,33 @@ pub fn main() -> ExitCode {
             eprintln!("error: {n} {} found; nothing was written", plural(n, "error", "errors"));
             ExitCode::from(if failure.usage { 2 } else { 1 })
         }
+    }
+}
+
+/// The progress bar: drawn on a terminal only, and cleared before the summary line.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new(visible: bool) -> Bar {
+        if !visible {
+            return Bar(indicatif::ProgressBar::hidden());
+        }
+        let bar = indicatif::ProgressBar::new(0);
+        let style = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        Bar(bar)
+    }
+}
+
+impl site::Progress for Bar {
+    fn start(&self, total: usize) {
+        self.0.set_length(total as u64);
+    }
+
+    fn advance(&self, what: &str) {
+        self.0.set_message(what.to_string());
+        self.0.inc(1);
     }
 }
 

@@ -8,6 +8,8 @@ pub mod table;
 pub mod value;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
@@ -58,16 +60,32 @@ pub struct CellOutput {
 }
 
 /// A notebook after its cells ran.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Executed {
     pub outputs: Vec<CellOutput>,
     /// Every variable at the end, by name: what prose templates see.
     pub scope: IndexMap<String, Value>,
+    /// The same values as other notebooks' `results("slug")` see them.
+    pub exports: Exports,
 }
+
+/// A notebook's final values, shared with the notebooks that call `results("slug")`.
+#[derive(Debug, Clone, Default)]
+pub struct Exports(Arc<Map>);
+
+/// The results a notebook may read, by slug: those of the notebooks it depends on.
+pub type Results = HashMap<String, Exports>;
 
 thread_local! {
     static PRINTED: RefCell<String> = const { RefCell::new(String::new()) };
     static DEADLINE: RefCell<Option<Instant>> = const { RefCell::new(None) };
+    static RESULTS: RefCell<Results> = RefCell::new(HashMap::new());
+}
+
+fn results(slug: &str) -> Result<Map, Box<EvalAltResult>> {
+    RESULTS
+        .with(|r| r.borrow().get(slug).map(|e| (*e.0).clone()))
+        .ok_or_else(|| format!("results(\"{slug}\"): no notebook with that slug has run before this one").into())
 }
 
 /// The configured engine: one per build, shared by every notebook.
@@ -111,12 +129,26 @@ impl Executor {
         library::register(&mut engine);
         table::register(&mut engine);
         charts::register(&mut engine);
+        engine.register_fn("results", results);
         Executor { engine, limits }
     }
 
-    /// Runs every cell of `notebook` with `inputs` (data tables and params) in scope.
-    /// Stops at the first failing cell: later cells depend on what it should have made.
+    /// Runs every cell of `notebook` with `inputs` (data tables and params) in scope and
+    /// `results` readable through `results("slug")`. Stops at the first failing cell: later
+    /// cells depend on what it should have made.
     pub fn run(
+        &self,
+        notebook: &Notebook,
+        inputs: &IndexMap<String, serde_json::Value>,
+        results: Results,
+    ) -> Result<Executed, Diagnostic> {
+        RESULTS.with(|r| *r.borrow_mut() = results);
+        let executed = self.run_cells(notebook, inputs);
+        RESULTS.with(|r| r.borrow_mut().clear());
+        executed
+    }
+
+    fn run_cells(
         &self,
         notebook: &Notebook,
         inputs: &IndexMap<String, serde_json::Value>,
@@ -137,10 +169,12 @@ impl Executor {
             outputs.push(output);
         }
         let mut final_scope = IndexMap::new();
+        let mut exports = Map::new();
         for (name, _, value) in scope.iter_raw() {
             final_scope.insert(name.to_string(), to_value(value));
+            exports.insert(name.into(), value.clone());
         }
-        Ok(Executed { outputs, scope: final_scope })
+        Ok(Executed { outputs, scope: final_scope, exports: Exports(Arc::new(exports)) })
     }
 
     fn run_cell(&self, notebook: &Notebook, cell: &Cell, scope: &mut Scope) -> Result<CellOutput, Diagnostic> {
@@ -374,7 +408,7 @@ mod tests {
             "rows".to_string(),
             serde_json::json!([{"k": "a", "lo": 1, "hi": 3}, {"k": "b", "lo": 2, "hi": 5}]),
         );
-        Executor::new(Limits::default()).run(&nb, &inputs)
+        Executor::new(Limits::default()).run(&nb, &inputs, Results::new())
     }
 
     fn value_of(body: &str) -> Value {
@@ -439,8 +473,27 @@ mod tests {
             crate::notebook::parse(Path::new("nb.md"), "nb.md", "---\ntitle: T\n---\n```{rhai}\nloop {}\n```\n".into())
                 .unwrap();
         let limits = Limits { max_operations: 10_000, ..Limits::default() };
-        let d = Executor::new(limits).run(&nb, &IndexMap::new()).unwrap_err();
+        let d = Executor::new(limits).run(&nb, &IndexMap::new(), Results::new()).unwrap_err();
         assert_eq!(d.code, "exec::limit");
+    }
+
+    #[test]
+    fn results_reads_another_notebooks_values() {
+        let exec = Executor::new(Limits::default());
+        let parse = |t: &str| crate::notebook::parse(Path::new("nb.md"), "nb.md", t.to_string()).unwrap();
+        let a = exec
+            .run(&parse("---\ntitle: A\n---\n```{rhai}\nlet tc = band(1, 2);\n```\n"), &IndexMap::new(), Results::new())
+            .unwrap();
+        let mut results = Results::new();
+        results.insert("a".into(), a.exports);
+        let b = exec
+            .run(&parse("---\ntitle: B\n---\n```{rhai}\nresults(\"a\").tc.hi * 2\n```\n"), &IndexMap::new(), results)
+            .unwrap();
+        assert_eq!(b.outputs[0].value, Value::Float(4.0));
+        let d = exec
+            .run(&parse("---\ntitle: C\n---\n```{rhai}\nresults(\"a\")\n```\n"), &IndexMap::new(), Results::new())
+            .unwrap_err();
+        assert!(d.message.contains("no notebook with that slug has run"), "{}", d.message);
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub const KEYS: &[&str] = &[
     "lede",
     "description",
     "blurb",
+    "headline",
     "updated",
     "data",
     "params",
@@ -45,6 +46,8 @@ pub struct Frontmatter {
     pub lede: Option<String>,
     pub description: Option<String>,
     pub blurb: Option<String>,
+    /// The figure the site index shows beside the title (a template); default: the blurb.
+    pub headline: Option<String>,
     #[serde(default, deserialize_with = "scalar_string")]
     pub updated: Option<String>,
     #[serde(default)]

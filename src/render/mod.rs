@@ -12,6 +12,7 @@ use crate::template::{PageTemplates, TemplateError};
 /// The default theme, compiled into the binary.
 pub const DEFAULT_THEME: &[(&str, &str)] = &[
     ("page.html", include_str!("../../themes/notebook/page.html")),
+    ("index.html", include_str!("../../themes/notebook/index.html")),
     ("style.css", include_str!("../../themes/notebook/style.css")),
 ];
 
@@ -66,14 +67,66 @@ pub struct Card {
     pub external: bool,
 }
 
+/// A link to another page of the site.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Link {
+    pub title: String,
+    pub href: String,
+}
+
 /// Everything a page template sees, besides the safe HTML strings.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PageContext {
     pub site: SiteInfo,
     pub page: PageInfo,
     pub related: Vec<Card>,
+    /// The pages before and after this one in its group.
+    pub prev: Option<Link>,
+    pub next: Option<Link>,
+    /// Relative path to the assets folder and to the site index.
     pub assets: String,
+    pub home: String,
     pub generator: String,
+}
+
+/// What `index.html` sees: every page by group.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IndexContext {
+    pub site: SiteInfo,
+    pub groups: Vec<IndexGroup>,
+    pub assets: String,
+    pub home: String,
+    pub generator: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IndexGroup {
+    pub name: Option<String>,
+    pub pages: Vec<IndexPage>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IndexPage {
+    pub title: String,
+    pub href: String,
+    pub section: Option<String>,
+    /// The computed figure the page leads with.
+    pub headline: String,
+    pub blurb: String,
+}
+
+/// Renders the site index with the theme's `index.html`.
+pub fn index_html(theme: &Theme, ctx: &IndexContext) -> Result<String, String> {
+    let mut json_ld = json!({
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "name": ctx.site.title,
+    });
+    if let Some(url) = &ctx.site.base_url {
+        json_ld["url"] = Json::from(url.as_str());
+    }
+    let context = serde_json::to_value(ctx).map_err(|e| e.to_string())?;
+    theme.templates.render("index.html", &context, &[("json_ld", &script_safe_json(&json_ld))]).map_err(|e| e.message)
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

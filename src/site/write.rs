@@ -1,34 +1,146 @@
-//! Writing the output: every file goes to a temporary name beside its target and is renamed
-//! into place, so a reader never sees a half-written page.
+//! Writing the output. A site build stages the whole output in a sibling folder and swaps it
+//! in at the end, so a failed or interrupted build leaves the previous site as it was and a
+//! finished one leaves no stale page behind. A single-notebook build writes its files one by
+//! one, each to a temporary name renamed into place.
 
 use std::path::{Component, Path, PathBuf};
 
 use crate::diag::Diagnostic;
 
-/// Writes `files` (paths relative to `out`) and returns the paths written.
-pub fn write_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
-    let mut written = Vec::with_capacity(files.len());
-    for (rel, bytes) in files {
+/// The file that marks a folder as nbrender's output, safe to replace.
+pub const MARKER: &str = ".nbrender";
+const MARKER_TEXT: &str = "This folder is written by nbrender and replaced whole by each site build.\n";
+
+fn io(what: &str, p: &Path, e: std::io::Error) -> Diagnostic {
+    Diagnostic::error("io::write", format!("cannot {what} `{}`: {e}", p.display()))
+}
+
+/// Refuses to replace or write into a folder nbrender did not make, and relative paths
+/// that would leave the output folder.
+fn check(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
+    for (rel, _) in files {
         if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
             return Err(Diagnostic::error(
                 "io::write",
                 format!("refusing to write `{}` outside the output folder", rel.display()),
             ));
         }
-        let path = out.join(rel);
-        let io = |what: &str, p: &Path, e: std::io::Error| {
-            Diagnostic::error("io::write", format!("cannot {what} `{}`: {e}", p.display()))
-        };
+    }
+    let non_empty = std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(false);
+    if out.exists() && (!out.is_dir() || (non_empty && !out.join(MARKER).is_file())) {
+        return Err(Diagnostic::error(
+            "io::write",
+            format!("refusing to write into `{}`: it exists and was not made by nbrender", out.display()),
+        )
+        .with_hint(format!(
+            "choose another output folder with -o, or remove this one (nbrender marks its own with a `{MARKER}` file)"
+        )));
+    }
+    Ok(())
+}
+
+fn write_into(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut written = Vec::with_capacity(files.len());
+    for (rel, bytes) in files {
+        let path = dir.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
         }
-        let tmp = path.with_extension(format!(
-            "{}.tmp",
-            path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default()
-        ));
-        std::fs::write(&tmp, bytes).map_err(|e| io("write", &tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io("replace", &path, e))?;
-        written.push(path);
+        std::fs::write(&path, bytes).map_err(|e| io("write", &path, e))?;
+        written.push(rel.clone());
+    }
+    let marker = dir.join(MARKER);
+    std::fs::write(&marker, MARKER_TEXT).map_err(|e| io("write", &marker, e))?;
+    Ok(written)
+}
+
+/// Replaces `out` with exactly `files` (paths relative to `out`).
+pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
+    check(out, files)?;
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
+    let pid = std::process::id();
+    let staging = parent.join(format!(".{name}.nbrender-new-{pid}"));
+    let old = parent.join(format!(".{name}.nbrender-old-{pid}"));
+    let _ = std::fs::remove_dir_all(&staging);
+    let written = match write_into(&staging, files) {
+        Ok(w) => w,
+        Err(d) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(d);
+        }
+    };
+    let had_old = out.exists();
+    if had_old {
+        std::fs::rename(out, &old).map_err(|e| io("move aside", out, e))?;
+    }
+    if let Err(e) = std::fs::rename(&staging, out) {
+        // Put the previous site back rather than leave nothing.
+        if had_old {
+            let _ = std::fs::rename(&old, out);
+        }
+        return Err(io("move into place", out, e));
+    }
+    if had_old {
+        let _ = std::fs::remove_dir_all(&old);
     }
     Ok(written)
+}
+
+/// Writes `files` into `out`, keeping what else is there.
+pub fn write_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
+    check(out, files)?;
+    let mut written = Vec::with_capacity(files.len());
+    for (rel, bytes) in files {
+        let path = out.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
+        }
+        let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = path.with_extension(format!("{ext}.nbrender-tmp"));
+        std::fs::write(&tmp, bytes).map_err(|e| io("write", &tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io("replace", &path, e))?;
+        written.push(rel.clone());
+    }
+    let marker = out.join(MARKER);
+    std::fs::write(&marker, MARKER_TEXT).map_err(|e| io("write", &marker, e))?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(names: &[&str]) -> Vec<(PathBuf, Vec<u8>)> {
+        names.iter().map(|n| (PathBuf::from(n), n.as_bytes().to_vec())).collect()
+    }
+
+    #[test]
+    fn replacing_leaves_no_stale_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        replace_dir(&out, &files(&["a/index.html", "b/index.html"])).unwrap();
+        replace_dir(&out, &files(&["a/index.html"])).unwrap();
+        assert!(out.join("a/index.html").is_file());
+        assert!(!out.join("b").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(leftovers, vec![std::ffi::OsString::from("out")]);
+    }
+
+    #[test]
+    fn foreign_folders_are_never_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("precious.txt"), "x").unwrap();
+        let d = replace_dir(tmp.path(), &files(&["a.html"])).unwrap_err();
+        assert!(d.message.contains("was not made by nbrender"));
+        assert!(tmp.path().join("precious.txt").is_file());
+        assert!(write_files(tmp.path(), &files(&["a.html"])).is_err());
+    }
+
+    #[test]
+    fn paths_cannot_leave_the_output() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(replace_dir(&tmp.path().join("out"), &files(&["../x.html"])).is_err());
+    }
 }

@@ -49,7 +49,85 @@
     };
   }
 
-  function chart(win, svg) {
+  // A CSS colour as [r, g, b, a] (0-255, alpha 0-1), or null when it is not a plain colour
+  // ("none", a url() paint server). Computed colours come as rgb()/rgba(); anything else is
+  // converted by drawing it on a 1x1 canvas.
+  var canvas = null;
+  function parseColor(str) {
+    var m = /^rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)\s*(?:[,\/]\s*([\d.]+)(%?)\s*)?\)$/.exec(str);
+    if (m) {
+      var a = m[4] === undefined ? 1 : parseFloat(m[4]) / (m[5] ? 100 : 1);
+      return [parseFloat(m[1]), parseFloat(m[2]), parseFloat(m[3]), a];
+    }
+    if (!str || str === "none" || /url\(/.test(str)) return null;
+    canvas = canvas || document.createElement("canvas");
+    canvas.width = canvas.height = 1;
+    var ctx = canvas.getContext("2d", { willReadFrequently: true });
+    ctx.fillStyle = "#010203";
+    ctx.fillStyle = str;
+    if (ctx.fillStyle === "#010203" && !/^#010203$/i.test(str)) return null;
+    ctx.clearRect(0, 0, 1, 1);
+    ctx.fillRect(0, 0, 1, 1);
+    var d = ctx.getImageData(0, 0, 1, 1).data;
+    return [d[0], d[1], d[2], d[3] / 255];
+  }
+
+  // `top` (with alpha) drawn over the opaque `bottom`.
+  function over(top, bottom) {
+    var a = top[3];
+    return [0, 1, 2].map(function (i) { return top[i] * a + bottom[i] * (1 - a); }).concat([1]);
+  }
+
+  // What is behind an SVG: walking up from the SVG itself through its ancestors, the
+  // background colours down to the first opaque one, composited; the canvas colour (in the
+  // page's own colour scheme) if none is opaque.
+  function backdrop(win, doc, svg) {
+    var names = [];
+    var colors = [];
+    for (var el = svg; el; el = el.parentElement) {
+      var css = win.getComputedStyle(el).backgroundColor;
+      var c = parseColor(css);
+      if (c && c[3] > 0) {
+        names.push(describe(el) + " " + css);
+        colors.push(c);
+        if (c[3] >= 1) break;
+      }
+    }
+    if (!colors.length || colors[colors.length - 1][3] < 1) {
+      var probe = doc.createElement("div");
+      probe.style.backgroundColor = "Canvas";
+      doc.documentElement.appendChild(probe);
+      var css2 = win.getComputedStyle(probe).backgroundColor;
+      probe.remove();
+      var base = parseColor(css2) || [255, 255, 255, 1];
+      names.push("the canvas " + css2);
+      colors.push([base[0], base[1], base[2], 1]);
+    }
+    var color = colors[colors.length - 1];
+    for (var i = colors.length - 2; i >= 0; i--) color = over(colors[i], color);
+    return { rgb: color.slice(0, 3).map(round), from: names.join(" over ") };
+  }
+
+  // The text's paint: its computed fill (CSS rules such as light-dark() resolved), and the
+  // fill-opacity and opacity of the text and its ancestors inside the SVG.
+  function paint(win, svg, t) {
+    var style = win.getComputedStyle(t);
+    var alpha = parseFloat(style.fillOpacity);
+    for (var el = t; el && el !== svg; el = el.parentElement) {
+      alpha *= parseFloat(win.getComputedStyle(el).opacity);
+    }
+    var ctm = t.getScreenCTM();
+    return {
+      fill: style.fill,
+      fillRgba: parseColor(style.fill),
+      opacity: round(alpha),
+      // Font size in CSS pixels on screen: the computed size times the SVG's scale.
+      fontSize: round(parseFloat(style.fontSize) * (ctm ? Math.sqrt(Math.abs(ctm.a * ctm.d - ctm.b * ctm.c)) : 1)),
+      fontWeight: parseFloat(style.fontWeight) || 400,
+    };
+  }
+
+  function chart(win, doc, svg) {
     var wrapper = svg.parentElement;
     var variant = wrapper && wrapper.classList.contains("chart-wide") ? "wide"
       : wrapper && wrapper.classList.contains("chart-narrow") ? "narrow"
@@ -62,10 +140,16 @@
     if (shown) {
       svg.querySelectorAll("text").forEach(function (t) {
         var b = t.getBBox();
+        var p = paint(win, svg, t);
         texts.push({
           content: (t.textContent || "").trim().replace(/\s+/g, " "),
           rect: rect(t.getBoundingClientRect()),
           bbox: rect({ left: b.x, top: b.y, right: b.x + b.width, bottom: b.y + b.height }),
+          fill: p.fill,
+          fillRgba: p.fillRgba,
+          opacity: p.opacity,
+          fontSize: p.fontSize,
+          fontWeight: p.fontWeight,
         });
       });
     }
@@ -76,6 +160,7 @@
       wrapperDisplay: wrapperDisplay,
       rect: rect(svg.getBoundingClientRect()),
       viewBox: vb && vb.width > 0 ? rect({ left: vb.x, top: vb.y, right: vb.x + vb.width, bottom: vb.y + vb.height }) : null,
+      background: shown ? backdrop(win, doc, svg) : null,
       texts: texts,
     };
   }
@@ -112,7 +197,7 @@
     doc.querySelectorAll("figure.nb-figure").forEach(function (fig) {
       var charts = [];
       fig.querySelectorAll("svg.chart").forEach(function (svg) {
-        charts.push(chart(win, svg));
+        charts.push(chart(win, doc, svg));
       });
       figures.push({ id: fig.id || "", charts: charts });
     });
@@ -123,6 +208,8 @@
       clientWidth: root.clientWidth,
       scrollWidth: root.scrollWidth,
       narrowMedia: win.matchMedia("(max-width: 40rem)").matches,
+      // Asked of the iframe's own window: is the page itself rendered for a dark screen?
+      darkMedia: win.matchMedia("(prefers-color-scheme: dark)").matches,
       title: title ? element(title) : null,
       prompts: prompts,
       figures: figures,

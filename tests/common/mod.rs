@@ -49,10 +49,16 @@ impl Project {
 
     /// Runs `nbrender ARGS` in the project folder.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// Runs `nbrender ARGS` with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let out: Output = Command::new(env!("CARGO_BIN_EXE_nbrender"))
             .args(args)
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .output()
             .expect("run nbrender");
         Run {
@@ -130,4 +136,72 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
             out.push((rel, std::fs::read(&path).expect("read")));
         }
     }
+}
+
+/// Every `href`/`src` in the site's HTML that points inside the site but at nothing: a missing
+/// file, or a `#fragment` with no element of that id.
+pub fn broken_links(out: &Path) -> Vec<String> {
+    let files = tree(out);
+    let mut broken = Vec::new();
+    for (rel, bytes) in &files {
+        if rel.extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        let html = String::from_utf8_lossy(bytes);
+        for target in attribute_values(&html, &["href=\"", "src=\""]) {
+            if target.contains("://") || target.starts_with("mailto:") || target.starts_with("data:") {
+                continue;
+            }
+            let (path_part, fragment) = match target.split_once('#') {
+                Some((p, f)) => (p, Some(f)),
+                None => (target.as_str(), None),
+            };
+            let dir = rel.parent().unwrap_or(Path::new(""));
+            let mut resolved = normalize(&dir.join(path_part));
+            if path_part.is_empty() {
+                resolved = rel.clone();
+            } else if path_part.ends_with('/') || out.join(&resolved).is_dir() {
+                resolved = resolved.join("index.html");
+            }
+            let Some((_, target_bytes)) = files.iter().find(|(p, _)| *p == resolved) else {
+                broken.push(format!("{}: {target} -> missing {}", rel.display(), resolved.display()));
+                continue;
+            };
+            if let Some(id) = fragment.filter(|f| !f.is_empty()) {
+                let target_html = String::from_utf8_lossy(target_bytes);
+                if !target_html.contains(&format!("id=\"{id}\"")) {
+                    broken.push(format!("{}: {target} -> no element with id `{id}`", rel.display()));
+                }
+            }
+        }
+    }
+    broken
+}
+
+fn attribute_values(html: &str, prefixes: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for prefix in prefixes {
+        let mut rest = html;
+        while let Some(at) = rest.find(prefix) {
+            rest = &rest[at + prefix.len()..];
+            if let Some(end) = rest.find('"') {
+                out.push(rest[..end].replace("&amp;", "&"));
+            }
+        }
+    }
+    out
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }

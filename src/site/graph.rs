@@ -1,0 +1,183 @@
+//! The order notebooks run in: a notebook that calls `results("slug")` runs after that
+//! notebook. Dependencies are read from the cells' text, so the order is known before
+//! anything runs, and a cycle is reported with every notebook in it.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::diag::Diagnostic;
+use crate::notebook::Notebook;
+
+/// A `results("slug")` call: the slug and the byte span of the call in the notebook file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dependency {
+    pub slug: String,
+    pub span: Range<usize>,
+}
+
+/// Every `results(...)` call in a notebook's cells. A call whose argument is not a string
+/// literal is an error: the order must be known before anything runs.
+pub fn dependencies(nb: &Notebook) -> Result<Vec<Dependency>, Vec<Diagnostic>> {
+    let mut deps = Vec::new();
+    let mut errors = Vec::new();
+    for cell in nb.cells() {
+        // The script keeps the cell's lines (option lines blanked), so a line and column in it
+        // is a line and column in the file.
+        for (at, _) in cell.script.match_indices("results") {
+            let before = cell.script[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                continue;
+            }
+            let rest = cell.script[at + "results".len()..].trim_start();
+            let Some(args) = rest.strip_prefix('(') else { continue };
+            let args = args.trim_start();
+            let before_call = &cell.script[..at];
+            let line = cell.fence_line + 1 + before_call.matches('\n').count();
+            let column = before_call.rsplit('\n').next().map_or(0, |s| s.chars().count()) + 1;
+            let start = nb.source.offset(line, column);
+            let span = start..start + "results".len();
+            let literal = args.strip_prefix('"').and_then(|a| a.find('"').map(|end| &a[..end]));
+            match literal {
+                Some(slug) if !slug.contains('\\') => deps.push(Dependency { slug: slug.to_string(), span }),
+                _ => errors.push(
+                    Diagnostic::error("site::results-literal", "`results(...)` needs the slug as a string literal")
+                        .at(&nb.source, span)
+                        .with_hint(
+                            "write `results(\"some-slug\")`: nbrender reads the slugs to run notebooks in order",
+                        ),
+                ),
+            }
+        }
+    }
+    if errors.is_empty() { Ok(deps) } else { Err(errors) }
+}
+
+/// Groups notebooks into waves: every notebook of a wave depends only on earlier waves, so a
+/// wave's notebooks can run in parallel. `deps[i]` are the indices notebook `i` depends on.
+/// On a cycle, returns the notebooks in it, in order.
+pub fn waves(deps: &[Vec<usize>]) -> Result<Vec<Vec<usize>>, Vec<usize>> {
+    let n = deps.len();
+    let mut level: Vec<Option<usize>> = vec![None; n];
+    let mut state = vec![0u8; n]; // 0 new, 1 on the path, 2 done
+    for start in 0..n {
+        let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+        while let Some(&mut (node, ref mut next)) = path.last_mut() {
+            if state[node] == 2 {
+                path.pop();
+                continue;
+            }
+            state[node] = 1;
+            if let Some(&dep) = deps[node].get(*next) {
+                *next += 1;
+                match state[dep] {
+                    1 => {
+                        let from = path.iter().position(|&(p, _)| p == dep).unwrap_or(0);
+                        return Err(path[from..].iter().map(|&(p, _)| p).collect());
+                    }
+                    0 => path.push((dep, 0)),
+                    _ => {}
+                }
+                continue;
+            }
+            let lvl = deps[node].iter().filter_map(|&d| level[d]).map(|l| l + 1).max().unwrap_or(0);
+            level[node] = Some(lvl);
+            state[node] = 2;
+            path.pop();
+        }
+    }
+    let depth = level.iter().flatten().max().map_or(0, |m| m + 1);
+    let mut out = vec![Vec::new(); depth];
+    for (i, l) in level.iter().enumerate() {
+        if let Some(l) = l {
+            out[*l].push(i);
+        }
+    }
+    Ok(out)
+}
+
+/// Every notebook's dependencies, as indices and as the calls behind them.
+pub struct Graph {
+    pub deps: Vec<Vec<usize>>,
+    pub calls: Vec<Vec<Dependency>>,
+    /// Notebooks whose `results()` calls are wrong: they cannot run.
+    pub broken: Vec<bool>,
+}
+
+/// Maps each notebook's dependencies to indices, reporting unknown slugs at their call.
+pub fn resolve(notebooks: &[Notebook], slugs: &HashMap<String, usize>) -> (Graph, Vec<Diagnostic>) {
+    let mut indices = Vec::with_capacity(notebooks.len());
+    let mut all = Vec::with_capacity(notebooks.len());
+    let mut broken = vec![false; notebooks.len()];
+    let mut diagnostics = Vec::new();
+    for (n, nb) in notebooks.iter().enumerate() {
+        let deps = dependencies(nb).unwrap_or_else(|mut e| {
+            broken[n] = true;
+            diagnostics.append(&mut e);
+            Vec::new()
+        });
+        let mut idx = Vec::new();
+        for d in &deps {
+            match slugs.get(&d.slug) {
+                Some(&i) => {
+                    if !idx.contains(&i) {
+                        idx.push(i);
+                    }
+                }
+                None => {
+                    broken[n] = true;
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "site::unknown-slug",
+                            format!("`results(\"{}\")`: no notebook has that slug", d.slug),
+                        )
+                        .at(&nb.source, d.span.clone())
+                        .with_suggestion(&d.slug, slugs.keys().map(String::as_str))
+                        .or_hint("a notebook's slug is its `slug:` or its file name without `.md`"),
+                    );
+                }
+            }
+        }
+        indices.push(idx);
+        all.push(deps);
+    }
+    (Graph { deps: indices, calls: all, broken }, diagnostics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn waves_follow_dependencies() {
+        // 0 <- 1 <- 2, 3 alone
+        let w = waves(&[vec![], vec![0], vec![1, 0], vec![]]).unwrap();
+        assert_eq!(w, vec![vec![0, 3], vec![1], vec![2]]);
+    }
+
+    #[test]
+    fn cycles_name_every_member() {
+        let cycle = waves(&[vec![1], vec![2], vec![0], vec![]]).unwrap_err();
+        let mut sorted = cycle.clone();
+        sorted.sort();
+        assert_eq!(sorted, vec![0, 1, 2]);
+        assert_eq!(waves(&[vec![0]]).unwrap_err(), vec![0]);
+    }
+
+    #[test]
+    fn literal_calls_are_dependencies() {
+        let text = "---\ntitle: T\n---\n```{rhai}\n//| echo: true\nlet m = results(\"mlops\");\nlet x = my_results(\"no\");\n```\n";
+        let nb = crate::notebook::parse(Path::new("a.md"), "a.md", text.into()).unwrap();
+        let deps = dependencies(&nb).unwrap();
+        assert_eq!(deps.len(), 1);
+        assert_eq!(deps[0].slug, "mlops");
+        assert_eq!(&nb.source.text[deps[0].span.clone()], "results");
+    }
+
+    #[test]
+    fn computed_slugs_are_refused() {
+        let text = "---\ntitle: T\n---\n```{rhai}\nlet s = \"a\";\nresults(s)\n```\n";
+        let nb = crate::notebook::parse(Path::new("a.md"), "a.md", text.into()).unwrap();
+        assert_eq!(dependencies(&nb).unwrap_err()[0].code, "site::results-literal");
+    }
+}

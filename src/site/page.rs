@@ -1,0 +1,231 @@
+//! One page: the frontmatter's text fields, the body, the related cards and the neighbours,
+//! through the theme's page template.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, SourceFile};
+use crate::exec::Executed;
+use crate::notebook::{self, Notebook, Related};
+use crate::prose::{self, Body};
+use crate::render::{self, Card, Link, PageContext, PageInfo, SiteInfo, Theme};
+use crate::template::{Output, ProseTemplates, Scope};
+
+/// A notebook after its cells ran, with its template scope.
+pub(crate) struct Run {
+    pub executed: Executed,
+    pub scope: Scope,
+}
+
+impl Run {
+    pub fn new(executed: Executed) -> Run {
+        let scope = crate::template::scope_value(&executed.scope);
+        Run { executed, scope }
+    }
+}
+
+/// What every page of a build shares.
+pub(crate) struct Site<'a> {
+    pub notebooks: &'a [Notebook],
+    pub slugs: &'a HashMap<String, usize>,
+    pub runs: &'a [Option<Run>],
+    /// Each notebook's expanded frontmatter texts, when it ran.
+    pub texts: &'a [Option<FrontTexts>],
+    pub order: &'a super::index::Order,
+    pub templates: &'a ProseTemplates,
+    pub theme: &'a Theme,
+    pub info: &'a SiteInfo,
+}
+
+/// A rendered page and the charts to write beside it.
+pub(crate) struct Page {
+    pub html: String,
+    pub body: Body,
+}
+
+/// Renders notebook `i`, which has run.
+pub(crate) fn render_page(i: usize, site: &Site<'_>) -> Result<Page, Vec<Diagnostic>> {
+    let nb = &site.notebooks[i];
+    let (Some(run), Some(texts)) = (&site.runs[i], &site.texts[i]) else { return Err(Vec::new()) };
+    let mut diagnostics = Vec::new();
+    let related = related_cards(nb, site, &mut diagnostics);
+    let prefix = nb.front.prefix.clone().unwrap_or_else(|| nb.slug());
+    let body = match prose::render_body(nb, &run.executed, site.templates, &run.scope, &prefix) {
+        Ok(b) => Some(b),
+        Err(mut d) => {
+            diagnostics.append(&mut d);
+            None
+        }
+    };
+    let Some(body) = body.filter(|_| diagnostics.is_empty()) else { return Err(diagnostics) };
+    let slug = nb.slug();
+    let canonical = site.info.base_url.as_ref().map(|b| format!("{}/{slug}/", b.trim_end_matches('/')));
+    let link = |j: usize| {
+        site.texts[j]
+            .as_ref()
+            .map(|t| Link { title: t.title.clone(), href: format!("../{}/", site.notebooks[j].slug()) })
+    };
+    let (prev, next) = site.order.neighbours(i);
+    let ctx = PageContext {
+        site: site.info.clone(),
+        page: PageInfo {
+            title: texts.title.clone(),
+            description: texts.description.clone(),
+            lede: texts.lede.clone(),
+            section: nb.front.section.clone(),
+            group: nb.front.group.clone(),
+            notebook: nb.front.notebook.clone().unwrap_or_else(|| format!("{}.ipynb", notebook::stem(&nb.path))),
+            cell: nb.front.cell.unwrap_or(site.order.position(i) as u32 + 1),
+            slug,
+            updated: nb.front.updated.clone(),
+            canonical,
+        },
+        related,
+        prev: prev.and_then(link),
+        next: next.and_then(link),
+        assets: "../assets/".to_string(),
+        home: "../".to_string(),
+        generator: format!("nbrender {}", env!("CARGO_PKG_VERSION")),
+    };
+    let html = render::page_html(site.theme, &ctx, &body.html, &body.faq)
+        .map_err(|m| vec![Diagnostic::error("theme::render", m).with_hint("fix the theme template named above")])?;
+    Ok(Page { html, body })
+}
+
+/// The frontmatter's text fields, expanded.
+#[derive(Debug, Clone)]
+pub(crate) struct FrontTexts {
+    pub title: String,
+    pub lede: String,
+    pub description: String,
+    pub blurb: String,
+    /// The figure the site index shows for this page.
+    pub headline: String,
+}
+
+pub(crate) fn front_texts(nb: &Notebook, run: &Run, templates: &ProseTemplates) -> Result<FrontTexts, Vec<Diagnostic>> {
+    let names: Vec<&str> = run.executed.scope.keys().map(String::as_str).collect();
+    let mut diagnostics = Vec::new();
+    let mut field = |key: &str, value: Option<&String>| -> String {
+        let Some(source) = value else { return String::new() };
+        let line = nb.front_key_line(key);
+        match expand_field(templates, source, &run.scope, &nb.source, line, &names) {
+            Ok(s) => s,
+            Err(mut d) => {
+                diagnostics.append(&mut d);
+                String::new()
+            }
+        }
+    };
+    let title = field("title", Some(&nb.front.title));
+    let lede = field("lede", nb.front.lede.as_ref());
+    let description = match &nb.front.description {
+        Some(d) => field("description", Some(d)),
+        None => lede.clone(),
+    };
+    let blurb = match &nb.front.blurb {
+        Some(b) => field("blurb", Some(b)),
+        None => lede.clone(),
+    };
+    let headline = match &nb.front.headline {
+        Some(h) => field("headline", Some(h)),
+        None => blurb.clone(),
+    };
+    if diagnostics.is_empty() { Ok(FrontTexts { title, lede, description, blurb, headline }) } else { Err(diagnostics) }
+}
+
+/// A frontmatter value is YAML: its template's errors are located on the key's line.
+fn expand_field(
+    templates: &ProseTemplates,
+    source: &str,
+    scope: &Scope,
+    file: &Arc<SourceFile>,
+    line: usize,
+    names: &[&str],
+) -> Result<String, Vec<Diagnostic>> {
+    prose::expand(templates, source, scope, Output::Text, file, line, names).map_err(|mut all| {
+        for d in &mut all {
+            // The value may be quoted or folded in the YAML: find the name on the key's line.
+            let span = file.line_span(line);
+            let text = file.text.get(span.clone()).unwrap_or("");
+            let name = d.message.split('`').nth(1).unwrap_or("");
+            let span = match text.find(name).filter(|_| !name.is_empty()) {
+                Some(at) => span.start + at..span.start + at + name.len(),
+                None => span,
+            };
+            d.location = Some(crate::diag::Location { file: Arc::clone(file), span });
+        }
+        all
+    })
+}
+
+fn related_cards(nb: &Notebook, site: &Site<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Card> {
+    let mut cards = Vec::new();
+    for entry in &nb.front.related {
+        let (slug, title, blurb, href) = match entry {
+            Related::Slug(s) => (Some(s.clone()), None, None, None),
+            Related::Entry(e) => (e.slug.clone(), e.title.clone(), e.blurb.clone(), e.href.clone()),
+        };
+        if let Some(href) = href {
+            let safe = href.starts_with("https://")
+                || href.starts_with("http://")
+                || href.starts_with('/')
+                || href.starts_with("../");
+            if !safe {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "frontmatter::bad-href",
+                        format!("the related link `{href}` is not an http(s) or relative URL"),
+                    )
+                    .at(&nb.source, nb.source.line_span(nb.front_key_line("related")))
+                    .with_hint("external links start with https://"),
+                );
+                continue;
+            }
+            cards.push(Card {
+                title: title.clone().unwrap_or_else(|| href.clone()),
+                blurb: blurb.unwrap_or_default(),
+                href,
+                external: true,
+            });
+            continue;
+        }
+        let Some(slug) = slug else { continue };
+        let Some(&target) = site.slugs.get(&slug) else {
+            let line = related_line(nb, &slug);
+            let start = nb.source.line_start(line)
+                + nb.source.text.lines().nth(line - 1).and_then(|l| l.find(slug.as_str())).unwrap_or(0);
+            diagnostics.push(
+                Diagnostic::error(
+                    "site::unknown-slug",
+                    format!("`related` names `{slug}`, but no notebook has that slug"),
+                )
+                .at(&nb.source, start..start + slug.len())
+                .with_suggestion(&slug, site.slugs.keys().map(String::as_str))
+                .or_hint("a notebook's slug is its `slug:` or its file name without `.md`"),
+            );
+            continue;
+        };
+        // A target with errors has reported them already.
+        let Some(texts) = site.texts.get(target).and_then(Option::as_ref) else { continue };
+        cards.push(Card {
+            title: title.unwrap_or_else(|| texts.title.clone()),
+            blurb: blurb.unwrap_or_else(|| texts.blurb.clone()),
+            href: format!("../{slug}/"),
+            external: false,
+        });
+    }
+    cards
+}
+
+fn related_line(nb: &Notebook, slug: &str) -> usize {
+    let start = nb.front_key_line("related");
+    nb.source
+        .text
+        .lines()
+        .enumerate()
+        .skip(start)
+        .take_while(|(_, l)| l.starts_with(' ') || l.starts_with('\t'))
+        .find(|(_, l)| l.contains(slug))
+        .map_or(start, |(i, _)| i + 1)
+}

@@ -1,0 +1,141 @@
+//! Running notebooks: their data and params, then their cells, wave by wave in dependency
+//! order, the notebooks of a wave in parallel.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use rayon::prelude::*;
+
+use crate::diag::Diagnostic;
+use crate::exec::{Executed, Executor, Results};
+use crate::notebook::Notebook;
+
+/// Loads the data, applies params and runs the cells.
+pub(crate) fn run_notebook(
+    executor: &Executor,
+    nb: &Notebook,
+    params: &[(String, String)],
+    results: Results,
+) -> Result<Executed, Vec<Diagnostic>> {
+    let mut inputs: IndexMap<String, serde_json::Value> = IndexMap::new();
+    let mut diagnostics = Vec::new();
+    let dir = nb.path.parent().unwrap_or(Path::new("."));
+    for (name, rel) in &nb.front.data {
+        let line = data_entry_line(nb, name);
+        let at = |e: crate::data::DataError| {
+            let d = Diagnostic::error("data::load", e.message).at(&nb.source, nb.source.line_span(line));
+            match e.hint {
+                Some(h) => d.with_hint(h),
+                None => d,
+            }
+        };
+        match crate::data::resolve(dir, rel).and_then(|p| crate::data::load(&p, rel)) {
+            Ok(v) => {
+                inputs.insert(name.clone(), v);
+            }
+            Err(e) => diagnostics.push(at(e)),
+        }
+    }
+    for (name, value) in &nb.front.params {
+        let value = params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| {
+                crate::yaml::from_str::<serde_json::Value>(v).unwrap_or_else(|_| serde_json::Value::from(v.as_str()))
+            })
+            .unwrap_or_else(|| value.clone());
+        inputs.insert(name.clone(), value);
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    executor.run(nb, &inputs, results).map_err(|d| vec![d])
+}
+
+/// The line of `name:` under `data:` in the frontmatter.
+fn data_entry_line(nb: &Notebook, name: &str) -> usize {
+    let start = nb.front_key_line("data");
+    let lines = nb.source.text.lines().enumerate().skip(start);
+    for (i, line) in lines {
+        if !line.starts_with(' ') && !line.starts_with('\t') {
+            break;
+        }
+        if line.trim_start().starts_with(&format!("{name}:")) {
+            return i + 1;
+        }
+    }
+    start
+}
+
+/// What to run and in which order.
+pub(crate) struct Schedule<'a> {
+    /// Waves of notebook indices; a wave depends only on earlier ones.
+    pub waves: &'a [Vec<usize>],
+    /// Each notebook's dependencies (indices) and the `results()` calls behind them.
+    pub deps: &'a [Vec<usize>],
+    pub calls: &'a [Vec<super::graph::Dependency>],
+    /// Which notebooks this build needs.
+    pub needed: &'a [bool],
+    /// Notebooks that cannot run (their errors are reported already).
+    pub broken: &'a [bool],
+}
+
+/// Runs the needed notebooks wave by wave. A notebook whose dependency failed does not run;
+/// the error says which dependency. Returns each notebook's run (by index) and the errors.
+pub(crate) fn run_waves(
+    executor: &Executor,
+    notebooks: &[Notebook],
+    schedule: &Schedule<'_>,
+    params: &[(String, String)],
+    progress: &dyn super::Progress,
+) -> (Vec<Option<Executed>>, Vec<Diagnostic>) {
+    let Schedule { waves, deps, calls: dep_calls, needed, broken } = *schedule;
+    let mut runs: Vec<Option<Executed>> = (0..notebooks.len()).map(|_| None).collect();
+    let mut failed = broken.to_vec();
+    let mut diagnostics = Vec::new();
+    for wave in waves {
+        let todo: Vec<usize> = wave.iter().copied().filter(|&i| needed[i] && !broken[i]).collect();
+        let outcomes: Vec<(usize, Result<Executed, Vec<Diagnostic>>)> = todo
+            .par_iter()
+            .map(|&i| {
+                let nb = &notebooks[i];
+                let outcome = match deps[i].iter().find(|&&d| failed[d]) {
+                    Some(&bad) => Err(vec![dependency_failed(nb, &notebooks[bad], &dep_calls[i])]),
+                    None => {
+                        let results: Results = deps[i]
+                            .iter()
+                            .filter_map(|&d| runs[d].as_ref().map(|r| (notebooks[d].slug(), r.exports.clone())))
+                            .collect();
+                        run_notebook(executor, nb, params, results)
+                    }
+                };
+                progress.advance(&nb.source.name);
+                (i, outcome)
+            })
+            .collect();
+        for (i, outcome) in outcomes {
+            match outcome {
+                Ok(executed) => runs[i] = Some(executed),
+                Err(mut d) => {
+                    failed[i] = true;
+                    diagnostics.append(&mut d);
+                }
+            }
+        }
+    }
+    (runs, diagnostics)
+}
+
+fn dependency_failed(nb: &Notebook, bad: &Notebook, calls: &[super::graph::Dependency]) -> Diagnostic {
+    let slug = bad.slug();
+    let d = Diagnostic::error(
+        "site::dependency-failed",
+        format!("this notebook reads `results(\"{slug}\")`, but {} has errors", bad.source.name),
+    )
+    .with_hint(format!("fix the errors in {} first", bad.source.name));
+    match calls.iter().find(|c| c.slug == slug) {
+        Some(call) => d.at(&nb.source, call.span.clone()),
+        None => d,
+    }
+}
