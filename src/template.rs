@@ -101,6 +101,22 @@ fn to_jvalue(v: &Value) -> JValue {
         Value::Band(b) => JValue::from_object(BandObject(*b)),
         Value::Table(_) => JValue::from_object(Opaque("a table")),
         Value::Chart(_) => JValue::from_object(Opaque("a chart")),
+        Value::Results(r) => JValue::from_object(ResultsObject(r.clone())),
+    }
+}
+
+/// Another notebook's results in a template, converted only where a template looks.
+#[derive(Debug)]
+struct ResultsObject(crate::exec::Exports);
+
+impl Object for ResultsObject {
+    fn get_value(self: &Arc<Self>, key: &JValue) -> Option<JValue> {
+        self.0.get(key.as_str()?).map(to_jvalue)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        let keys: Vec<JValue> = self.0.iter().map(|(k, _)| JValue::from(k.as_str())).collect();
+        minijinja::value::Enumerator::Values(keys)
     }
 }
 

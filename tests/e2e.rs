@@ -209,6 +209,7 @@ fn results_carry_figures_between_notebooks() {
     let text = text_of(&p.read("out/derived/index.html"));
     assert!(text.contains("Doubled it is $200k to $420k"), "{text}");
     assert!(text.contains("the premium read from the base page is 5 to 10 percent"), "{text}");
+    assert!(text.contains("and the top bonus $21,000."), "{text}");
 }
 
 #[test]

@@ -28,6 +28,9 @@ struct Cli {
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
+    /// Also print the time each stage took.
+    #[arg(short, long, conflicts_with = "quiet")]
+    verbose: bool,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -57,6 +60,11 @@ pub fn main() -> ExitCode {
     bar.0.finish_and_clear();
     match outcome {
         Ok(report) => {
+            if cli.verbose {
+                for (stage, ms) in &report.stages {
+                    eprintln!("{stage:>8}: {ms:.1} ms");
+                }
+            }
             if !cli.quiet {
                 eprintln!(
                     "rendered {} {}, {} {} in {:.0} ms -> {}",

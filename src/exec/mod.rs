@@ -70,8 +70,44 @@ pub struct Executed {
 }
 
 /// A notebook's final values, shared with the notebooks that call `results("slug")`.
+/// Cloning is cheap, and a notebook that reads another's results gets a read-only view:
+/// it can neither change them for other readers nor copy chains of them around.
 #[derive(Debug, Clone, Default)]
-pub struct Exports(Arc<Map>);
+pub struct Exports {
+    slug: Arc<str>,
+    script: Arc<Map>,
+    values: Arc<IndexMap<String, Value>>,
+}
+
+impl Exports {
+    pub fn slug(&self) -> &str {
+        &self.slug
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.values.get(key)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.values.iter()
+    }
+}
+
+impl PartialEq for Exports {
+    fn eq(&self, other: &Self) -> bool {
+        self.slug == other.slug && Arc::ptr_eq(&self.values, &other.values)
+    }
+}
+
+/// `results("slug")` in a script: read-only access by property or index.
+fn results_key(r: &mut Exports, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
+    r.script.get(key).cloned().ok_or_else(|| {
+        let hint = crate::diag::did_you_mean(key, r.script.keys().map(|k| k.as_str()))
+            .map(|b| format!(" (did you mean `{b}`?)"))
+            .unwrap_or_default();
+        format!("results(\"{}\") has no value `{key}`{hint}", r.slug).into()
+    })
+}
 
 /// The results a notebook may read, by slug: those of the notebooks it depends on.
 pub type Results = HashMap<String, Exports>;
@@ -82,9 +118,9 @@ thread_local! {
     static RESULTS: RefCell<Results> = RefCell::new(HashMap::new());
 }
 
-fn results(slug: &str) -> Result<Map, Box<EvalAltResult>> {
+fn results(slug: &str) -> Result<Exports, Box<EvalAltResult>> {
     RESULTS
-        .with(|r| r.borrow().get(slug).map(|e| (*e.0).clone()))
+        .with(|r| r.borrow().get(slug).cloned())
         .ok_or_else(|| format!("results(\"{slug}\"): no notebook with that slug has run before this one").into())
 }
 
@@ -129,7 +165,12 @@ impl Executor {
         library::register(&mut engine);
         table::register(&mut engine);
         charts::register(&mut engine);
-        engine.register_fn("results", results);
+        engine
+            .register_type_with_name::<Exports>("results")
+            .register_fn("results", results)
+            .register_indexer_get(results_key)
+            .register_fn("to_string", |r: &mut Exports| format!("results(\"{}\")", r.slug))
+            .register_fn("to_debug", |r: &mut Exports| format!("results(\"{}\")", r.slug));
         Executor { engine, limits }
     }
 
@@ -169,12 +210,18 @@ impl Executor {
             outputs.push(output);
         }
         let mut final_scope = IndexMap::new();
-        let mut exports = Map::new();
+        let mut script = Map::new();
         for (name, _, value) in scope.iter_raw() {
             final_scope.insert(name.to_string(), to_value(value));
-            exports.insert(name.into(), value.clone());
+            // Variables captured by closures are shared; the results of a notebook are plain data.
+            script.insert(name.into(), value.flatten_clone());
         }
-        Ok(Executed { outputs, scope: final_scope, exports: Exports(Arc::new(exports)) })
+        let exports = Exports {
+            slug: Arc::from(notebook.slug().as_str()),
+            script: Arc::new(script),
+            values: Arc::new(final_scope.clone()),
+        };
+        Ok(Executed { outputs, scope: final_scope, exports })
     }
 
     fn run_cell(&self, notebook: &Notebook, cell: &Cell, scope: &mut Scope) -> Result<CellOutput, Diagnostic> {
@@ -194,7 +241,8 @@ impl Executor {
     }
 }
 
-/// Converts a Rhai value to the engine-independent [`Value`].
+/// Converts a Rhai value to the engine-independent [`Value`]. Reads in place: nested maps
+/// and arrays are never cloned just to look at them.
 pub fn to_value(d: &Dynamic) -> Value {
     if d.is_unit() {
         return Value::Unit;
@@ -209,23 +257,25 @@ pub fn to_value(d: &Dynamic) -> Value {
         return Value::Float(f);
     }
     if d.is_string() {
-        return Value::Str(d.clone().into_string().unwrap_or_default());
+        return Value::Str(d.to_string());
     }
-    if let Some(b) = d.clone().try_cast::<Band>() {
-        return Value::Band(b);
-    }
-    if let Some(t) = d.clone().try_cast::<Table>() {
-        return Value::Table(t);
-    }
-    if let Some(c) = d.clone().try_cast::<ChartSpec>() {
-        return Value::Chart(Box::new(c));
-    }
-    if d.is_array() {
-        let items = d.clone().into_array().unwrap_or_default();
+    if let Ok(items) = d.as_array_ref() {
         return Value::Array(items.iter().map(to_value).collect());
     }
-    if let Some(map) = d.clone().try_cast::<Map>() {
+    if let Ok(map) = d.as_map_ref() {
         return Value::Map(map.iter().map(|(k, v)| (k.to_string(), to_value(v))).collect());
+    }
+    if d.is::<Band>() {
+        return Value::Band(d.clone_cast::<Band>());
+    }
+    if d.is::<Table>() {
+        return Value::Table(d.clone_cast::<Table>());
+    }
+    if d.is::<ChartSpec>() {
+        return Value::Chart(Box::new(d.clone_cast::<ChartSpec>()));
+    }
+    if d.is::<Exports>() {
+        return Value::Results(d.clone_cast::<Exports>());
     }
     Value::Str(d.to_string())
 }
@@ -486,6 +536,7 @@ mod tests {
             .unwrap();
         let mut results = Results::new();
         results.insert("a".into(), a.exports);
+
         let b = exec
             .run(&parse("---\ntitle: B\n---\n```{rhai}\nresults(\"a\").tc.hi * 2\n```\n"), &IndexMap::new(), results)
             .unwrap();
@@ -494,6 +545,25 @@ mod tests {
             .run(&parse("---\ntitle: C\n---\n```{rhai}\nresults(\"a\")\n```\n"), &IndexMap::new(), Results::new())
             .unwrap_err();
         assert!(d.message.contains("no notebook with that slug has run"), "{}", d.message);
+    }
+
+    #[test]
+    fn results_are_read_only_views_with_clear_errors() {
+        let exec = Executor::new(Limits::default());
+        let parse = |t: &str| crate::notebook::parse(Path::new("a.md"), "a.md", t.to_string()).unwrap();
+        let a = exec
+            .run(&parse("---\ntitle: A\n---\n```{rhai}\nlet m = #{ x: 1 };\n```\n"), &IndexMap::new(), Results::new())
+            .unwrap();
+        let mut results = Results::new();
+        results.insert("a".into(), a.exports.clone());
+        let script =
+            "---\ntitle: B\n---\n```{rhai}\nlet r = results(\"a\");\nlet m = r.m;\nm.x = 5;\nr[\"m\"].x\n```\n";
+        let b = exec.run(&parse(script), &IndexMap::new(), results.clone()).unwrap();
+        assert_eq!(b.outputs[0].value, Value::Int(1), "a copy was changed, not a's results");
+        let d = exec
+            .run(&parse("---\ntitle: C\n---\n```{rhai}\nresults(\"a\").n\n```\n"), &IndexMap::new(), results)
+            .unwrap_err();
+        assert!(d.message.contains("results(\"a\") has no value `n` (did you mean `m`?)"), "{}", d.message);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub enum Value {
     Band(Band),
     Table(Table),
     Chart(Box<ChartSpec>),
+    /// Another notebook's values, read through `results("slug")`: shared, not copied.
+    Results(crate::exec::Exports),
 }
 
 impl Value {
@@ -42,6 +44,7 @@ impl Value {
             Value::Band(_) => "a band",
             Value::Table(_) => "a table",
             Value::Chart(_) => "a chart",
+            Value::Results(_) => "a notebook's results",
         }
     }
 
@@ -64,6 +67,7 @@ impl Value {
             }
             Value::Table(t) => format!("table of {} rows", t.rows.len()),
             Value::Chart(_) => "chart".to_string(),
+            Value::Results(r) => format!("results(\"{}\")", r.slug()),
         }
     }
 

@@ -23,9 +23,13 @@ pub fn dependencies(nb: &Notebook) -> Result<Vec<Dependency>, Vec<Diagnostic>> {
     for cell in nb.cells() {
         // The script keeps the cell's lines (option lines blanked), so a line and column in it
         // is a line and column in the file.
-        for (at, _) in cell.script.match_indices("results") {
+        for at in code_occurrences(&cell.script, "results") {
             let before = cell.script[..at].chars().next_back();
             if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                continue;
+            }
+            let after = cell.script[at + "results".len()..].chars().next();
+            if after.is_some_and(|c| c.is_alphanumeric() || c == '_') {
                 continue;
             }
             let rest = cell.script[at + "results".len()..].trim_start();
@@ -50,6 +54,51 @@ pub fn dependencies(nb: &Notebook) -> Result<Vec<Dependency>, Vec<Diagnostic>> {
         }
     }
     if errors.is_empty() { Ok(deps) } else { Err(errors) }
+}
+
+/// Byte offsets of `word` in `script` outside comments and string literals.
+fn code_occurrences(script: &str, word: &str) -> Vec<usize> {
+    #[derive(PartialEq)]
+    enum State {
+        Code,
+        LineComment,
+        BlockComment,
+        Str(u8),
+    }
+    let bytes = script.as_bytes();
+    let mut state = State::Code;
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let next = bytes.get(i + 1).copied();
+        match state {
+            State::Code => {
+                if b == b'/' && next == Some(b'/') {
+                    state = State::LineComment;
+                } else if b == b'/' && next == Some(b'*') {
+                    state = State::BlockComment;
+                    i += 1;
+                } else if b == b'"' || b == b'`' || b == b'\'' {
+                    state = State::Str(b);
+                } else if script[i..].starts_with(word) {
+                    found.push(i);
+                    i += word.len();
+                    continue;
+                }
+            }
+            State::LineComment if b == b'\n' => state = State::Code,
+            State::BlockComment if b == b'*' && next == Some(b'/') => {
+                state = State::Code;
+                i += 1;
+            }
+            State::Str(_) if b == b'\\' => i += 1,
+            State::Str(q) if b == q => state = State::Code,
+            _ => {}
+        }
+        i += 1;
+    }
+    found
 }
 
 /// Groups notebooks into waves: every notebook of a wave depends only on earlier waves, so a
@@ -172,6 +221,13 @@ mod tests {
         assert_eq!(deps.len(), 1);
         assert_eq!(deps[0].slug, "mlops");
         assert_eq!(&nb.source.text[deps[0].span.clone()], "results");
+    }
+
+    #[test]
+    fn calls_in_comments_and_strings_are_not_dependencies() {
+        let script = "// see results(\"a\")\n/* results(x) */ let s = \"results(\\\"b\\\")\";\nlet r = results(\"c\");";
+        let found: Vec<&str> = code_occurrences(script, "results").iter().map(|&i| &script[i..i + 9]).collect();
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 
     #[test]

@@ -59,6 +59,26 @@ pub struct Report {
     pub charts: usize,
     pub files: Vec<PathBuf>,
     pub elapsed_ms: f64,
+    /// Milliseconds spent in each stage, in order, for `-v`.
+    pub stages: Vec<(&'static str, f64)>,
+}
+
+/// Times the stages of a build.
+struct Stopwatch {
+    last: Instant,
+    stages: Vec<(&'static str, f64)>,
+}
+
+impl Stopwatch {
+    fn new() -> Self {
+        Stopwatch { last: Instant::now(), stages: Vec::new() }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        self.stages.push((stage, (now - self.last).as_secs_f64() * 1000.0));
+        self.last = now;
+    }
 }
 
 /// Why a build did not finish, with every diagnostic.
@@ -101,6 +121,7 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
     let theme_dir = opts.theme.clone().or_else(|| config.theme.as_ref().map(|t| folder.join(t)));
     let theme = Theme::load(theme_dir.as_deref()).map_err(|m| Diagnostic::error("theme::load", m))?;
 
+    let mut watch = Stopwatch::new();
     // 1. Parse every notebook of the folder.
     let paths = discover(&folder)?;
     let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p))).collect();
@@ -140,6 +161,7 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
     diagnostics.extend(slug_problems.into_iter().filter(|d| concerns_targets(d)));
     load::check_params(&notebooks, &opts.params).map_err(|d| Failure { diagnostics: vec![d], usage: true })?;
 
+    watch.lap("parse");
     // 2. The order: `results("slug")` dependencies, in waves.
     let (graph, graph_problems) = graph::resolve(&notebooks, &slugs);
     let graph::Graph { deps, calls: dep_calls, broken } = graph;
@@ -162,6 +184,7 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
     let (executed, mut run_problems) = run::run_waves(&executor, &notebooks, &schedule, &opts.params, progress);
     diagnostics.append(&mut run_problems);
     let runs: Vec<Option<Run>> = executed.into_par_iter().map(|e| e.map(Run::new)).collect();
+    watch.lap("execute");
 
     // 4. The frontmatter texts of every notebook that ran, then the pages.
     let templates = ProseTemplates::new();
@@ -195,7 +218,7 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
     let rendered: Vec<_> = targets
         .par_iter()
         .map(|&t| {
-            let page = page::render_page(t, &site);
+            let page = run::guard(&notebooks[t], || page::render_page(t, &site));
             progress.advance(&notebooks[t].source.name);
             (t, page)
         })
@@ -220,6 +243,7 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
         return Err(diagnostics.into());
     }
 
+    watch.lap("render");
     // 5. The site's own files, then write.
     for (name, bytes) in &theme.assets {
         files.push((PathBuf::from("assets").join(name), bytes.clone()));
@@ -235,7 +259,14 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
         }
         write::replace_dir(&opts.out, &files)?
     };
-    Ok(Report { pages: targets.len(), charts, files: written, elapsed_ms: started.elapsed().as_secs_f64() * 1000.0 })
+    watch.lap("write");
+    Ok(Report {
+        pages: targets.len(),
+        charts,
+        files: written,
+        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        stages: watch.stages,
+    })
 }
 
 /// Which notebooks must run: the targets, what they read through `results()`, the notebooks

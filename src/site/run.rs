@@ -50,7 +50,7 @@ pub(crate) fn run_notebook(
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    executor.run(nb, &inputs, results).map_err(|d| vec![d])
+    guard(nb, || executor.run(nb, &inputs, results).map_err(|d| vec![d]))
 }
 
 /// The line of `name:` under `data:` in the frontmatter.
@@ -138,4 +138,21 @@ fn dependency_failed(nb: &Notebook, bad: &Notebook, calls: &[super::graph::Depen
         Some(call) => d.at(&nb.source, call.span.clone()),
         None => d,
     }
+}
+
+/// Runs `f`, turning a panic inside it (a bug in nbrender or a crate it uses, never the
+/// notebook's fault) into an error on the notebook instead of a crash of the whole build.
+pub(crate) fn guard<T>(nb: &Notebook, f: impl FnOnce() -> Result<T, Vec<Diagnostic>>) -> Result<T, Vec<Diagnostic>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".to_string());
+        Err(vec![
+            Diagnostic::error("internal", format!("nbrender failed on this notebook: {what}"))
+                .at(&nb.source, 0..0)
+                .with_hint("this is a bug in nbrender, not in the notebook; please report it with the notebook"),
+        ])
+    })
 }

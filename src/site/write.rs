@@ -5,6 +5,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::diag::Diagnostic;
 
 /// The file that marks a folder as nbrender's output, safe to replace.
@@ -39,19 +41,37 @@ fn check(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-fn write_into(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
-    let mut written = Vec::with_capacity(files.len());
-    for (rel, bytes) in files {
-        let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
-        }
-        std::fs::write(&path, bytes).map_err(|e| io("write", &path, e))?;
-        written.push(rel.clone());
+/// Writes `files` under `dir`. A file whose bytes equal its namesake under `previous` (the
+/// output being replaced) is hard-linked from there instead: far cheaper than creating a file
+/// on most file systems, and a rebuild that changed one page touches little else.
+fn write_into(dir: &Path, files: &[(PathBuf, Vec<u8>)], previous: Option<&Path>) -> Result<Vec<PathBuf>, Diagnostic> {
+    // Folders first, once each; then the files, in parallel: on a slow disk creating files
+    // dominates a large build.
+    let mut folders: Vec<PathBuf> =
+        files.iter().filter_map(|(rel, _)| dir.join(rel).parent().map(Path::to_path_buf)).collect();
+    folders.sort();
+    folders.dedup();
+    for folder in &folders {
+        std::fs::create_dir_all(folder).map_err(|e| io("create folder", folder, e))?;
     }
+    files.par_iter().try_for_each(|(rel, bytes)| {
+        let path = dir.join(rel);
+        if let Some(old) = previous.map(|p| p.join(rel))
+            && unchanged(&old, bytes)
+            && std::fs::hard_link(&old, &path).is_ok()
+        {
+            return Ok(());
+        }
+        std::fs::write(&path, bytes).map_err(|e| io("write", &path, e))
+    })?;
     let marker = dir.join(MARKER);
     std::fs::write(&marker, MARKER_TEXT).map_err(|e| io("write", &marker, e))?;
-    Ok(written)
+    Ok(files.iter().map(|(rel, _)| rel.clone()).collect())
+}
+
+fn unchanged(old: &Path, bytes: &[u8]) -> bool {
+    std::fs::symlink_metadata(old).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && std::fs::read(old).is_ok_and(|b| b == bytes)
 }
 
 /// Replaces `out` with exactly `files` (paths relative to `out`).
@@ -64,7 +84,8 @@ pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
     let staging = parent.join(format!(".{name}.nbrender-new-{pid}"));
     let old = parent.join(format!(".{name}.nbrender-old-{pid}"));
     let _ = std::fs::remove_dir_all(&staging);
-    let written = match write_into(&staging, files) {
+    let previous = out.join(MARKER).is_file().then_some(out);
+    let written = match write_into(&staging, files, previous) {
         Ok(w) => w,
         Err(d) => {
             let _ = std::fs::remove_dir_all(&staging);
@@ -83,9 +104,25 @@ pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
         return Err(io("move into place", out, e));
     }
     if had_old {
-        let _ = std::fs::remove_dir_all(&old);
+        remove_tree(&old);
     }
     Ok(written)
+}
+
+/// Removes a folder tree, its subfolders in parallel. Best effort: what is left is a hidden
+/// `.name.nbrender-old-PID` folder beside the output, harmless and removed by hand.
+fn remove_tree(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let children: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        children.par_iter().for_each(|child| {
+            if child.is_dir() {
+                let _ = std::fs::remove_dir_all(child);
+            } else {
+                let _ = std::fs::remove_file(child);
+            }
+        });
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Writes `files` into `out`, keeping what else is there.
