@@ -80,6 +80,7 @@ pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
+    remove_leftovers(parent, &name);
     let pid = std::process::id();
     let staging = parent.join(format!(".{name}.nbrender-new-{pid}"));
     let old = parent.join(format!(".{name}.nbrender-old-{pid}"));
@@ -107,6 +108,18 @@ pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
         remove_tree(&old);
     }
     Ok(written)
+}
+
+/// Removes the staging folders of earlier builds that were killed before they finished.
+fn remove_leftovers(parent: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    let prefixes = [format!(".{name}.nbrender-new-"), format!(".{name}.nbrender-old-")];
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if prefixes.iter().any(|p| file_name.starts_with(p.as_str())) && entry.path().is_dir() {
+            remove_tree(&entry.path());
+        }
+    }
 }
 
 /// Removes a folder tree, its subfolders in parallel. Best effort: what is left is a hidden
@@ -163,6 +176,15 @@ mod tests {
         assert!(!out.join("b").exists());
         let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("out")]);
+    }
+
+    #[test]
+    fn staging_left_by_a_killed_build_is_cleaned_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        let stale = tmp.path().join(".out.nbrender-new-1");
+        std::fs::create_dir_all(stale.join("a")).unwrap();
+        replace_dir(&tmp.path().join("out"), &files(&["a/index.html"])).unwrap();
+        assert!(!stale.exists());
     }
 
     #[test]
