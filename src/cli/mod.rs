@@ -81,7 +81,11 @@ pub fn main() -> ExitCode {
         Err(failure) => {
             eprint!("{}", diag::render(&failure.diagnostics, color));
             let n = failure.diagnostics.len();
-            eprintln!("error: {n} {} found; nothing was written", plural(n, "error", "errors"));
+            let outcome = match failure.partial {
+                true => "some files may have been written",
+                false => "nothing was written",
+            };
+            eprintln!("error: {n} {} found; {outcome}", plural(n, "error", "errors"));
             ExitCode::from(if failure.usage { 2 } else { 1 })
         }
     }

@@ -320,6 +320,9 @@ const FUNCTIONS: &[&str] = &[
     "sort_by",
     "table",
     "band_chart",
+    "bar_chart",
+    "stacked_bar_chart",
+    "line_chart",
     "assert",
     "div",
     "print",
@@ -420,6 +423,8 @@ fn eval_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &EvalAltResu
             let text = d.to_string();
             let (code, hint) = if text.starts_with("assertion failed") {
                 ("exec::assert", "the data no longer satisfies what this notebook assumes; check the data files")
+            } else if text.starts_with("results(") {
+                ("exec::missing-key", "a notebook's results are the variables its cells define with `let`")
             } else if text.starts_with("band_chart") {
                 ("chart::spec", "check the chart's options against its rows (docs/format.md, Charts)")
             } else {

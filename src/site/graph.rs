@@ -40,7 +40,12 @@ pub fn dependencies(nb: &Notebook) -> Result<Vec<Dependency>, Vec<Diagnostic>> {
             let column = before_call.rsplit('\n').next().map_or(0, |s| s.chars().count()) + 1;
             let start = nb.source.offset(line, column);
             let span = start..start + "results".len();
-            let literal = args.strip_prefix('"').and_then(|a| a.find('"').map(|end| &a[..end]));
+            // The argument is one string literal and nothing else: `results("hub")`.
+            let literal = args
+                .strip_prefix('"')
+                .and_then(|a| a.find('"').map(|end| (&a[..end], &a[end + 1..])))
+                .filter(|(_, after)| after.trim_start().starts_with(')'))
+                .map(|(slug, _)| slug);
             match literal {
                 Some(slug) if !slug.contains('\\') => deps.push(Dependency { slug: slug.to_string(), span }),
                 _ => errors.push(
@@ -228,6 +233,13 @@ mod tests {
         let script = "// see results(\"a\")\n/* results(x) */ let s = \"results(\\\"b\\\")\";\nlet r = results(\"c\");";
         let found: Vec<&str> = code_occurrences(script, "results").iter().map(|&i| &script[i..i + 9]).collect();
         assert_eq!(found.len(), 1, "{found:?}");
+    }
+
+    #[test]
+    fn only_a_whole_literal_argument_counts() {
+        let text = "---\ntitle: T\n---\n```{rhai}\nresults(\"hub\" + \"2\")\n```\n";
+        let nb = crate::notebook::parse(Path::new("a.md"), "a.md", text.into()).unwrap();
+        assert!(dependencies(&nb).is_err());
     }
 
     #[test]

@@ -59,7 +59,8 @@ impl Order {
 
     /// The pages before and after `i` in its group.
     pub fn neighbours(&self, i: usize) -> (Option<usize>, Option<usize>) {
-        for (_, members) in &self.groups {
+        // Pages without a group are not a series.
+        for (_, members) in self.groups.iter().filter(|(name, _)| name.is_some()) {
             if let Some(p) = members.iter().position(|&m| m == i) {
                 let prev = p.checked_sub(1).and_then(|q| members.get(q)).copied();
                 return (prev, members.get(p + 1).copied());

@@ -87,17 +87,19 @@ pub struct Failure {
     pub diagnostics: Vec<Diagnostic>,
     /// The command line itself was wrong (exit 2) rather than the notebooks (exit 1).
     pub usage: bool,
+    /// Writing failed after some files were in place (a single-notebook build).
+    pub partial: bool,
 }
 
 impl From<Diagnostic> for Failure {
     fn from(d: Diagnostic) -> Self {
-        Failure { diagnostics: vec![d], usage: false }
+        Failure { diagnostics: vec![d], usage: false, partial: false }
     }
 }
 
 impl From<Vec<Diagnostic>> for Failure {
     fn from(diagnostics: Vec<Diagnostic>) -> Self {
-        Failure { diagnostics, usage: false }
+        Failure { diagnostics, usage: false, partial: false }
     }
 }
 
@@ -159,22 +161,25 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
                 .is_some_and(|l| targets.iter().any(|&t| std::sync::Arc::ptr_eq(&l.file, &notebooks[t].source)))
     };
     diagnostics.extend(slug_problems.into_iter().filter(|d| concerns_targets(d)));
-    load::check_params(&notebooks, &opts.params).map_err(|d| Failure { diagnostics: vec![d], usage: true })?;
+    load::check_params(&notebooks, &opts.params).map_err(|d| Failure { diagnostics: vec![d], usage: true, partial: false })?;
 
     watch.lap("parse");
     // 2. The order: `results("slug")` dependencies, in waves.
     let (graph, graph_problems) = graph::resolve(&notebooks, &slugs);
     let graph::Graph { deps, calls: dep_calls, broken } = graph;
     diagnostics.extend(graph_problems.into_iter().filter(|d| concerns_targets(d)));
-    let waves = match graph::waves(&deps) {
+    let order = index::Order::new(&notebooks, &config.groups);
+    let needed = needed(&notebooks, &targets, &deps, &slugs, &order);
+    // Only what this build runs can stop it: a cycle among other notebooks does not.
+    let needed_deps: Vec<Vec<usize>> =
+        deps.iter().enumerate().map(|(i, d)| if needed[i] { d.clone() } else { Vec::new() }).collect();
+    let waves = match graph::waves(&needed_deps) {
         Ok(w) => w,
         Err(cycle) => {
             diagnostics.push(cycle_error(&notebooks, &cycle, &dep_calls));
             return Err(diagnostics.into());
         }
     };
-    let order = index::Order::new(&notebooks, &config.groups);
-    let needed = needed(&notebooks, &targets, &deps, &slugs, &order);
 
     // 3. Run, wave by wave.
     let pages = if single.is_some() { targets.len() } else { notebooks.len() };
@@ -249,7 +254,7 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
         files.push((PathBuf::from("assets").join(name), bytes.clone()));
     }
     let written = if single.is_some() {
-        write::write_files(&opts.out, &files)?
+        write::write_files(&opts.out, &files).map_err(|d| Failure { diagnostics: vec![d], usage: false, partial: true })?
     } else {
         let ctx = index::index_context(&notebooks, &texts, &order, &info);
         let html = crate::render::index_html(&theme, &ctx).map_err(|m| Diagnostic::error("theme::render", m))?;

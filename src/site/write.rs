@@ -28,6 +28,13 @@ fn check(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
             ));
         }
     }
+    if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Diagnostic::error(
+            "io::write",
+            format!("refusing to write into `{}`: it is a symbolic link", out.display()),
+        )
+        .with_hint("give the folder the link points to with -o"));
+    }
     let non_empty = std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(false);
     if out.exists() && (!out.is_dir() || (non_empty && !out.join(MARKER).is_file())) {
         return Err(Diagnostic::error(
@@ -116,7 +123,10 @@ fn remove_leftovers(parent: &Path, name: &str) {
     let prefixes = [format!(".{name}.nbrender-new-"), format!(".{name}.nbrender-old-")];
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        if prefixes.iter().any(|p| file_name.starts_with(p.as_str())) && entry.path().is_dir() {
+        let Some(pid) = prefixes.iter().find_map(|p| file_name.strip_prefix(p.as_str())) else { continue };
+        // A build still running (another process) owns its staging folder.
+        let running = Path::new("/proc").join(pid).exists();
+        if !running && entry.file_type().is_ok_and(|t| t.is_dir()) {
             remove_tree(&entry.path());
         }
     }
@@ -128,7 +138,8 @@ fn remove_tree(dir: &Path) {
     if let Ok(entries) = std::fs::read_dir(dir) {
         let children: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         children.par_iter().for_each(|child| {
-            if child.is_dir() {
+            // Never follow a link out of the folder being removed.
+            if std::fs::symlink_metadata(child).is_ok_and(|m| m.is_dir()) {
                 let _ = std::fs::remove_dir_all(child);
             } else {
                 let _ = std::fs::remove_file(child);
@@ -181,7 +192,7 @@ mod tests {
     #[test]
     fn staging_left_by_a_killed_build_is_cleaned_up() {
         let tmp = tempfile::tempdir().unwrap();
-        let stale = tmp.path().join(".out.nbrender-new-1");
+        let stale = tmp.path().join(".out.nbrender-new-999999999");
         std::fs::create_dir_all(stale.join("a")).unwrap();
         replace_dir(&tmp.path().join("out"), &files(&["a/index.html"])).unwrap();
         assert!(!stale.exists());
