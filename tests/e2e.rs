@@ -291,3 +291,14 @@ fn the_link_checker_finds_broken_links() {
     let broken = common::broken_links(&p.path("out"));
     assert_eq!(broken.len(), 3, "{broken:#?}");
 }
+
+#[test]
+fn a_dependency_that_does_not_parse_is_explained_not_called_unknown() {
+    let p = Project::empty();
+    p.write("notebooks/a.md", "---\ntitle: A\ntitel: x\n---\n");
+    p.write("notebooks/b.md", "---\ntitle: B\n---\n```{rhai}\nlet r = results(\"a\");\n```\n");
+    let run = p.run(&["notebooks/b.md", "-o", "out"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("a notebook named `a.md` exists but has errors (below)"), "{}", run.stderr);
+    assert!(run.stderr.contains("unknown frontmatter key `titel`"), "{}", run.stderr);
+}

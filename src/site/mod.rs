@@ -130,12 +130,15 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
     let mut notebooks = Vec::new();
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut target_broken = false;
+    // Notebooks that could not be parsed, kept aside in a one-page build: if the page names
+    // one of them, their errors explain why its slug is unknown.
+    let mut unparsed: Vec<(String, Vec<Diagnostic>)> = Vec::new();
     for (path, result) in parsed {
         match result {
             Ok(nb) => notebooks.push(nb),
             // One notebook is rendered without the others: their parse errors do not count.
             Err(mut d) => match &single {
-                Some(file) if !load::same_file(path, file) => {}
+                Some(file) if !load::same_file(path, file) => unparsed.push((crate::notebook::stem(path), d)),
                 Some(_) => {
                     target_broken = true;
                     diagnostics.append(&mut d);
@@ -245,7 +248,7 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
         }
     }
     if !diagnostics.is_empty() {
-        return Err(diagnostics.into());
+        return Err(explain_unknown_slugs(diagnostics, unparsed).into());
     }
 
     watch.lap("render");
@@ -298,6 +301,27 @@ fn needed(
         }
     }
     needed
+}
+
+/// An unknown slug in a one-page build may be a notebook that failed to parse: say so, and
+/// show its errors, rather than claim no such notebook exists.
+fn explain_unknown_slugs(mut diagnostics: Vec<Diagnostic>, unparsed: Vec<(String, Vec<Diagnostic>)>) -> Vec<Diagnostic> {
+    for (stem, errors) in unparsed {
+        let named = diagnostics
+            .iter_mut()
+            .filter(|d| {
+                d.code == "site::unknown-slug"
+                    && (d.message.contains(&format!("`{stem}`")) || d.message.contains(&format!("\"{stem}\"")))
+            })
+            .map(|d| {
+                d.hint = Some(format!("a notebook named `{stem}.md` exists but has errors (below); fix them first"));
+            })
+            .count();
+        if named > 0 {
+            diagnostics.extend(errors);
+        }
+    }
+    diagnostics
 }
 
 /// A cycle of `results()` calls, naming every notebook in it, at the first one's call.
