@@ -8,53 +8,16 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::format::format_tick;
+use super::frame::{self, Attempt, Category, Frame, MIN_ROW, Plot, ROW, VALUE_GAP};
 use super::label::{self, Anchor, Baseline, Label};
 use super::palette::Role;
-use super::scale::{self, Axis, Need, TickFont};
-use super::{AxisFormat, BandRow, ChartError, ChartSpec, text};
+use super::scale::{Axis, Need};
+use super::{AxisFormat, BandRow, ChartError, ChartSpec};
 
-const DEFAULT_WIDTH: u32 = 720;
-const MIN_WIDTH: u32 = 320;
-const MAX_SIDE: u32 = 20_000;
-
-const PAD: f64 = 8.0;
-const TITLE_LINE: f64 = 21.0;
-const TITLE_MAX_LINES: usize = 2;
-const TITLE_GAP: f64 = 10.0;
-/// Line height of 12 px texts: ticks and axis titles.
-const SMALL_LINE: f64 = 15.0;
-/// The spec's default: 40 px per category.
-const ROW: f64 = 40.0;
-/// Below this, 13 px category labels in neighbouring rows would touch.
-const MIN_ROW: f64 = 20.0;
 const BAR_SHARE: f64 = 0.5;
 const MAX_BAR: f64 = 28.0;
 /// A zero-width band still shows as a thin bar.
-const MIN_BAR_PX: f64 = 3.0;
-const CATEGORY_GAP: f64 = 12.0;
-const VALUE_GAP: f64 = 6.0;
-const TICK_GAP: f64 = 7.0;
-const X_TITLE_GAP: f64 = 6.0;
-const MAX_LABEL_CHARS: usize = 28;
-/// The category column never takes more than this share of the width.
-const MAX_LABEL_SHARE: f64 = 0.38;
-
-/// The plot area in px; `right` and `bottom` are inclusive, as in plotters.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Plot {
-    pub left: f64,
-    pub top: f64,
-    pub right: f64,
-    pub bottom: f64,
-}
-
-impl Plot {
-    /// Mirrors plotters' linear mapping so our labels sit where its bars end.
-    fn x(&self, axis: &Axis, value: f64) -> f64 {
-        let t = (value - axis.lo) / (axis.hi - axis.lo);
-        self.left + ((self.right - self.left) * t + 1e-3).floor()
-    }
-}
+pub const MIN_BAR_PX: f64 = 3.0;
 
 /// One bar: across in data units (as plotters draws it), down in px.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,8 +61,7 @@ enum Placement {
 
 /// A category as it will be shown.
 struct Row {
-    full: String,
-    shown: String,
+    name: Category,
     lo: f64,
     hi: f64,
     lo_text: String,
@@ -108,11 +70,8 @@ struct Row {
 
 impl Row {
     fn new(band: &BandRow, max_column: f64, format: AxisFormat) -> Self {
-        let full = text::clean(&band.category);
-        let size = label::size(Role::Category);
         Row {
-            shown: text::shorten(&full, MAX_LABEL_CHARS, max_column, size, false),
-            full,
+            name: Category::new(&band.category, max_column),
             lo: band.lo,
             hi: band.hi,
             lo_text: format_tick(band.lo, format),
@@ -131,15 +90,14 @@ impl Row {
 
     fn describe(&self) -> String {
         if self.single() {
-            format!("{}: {}", self.full, self.hi_text)
+            format!("{}: {}", self.name.full, self.hi_text)
         } else {
-            format!("{}: {} to {}", self.full, self.lo_text, self.hi_text)
+            format!("{}: {} to {}", self.name.full, self.lo_text, self.hi_text)
         }
     }
 
     fn need(&self, placement: Placement) -> Need {
-        let size = label::size(Role::Value);
-        let room = |s: &str| text::width(s, size, false) + VALUE_GAP + MIN_BAR_PX;
+        let room = |s: &str| frame::label_room(s, MIN_BAR_PX);
         let (left_px, right_px) = match placement {
             Placement::Ends if !self.single() => (room(&self.lo_text), room(&self.hi_text)),
             _ => (0.0, room(&self.combined())),
@@ -156,36 +114,18 @@ pub fn layout(spec: &ChartSpec, bands: &[BandRow]) -> Result<BandLayout, ChartEr
     for band in bands {
         check_band(band)?;
     }
-    let width = spec.width.unwrap_or(DEFAULT_WIDTH);
-    if !(MIN_WIDTH..=MAX_SIDE).contains(&width) {
-        return Err(ChartError::new(format!("chart width {width} px is out of range; use {MIN_WIDTH} to {MAX_SIDE}")));
-    }
-    let w = f64::from(width);
-    let rows: Vec<Row> = bands.iter().map(|band| Row::new(band, w * MAX_LABEL_SHARE, spec.format)).collect();
-    let titles =
-        [&spec.title, &spec.x_title, &spec.y_title].map(|t| t.as_deref().map(text::clean).filter(|t| !t.is_empty()));
-    let [title, x_title, y_title] = titles;
+    let frame = Frame::new(spec, &[])?;
+    let w = frame.w;
+    let rows: Vec<Row> = bands.iter().map(|band| Row::new(band, w * frame::MAX_LABEL_SHARE, spec.format)).collect();
+    let mut labels = frame.labels.clone();
+    let top = frame.top;
+    let (row_h, height) = frame.rows_fit(spec.height, rows.len(), ROW, MIN_ROW)?;
 
-    let mut labels = title.map_or_else(Vec::new, |t| title_lines(&t, w));
-    let mut top = PAD + labels.len() as f64 * TITLE_LINE;
-    if !labels.is_empty() {
-        top += TITLE_GAP;
-    }
-    let y_title_top = top;
-    if y_title.is_some() {
-        top += SMALL_LINE + 4.0;
-    }
-    let x_title_room = x_title.as_ref().map_or(0.0, |_| X_TITLE_GAP + SMALL_LINE);
-    let below = TICK_GAP + SMALL_LINE + x_title_room + PAD;
-    let (row_h, height) = rows_fit(spec.height, rows.len(), top, below)?;
-
-    let column = rows.iter().map(|r| text::width(&r.shown, label::size(Role::Category), false)).fold(0.0, f64::max);
+    let column = frame::column_width(rows.iter().map(|r| &r.name.shown));
     let (left, right, axis, placement) = fit_axis(&rows, w, column, spec.format)?;
     let plot = Plot { left, top, right, bottom: (top + rows.len() as f64 * row_h).round() };
 
-    if let Some(y_title) = y_title {
-        labels.push(y_title_label(&y_title, y_title_top, &plot, w));
-    }
+    labels.extend(frame.y_title_label(&plot));
     let thickness = (row_h * BAR_SHARE).min(MAX_BAR);
     let mut bars = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
@@ -200,26 +140,17 @@ pub fn layout(spec: &ChartSpec, bands: &[BandRow]) -> Result<BandLayout, ChartEr
             tooltip: row.describe(),
         });
     }
-    let tick_top = plot.bottom + TICK_GAP;
-    for (tick, text) in axis.ticks.iter().zip(&axis.labels) {
-        let at = (plot.x(&axis, *tick), tick_top);
-        labels.push(Label::new(Role::Tick, text.clone(), at, Anchor::Middle, Baseline::Top));
-    }
-    if let Some(x_title) = x_title {
-        labels.push(x_title_label(&x_title, tick_top + SMALL_LINE + X_TITLE_GAP, &plot, w));
-    }
+    labels.extend(frame.value_axis_labels(&plot, &axis));
+    let width = frame.width;
 
     let desc = rows.iter().map(Row::describe).collect::<Vec<_>>().join("; ") + ".";
     Ok(BandLayout { width, height, plot, axis, bars, labels, desc })
 }
 
 fn check_band(band: &BandRow) -> Result<(), ChartError> {
-    let name = text::clean(&band.category);
-    for (which, value) in [("lo", band.lo), ("hi", band.hi)] {
-        if !value.is_finite() {
-            return Err(ChartError::new(format!("band chart row \"{name}\": {which} is {value}, not a finite number")));
-        }
-    }
+    frame::check_finite("band chart", &band.category, "lo", band.lo)?;
+    frame::check_finite("band chart", &band.category, "hi", band.hi)?;
+    let name = super::text::clean(&band.category);
     if band.lo > band.hi {
         return Err(ChartError::new(format!(
             "band chart row \"{name}\": lo ({}) is greater than hi ({}); swap them",
@@ -229,67 +160,10 @@ fn check_band(band: &BandRow) -> Result<(), ChartError> {
     Ok(())
 }
 
-/// Row height and total height: the default 40 px a row, or what a fixed height leaves.
-fn rows_fit(fixed: Option<u32>, n: usize, top: f64, below: f64) -> Result<(f64, u32), ChartError> {
-    let count = n as f64;
-    let (row_h, height) = match fixed {
-        Some(h) => ((f64::from(h) - top - below) / count, h),
-        None => (ROW, (top + count * ROW + below).ceil().min(f64::from(u32::MAX)) as u32),
-    };
-    if row_h < MIN_ROW || height > MAX_SIDE {
-        let needed = (top + count * MIN_ROW + below).ceil();
-        return Err(ChartError::new(format!(
-            "chart height {height} px cannot fit {n} categories (needs at least {needed} px, at most {MAX_SIDE})"
-        )));
-    }
-    Ok((row_h, height))
-}
-
-fn title_lines(title: &str, width: f64) -> Vec<Label> {
-    let size = label::size(Role::Title);
-    let lines = text::wrap(title, width - 2.0 * PAD, TITLE_MAX_LINES, size, true);
-    let cut = lines.join(" ") != title;
-    let mut labels = Vec::with_capacity(lines.len());
-    for (i, line) in lines.into_iter().enumerate() {
-        let at = (PAD, PAD + i as f64 * TITLE_LINE);
-        let mut title_label = Label::new(Role::Title, line, at, Anchor::Start, Baseline::Top);
-        title_label.tooltip = cut.then(|| title.to_string());
-        labels.push(title_label);
-    }
-    labels
-}
-
-/// The category axis title heads the category column, right-aligned with the names like a
-/// table header; a title wider than the column starts at the left edge instead.
-fn y_title_label(title: &str, top: f64, plot: &Plot, width: f64) -> Label {
-    let column_right = plot.left - CATEGORY_GAP;
-    let shown = text::shorten(title, usize::MAX, width - 2.0 * PAD, label::size(Role::AxisTitle), false);
-    let mut y_label = Label::new(Role::AxisTitle, shown, (column_right, top), Anchor::End, Baseline::Top);
-    if PAD + y_label.width() > column_right {
-        y_label.x = PAD;
-        y_label.anchor = Anchor::Start;
-    }
-    y_label.shortened_from(title)
-}
-
-/// The value axis title is centred under the plot, moved in if it would cross an edge.
-fn x_title_label(title: &str, top: f64, plot: &Plot, width: f64) -> Label {
-    let shown = text::shorten(title, usize::MAX, width - 2.0 * PAD, label::size(Role::AxisTitle), false);
-    let mut x_label = Label::new(Role::AxisTitle, shown, (0.0, top), Anchor::Middle, Baseline::Top);
-    let half = x_label.width() / 2.0;
-    x_label.x = ((plot.left + plot.right) / 2.0).min(width - PAD - half).max(PAD + half);
-    x_label.shortened_from(title)
-}
-
 /// The category name left of the plot and the value labels beside the bar.
 fn row_labels(row: &Row, centre: f64, bar_left: f64, bar_right: f64, plot: &Plot, placement: Placement) -> Vec<Label> {
     let mut labels = Vec::with_capacity(3);
-    if !row.shown.is_empty() {
-        let at = (plot.left - CATEGORY_GAP, centre);
-        labels.push(
-            Label::new(Role::Category, row.shown.clone(), at, Anchor::End, Baseline::Middle).shortened_from(&row.full),
-        );
-    }
+    labels.extend(row.name.label(plot, centre));
     let before = (bar_left - VALUE_GAP, centre);
     let after = (bar_right + VALUE_GAP, centre);
     match placement {
@@ -313,8 +187,8 @@ fn visible_extent(lo: f64, hi: f64, axis: &Axis, plot_px: f64) -> (f64, f64) {
     (start, start + min_span)
 }
 
-/// Chooses the plot's horizontal extent, the axis and the label placement together: the
-/// outer tick labels are centred on the plot edges, so the margins depend on the axis.
+/// Labels at both ends read best; a combined label right of the bar is the fallback, and an
+/// axis crossing zero only the last resort.
 fn fit_axis(
     rows: &[Row],
     width: f64,
@@ -323,55 +197,14 @@ fn fit_axis(
 ) -> Result<(f64, f64, Axis, Placement), ChartError> {
     let min = rows.iter().map(|r| r.lo).fold(f64::INFINITY, f64::min);
     let max = rows.iter().map(|r| r.hi).fold(f64::NEG_INFINITY, f64::max);
-    let font = TickFont { size: label::size(Role::Tick), min_gap: 14.0 };
-    // Labels at both ends read best; a combined label right of the bar is the fallback,
-    // and an axis crossing zero only the last resort.
-    let attempts = [(Placement::Ends, false), (Placement::Combined, false), (Placement::Combined, true)];
-    let (mut first_half, mut last_half) = (0.0, 0.0);
-    // Margins only grow, and only when the outer tick labels get wider: a few rounds settle.
-    for _ in 0..4 {
-        let left = (PAD + column + CATEGORY_GAP).max(PAD + first_half).ceil();
-        let right = (width - PAD.max(last_half + 2.0)).floor();
-        let pick = attempts.into_iter().find_map(|(placement, cross_zero)| {
-            let needs: Vec<Need> = rows.iter().map(|r| r.need(placement)).collect();
-            scale::choose(min, max, right - left, format, &needs, font, cross_zero).map(|axis| (axis, placement))
-        });
-        let Some((axis, placement)) = pick else {
-            break;
-        };
-        let half = |l: Option<&String>| l.map_or(0.0, |l| text::width(l, font.size, false) / 2.0);
-        let (first, last) = (half(axis.labels.first()), half(axis.labels.last()));
-        if PAD + first <= left && width - right >= last + 2.0 {
-            return Ok((left, right, axis, placement));
-        }
-        first_half = f64::max(first_half, first);
-        last_half = f64::max(last_half, last);
-    }
-    Err(axis_error(min, max, width, format, font))
-}
-
-/// Says why no axis fits: numbers too long to print, numbers the format cannot tell
-/// apart, or too little width.
-fn axis_error(min: f64, max: f64, width: f64, format: AxisFormat, font: TickFont) -> ChartError {
-    let name = match format {
-        AxisFormat::MoneyK => "money_k",
-        AxisFormat::Pct => "pct",
-        AxisFormat::Num => "num",
-    };
-    let (lo, hi) = (format_tick(min, format), format_tick(max, format));
-    let size = label::size(Role::Value);
-    let widest = text::width(&lo, size, false).max(text::width(&hi, size, false));
-    if widest > width / 4.0 {
-        return ChartError::new(format!(
-            "values up to {hi} are too long to label in a {width} px chart; scale the data or widen the chart"
-        ));
-    }
-    if scale::choose(min, max, width, format, &[], font, true).is_none() {
-        return ChartError::new(format!(
-            "values from {min} to {max} are too close together to label with the `{name}` format; scale the data or use another format"
-        ));
-    }
-    ChartError::new(format!("chart width {width} px is too narrow for these value labels; make the chart wider"))
+    let plan = [(Placement::Ends, false), (Placement::Combined, false), (Placement::Combined, true)];
+    let attempts: Vec<Attempt> = plan
+        .iter()
+        .map(|&(placement, cross_zero)| Attempt { needs: rows.iter().map(|r| r.need(placement)).collect(), cross_zero })
+        .collect();
+    let (left, right, axis, used) = frame::fit_axis((min, max), width, column, format, &attempts)?;
+    let placement = plan.get(used).map_or(Placement::Combined, |p| p.0);
+    Ok((left, right, axis, placement))
 }
 
 /// Draws the laid-out chart on any plotters backend: gridlines, bars, axis line, then text.
@@ -406,6 +239,7 @@ pub fn draw<DB: DrawingBackend>(
 mod tests {
     use super::*;
     use crate::chart::ChartData;
+    use crate::chart::frame::MAX_LABEL_CHARS;
 
     fn row(category: &str, lo: f64, hi: f64) -> BandRow {
         BandRow { category: category.to_string(), lo, hi }
@@ -433,7 +267,9 @@ mod tests {
     }
 
     fn lay(spec: &ChartSpec) -> BandLayout {
-        let ChartData::Bands(rows) = &spec.data;
+        let ChartData::Bands(rows) = &spec.data else {
+            panic!("not a band chart");
+        };
         match layout(spec, rows) {
             Ok(layout) => layout,
             Err(e) => panic!("layout failed: {e}"),

@@ -5,6 +5,9 @@
 //! nowhere else.
 //!
 //! - `band`: band chart layout (pure arithmetic) and drawing (any plotters backend)
+//! - `bar`, `stacked`, `line`: the other kinds' layouts, each into a `scene`
+//! - `frame`: what every kind lays out alike (titles, legend, category names, value axis)
+//! - `scene`: marks in px and their drawing, shared by bar, stacked bar and line charts
 //! - `label`: positioned text shared by chart kinds
 //! - `scale`: round value-axis ranges and ticks that leave room for labels
 //! - `format`: compact tick and label numbers (`$190k`, `12.5%`)
@@ -13,10 +16,15 @@
 //! - `svg`: the SVG backend and the finishing pass over its output
 
 mod band;
+mod bar;
 mod format;
+mod frame;
 mod label;
+mod line;
 mod palette;
 mod scale;
+mod scene;
+mod stacked;
 mod svg;
 mod text;
 
@@ -44,10 +52,63 @@ pub struct BandRow {
     pub hi: f64,
 }
 
-/// The data a chart draws, by kind. Later kinds (bar, stacked bar, line) add variants.
+/// One category of a bar, stacked bar or line chart: a value per series, in series order
+/// (`None` where the category has no value for that series).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesRow {
+    pub category: String,
+    pub values: Vec<Option<f64>>,
+}
+
+/// Named series and their values per category, categories in drawing order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesTable {
+    /// Group names (`by`), stack column names, or the one value column's name.
+    pub series: Vec<String>,
+    pub rows: Vec<SeriesRow>,
+}
+
+impl SeriesTable {
+    /// The checks every kind makes before laying the table out.
+    fn check(&self, kind: &str) -> Result<(), ChartError> {
+        if self.rows.is_empty() {
+            return Err(ChartError::new(format!("a {kind} needs at least one row")));
+        }
+        let n = self.series.len();
+        if n == 0 || n > palette::SERIES {
+            return Err(ChartError::new(format!(
+                "a {kind} draws 1 to {} series, not {n}; filter or combine the groups",
+                palette::SERIES
+            )));
+        }
+        for row in &self.rows {
+            if row.values.len() != n {
+                let name = text::clean(&row.category);
+                return Err(ChartError::new(format!(
+                    "{kind} row \"{name}\" has {} values for {n} series",
+                    row.values.len()
+                )));
+            }
+            for (series, value) in self.series.iter().zip(&row.values) {
+                if let Some(v) = value {
+                    frame::check_finite(kind, &row.category, series, *v)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The data a chart draws, by kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChartData {
     Bands(Vec<BandRow>),
+    /// Horizontal bars from zero; with several series, a group of bars per category.
+    Bars(SeriesTable),
+    /// Horizontal bars of stacked segments, one per series; no value counts as zero.
+    Stacked(SeriesTable),
+    /// One line per series across the categories, in order.
+    Lines(SeriesTable),
 }
 
 /// A validated chart, ready to draw.
@@ -93,6 +154,13 @@ pub fn to_svg(spec: &ChartSpec, alt: &str) -> Result<String, ChartError> {
         ChartData::Bands(rows) => {
             let layout = band::layout(spec, rows)?;
             svg::band_svg(&layout, &accessible_name(spec, alt, "Band chart"))
+        }
+        ChartData::Bars(table) => svg::scene_svg(&bar::layout(spec, table)?, &accessible_name(spec, alt, "Bar chart")),
+        ChartData::Stacked(table) => {
+            svg::scene_svg(&stacked::layout(spec, table)?, &accessible_name(spec, alt, "Stacked bar chart"))
+        }
+        ChartData::Lines(table) => {
+            svg::scene_svg(&line::layout(spec, table)?, &accessible_name(spec, alt, "Line chart"))
         }
     }
 }
@@ -287,7 +355,9 @@ mod tests {
             ..bands(vec![row("", 1.0, 2.0), row("B", 2.0, 2.0), row(&"long ".repeat(20), 0.5, 3.0)])
         };
         for spec in [sample(), spec] {
-            let ChartData::Bands(rows) = &spec.data;
+            let ChartData::Bands(rows) = &spec.data else {
+                panic!("not a band chart");
+            };
             let labels = band::layout(&spec, rows).map(|l| l.labels.len());
             assert_eq!(labels, Ok(svg(&spec, "alt").matches("<text ").count()));
         }
@@ -375,6 +445,172 @@ mod tests {
         assert!(error(&short).contains("height 60 px cannot fit 4 categories"));
         let many = bands((0..1000).map(|i| row(&i.to_string(), 1.0, 2.0)).collect());
         assert!(error(&many).contains("cannot fit 1000 categories"));
+    }
+
+    fn series(kind: fn(SeriesTable) -> ChartData, names: &[&str], rows: &[(&str, &[Option<f64>])]) -> ChartSpec {
+        let rows = rows.iter().map(|(c, v)| SeriesRow { category: c.to_string(), values: v.to_vec() }).collect();
+        let table = SeriesTable { series: names.iter().map(|s| s.to_string()).collect(), rows };
+        ChartSpec { data: kind(table), ..bands(vec![]) }
+    }
+
+    fn bar_sample() -> ChartSpec {
+        ChartSpec {
+            title: Some("Median total compensation by region".to_string()),
+            x_title: Some("Total compensation (USD)".to_string()),
+            ..series(
+                ChartData::Bars,
+                &["US", "EU"],
+                &[
+                    ("MLOps engineer", &[Some(310_000.0), Some(150_000.0)]),
+                    ("LLM engineer", &[Some(390_000.0), Some(170_000.0)]),
+                    ("Computer vision engineer", &[Some(280_000.0), None]),
+                ],
+            )
+        }
+    }
+
+    fn stacked_sample() -> ChartSpec {
+        ChartSpec {
+            title: Some("L5 pay mix".to_string()),
+            ..series(
+                ChartData::Stacked,
+                &["Base", "Bonus", "Equity"],
+                &[
+                    ("MLOps engineer", &[Some(190_000.0), Some(25_000.0), Some(95_000.0)]),
+                    ("LLM engineer", &[Some(220_000.0), Some(30_000.0), Some(180_000.0)]),
+                    ("Data scientist", &[Some(160_000.0), Some(15_000.0), Some(5_000.0)]),
+                ],
+            )
+        }
+    }
+
+    fn line_sample() -> ChartSpec {
+        ChartSpec {
+            title: Some("Total compensation by level".to_string()),
+            x_title: Some("Level".to_string()),
+            ..series(
+                ChartData::Lines,
+                &["MLOps", "LLM"],
+                &[
+                    ("L3", &[Some(150_000.0), Some(170_000.0)]),
+                    ("L4", &[Some(200_000.0), Some(240_000.0)]),
+                    ("L5", &[Some(280_000.0), Some(350_000.0)]),
+                    ("L6", &[Some(380_000.0), Some(500_000.0)]),
+                ],
+            )
+        }
+    }
+
+    fn new_kinds() -> [ChartSpec; 3] {
+        [bar_sample(), stacked_sample(), line_sample()]
+    }
+
+    /// Every number in `x=`, `y=`, `width=`, `height=` and points lies within the view box.
+    fn assert_inside_view_box(svg: &str, spec: &ChartSpec) {
+        let (w, h) = (f64::from(spec.width.unwrap_or(720)), 100_000.0);
+        for attr in [" x=\"", " cx=\"", " x1=\"", " x2=\""] {
+            for part in svg.split(attr).skip(1) {
+                let v: f64 = part.split('"').next().and_then(|v| v.parse().ok()).unwrap_or(-1.0);
+                assert!((0.0..=w).contains(&v), "{attr}{v} outside 0..{w}");
+            }
+        }
+        for part in svg.split(" points=\"").skip(1) {
+            for point in part.split('"').next().unwrap_or("").split_whitespace() {
+                let (x, y) = point.split_once(',').unwrap_or(("-1", "-1"));
+                let (x, y): (f64, f64) = (x.parse().unwrap_or(-1.0), y.parse().unwrap_or(-1.0));
+                assert!((0.0..=w).contains(&x) && (0.0..=h).contains(&y), "point {point}");
+            }
+        }
+    }
+
+    #[test]
+    fn new_kinds_draw_every_label_with_classes_and_an_accessible_root() {
+        let expected: [&[&str]; 3] = [
+            &["MLOps engineer", "US", "EU", "$310k", "$390k", "$150k", "$0", "Total compensation (USD)"],
+            &["Data scientist", "Base", "Bonus", "Equity", "$190k", "$310k", "$430k", "$180k"],
+            &["L3", "L6", "MLOps", "LLM", "$380k", "$500k", "Level"],
+        ];
+        for (spec, texts) in new_kinds().iter().zip(expected) {
+            let out = svg(spec, "alt text");
+            assert!(out.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\""));
+            assert!(out.lines().next().is_some_and(|root| root.contains("role=\"img\" aria-label=\"alt text\"")));
+            for text in texts {
+                assert!(out.contains(&format!("\n{text}\n")), "{text} is not drawn in\n{out}");
+            }
+            assert_eq!(out.matches("<text ").count(), out.matches("<text class=\"nbc-").count(), "unclassed text");
+            assert!(no_long_decimals(&out), "long float in output");
+            assert_well_formed(&out);
+            assert_inside_view_box(&out, spec);
+        }
+    }
+
+    #[test]
+    fn series_colours_get_dark_rules_for_what_they_paint() {
+        let bars = svg(&bar_sample(), "alt");
+        assert!(bars.contains("class=\"nbc-s0\"") && bars.contains("class=\"nbc-s1\""));
+        assert!(bars.contains(".nbc-s1{fill:#9D5E27;fill:light-dark(#D1711E,#9D5E27)}"));
+        assert!(bars.contains("><title>MLOps engineer, EU: $150k</title></rect>"));
+        let lines = svg(&line_sample(), "alt");
+        assert!(lines.contains("<polyline class=\"nbc-s1-line\""));
+        assert!(lines.contains(".nbc-s1-line{stroke:#9D5E27;stroke:light-dark(#D1711E,#9D5E27)}"));
+        assert!(lines.contains("><title>LLM, L5: $350k</title></circle>"));
+        let stacked = svg(&stacked_sample(), "alt");
+        assert!(stacked.contains("<text class=\"nbc-in\"") && stacked.contains(".nbc-in{fill:#F9FAFB;"));
+    }
+
+    #[test]
+    fn new_kinds_escape_text_and_keep_full_names_as_tooltips() {
+        let nasty = r#"Backend & <Infra> "x" with a very long specialisation name indeed"#;
+        for kind in [ChartData::Bars, ChartData::Stacked, ChartData::Lines] {
+            let spec = ChartSpec {
+                title: Some(nasty.to_string()),
+                y_title: Some(nasty.to_string()),
+                ..series(kind, &[nasty, "b"], &[(nasty, &[Some(1.0), Some(2.0)]), ("B", &[Some(2.0), Some(3.0)])])
+            };
+            let out = svg(&spec, nasty);
+            let escaped = "Backend &amp; &lt;Infra&gt; &quot;x&quot; with a very long specialisation name indeed";
+            assert!(out.contains(&format!("aria-label=\"{escaped}\"")));
+            assert!(
+                out.contains(&format!("<title>{escaped}</title>\nBackend &amp;")),
+                "no tooltip on the shortened name"
+            );
+            assert!(!out.contains("<Infra>"));
+            assert_well_formed(&out);
+        }
+    }
+
+    #[test]
+    fn new_kinds_are_byte_identical_on_every_run_and_at_phone_width() {
+        for spec in new_kinds() {
+            assert_eq!(svg(&spec, "alt"), svg(&spec, "alt"));
+            let phone = ChartSpec { width: Some(360), ..spec };
+            let out = svg(&phone, "alt");
+            assert_well_formed(&out);
+            assert_inside_view_box(&out, &phone);
+        }
+    }
+
+    #[test]
+    fn new_kinds_report_bad_data_instead_of_panicking() {
+        let nan = series(ChartData::Lines, &["a"], &[("L4", &[Some(f64::NAN)])]);
+        assert_eq!(error(&nan), "line chart row \"L4\": a is NaN, not a finite number");
+        let empty = series(ChartData::Stacked, &["a"], &[]);
+        assert_eq!(error(&empty), "a stacked bar chart needs at least one row");
+        let ragged = series(ChartData::Bars, &["a", "b"], &[("A", &[Some(1.0)])]);
+        assert_eq!(error(&ragged), "bar chart row \"A\" has 1 values for 2 series");
+        let nothing = series(ChartData::Lines, &["a"], &[("A", &[None])]);
+        assert_eq!(error(&nothing), "a line chart needs at least one value");
+        let huge = series(ChartData::Stacked, &["a", "b"], &[("A", &[Some(f64::MAX), Some(f64::MAX)])]);
+        assert!(error(&huge).contains("too large"));
+    }
+
+    #[test]
+    fn new_kind_snapshots() {
+        insta::with_settings!({ prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!("bar_chart_sample", svg(&bar_sample(), "Median total compensation by region"));
+            insta::assert_snapshot!("stacked_bar_chart_sample", svg(&stacked_sample(), "L5 pay mix"));
+            insta::assert_snapshot!("line_chart_sample", svg(&line_sample(), "Total compensation by level"));
+        });
     }
 
     #[test]

@@ -17,11 +17,46 @@ pub enum Role {
     Grid,
     Axis,
     Bar,
+    /// Legend entries beside their swatches.
+    Legend,
+    /// Value labels drawn inside a series-coloured bar segment.
+    Inside,
+    /// The n-th data series (groups, stack columns, lines): 0 to [`SERIES`] - 1.
+    Series(u8),
 }
 
+/// How many series colours there are: charts with more groups are refused rather than
+/// reusing a colour for two different things.
+pub const SERIES: usize = 6;
+
 impl Role {
-    pub const ALL: [Role; 8] =
+    /// The roles of the band chart, whose stylesheet always lists them.
+    pub const BASE: [Role; 8] =
         [Role::Title, Role::Category, Role::Value, Role::Tick, Role::AxisTitle, Role::Grid, Role::Axis, Role::Bar];
+
+    pub const ALL: [Role; 16] = [
+        Role::Title,
+        Role::Category,
+        Role::Value,
+        Role::Tick,
+        Role::AxisTitle,
+        Role::Grid,
+        Role::Axis,
+        Role::Bar,
+        Role::Legend,
+        Role::Inside,
+        Role::Series(0),
+        Role::Series(1),
+        Role::Series(2),
+        Role::Series(3),
+        Role::Series(4),
+        Role::Series(5),
+    ];
+
+    /// The colour of series `index`, or `None` past the palette's end.
+    pub fn series(index: usize) -> Option<Role> {
+        u8::try_from(index).ok().filter(|i| usize::from(*i) < SERIES).map(Role::Series)
+    }
 
     pub fn class(self) -> &'static str {
         match self {
@@ -33,11 +68,23 @@ impl Role {
             Role::Grid => "nbc-grid",
             Role::Axis => "nbc-axis",
             Role::Bar => "nbc-bar",
+            Role::Legend => "nbc-legend",
+            Role::Inside => "nbc-in",
+            Role::Series(0) => "nbc-s0",
+            Role::Series(1) => "nbc-s1",
+            Role::Series(2) => "nbc-s2",
+            Role::Series(3) => "nbc-s3",
+            Role::Series(4) => "nbc-s4",
+            Role::Series(_) => "nbc-s5",
         }
     }
 
     /// Colour on a light page. Text colours are Tailwind greys with at least 4.8:1 contrast
     /// on white; the bar blue has 5.2:1, well above the 3:1 graphics need.
+    ///
+    /// Series colours differ in hue at one relative luminance (0.25): each has 3.4:1 on white,
+    /// and the `Inside` text (near black) has 5.4:1 on each of them, so a label inside a
+    /// segment and the same label on the page both read.
     pub fn light(self) -> RGBColor {
         match self {
             Role::Title => RGBColor(0x11, 0x18, 0x27),
@@ -48,10 +95,20 @@ impl Role {
             Role::Grid => RGBColor(0xE5, 0xE7, 0xEB),
             Role::Axis => RGBColor(0x9C, 0xA3, 0xAF),
             Role::Bar => RGBColor(0x25, 0x63, 0xEB),
+            Role::Legend => RGBColor(0x27, 0x31, 0x42),
+            Role::Inside => RGBColor(0x0B, 0x12, 0x20),
+            Role::Series(0) => RGBColor(0x4A, 0x8A, 0xE5),
+            Role::Series(1) => RGBColor(0xD1, 0x71, 0x1E),
+            Role::Series(2) => RGBColor(0x16, 0x9B, 0x85),
+            Role::Series(3) => RGBColor(0xB4, 0x68, 0xE9),
+            Role::Series(4) => RGBColor(0xE7, 0x54, 0x91),
+            Role::Series(_) => RGBColor(0x58, 0x9A, 0x16),
         }
     }
 
     /// Colour on a dark page (checked on #1e1e1e and #121212: text above 6.9:1, bar 6.6:1).
+    /// Series colours sit at luminance 0.155: 3.2:1 or more on those pages and on the theme's
+    /// #1a1c20, and the `Inside` text (near white) keeps 4.9:1 on each.
     pub fn dark(self) -> &'static str {
         match self {
             Role::Title => "#F3F4F6",
@@ -62,6 +119,14 @@ impl Role {
             Role::Grid => "#3A3F47",
             Role::Axis => "#6B7280",
             Role::Bar => "#60A5FA",
+            Role::Legend => "#E5E7EB",
+            Role::Inside => "#F9FAFB",
+            Role::Series(0) => "#316DC2",
+            Role::Series(1) => "#9D5E27",
+            Role::Series(2) => "#1F7A6B",
+            Role::Series(3) => "#9745D1",
+            Role::Series(4) => "#C63270",
+            Role::Series(_) => "#4C791E",
         }
     }
 
@@ -92,15 +157,29 @@ impl Role {
 /// without `light-dark()` keep it), then `light-dark()`, which follows the page's own
 /// `color-scheme`: a page that never opted into dark keeps a light chart on its light
 /// background even when the reader's system is dark.
-pub fn stylesheet() -> String {
+///
+/// The band chart's roles are always listed; `extra` adds the (class, paint, role) triples
+/// other kinds used, such as a series colour painted as a line's stroke.
+pub fn stylesheet(extra: &[(String, &'static str, Role)]) -> String {
     let mut css = String::from("<style>\n.nbc-grid,.nbc-axis{shape-rendering:crispEdges}\n");
     css.push_str("@media screen and (prefers-color-scheme:dark){\n");
-    for role in Role::ALL {
-        let (class, paint, light, dark) = (role.class(), role.paint(), role.light_hex(), role.dark());
+    let base = Role::BASE.map(|role| (role.class().to_string(), role.paint(), role));
+    for (class, paint, role) in base.iter().chain(extra) {
+        let (light, dark) = (role.light_hex(), role.dark());
         css.push_str(&format!(".{class}{{{paint}:{dark};{paint}:light-dark({light},{dark})}}\n"));
     }
     css.push_str("}\n</style>\n");
     css
+}
+
+/// The class of an element painted with `role`'s colour through `paint_attr`: a fill role
+/// used as a stroke (a line in a series colour) gets its own class, so the dark rule
+/// recolours the stroke and never fills the line.
+pub fn class_for(role: Role, paint_attr: &str) -> (String, &'static str) {
+    if role.paint() == "fill" && paint_attr == "stroke" {
+        return (format!("{}-line", role.class()), "stroke");
+    }
+    (role.class().to_string(), role.paint())
 }
 
 #[cfg(test)]
@@ -116,10 +195,46 @@ mod tests {
 
     #[test]
     fn stylesheet_only_names_nbc_classes() {
-        let css = stylesheet();
+        let css = stylesheet(&[("nbc-s0-line".to_string(), "stroke", Role::Series(0))]);
         for selector in css.split(['{', '}', ',', '\n']).filter(|s| s.starts_with('.')) {
             assert!(selector.starts_with(".nbc-"), "{selector}");
         }
         assert!(css.contains("prefers-color-scheme:dark"));
+        assert!(css.contains(".nbc-s0-line{stroke:#316DC2;stroke:light-dark(#4A8AE5,#316DC2)}"));
+    }
+
+    fn luminance(hex: &str) -> f64 {
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(hex.get(i..i + 2).unwrap_or("00"), 16).unwrap_or(0)) / 255.0;
+            if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    /// WCAG: 3:1 for the series marks on the page, 4.5:1 for a label inside a segment, in
+    /// both schemes (dark checked on the theme's sheet and on common dark greys).
+    #[test]
+    fn series_colours_pass_wcag_contrast_in_both_schemes() {
+        for i in 0..SERIES {
+            let Some(role) = Role::series(i) else {
+                panic!("series {i} missing");
+            };
+            let light = role.light_hex();
+            assert!(contrast(&light, "#FFFFFF") >= 3.0, "{light} on white");
+            assert!(contrast(&light, &Role::Inside.light_hex()) >= 4.5, "inside text on {light}");
+            for page in ["#1A1C20", "#1E1E1E", "#121212"] {
+                assert!(contrast(role.dark(), page) >= 3.0, "{} on {page}", role.dark());
+            }
+            assert!(contrast(role.dark(), Role::Inside.dark()) >= 4.5, "inside text on {}", role.dark());
+        }
+        assert_eq!(Role::series(SERIES), None);
+        assert!(
+            contrast(Role::Legend.dark(), "#1A1C20") >= 4.5 && contrast(&Role::Legend.light_hex(), "#FFFFFF") >= 4.5
+        );
     }
 }

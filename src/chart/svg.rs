@@ -11,21 +11,60 @@ use plotters::prelude::*;
 use super::ChartError;
 use super::band::{self, BandLayout};
 use super::palette::{self, Role};
+use super::scene::{self, Scene};
 use super::text::escape;
 
 /// Draws the band layout and returns the finished `<svg>` element.
 pub fn band_svg(layout: &BandLayout, alt: &str) -> Result<String, ChartError> {
-    let mut raw = String::new();
-    {
-        let root = SVGBackend::with_string(&mut raw, (layout.width, layout.height)).into_drawing_area();
-        band::draw(&root, layout).map_err(|e| ChartError::new(format!("drawing the chart failed: {e}")))?;
-        root.present().map_err(|e| ChartError::new(format!("drawing the chart failed: {e}")))?;
-    }
+    let raw = render(layout.width, layout.height, |root| band::draw(root, layout))?;
     let text_tips: Vec<Option<&str>> = layout.labels.iter().map(|l| l.tooltip.as_deref()).collect();
-    let bar_tips: Vec<&str> = layout.bars.iter().map(|b| b.tooltip.as_str()).collect();
+    let bar_tips: Vec<Option<&str>> = layout.bars.iter().map(|b| Some(b.tooltip.as_str())).collect();
     Ok(finish(&raw, layout.width, layout.height, alt, &layout.desc, &text_tips, &bar_tips))
 }
 
+/// Draws a scene (bar, stacked bar and line charts) and returns the finished `<svg>` element.
+pub fn scene_svg(scene: &Scene, alt: &str) -> Result<String, ChartError> {
+    let raw = render(scene.width, scene.height, |root| scene::draw(root, scene))?;
+    let text_tips: Vec<Option<&str>> = scene.labels.iter().map(|l| l.tooltip.as_deref()).collect();
+    Ok(finish(&raw, scene.width, scene.height, alt, &scene.desc, &text_tips, &scene.shape_tips()))
+}
+
+/// Runs `draw` on a fresh SVG backend of the given size and returns what plotters wrote.
+fn render<F, E>(width: u32, height: u32, draw: F) -> Result<String, ChartError>
+where
+    F: FnOnce(&DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Result<(), E>,
+    E: std::fmt::Display,
+{
+    let mut raw = String::new();
+    {
+        let root = SVGBackend::with_string(&mut raw, (width, height)).into_drawing_area();
+        draw(&root).map_err(|e| ChartError::new(format!("drawing the chart failed: {e}")))?;
+        root.present().map_err(|e| ChartError::new(format!("drawing the chart failed: {e}")))?;
+    }
+    Ok(raw)
+}
+
+/// Classed tags and the colour rules they need beyond the band chart's.
+#[derive(Default)]
+struct Body {
+    out: String,
+    extra: Vec<(String, &'static str, Role)>,
+}
+
+impl Body {
+    fn push_tag(&mut self, line: &str, paint_attr: &str) -> String {
+        let (tag, used) = tidy_tag(line, paint_attr);
+        if let Some(used) = used {
+            let known = Role::BASE.iter().any(|r| r.class() == used.0) || self.extra.contains(&used);
+            if !known {
+                self.extra.push(used);
+            }
+        }
+        tag
+    }
+}
+
+/// `shape_tips` go, in order, to the `<rect>` and `<circle>` elements plotters wrote.
 fn finish(
     raw: &str,
     width: u32,
@@ -33,53 +72,58 @@ fn finish(
     alt: &str,
     desc: &str,
     text_tips: &[Option<&str>],
-    bar_tips: &[&str],
+    shape_tips: &[Option<&str>],
 ) -> String {
-    let mut out = String::with_capacity(raw.len() + 2048);
+    let mut body = Body::default();
+    let (mut texts, mut shapes) = (0usize, 0usize);
+    // plotters' own root tag is replaced below; its closing tag is kept.
+    for line in raw.lines().skip_while(|l| !l.starts_with("<svg")).skip(1) {
+        if line.starts_with("<text") {
+            let tag = body.push_tag(line, "fill");
+            body.out.push_str(&tag);
+            body.out.push('\n');
+            if let Some(Some(tip)) = text_tips.get(texts) {
+                body.out.push_str(&format!("<title>{}</title>\n", escape(tip)));
+            }
+            texts += 1;
+        } else if line.starts_with("<rect") || line.starts_with("<circle") {
+            let tag = body.push_tag(line, "fill");
+            let name = if line.starts_with("<rect") { "rect" } else { "circle" };
+            match (shape_tips.get(shapes), tag.strip_suffix("/>")) {
+                (Some(Some(tip)), Some(open)) => {
+                    body.out.push_str(&format!("{open}><title>{}</title></{name}>\n", escape(tip)));
+                }
+                _ => {
+                    body.out.push_str(&tag);
+                    body.out.push('\n');
+                }
+            }
+            shapes += 1;
+        } else if line.starts_with("<polyline") || line.starts_with("<line") || line.starts_with("<path") {
+            let tag = body.push_tag(line, "stroke");
+            body.out.push_str(&tag);
+            body.out.push('\n');
+        } else {
+            body.out.push_str(line);
+            body.out.push('\n');
+        }
+    }
+    let mut out = String::with_capacity(body.out.len() + 2048);
     out.push_str(&format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{alt}\" class=\"chart\">\n",
         alt = escape(alt)
     ));
     out.push_str(&format!("<title>{}</title>\n", escape(alt)));
     out.push_str(&format!("<desc>{}</desc>\n", escape(desc)));
-    out.push_str(&palette::stylesheet());
-
-    let (mut texts, mut rects) = (0usize, 0usize);
-    // plotters' own root tag is replaced above; its closing tag is kept.
-    for line in raw.lines().skip_while(|l| !l.starts_with("<svg")).skip(1) {
-        if line.starts_with("<text") {
-            out.push_str(&tidy_tag(line, "fill"));
-            out.push('\n');
-            if let Some(Some(tip)) = text_tips.get(texts) {
-                out.push_str(&format!("<title>{}</title>\n", escape(tip)));
-            }
-            texts += 1;
-        } else if line.starts_with("<rect") {
-            let tag = tidy_tag(line, "fill");
-            match (bar_tips.get(rects), tag.strip_suffix("/>")) {
-                (Some(tip), Some(open)) => {
-                    out.push_str(&format!("{open}><title>{}</title></rect>\n", escape(tip)));
-                }
-                _ => {
-                    out.push_str(&tag);
-                    out.push('\n');
-                }
-            }
-            rects += 1;
-        } else if line.starts_with("<polyline") || line.starts_with("<line") || line.starts_with("<path") {
-            out.push_str(&tidy_tag(line, "stroke"));
-            out.push('\n');
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
+    out.push_str(&palette::stylesheet(&body.extra));
+    out.push_str(&body.out);
     out
 }
 
 /// Adds the role class (found from the colour in `paint_attr`), drops the default
 /// `opacity="1"`, rounds `font-size` and centres middle-anchored text on digits and capitals.
-fn tidy_tag(tag: &str, paint_attr: &str) -> String {
+/// Also returns the class it added, with the paint and role its colour rule needs.
+fn tidy_tag(tag: &str, paint_attr: &str) -> (String, Option<(String, &'static str, Role)>) {
     let mut tag = tag.replace(" opacity=\"1\"", "").replace("dy=\"0.5ex\"", "dy=\"0.35em\"");
     if let Some(size) = attr(&tag, "font-size").and_then(|v| v.parse::<f64>().ok()) {
         let rounded = short_number(size);
@@ -88,10 +132,12 @@ fn tidy_tag(tag: &str, paint_attr: &str) -> String {
         }
     }
     let role = attr(&tag, paint_attr).and_then(Role::from_light_hex);
-    if let (Some(role), Some(space)) = (role, tag.find(' ')) {
-        tag.insert_str(space, &format!(" class=\"{}\"", role.class()));
-    }
-    tag
+    let (Some(role), Some(space)) = (role, tag.find(' ')) else {
+        return (tag, None);
+    };
+    let (class, paint) = palette::class_for(role, paint_attr);
+    tag.insert_str(space, &format!(" class=\"{class}\""));
+    (tag, Some((class, paint, role)))
 }
 
 /// The value of `name="..."` in a tag plotters wrote (its values never contain quotes).
@@ -125,7 +171,7 @@ mod tests {
             "<text x=\"1\" y=\"2\" dy=\"0.5ex\" font-size=\"12.903225806451612\" opacity=\"1\" fill=\"{}\">",
             Role::Value.light_hex()
         );
-        let tidy = tidy_tag(&line, "fill");
+        let (tidy, _) = tidy_tag(&line, "fill");
         assert!(tidy.starts_with("<text class=\"nbc-val\" "), "{tidy}");
         assert!(tidy.contains("font-size=\"12.9\""), "{tidy}");
         assert!(tidy.contains("dy=\"0.35em\""), "{tidy}");
@@ -133,8 +179,16 @@ mod tests {
     }
 
     #[test]
+    fn a_series_colour_drawn_as_a_line_gets_a_stroke_class() {
+        let line = format!("<polyline fill=\"none\" stroke=\"{}\" points=\"1,2 3,4 \"/>", Role::Series(1).light_hex());
+        let (tidy, used) = tidy_tag(&line, "stroke");
+        assert!(tidy.starts_with("<polyline class=\"nbc-s1-line\" "), "{tidy}");
+        assert_eq!(used, Some(("nbc-s1-line".to_string(), "stroke", Role::Series(1))));
+    }
+
+    #[test]
     fn tidy_tag_leaves_unknown_colours_alone() {
         let line = "<polyline fill=\"none\" stroke=\"#123456\" points=\"1,2 3,4 \"/>";
-        assert_eq!(tidy_tag(line, "stroke"), line);
+        assert_eq!(tidy_tag(line, "stroke"), (line.to_string(), None));
     }
 }

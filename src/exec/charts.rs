@@ -3,7 +3,7 @@
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
-use crate::chart::{AxisFormat, BandRow, ChartData, ChartSpec};
+use crate::chart::{AxisFormat, BandRow, ChartData, ChartSpec, SeriesRow, SeriesTable};
 use crate::exec::band::{Band, number};
 use crate::exec::library::{describe, keys_hint};
 
@@ -11,9 +11,166 @@ type Res<T> = Result<T, Box<EvalAltResult>>;
 
 const COMMON: &[&str] = &["title", "x_title", "y_title", "format", "width", "height"];
 const BAND_OPTIONS: &[&str] = &["y", "band", "lo", "hi"];
+const BAR_OPTIONS: &[&str] = &["y", "x", "by"];
+const STACKED_OPTIONS: &[&str] = &["y", "stack", "labels"];
+const LINE_OPTIONS: &[&str] = &["x", "y", "by"];
+/// As many series as the chart palette has colours.
+const MAX_SERIES: usize = 6;
 
 pub fn register(engine: &mut Engine) {
-    engine.register_type_with_name::<ChartSpec>("chart").register_fn("band_chart", band_chart);
+    engine
+        .register_type_with_name::<ChartSpec>("chart")
+        .register_fn("band_chart", band_chart)
+        .register_fn("bar_chart", bar_chart)
+        .register_fn("stacked_bar_chart", stacked_bar_chart)
+        .register_fn("line_chart", line_chart);
+}
+
+/// `bar_chart(rows, #{ y: category, x: value, by: group })`: a bar per row, or grouped bars.
+fn bar_chart(rows: Array, options: Map) -> Res<ChartSpec> {
+    let f = "bar_chart";
+    check_options(f, &options, BAR_OPTIONS)?;
+    let y = required_text(f, &options, "y")?;
+    let x = required_text(f, &options, "x")?;
+    let by = text(f, &options, "by")?;
+    let table = pivot(f, &maps(f, &rows)?, ("y", &y), &x, by.as_deref())?;
+    common(f, &options, ChartData::Bars(table))
+}
+
+/// `line_chart(rows, #{ x: ordered category, y: value, by: group })`: a line per group.
+fn line_chart(rows: Array, options: Map) -> Res<ChartSpec> {
+    let f = "line_chart";
+    check_options(f, &options, LINE_OPTIONS)?;
+    let x = required_text(f, &options, "x")?;
+    let y = required_text(f, &options, "y")?;
+    let by = text(f, &options, "by")?;
+    let table = pivot(f, &maps(f, &rows)?, ("x", &x), &y, by.as_deref())?;
+    common(f, &options, ChartData::Lines(table))
+}
+
+/// `stacked_bar_chart(rows, #{ y: category, stack: [columns], labels: [legend names] })`.
+fn stacked_bar_chart(rows: Array, options: Map) -> Res<ChartSpec> {
+    let f = "stacked_bar_chart";
+    check_options(f, &options, STACKED_OPTIONS)?;
+    let y = required_text(f, &options, "y")?;
+    let stack = texts(f, &options, "stack")?.ok_or_else(|| format!("{f}: the option `stack` is required"))?;
+    if stack.is_empty() || stack.len() > MAX_SERIES {
+        return Err(format!("{f}: `stack` names 1 to {MAX_SERIES} columns, not {}", stack.len()).into());
+    }
+    if let Some(twice) = stack.iter().enumerate().find_map(|(i, c)| stack.get(i + 1..)?.contains(c).then_some(c)) {
+        return Err(format!("{f}: `stack` names the column `{twice}` twice").into());
+    }
+    let series = match texts(f, &options, "labels")? {
+        Some(labels) if labels.len() != stack.len() => {
+            return Err(format!(
+                "{f}: `labels` has {} names for {} `stack` columns; give one per column",
+                labels.len(),
+                stack.len()
+            )
+            .into());
+        }
+        Some(labels) => labels,
+        None => stack.clone(),
+    };
+    let maps = maps(f, &rows)?;
+    let mut out = Vec::with_capacity(maps.len());
+    for (i, map) in maps.iter().enumerate() {
+        let category = field(f, map, &y, i)?.to_string();
+        let mut values = Vec::with_capacity(stack.len());
+        for col in &stack {
+            let v = numeric(f, map, col, i)?;
+            if v < 0.0 {
+                return Err(format!(
+                    "{f}: column `{col}` in row {} is negative ({v}); stacked segments need values of zero or more",
+                    i + 1
+                )
+                .into());
+            }
+            values.push(Some(v));
+        }
+        out.push(SeriesRow { category, values });
+    }
+    common(f, &options, ChartData::Stacked(SeriesTable { series, rows: out }))
+}
+
+/// The rows as maps, or an error naming the first row that is not one.
+fn maps(f: &str, rows: &Array) -> Res<Vec<Map>> {
+    if rows.is_empty() {
+        return Err(format!("{f}: there are no rows to draw").into());
+    }
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| {
+            row.clone()
+                .try_cast::<Map>()
+                .ok_or_else(|| format!("{f}: row {} is not a map but {}", i + 1, describe(row)).into())
+        })
+        .collect()
+}
+
+/// One value per (category, group): categories and groups in order of first appearance.
+/// Without `by` every row is its own category of the one series named after `value`.
+fn pivot(f: &str, rows: &[Map], (cat_key, cat_col): (&str, &str), value: &str, by: Option<&str>) -> Res<SeriesTable> {
+    let mut series: Vec<String> = Vec::new();
+    let mut out: Vec<SeriesRow> = Vec::new();
+    // Where each (category, group) pair was first seen, to name both rows of a repeat.
+    let mut seen: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, map) in rows.iter().enumerate() {
+        let category = field(f, map, cat_col, i)?.to_string();
+        let v = numeric(f, map, value, i)?;
+        let Some(by) = by else {
+            series = vec![value.to_string()];
+            out.push(SeriesRow { category, values: vec![Some(v)] });
+            continue;
+        };
+        let group = field(f, map, by, i)?.to_string();
+        let g = match series.iter().position(|s| *s == group) {
+            Some(g) => g,
+            None if series.len() == MAX_SERIES => {
+                return Err(format!(
+                    "{f}: column `{by}` has more than {MAX_SERIES} groups (row {} adds \"{group}\"); a chart draws at most {MAX_SERIES}, so filter the rows first",
+                    i + 1
+                )
+                .into());
+            }
+            None => {
+                series.push(group.clone());
+                out.iter_mut().for_each(|r| r.values.push(None));
+                series.len() - 1
+            }
+        };
+        let c = match out.iter().position(|r| r.category == category) {
+            Some(c) => c,
+            None => {
+                out.push(SeriesRow { category: category.clone(), values: vec![None; series.len()] });
+                out.len() - 1
+            }
+        };
+        if let Some(&(_, _, first)) = seen.iter().find(|(sc, sg, _)| *sc == c && *sg == g) {
+            return Err(format!(
+                "{f}: rows {} and {} both give `{cat_key}` \"{category}\" for `by` \"{group}\"; keep one row per pair",
+                first + 1,
+                i + 1
+            )
+            .into());
+        }
+        seen.push((c, g, i));
+        if let Some(slot) = out.get_mut(c).and_then(|r| r.values.get_mut(g)) {
+            *slot = Some(v);
+        }
+    }
+    Ok(SeriesTable { series, rows: out })
+}
+
+/// An optional array-of-strings option.
+fn texts(f: &str, options: &Map, key: &str) -> Res<Option<Vec<String>>> {
+    let Some(v) = options.get(key) else {
+        return Ok(None);
+    };
+    let bad = || format!("{f}: option `{key}` must be an array of column names (strings), not {}", describe(v));
+    let array = v.clone().try_cast::<Array>().ok_or_else(bad)?;
+    let names: Option<Vec<String>> = array.iter().map(|item| item.clone().into_string().ok()).collect();
+    names.map(Some).ok_or_else(|| bad().into())
 }
 
 fn band_chart(rows: Array, options: Map) -> Res<ChartSpec> {
@@ -134,4 +291,119 @@ fn common(f: &str, options: &Map, data: ChartData) -> Res<ChartSpec> {
         width: size("width", 320)?,
         height: size("height", 100)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chart::SeriesTable;
+
+    const ROWS: &str = r#"let rows = [
+        #{ role: "MLOps", level: "L4", region: "US", tc: 200000, base: 150000, bonus: 20000, equity: 30000 },
+        #{ role: "MLOps", level: "L5", region: "US", tc: 280000, base: 180000, bonus: 30000, equity: 70000 },
+        #{ role: "LLM", level: "L4", region: "EU", tc: 150000, base: 120000, bonus: 10000, equity: 20000 },
+        #{ role: "LLM", level: "L5", region: "EU", tc: 210000.5, base: 150000, bonus: 20000, equity: 40000 },
+    ];"#;
+
+    fn eval(call: &str) -> Result<ChartSpec, String> {
+        let mut engine = Engine::new();
+        register(&mut engine);
+        engine.eval::<ChartSpec>(&format!("{ROWS}\n{call}")).map_err(|e| match *e {
+            EvalAltResult::ErrorRuntime(d, _) => d.to_string(),
+            other => other.to_string(),
+        })
+    }
+
+    fn table(call: &str) -> SeriesTable {
+        match eval(call).map(|s| s.data) {
+            Ok(ChartData::Bars(t) | ChartData::Stacked(t) | ChartData::Lines(t)) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn error(call: &str) -> String {
+        eval(call).err().unwrap_or_else(|| panic!("{call} should fail"))
+    }
+
+    #[test]
+    fn bar_chart_without_by_is_one_series_named_after_the_value_column() {
+        let t = table(r#"bar_chart(rows, #{ y: "role", x: "tc", title: "TC" })"#);
+        assert_eq!(t.series, ["tc"]);
+        assert_eq!(t.rows.len(), 4);
+        assert_eq!(t.rows[3].values, [Some(210000.5)]);
+    }
+
+    #[test]
+    fn by_pivots_into_groups_in_order_of_first_appearance() {
+        let t = table(r#"bar_chart(rows, #{ y: "level", x: "tc", by: "role" })"#);
+        assert_eq!(t.series, ["MLOps", "LLM"]);
+        let cats: Vec<&str> = t.rows.iter().map(|r| r.category.as_str()).collect();
+        assert_eq!(cats, ["L4", "L5"]);
+        assert_eq!(t.rows[0].values, [Some(200000.0), Some(150000.0)]);
+        let lines = table(r#"line_chart(rows, #{ x: "level", y: "tc", by: "region", format: "num" })"#);
+        assert_eq!(lines.series, ["US", "EU"]);
+    }
+
+    #[test]
+    fn stacked_bar_chart_names_its_series_after_the_columns_or_the_labels() {
+        let t = table(r#"stacked_bar_chart(rows, #{ y: "role", stack: ["base", "bonus", "equity"] })"#);
+        assert_eq!(t.series, ["base", "bonus", "equity"]);
+        assert_eq!(t.rows[0].values, [Some(150000.0), Some(20000.0), Some(30000.0)]);
+        let t =
+            table(r#"stacked_bar_chart(rows, #{ y: "role", stack: ["base", "bonus"], labels: ["Base", "Bonus"] })"#);
+        assert_eq!(t.series, ["Base", "Bonus"]);
+    }
+
+    #[test]
+    fn mistakes_are_errors_naming_function_option_column_and_row() {
+        let cases = [
+            (r#"bar_chart(rows, #{ y: "role", x: "tc", colour: "red" })"#, "bar_chart: unknown option `colour`; "),
+            (r#"bar_chart(rows, #{ y: "role", xx: "tc" })"#, "did you mean `x`?"),
+            (r#"bar_chart(rows, #{ y: "role" })"#, "bar_chart: the option `x` is required"),
+            (r#"bar_chart(rows, #{ y: "role", x: "role" })"#, "bar_chart: column `role` in row 1 must be a number"),
+            (r#"bar_chart(rows, #{ y: "role", x: "tcc" })"#, "bar_chart: row 1 has no column `tcc`"),
+            (r#"bar_chart([], #{ y: "role", x: "tc" })"#, "bar_chart: there are no rows to draw"),
+            (r#"bar_chart([1], #{ y: "role", x: "tc" })"#, "bar_chart: row 1 is not a map"),
+            (
+                r#"bar_chart(rows, #{ y: "role", x: "tc", by: "region" })"#,
+                "bar_chart: rows 1 and 2 both give `y` \"MLOps\" for `by` \"US\"",
+            ),
+            (
+                r#"line_chart(rows, #{ x: "level", y: "tc" , by: "role", width: 10 })"#,
+                "line_chart: `width` must be from 320 to 4000",
+            ),
+            (r#"line_chart(rows, #{ x: "level", y: "tc", stack: [] })"#, "line_chart: unknown option `stack`"),
+            (r#"stacked_bar_chart(rows, #{ y: "role" })"#, "stacked_bar_chart: the option `stack` is required"),
+            (
+                r#"stacked_bar_chart(rows, #{ y: "role", stack: "base" })"#,
+                "option `stack` must be an array of column names",
+            ),
+            (r#"stacked_bar_chart(rows, #{ y: "role", stack: ["base", "base"] })"#, "names the column `base` twice"),
+            (
+                r#"stacked_bar_chart(rows, #{ y: "role", stack: ["base"], labels: ["a", "b"] })"#,
+                "`labels` has 2 names for 1 `stack` columns",
+            ),
+            (r#"stacked_bar_chart(rows, #{ y: "role", stack: ["base", "bonsu"] })"#, "row 1 has no column `bonsu`"),
+            (
+                r#"stacked_bar_chart(rows, #{ y: "role", stack: ["base", "bonus"], lables: [] })"#,
+                "did you mean `labels`?",
+            ),
+        ];
+        for (call, expected) in cases {
+            let message = error(call);
+            assert!(message.contains(expected), "{call}: {message}");
+        }
+    }
+
+    #[test]
+    fn negative_stack_values_and_too_many_groups_are_refused() {
+        let message = error(r#"rows[2].bonus = -5; stacked_bar_chart(rows, #{ y: "role", stack: ["base", "bonus"] })"#);
+        assert_eq!(
+            message,
+            "stacked_bar_chart: column `bonus` in row 3 is negative (-5); stacked segments need values of zero or more"
+        );
+        let many = r#"let many = []; for i in 0..8 { many.push(#{ k: "a", g: `g${i}`, v: i }); }
+            line_chart(many, #{ x: "k", y: "v", by: "g" })"#;
+        assert!(error(many).contains("column `g` has more than 6 groups (row 7 adds \"g6\")"));
+    }
 }

@@ -425,7 +425,8 @@ fn eval_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &EvalAltResu
                 ("exec::assert", "the data no longer satisfies what this notebook assumes; check the data files")
             } else if text.starts_with("results(") {
                 ("exec::missing-key", "a notebook's results are the variables its cells define with `let`")
-            } else if text.starts_with("band_chart") {
+            } else if ["band_chart", "bar_chart", "stacked_bar_chart", "line_chart"].iter().any(|f| text.starts_with(f))
+            {
                 ("chart::spec", "check the chart's options against its rows (docs/format.md, Charts)")
             } else {
                 ("exec::runtime", "check the values passed at this point")

@@ -86,7 +86,7 @@ fn code_occurrences(script: &str, word: &str) -> Vec<usize> {
                     i += 1;
                 } else if b == b'"' || b == b'`' || b == b'\'' {
                     state = State::Str(b);
-                } else if script[i..].starts_with(word) {
+                } else if bytes[i..].starts_with(word.as_bytes()) {
                     found.push(i);
                     i += word.len();
                     continue;
@@ -233,6 +233,8 @@ mod tests {
         let script = "// see results(\"a\")\n/* results(x) */ let s = \"results(\\\"b\\\")\";\nlet r = results(\"c\");";
         let found: Vec<&str> = code_occurrences(script, "results").iter().map(|&i| &script[i..i + 9]).collect();
         assert_eq!(found.len(), 1, "{found:?}");
+        // Multi-byte text before a call must not trip the scanner (regression).
+        assert_eq!(code_occurrences("let é = 1; results(\"a\")", "results"), vec![12]);
     }
 
     #[test]

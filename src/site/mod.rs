@@ -164,7 +164,11 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
                 .is_some_and(|l| targets.iter().any(|&t| std::sync::Arc::ptr_eq(&l.file, &notebooks[t].source)))
     };
     diagnostics.extend(slug_problems.into_iter().filter(|d| concerns_targets(d)));
-    load::check_params(&notebooks, &opts.params).map_err(|d| Failure { diagnostics: vec![d], usage: true, partial: false })?;
+    load::check_params(&notebooks, &opts.params).map_err(|d| Failure {
+        diagnostics: vec![d],
+        usage: true,
+        partial: false,
+    })?;
 
     watch.lap("parse");
     // 2. The order: `results("slug")` dependencies, in waves.
@@ -257,7 +261,11 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
         files.push((PathBuf::from("assets").join(name), bytes.clone()));
     }
     let written = if single.is_some() {
-        write::write_files(&opts.out, &files).map_err(|d| Failure { diagnostics: vec![d], usage: false, partial: true })?
+        write::write_files(&opts.out, &files).map_err(|d| Failure {
+            diagnostics: vec![d],
+            usage: false,
+            partial: true,
+        })?
     } else {
         let ctx = index::index_context(&notebooks, &texts, &order, &info);
         let html = crate::render::index_html(&theme, &ctx).map_err(|m| Diagnostic::error("theme::render", m))?;
@@ -305,7 +313,10 @@ fn needed(
 
 /// An unknown slug in a one-page build may be a notebook that failed to parse: say so, and
 /// show its errors, rather than claim no such notebook exists.
-fn explain_unknown_slugs(mut diagnostics: Vec<Diagnostic>, unparsed: Vec<(String, Vec<Diagnostic>)>) -> Vec<Diagnostic> {
+fn explain_unknown_slugs(
+    mut diagnostics: Vec<Diagnostic>,
+    unparsed: Vec<(String, Vec<Diagnostic>)>,
+) -> Vec<Diagnostic> {
     for (stem, errors) in unparsed {
         let named = diagnostics
             .iter_mut()

@@ -1,0 +1,140 @@
+//! A laid-out chart as marks in px (rectangles, lines, dots, texts) and how plotters draws it.
+//!
+//! Bar, stacked bar and line charts lay themselves out into a [`Scene`]; one drawing routine
+//! serves them all, and the SVG pass gives each rectangle and dot its tooltip in order.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::frame::Plot;
+use super::label::{self, Label};
+use super::palette::Role;
+
+/// A filled rectangle in px, with the tooltip it shows on hover.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub role: Role,
+    pub x0: f64,
+    pub y0: f64,
+    pub x1: f64,
+    pub y1: f64,
+    pub tooltip: Option<String>,
+}
+
+/// A data line through px points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stroke {
+    pub role: Role,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A point marker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dot {
+    pub role: Role,
+    pub x: f64,
+    pub y: f64,
+    pub tooltip: String,
+}
+
+/// Everything needed to draw a chart of any kind but the band chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scene {
+    pub width: u32,
+    pub height: u32,
+    pub plot: Plot,
+    /// Gridlines, from one px point to another.
+    pub grid: Vec<((f64, f64), (f64, f64))>,
+    /// The axis line.
+    pub axis: ((f64, f64), (f64, f64)),
+    /// Bars and legend swatches, in drawing order.
+    pub marks: Vec<Mark>,
+    pub strokes: Vec<Stroke>,
+    pub dots: Vec<Dot>,
+    /// In drawing order.
+    pub labels: Vec<Label>,
+    /// The data in words, for the SVG's `<desc>`.
+    pub desc: String,
+}
+
+impl Scene {
+    /// Tooltips of rectangles, then dots: the order they are drawn in.
+    pub fn shape_tips(&self) -> Vec<Option<&str>> {
+        let marks = self.marks.iter().map(|m| m.tooltip.as_deref());
+        marks.chain(self.dots.iter().map(|d| Some(d.tooltip.as_str()))).collect()
+    }
+}
+
+const LINE_WIDTH: u32 = 2;
+const DOT_RADIUS: u32 = 4;
+
+fn px((x, y): (f64, f64)) -> (i32, i32) {
+    (x.round() as i32, y.round() as i32)
+}
+
+/// Draws gridlines, bars, the axis line, data lines, dots, then text.
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    scene: &Scene,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let grid = Role::Grid.light().stroke_width(1);
+    for &(from, to) in &scene.grid {
+        root.draw(&PathElement::new(vec![px(from), px(to)], grid))?;
+    }
+    for mark in &scene.marks {
+        let corners = [px((mark.x0, mark.y0)), px((mark.x1, mark.y1))];
+        root.draw(&Rectangle::new(corners, mark.role.light().filled()))?;
+    }
+    let (from, to) = scene.axis;
+    root.draw(&PathElement::new(vec![px(from), px(to)], Role::Axis.light().stroke_width(1)))?;
+    for stroke in &scene.strokes {
+        let points: Vec<(i32, i32)> = stroke.points.iter().copied().map(px).collect();
+        root.draw(&PathElement::new(points, stroke.role.light().stroke_width(LINE_WIDTH)))?;
+    }
+    for dot in &scene.dots {
+        root.draw(&Circle::new(px((dot.x, dot.y)), DOT_RADIUS, dot.role.light().filled()))?;
+    }
+    label::draw_all(root, &scene.labels)
+}
+
+/// Test helpers shared by the kinds' layout tests: the guarantees every scene keeps.
+#[cfg(test)]
+pub mod check {
+    use super::*;
+
+    pub type Boxed = (f64, f64, f64, f64);
+
+    pub fn overlaps(a: Boxed, b: Boxed) -> bool {
+        // Half a pixel of tolerance for rounding of anchors.
+        a.0 < b.2 - 0.5 && b.0 < a.2 - 0.5 && a.1 < b.3 - 0.5 && b.1 < a.3 - 0.5
+    }
+
+    /// Every text inside the view box and apart from every other text; every mark inside.
+    /// Texts may only sit on a mark when they are `Inside` labels inside it.
+    pub fn assert_clean(scene: &Scene) {
+        let (w, h) = (f64::from(scene.width), f64::from(scene.height));
+        let marks: Vec<Boxed> = scene.marks.iter().map(|m| (m.x0, m.y0, m.x1, m.y1)).collect();
+        for (i, label) in scene.labels.iter().enumerate() {
+            let e = label.extent();
+            assert!(e.0 >= 0.0 && e.2 <= w && e.1 >= 0.0 && e.3 <= h, "{label:?} {e:?} outside {w}x{h}");
+            for other in scene.labels.iter().skip(i + 1) {
+                assert!(!overlaps(e, other.extent()), "{label:?} overlaps {other:?}");
+            }
+            for mark in &marks {
+                if label.role == Role::Inside {
+                    let inside = e.0 >= mark.0 && e.2 <= mark.2;
+                    assert!(inside || !overlaps(e, *mark), "{label:?} straddles {mark:?}");
+                } else {
+                    assert!(!overlaps(e, *mark), "{label:?} overlaps mark {mark:?}");
+                }
+            }
+        }
+        for m in &marks {
+            assert!(m.0 >= 0.0 && m.2 <= w && m.1 >= 0.0 && m.3 <= h && m.0 <= m.2 && m.1 <= m.3, "{m:?}");
+        }
+        for dot in &scene.dots {
+            assert!(dot.x >= scene.plot.left && dot.x <= scene.plot.right, "{dot:?}");
+            assert!(dot.y >= scene.plot.top - 0.5 && dot.y <= scene.plot.bottom + 0.5, "{dot:?}");
+        }
+    }
+}

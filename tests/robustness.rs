@@ -1,0 +1,148 @@
+//! Broken input never panics: mutated notebooks give a page or diagnostics, nothing else.
+//! A deterministic stand-in for the fuzzing to come (cargo-fuzz needs nightly).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use nbrender::site::{BuildOptions, Silent, build};
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const PIECES: &[&str] = &[
+    "{{",
+    "}}",
+    "{%",
+    "%}",
+    "{#",
+    "```",
+    "```{rhai}",
+    "//| ",
+    "#| ",
+    "---",
+    "\n",
+    "@sec-",
+    "@fig-",
+    "[^",
+    "]:",
+    "results(\"",
+    "band(",
+    ")",
+    "#{",
+    "}",
+    "[",
+    "]",
+    "|",
+    "money_band",
+    "\"",
+    "'",
+    "\\",
+    "é",
+    "\u{0}",
+    "## ",
+    "### ",
+    ": caption {#tbl-x}",
+    "label: fig-",
+    "let ",
+    ";",
+    "/",
+    "*",
+    "<script>",
+    "&",
+    "\t",
+    "\r\n",
+];
+
+fn mutate(rng: &mut Rng, text: &str) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for _ in 0..1 + rng.below(6) {
+        let at = rng.below(chars.len() + 1);
+        match rng.below(3) {
+            0 if !chars.is_empty() => {
+                let end = (at + 1 + rng.below(20)).min(chars.len());
+                chars.drain(at.min(end)..end);
+            }
+            1 => {
+                let piece = PIECES[rng.below(PIECES.len())];
+                for (i, c) in piece.chars().enumerate() {
+                    chars.insert((at + i).min(chars.len()), c);
+                }
+            }
+            _ => {
+                if let Some(c) = chars.get_mut(at) {
+                    *c = char::from_u32(32 + rng.below(96) as u32).unwrap_or('x');
+                }
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn mutated_notebooks_give_a_page_or_diagnostics_never_a_panic() {
+    for (fixture, file, seed) in [
+        ("tests/fixtures/pages/features", "features.md", 0x9E37_79B9_7F4A_7C15),
+        ("notebooks", "mlops.md", 0xD1B5_4A32_D192_ED03),
+    ] {
+        fuzz(fixture, file, seed, 300);
+    }
+}
+
+fn fuzz(fixture: &str, file: &str, seed: u64, rounds: usize) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+    let original = std::fs::read_to_string(fixture.join(file)).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let notebooks = tmp.path().join("notebooks");
+    copy_dir(&fixture, &notebooks);
+    let mut rng = Rng(seed);
+    let (mut pages, mut failures) = (0, 0);
+    for round in 0..rounds {
+        let text = mutate(&mut rng, &original);
+        std::fs::write(notebooks.join(file), &text).unwrap();
+        let opts = BuildOptions { out: tmp.path().join(format!("out{}", round % 2)), ..BuildOptions::default() };
+        let outcome = std::panic::catch_unwind(|| build(&notebooks.join(file), &opts, &Silent));
+        match outcome {
+            Ok(Ok(_)) => pages += 1,
+            Ok(Err(failure)) => {
+                assert!(!failure.diagnostics.is_empty(), "{file} round {round}: a failure without diagnostics");
+                assert!(
+                    failure.diagnostics.iter().all(|d| d.code != "internal"),
+                    "{file} round {round}: internal error for:\n{text}\n{:?}",
+                    failure.diagnostics
+                );
+                let shown = nbrender::diag::render(&failure.diagnostics, false);
+                assert!(shown.contains("error["), "{file} round {round}: {shown}");
+                failures += 1;
+            }
+            Err(_) => panic!("{file} round {round}: nbrender panicked on:\n{text}"),
+        }
+    }
+    // Both outcomes must occur, or the mutations are not exercising anything.
+    assert!(pages > 10 && failures > 10, "{file}: pages {pages}, failures {failures}");
+}
