@@ -1,7 +1,8 @@
 //! Templates: minijinja lives here and nowhere else. Prose and frontmatter text fields are
 //! expanded over a notebook's final values; theme pages are rendered over a page context.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
@@ -67,6 +68,7 @@ impl ProseTemplates {
             names
                 .into_iter()
                 .filter(|name| scope.get_attr(name).map_or(true, |v| v.is_undefined()))
+                .filter(|name| !env.globals().any(|(global, _)| global == name))
                 .map(|name| undefined_error(source, name))
                 .collect()
         };
@@ -144,6 +146,64 @@ struct Opaque(&'static str);
 
 impl Object for Opaque {}
 
+/// Marks where an embedded figure goes, until the page's HTML exists.
+pub const EMBED_MARK: char = '\u{E001}';
+
+/// The charts prose may embed with `figure("slug", "label")` while one page renders, and the
+/// embeds asked for so far.
+pub struct Embeds {
+    pub available: HashMap<String, crate::exec::Exports>,
+    pub requests: Vec<(String, String)>,
+}
+
+thread_local! {
+    static EMBEDS: RefCell<Option<Embeds>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `available` embeddable; returns its result and the embeds it asked for.
+pub fn with_embeds<R>(
+    available: HashMap<String, crate::exec::Exports>,
+    f: impl FnOnce() -> R,
+) -> (R, Vec<(String, String)>) {
+    EMBEDS.with(|e| *e.borrow_mut() = Some(Embeds { available, requests: Vec::new() }));
+    let result = f();
+    let requests = EMBEDS.with(|e| e.borrow_mut().take().map(|e| e.requests).unwrap_or_default());
+    (result, requests)
+}
+
+/// `figure("slug", "label")`: a token standing for another notebook's chart.
+fn figure(slug: &str, label: &str) -> Result<String, Error> {
+    EMBEDS.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let Some(embeds) = guard.as_mut() else {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "figure(...) places a chart in the page's prose, not here",
+            ));
+        };
+        let Some(exports) = embeds.available.get(slug) else {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("figure(\"{slug}\", …): no notebook has that slug"),
+            ));
+        };
+        if !exports.figures().contains_key(label) {
+            let labels: Vec<&str> = exports.figures().keys().map(String::as_str).collect();
+            let hint = match crate::diag::did_you_mean(label, labels.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None if labels.is_empty() => "it has no labelled charts".to_string(),
+                None => format!("its charts are {}", labels.join(", ")),
+            };
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("figure(\"{slug}\", \"{label}\"): that notebook has no chart labelled `{label}`; {hint}"),
+            ));
+        }
+        embeds.requests.push((slug.to_string(), label.to_string()));
+        Ok(format!("{EMBED_MARK}{}{EMBED_MARK}", embeds.requests.len() - 1))
+    })
+}
+
 fn prose_env(output: Output) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -183,6 +243,7 @@ fn prose_env(output: Output) -> Environment<'static> {
         };
         out.write_str(&text).map_err(Error::from)
     });
+    env.add_function("figure", |slug: &str, label: &str| figure(slug, label));
     for &name in Filter::NAMES {
         if let Some(filter) = Filter::parse(name) {
             env.add_filter(name, move |v: JValue| apply_filter(filter, &v));

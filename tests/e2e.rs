@@ -179,6 +179,156 @@ fn every_error_class_has_its_message() {
     });
 }
 
+// ---------------------------------------------------------------- charts as files
+
+/// Width, height and RGB8 pixels of a PNG file.
+fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("buffer size")];
+    let info = reader.next_frame(&mut pixels).expect("a frame");
+    assert_eq!((info.color_type, info.bit_depth), (png::ColorType::Rgb, png::BitDepth::Eight));
+    pixels.truncate(info.buffer_size());
+    (info.width, info.height, pixels)
+}
+
+/// The `width` and `height` an SVG's root element declares.
+fn svg_size(svg: &str) -> (u32, u32) {
+    let root = svg.lines().next().expect("a root element");
+    let attr = |name: &str| -> u32 {
+        let at = root.find(&format!(" {name}=\"")).expect(name) + name.len() + 3;
+        root[at..].split('"').next().and_then(|v| v.parse().ok()).expect("a number")
+    };
+    (attr("width"), attr("height"))
+}
+
+/// A PNG that is more than its background: antialiased text and several colours drawn.
+fn assert_drawn(pixels: &[u8], background: [u8; 3]) {
+    let distinct: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
+    let drawn = pixels.chunks(3).filter(|p| *p != background).count();
+    assert!(distinct.len() > 100, "only {} colours", distinct.len());
+    assert!(drawn * 50 > pixels.len() / 3, "only {drawn} pixels drawn");
+    assert_eq!(&pixels[..3], &background, "the corner is not the background");
+}
+
+#[test]
+fn png_flag_writes_a_sharp_png_beside_every_svg_and_each_figure_links_its_files() {
+    let p = Project::with_notebooks("tests/fixtures/pages/features");
+    let run = p.run(&["notebooks/", "-o", "out", "--png"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.starts_with("rendered 2 pages, 4 charts (4 PNG) in "), "{}", run.stderr);
+    let svgs: Vec<_> =
+        tree(&p.path("out")).into_iter().filter(|(path, _)| path.extension().is_some_and(|e| e == "svg")).collect();
+    assert_eq!(svgs.len(), 4);
+    let page = p.read("out/features/index.html");
+    for (path, svg) in &svgs {
+        let (w, h) = svg_size(&String::from_utf8_lossy(svg));
+        let png = std::fs::read(p.path("out").join(path.with_extension("png"))).expect("a PNG beside the SVG");
+        let (pw, ph, pixels) = decode_png(&png);
+        assert_eq!((pw, ph), (2 * w, 2 * h), "{} is not drawn at 2x", path.display());
+        assert_drawn(&pixels, [255, 255, 255]);
+        let name = path.file_stem().unwrap().to_string_lossy();
+        assert!(
+            page.contains(&format!("<a href=\"{name}.svg\" download>SVG</a> <a href=\"{name}.png\" download>PNG</a>"))
+        );
+    }
+    let broken = common::broken_links(&p.path("out"));
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+
+    // Without --png: SVG links only, and no PNG anywhere.
+    let run = p.run(&["notebooks/", "-o", "plain"]);
+    assert!(run.stderr.starts_with("rendered 2 pages, 4 charts in "), "{}", run.stderr);
+    let page = p.read("plain/features/index.html");
+    assert!(page.contains("<p class=\"figure-downloads\">download <a href=\"fig-bands.svg\" download>SVG</a></p>"));
+    assert!(!page.contains(".png"));
+    assert!(tree(&p.path("plain")).iter().all(|(path, _)| path.extension().is_none_or(|e| e != "png")));
+}
+
+#[test]
+fn pngs_need_no_installed_fonts_and_are_byte_identical_on_every_run() {
+    let p = Project::with_notebooks("tests/fixtures/pages/features");
+    let home = tempfile::tempdir().unwrap();
+    let no_fonts = [
+        ("FONTCONFIG_FILE", "/dev/null"),
+        ("FONTCONFIG_PATH", "/nonexistent"),
+        ("HOME", home.path().to_str().unwrap()),
+        ("XDG_DATA_HOME", "/nonexistent"),
+        ("XDG_DATA_DIRS", "/nonexistent"),
+        ("XDG_CONFIG_HOME", "/nonexistent"),
+    ];
+    assert_eq!(p.run(&["notebooks/", "-o", "a", "-q", "--png"]).code, 0);
+    let run = p.run_env(&["notebooks/", "-o", "b", "-q", "--png"], &no_fonts);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tree(&p.path("a")), tree(&p.path("b")), "the site differs without fonts");
+    let run = p.run_env(&["chart", "notebooks/features.md", "fig-mix", "-o", "mix.png", "-q"], &no_fonts);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read(p.path("mix.png")).unwrap(), std::fs::read(p.path("a/features/fig-mix.png")).unwrap());
+}
+
+#[test]
+fn chart_command_exports_the_pages_chart_as_svg_or_png() {
+    let p = Project::with_notebooks("notebooks");
+    assert_eq!(p.run(&["notebooks/mlops.md", "-o", "out", "-q"]).code, 0);
+    let run = p.run(&["chart", "notebooks/mlops.md", "fig-tiers", "-o", "x.svg"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.starts_with("wrote x.svg (720 x "), "{}", run.stderr);
+    let svg = p.read("x.svg");
+    assert_eq!(svg, p.read("out/mlops-engineer/fig-tiers.svg"), "the export is the page's own chart file");
+
+    let run = p.run(&["chart", "notebooks/mlops.md", "fig-tiers", "-o", "charts/x.png", "-q"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let (w, h) = svg_size(&svg);
+    let (pw, ph, pixels) = decode_png(&std::fs::read(p.path("charts/x.png")).unwrap());
+    assert_eq!((pw, ph), (2 * w, 2 * h));
+    assert_drawn(&pixels, [255, 255, 255]);
+}
+
+#[test]
+fn chart_command_takes_a_size_and_a_dark_theme() {
+    let p = Project::with_notebooks("tests/fixtures/pages/features");
+    let run = p.run(&["chart", "notebooks/features.md", "fig-bands", "-o", "narrow.svg", "--width", "480"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(svg_size(&p.read("narrow.svg")).0, 480);
+    let args = ["chart", "notebooks/features.md", "fig-bands", "-o", "big.png", "--width", "900", "--height", "400"];
+    assert_eq!(p.run(&args).code, 0);
+    let (w, h, _) = decode_png(&std::fs::read(p.path("big.png")).unwrap());
+    assert_eq!((w, h), (1800, 800));
+
+    let run = p.run(&["chart", "notebooks/features.md", "fig-levels", "-o", "dark.svg", "--theme", "dark"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dark = p.read("dark.svg");
+    assert!(dark.contains("<rect class=\"nbc-bg\" x=\"0\" y=\"0\""), "no dark background");
+    assert!(!dark.contains("prefers-color-scheme"), "a dark export does not switch with the reader's scheme");
+    assert!(dark.contains("fill=\"#F3F4F6\""), "the title is not in the dark palette");
+    assert_eq!(p.run(&["chart", "notebooks/features.md", "fig-levels", "-o", "dark.png", "--theme", "dark"]).code, 0);
+    let (_, _, pixels) = decode_png(&std::fs::read(p.path("dark.png")).unwrap());
+    assert_drawn(&pixels, [0x1A, 0x1C, 0x20]);
+}
+
+#[test]
+fn chart_command_mistakes_are_explained() {
+    let p = Project::with_notebooks("tests/fixtures/pages/features");
+    let run = p.run(&["chart", "notebooks/features.md", "fig-band", "-o", "x.svg"]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!("chart_unknown_label", run.stderr);
+    let run = p.run(&["chart", "notebooks/features.md", "tbl-tracks", "-o", "x.svg"]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!("chart_label_of_a_table", run.stderr);
+    let run = p.run(&["chart", "notebooks/features.md", "fig-bands", "-o", "x.jpg"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("`x.jpg` must end in .svg or .png"), "{}", run.stderr);
+    let run = p.run(&["chart", "notebooks/features.md", "fig-bands", "-o", "x.svg", "--width", "100"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("invalid value '100' for '--width <W>': 100 is not in 320..=4000"), "{}", run.stderr);
+    let run = p.run(&["chart", "notebooks/features.md", "fig-bands", "-o", "x.svg", "--height", "100"]);
+    assert_eq!(run.code, 2, "a height the chart cannot be drawn at is a usage error too");
+    assert!(run.stderr.contains("cannot draw `fig-bands`: chart height 100 px"), "{}", run.stderr);
+    assert!(run.stderr.contains("choose another --width or --height"), "{}", run.stderr);
+    let run = p.run(&["chart", "notebooks/", "fig-bands", "-o", "x.svg"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("`notebooks/` is a folder, not a notebook"), "{}", run.stderr);
+    assert!(!p.exists("x.svg") && !p.exists("x.jpg"), "a failed export writes nothing");
+}
+
 // ---------------------------------------------------------------- the whole site
 
 #[test]
@@ -301,4 +451,22 @@ fn a_dependency_that_does_not_parse_is_explained_not_called_unknown() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("a notebook named `a.md` exists but has errors (below)"), "{}", run.stderr);
     assert!(run.stderr.contains("unknown frontmatter key `titel`"), "{}", run.stderr);
+}
+
+#[test]
+fn a_chart_from_another_notebook_is_embedded_by_reference() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    assert_eq!(p.run(&["notebooks/", "-o", "out", "-q"]).code, 0);
+    let page = p.read("out/other/index.html");
+    assert!(page.contains("<figure class=\"nb-figure nb-embed\" id=\"embed-derived-fig-derived\">"), "{page}");
+    assert!(text_of(&page).contains("figure derived-1 : derived band (from Derived figures"));
+    assert!(page.contains("href=\"../derived/#fig-derived\""));
+    assert!(!page.contains("<p><figure"), "an embedded figure replaces its paragraph");
+
+    // An unknown label is an error at its line, with a suggestion.
+    p.write("notebooks/other.md", &p.read("notebooks/other.md").replace("\"fig-derived\"", "\"fig-derivd\""));
+    let run = p.run(&["notebooks/", "-o", "out2"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no chart labelled `fig-derivd`; did you mean `fig-derived`?"), "{}", run.stderr);
+    assert!(run.stderr.contains("notebooks/other.md:12:4"), "{}", run.stderr);
 }

@@ -9,8 +9,8 @@ use plotters::prelude::*;
 
 use super::format::format_tick;
 use super::frame::{self, Attempt, Category, Frame, MIN_ROW, Plot, ROW, VALUE_GAP};
-use super::label::{self, Anchor, Baseline, Label};
-use super::palette::Role;
+use super::label::{Anchor, Baseline, Label};
+use super::palette::{Look, Role};
 use super::scale::{Axis, Need};
 use super::{AxisFormat, BandRow, ChartError, ChartSpec};
 
@@ -207,32 +207,36 @@ fn fit_axis(
     Ok((left, right, axis, placement))
 }
 
-/// Draws the laid-out chart on any plotters backend: gridlines, bars, axis line, then text.
-pub fn draw<DB: DrawingBackend>(
+/// Draws the laid-out chart's gridlines, bars and axis line on any plotters backend; the
+/// caller draws the text.
+pub fn draw_marks<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     layout: &BandLayout,
+    look: Look,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let Plot { left, top, right, bottom } = layout.plot;
-    let (l, t, r, b) = (left as i32, top as i32, right as i32, bottom as i32);
+    let s = look.scale;
+    let (l, t, r, b) = ((left * s) as i32, (top * s) as i32, (right * s) as i32, (bottom * s) as i32);
     let n = layout.bars.len() as f64;
     let plot_area = root.clone().shrink((l, t), (r - l + 1, b - t + 1));
     let mut chart = ChartBuilder::on(&plot_area).build_cartesian_2d(layout.axis.lo..layout.axis.hi, 0f64..n)?;
 
     // Gridlines at our ticks only: plotters' mesh would pick its own key points.
-    let grid = Role::Grid.light().stroke_width(1);
+    let thin = look.thickness(1);
+    let grid = look.colour(Role::Grid).stroke_width(thin);
     let ticks = layout.axis.ticks.iter();
     chart.draw_series(ticks.map(|&x| PathElement::new(vec![(x, 0.0), (x, n)], grid)))?;
 
     // plotters' y grows upwards from the bottom row; bars are laid out in px from the top.
     let row_h = (bottom - top) / n.max(1.0);
     let to_y = |py: f64| n - (py - top) / row_h;
-    let fill = Role::Bar.light().filled();
+    let fill = look.colour(Role::Bar).filled();
     chart.draw_series(
         layout.bars.iter().map(|bar| Rectangle::new([(bar.lo, to_y(bar.top)), (bar.hi, to_y(bar.bottom))], fill)),
     )?;
 
-    root.draw(&PathElement::new(vec![(l, b), (r, b)], Role::Axis.light().stroke_width(1)))?;
-    label::draw_all(root, &layout.labels)
+    root.draw(&PathElement::new(vec![(l, b), (r, b)], look.colour(Role::Axis).stroke_width(thin)))?;
+    Ok(())
 }
 
 #[cfg(test)]

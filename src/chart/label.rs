@@ -89,11 +89,14 @@ pub fn bold(role: Role) -> bool {
     role == Role::Title
 }
 
-/// Draws `labels` in order, which is also the order of `<text>` elements in an SVG.
-pub fn draw_all<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+/// Draws `labels` in order, which is also the order of `<text>` elements in the SVG.
+///
+/// SVG only: the browser lays the text out. plotters is built without a font engine (its
+/// bitmap text would panic), so bitmaps get their text from `glyphs` instead.
+pub fn draw_all(
+    root: &DrawingArea<SVGBackend<'_>, Shift>,
     labels: &[Label],
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
     for label in labels {
         let h = match label.anchor {
             Anchor::Start => HPos::Left,

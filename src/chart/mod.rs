@@ -1,8 +1,8 @@
-//! Stage 4, draw: chart specifications built by cells, drawn with plotters into SVG.
+//! Stage 4, draw: chart specifications built by cells, drawn with plotters into SVG and PNG.
 //!
 //! Cells build a [`ChartSpec`] (the exec stage validates rows and options and hands over
-//! plain numbers); this module lays the chart out and draws it. plotters lives here and
-//! nowhere else.
+//! plain numbers); this module lays the chart out and draws it. plotters, ab_glyph and png
+//! live here and nowhere else.
 //!
 //! - `band`: band chart layout (pure arithmetic) and drawing (any plotters backend)
 //! - `bar`, `stacked`, `line`: the other kinds' layouts, each into a `scene`
@@ -14,14 +14,17 @@
 //! - `text`: text width estimates, shortening, escaping
 //! - `palette`: colours per role and the dark-mode stylesheet
 //! - `svg`: the SVG backend and the finishing pass over its output
+//! - `png`: the bitmap backend and PNG encoding; `glyphs`: its text, in the compiled-in font
 
 mod band;
 mod bar;
 mod format;
 mod frame;
+mod glyphs;
 mod label;
 mod line;
 mod palette;
+mod png;
 mod scale;
 mod scene;
 mod stacked;
@@ -145,23 +148,58 @@ impl fmt::Display for ChartError {
 impl std::error::Error for ChartError {}
 
 /// Draws the chart as a complete standalone `<svg ...>...</svg>` element (no XML declaration),
-/// usable both inline in HTML and as a .svg file.
+/// usable both inline in HTML and as a .svg file. Its colours follow the page's colour scheme
+/// through an embedded stylesheet.
 ///
 /// `alt` becomes the accessible name; when it is blank the title (or a generic name) is used,
 /// because an image role with an empty name is announced as nothing at all.
 pub fn to_svg(spec: &ChartSpec, alt: &str) -> Result<String, ChartError> {
-    match &spec.data {
-        ChartData::Bands(rows) => {
-            let layout = band::layout(spec, rows)?;
-            svg::band_svg(&layout, &accessible_name(spec, alt, "Band chart"))
-        }
-        ChartData::Bars(table) => svg::scene_svg(&bar::layout(spec, table)?, &accessible_name(spec, alt, "Bar chart")),
-        ChartData::Stacked(table) => {
-            svg::scene_svg(&stacked::layout(spec, table)?, &accessible_name(spec, alt, "Stacked bar chart"))
-        }
-        ChartData::Lines(table) => {
-            svg::scene_svg(&line::layout(spec, table)?, &accessible_name(spec, alt, "Line chart"))
-        }
+    svg_of(spec, alt, false)
+}
+
+/// Draws the chart as an SVG file that is dark wherever it is shown: the dark palette written
+/// as colours, on the theme's dark sheet colour, with no stylesheet rules to switch them.
+pub fn to_dark_svg(spec: &ChartSpec, alt: &str) -> Result<String, ChartError> {
+    svg_of(spec, alt, true)
+}
+
+/// Draws the chart as a PNG file's bytes at `scale` device px per CSS px (2.0 for sharp
+/// display), light or dark, with its text in the font compiled into the binary.
+pub fn to_png(spec: &ChartSpec, scale: f64, dark: bool) -> Result<Vec<u8>, ChartError> {
+    match lay_out(spec)? {
+        Laid::Band(layout) => png::encode(&png::Drawing::Band(&layout), scale, dark),
+        Laid::Scene(scene, _) => png::encode(&png::Drawing::Scene(&scene), scale, dark),
+    }
+}
+
+/// The chart's size in CSS px, as drawn (its own `width` and `height` or the defaults).
+pub fn size(spec: &ChartSpec) -> Result<(u32, u32), ChartError> {
+    Ok(match lay_out(spec)? {
+        Laid::Band(layout) => (layout.width, layout.height),
+        Laid::Scene(scene, _) => (scene.width, scene.height),
+    })
+}
+
+/// A chart laid out in CSS px, ready for either backend.
+enum Laid {
+    Band(band::BandLayout),
+    /// With the kind's generic accessible name.
+    Scene(scene::Scene, &'static str),
+}
+
+fn lay_out(spec: &ChartSpec) -> Result<Laid, ChartError> {
+    Ok(match &spec.data {
+        ChartData::Bands(rows) => Laid::Band(band::layout(spec, rows)?),
+        ChartData::Bars(table) => Laid::Scene(bar::layout(spec, table)?, "Bar chart"),
+        ChartData::Stacked(table) => Laid::Scene(stacked::layout(spec, table)?, "Stacked bar chart"),
+        ChartData::Lines(table) => Laid::Scene(line::layout(spec, table)?, "Line chart"),
+    })
+}
+
+fn svg_of(spec: &ChartSpec, alt: &str, dark: bool) -> Result<String, ChartError> {
+    match lay_out(spec)? {
+        Laid::Band(layout) => svg::band_svg(&layout, &accessible_name(spec, alt, "Band chart"), dark),
+        Laid::Scene(scene, kind) => svg::scene_svg(&scene, &accessible_name(spec, alt, kind), dark),
     }
 }
 
@@ -175,6 +213,7 @@ fn accessible_name(spec: &ChartSpec, alt: &str, kind: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::palette::Role;
     use super::*;
 
     fn row(category: &str, lo: f64, hi: f64) -> BandRow {
@@ -611,6 +650,118 @@ mod tests {
             insta::assert_snapshot!("stacked_bar_chart_sample", svg(&stacked_sample(), "L5 pay mix"));
             insta::assert_snapshot!("line_chart_sample", svg(&line_sample(), "Total compensation by level"));
         });
+    }
+
+    /// Width, height and RGB pixels of a PNG.
+    fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+        let decoder = ::png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().unwrap_or_else(|e| panic!("not a PNG: {e}"));
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap_or(0)];
+        let info = reader.next_frame(&mut pixels).unwrap_or_else(|e| panic!("bad PNG: {e}"));
+        assert_eq!((info.color_type, info.bit_depth), (::png::ColorType::Rgb, ::png::BitDepth::Eight));
+        pixels.truncate(info.buffer_size());
+        (info.width, info.height, pixels)
+    }
+
+    fn png(spec: &ChartSpec, dark: bool) -> Vec<u8> {
+        to_png(spec, 2.0, dark).unwrap_or_else(|e| panic!("to_png failed: {e}"))
+    }
+
+    #[test]
+    fn png_of_every_kind_is_twice_the_css_size_and_has_a_drawing_on_it() {
+        for spec in [sample(), bar_sample(), stacked_sample(), line_sample()] {
+            let out = svg(&spec, "alt");
+            let size = |attr: &str| -> u32 {
+                let at = out.find(&format!(" {attr}=\"")).unwrap_or(0) + attr.len() + 3;
+                out[at..].split('"').next().and_then(|v| v.parse().ok()).unwrap_or(0)
+            };
+            for dark in [false, true] {
+                let (w, h, pixels) = decode(&png(&spec, dark));
+                assert_eq!((w, h), (2 * size("width"), 2 * size("height")));
+                let background = palette::background(dark);
+                let sheet = [background.0, background.1, background.2];
+                let drawn = pixels.chunks(3).filter(|p| *p != sheet).count();
+                let colours: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
+                assert!(drawn * 50 > pixels.len() / 3, "only {drawn} of {} pixels are drawn", pixels.len() / 3);
+                assert!(colours.len() > 100, "only {} colours: text is not antialiased", colours.len());
+                assert_eq!(pixels.get(..3), Some(&sheet[..]), "the corner is not the sheet colour");
+            }
+        }
+    }
+
+    #[test]
+    fn same_input_gives_byte_identical_png() {
+        assert_eq!(png(&sample(), false), png(&sample(), false));
+        assert_eq!(png(&line_sample(), true), png(&line_sample(), true));
+        assert_ne!(png(&sample(), false), png(&sample(), true));
+    }
+
+    #[test]
+    fn png_scale_and_size_are_checked_instead_of_panicking() {
+        for scale in [0.0, -1.0, f64::NAN, 100.0] {
+            assert!(to_png(&sample(), scale, false).is_err(), "scale {scale}");
+        }
+        let (w, h, _) = decode(&to_png(&sample(), 1.0, false).unwrap_or_default());
+        assert_eq!(w, 720, "{h}");
+        let huge = ChartSpec { width: Some(19_000), height: Some(19_000), ..sample() };
+        let message = to_png(&huge, 2.0, false).err().map(|e| e.message).unwrap_or_default();
+        assert!(message.contains("too large for a PNG"), "{message}");
+        assert!(to_png(&bands(vec![]), 2.0, false).is_err());
+    }
+
+    #[test]
+    fn dark_svg_writes_dark_colours_on_the_dark_sheet() {
+        for spec in [sample(), bar_sample(), stacked_sample(), line_sample()] {
+            let (light, dark) = (svg(&spec, "alt"), to_dark_svg(&spec, "alt").unwrap_or_default());
+            assert_well_formed(&dark);
+            assert!(!dark.contains("prefers-color-scheme") && !dark.contains("light-dark"));
+            assert!(dark.contains("<rect class=\"nbc-bg\" x=\"0\" y=\"0\" width=\"720\""));
+            assert!(dark.contains(&format!("fill=\"{}\"", Role::Title.dark_hex())));
+            // (The light tick grey is also the dark axis grey.)
+            for role in Role::ALL.into_iter().filter(|r| Role::ALL.iter().all(|d| d.dark_hex() != r.light_hex())) {
+                assert!(!dark.contains(&format!("\"{}\"", role.light_hex())), "light {role:?} left in");
+            }
+            // Same drawing otherwise: every text, shape and tooltip.
+            for tag in ["<text ", "<rect ", "<circle ", "<polyline ", "<title>"] {
+                let extra = usize::from(tag == "<rect ");
+                assert_eq!(light.matches(tag).count() + extra, dark.matches(tag).count(), "{tag}");
+            }
+        }
+    }
+
+    #[test]
+    #[ignore]
+    fn tmp_bench_per_chart() {
+        let kinds = [("band", sample()), ("bar", bar_sample()), ("stacked", stacked_sample()), ("line", line_sample())];
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (mut all_svg, mut all_png) = (Vec::new(), Vec::new());
+        for (name, spec) in &kinds {
+            let (mut s, mut p, mut d) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..200 {
+                let t = std::time::Instant::now();
+                let _ = to_svg(spec, "alt");
+                s.push(t.elapsed().as_secs_f64() * 1e3);
+                let t = std::time::Instant::now();
+                let _ = to_png(spec, 2.0, false);
+                p.push(t.elapsed().as_secs_f64() * 1e3);
+                let t = std::time::Instant::now();
+                let _ = to_png(spec, 1.0, false);
+                d.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            all_svg.extend(s.iter().copied());
+            all_png.extend(p.iter().copied());
+            println!(
+                "BENCH {name}: svg {:.3} ms, png@2x {:.2} ms, png@1x {:.2} ms, png bytes {}",
+                median(s),
+                median(p),
+                median(d),
+                to_png(spec, 2.0, false).map(|b| b.len()).unwrap_or(0)
+            );
+        }
+        println!("BENCH all: svg {:.3} ms, png@2x {:.2} ms", median(all_svg), median(all_png));
     }
 
     #[test]

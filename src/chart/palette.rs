@@ -109,24 +109,24 @@ impl Role {
     /// Colour on a dark page (checked on #1e1e1e and #121212: text above 6.9:1, bar 6.6:1).
     /// Series colours sit at luminance 0.155: 3.2:1 or more on those pages and on the theme's
     /// #1a1c20, and the `Inside` text (near white) keeps 4.9:1 on each.
-    pub fn dark(self) -> &'static str {
+    pub fn dark(self) -> RGBColor {
         match self {
-            Role::Title => "#F3F4F6",
-            Role::Category => "#E5E7EB",
-            Role::Value => "#D1D5DB",
-            Role::Tick => "#9CA3AF",
-            Role::AxisTitle => "#B0B6C0",
-            Role::Grid => "#3A3F47",
-            Role::Axis => "#6B7280",
-            Role::Bar => "#60A5FA",
-            Role::Legend => "#E5E7EB",
-            Role::Inside => "#F9FAFB",
-            Role::Series(0) => "#316DC2",
-            Role::Series(1) => "#9D5E27",
-            Role::Series(2) => "#1F7A6B",
-            Role::Series(3) => "#9745D1",
-            Role::Series(4) => "#C63270",
-            Role::Series(_) => "#4C791E",
+            Role::Title => RGBColor(0xF3, 0xF4, 0xF6),
+            Role::Category => RGBColor(0xE5, 0xE7, 0xEB),
+            Role::Value => RGBColor(0xD1, 0xD5, 0xDB),
+            Role::Tick => RGBColor(0x9C, 0xA3, 0xAF),
+            Role::AxisTitle => RGBColor(0xB0, 0xB6, 0xC0),
+            Role::Grid => RGBColor(0x3A, 0x3F, 0x47),
+            Role::Axis => RGBColor(0x6B, 0x72, 0x80),
+            Role::Bar => RGBColor(0x60, 0xA5, 0xFA),
+            Role::Legend => RGBColor(0xE5, 0xE7, 0xEB),
+            Role::Inside => RGBColor(0xF9, 0xFA, 0xFB),
+            Role::Series(0) => RGBColor(0x31, 0x6D, 0xC2),
+            Role::Series(1) => RGBColor(0x9D, 0x5E, 0x27),
+            Role::Series(2) => RGBColor(0x1F, 0x7A, 0x6B),
+            Role::Series(3) => RGBColor(0x97, 0x45, 0xD1),
+            Role::Series(4) => RGBColor(0xC6, 0x32, 0x70),
+            Role::Series(_) => RGBColor(0x4C, 0x79, 0x1E),
         }
     }
 
@@ -140,14 +140,66 @@ impl Role {
 
     /// The light colour as plotters writes it, e.g. `#2563EB`.
     pub fn light_hex(self) -> String {
-        let RGBColor(r, g, b) = self.light();
-        format!("#{r:02X}{g:02X}{b:02X}")
+        hex(self.light())
+    }
+
+    pub fn dark_hex(self) -> String {
+        hex(self.dark())
     }
 
     /// The role whose light colour plotters wrote as `hex`.
     pub fn from_light_hex(hex: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|role| role.light_hex() == hex)
     }
+}
+
+/// What a drawing is painted with: device pixels per CSS px, and light or dark colours.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Look {
+    pub scale: f64,
+    pub dark: bool,
+}
+
+impl Look {
+    /// The SVG: CSS px and light colours, which double as role markers (the stylesheet or
+    /// the finishing pass recolours them).
+    pub const SVG: Look = Look { scale: 1.0, dark: false };
+
+    pub fn colour(self, role: Role) -> RGBColor {
+        if self.dark { role.dark() } else { role.light() }
+    }
+
+    /// What a bitmap is drawn on: the theme's sheet colour.
+    pub fn background(self) -> RGBColor {
+        background(self.dark)
+    }
+
+    /// A CSS px coordinate in device px.
+    pub fn px(self, v: f64) -> i32 {
+        (v * self.scale).round() as i32
+    }
+
+    /// A line width or radius in device px, never thinner than one.
+    pub fn thickness(self, css_px: u32) -> u32 {
+        ((f64::from(css_px) * self.scale).round() as u32).max(1)
+    }
+}
+
+/// The theme's sheet colour, which bitmaps and dark SVGs are drawn on.
+pub fn background(dark: bool) -> RGBColor {
+    if dark { RGBColor(0x1A, 0x1C, 0x20) } else { RGBColor(0xFF, 0xFF, 0xFF) }
+}
+
+/// A colour as SVG and CSS write it, e.g. `#2563EB`.
+pub fn hex(RGBColor(r, g, b): RGBColor) -> String {
+    format!("#{r:02X}{g:02X}{b:02X}")
+}
+
+const CRISP: &str = "<style>\n.nbc-grid,.nbc-axis{shape-rendering:crispEdges}\n";
+
+/// The `<style>` of a chart whose colours are fixed (a dark export): no colour rules.
+pub fn fixed_stylesheet() -> String {
+    format!("{CRISP}</style>\n")
 }
 
 /// The `<style>` embedded in every chart. It only names `nbc-` classes because a `<style>`
@@ -161,11 +213,11 @@ impl Role {
 /// The band chart's roles are always listed; `extra` adds the (class, paint, role) triples
 /// other kinds used, such as a series colour painted as a line's stroke.
 pub fn stylesheet(extra: &[(String, &'static str, Role)]) -> String {
-    let mut css = String::from("<style>\n.nbc-grid,.nbc-axis{shape-rendering:crispEdges}\n");
+    let mut css = String::from(CRISP);
     css.push_str("@media screen and (prefers-color-scheme:dark){\n");
     let base = Role::BASE.map(|role| (role.class().to_string(), role.paint(), role));
     for (class, paint, role) in base.iter().chain(extra) {
-        let (light, dark) = (role.light_hex(), role.dark());
+        let (light, dark) = (role.light_hex(), role.dark_hex());
         css.push_str(&format!(".{class}{{{paint}:{dark};{paint}:light-dark({light},{dark})}}\n"));
     }
     css.push_str("}\n</style>\n");
@@ -228,13 +280,14 @@ mod tests {
             assert!(contrast(&light, "#FFFFFF") >= 3.0, "{light} on white");
             assert!(contrast(&light, &Role::Inside.light_hex()) >= 4.5, "inside text on {light}");
             for page in ["#1A1C20", "#1E1E1E", "#121212"] {
-                assert!(contrast(role.dark(), page) >= 3.0, "{} on {page}", role.dark());
+                assert!(contrast(&role.dark_hex(), page) >= 3.0, "{} on {page}", role.dark_hex());
             }
-            assert!(contrast(role.dark(), Role::Inside.dark()) >= 4.5, "inside text on {}", role.dark());
+            assert!(contrast(&role.dark_hex(), &Role::Inside.dark_hex()) >= 4.5, "inside text on {}", role.dark_hex());
         }
         assert_eq!(Role::series(SERIES), None);
         assert!(
-            contrast(Role::Legend.dark(), "#1A1C20") >= 4.5 && contrast(&Role::Legend.light_hex(), "#FFFFFF") >= 4.5
+            contrast(&Role::Legend.dark_hex(), "#1A1C20") >= 4.5
+                && contrast(&Role::Legend.light_hex(), "#FFFFFF") >= 4.5
         );
     }
 }

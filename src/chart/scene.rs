@@ -7,8 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::frame::Plot;
-use super::label::{self, Label};
-use super::palette::Role;
+use super::label::Label;
+use super::palette::{Look, Role};
 
 /// A filled rectangle in px, with the tooltip it shows on hover.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,33 +68,34 @@ impl Scene {
 const LINE_WIDTH: u32 = 2;
 const DOT_RADIUS: u32 = 4;
 
-fn px((x, y): (f64, f64)) -> (i32, i32) {
-    (x.round() as i32, y.round() as i32)
-}
-
-/// Draws gridlines, bars, the axis line, data lines, dots, then text.
-pub fn draw<DB: DrawingBackend>(
+/// Draws gridlines, bars, the axis line, data lines and dots; the caller draws the text.
+pub fn draw_marks<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     scene: &Scene,
+    look: Look,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let grid = Role::Grid.light().stroke_width(1);
+    let px = |(x, y): (f64, f64)| (look.px(x), look.px(y));
+    let thin = look.thickness(1);
+    let grid = look.colour(Role::Grid).stroke_width(thin);
     for &(from, to) in &scene.grid {
         root.draw(&PathElement::new(vec![px(from), px(to)], grid))?;
     }
     for mark in &scene.marks {
         let corners = [px((mark.x0, mark.y0)), px((mark.x1, mark.y1))];
-        root.draw(&Rectangle::new(corners, mark.role.light().filled()))?;
+        root.draw(&Rectangle::new(corners, look.colour(mark.role).filled()))?;
     }
     let (from, to) = scene.axis;
-    root.draw(&PathElement::new(vec![px(from), px(to)], Role::Axis.light().stroke_width(1)))?;
+    root.draw(&PathElement::new(vec![px(from), px(to)], look.colour(Role::Axis).stroke_width(thin)))?;
     for stroke in &scene.strokes {
         let points: Vec<(i32, i32)> = stroke.points.iter().copied().map(px).collect();
-        root.draw(&PathElement::new(points, stroke.role.light().stroke_width(LINE_WIDTH)))?;
+        let style = look.colour(stroke.role).stroke_width(look.thickness(LINE_WIDTH));
+        root.draw(&PathElement::new(points, style))?;
     }
     for dot in &scene.dots {
-        root.draw(&Circle::new(px((dot.x, dot.y)), DOT_RADIUS, dot.role.light().filled()))?;
+        let style = look.colour(dot.role).filled();
+        root.draw(&Circle::new(px((dot.x, dot.y)), look.thickness(DOT_RADIUS), style))?;
     }
-    label::draw_all(root, &scene.labels)
+    Ok(())
 }
 
 /// Test helpers shared by the kinds' layout tests: the guarantees every scene keeps.

@@ -10,23 +10,44 @@ use plotters::prelude::*;
 
 use super::ChartError;
 use super::band::{self, BandLayout};
-use super::palette::{self, Role};
+use super::label;
+use super::palette::{self, Look, Role};
 use super::scene::{self, Scene};
 use super::text::escape;
 
 /// Draws the band layout and returns the finished `<svg>` element.
-pub fn band_svg(layout: &BandLayout, alt: &str) -> Result<String, ChartError> {
-    let raw = render(layout.width, layout.height, |root| band::draw(root, layout))?;
+pub fn band_svg(layout: &BandLayout, alt: &str, dark: bool) -> Result<String, ChartError> {
+    let raw = render(layout.width, layout.height, |root| {
+        band::draw_marks(root, layout, Look::SVG)?;
+        label::draw_all(root, &layout.labels)
+    })?;
     let text_tips: Vec<Option<&str>> = layout.labels.iter().map(|l| l.tooltip.as_deref()).collect();
     let bar_tips: Vec<Option<&str>> = layout.bars.iter().map(|b| Some(b.tooltip.as_str())).collect();
-    Ok(finish(&raw, layout.width, layout.height, alt, &layout.desc, &text_tips, &bar_tips))
+    let head = Head { width: layout.width, height: layout.height, alt, desc: &layout.desc, dark };
+    Ok(finish(&raw, &head, &text_tips, &bar_tips))
 }
 
 /// Draws a scene (bar, stacked bar and line charts) and returns the finished `<svg>` element.
-pub fn scene_svg(scene: &Scene, alt: &str) -> Result<String, ChartError> {
-    let raw = render(scene.width, scene.height, |root| scene::draw(root, scene))?;
+pub fn scene_svg(scene: &Scene, alt: &str, dark: bool) -> Result<String, ChartError> {
+    let raw = render(scene.width, scene.height, |root| {
+        scene::draw_marks(root, scene, Look::SVG)?;
+        label::draw_all(root, &scene.labels)
+    })?;
     let text_tips: Vec<Option<&str>> = scene.labels.iter().map(|l| l.tooltip.as_deref()).collect();
-    Ok(finish(&raw, scene.width, scene.height, alt, &scene.desc, &text_tips, &scene.shape_tips()))
+    let head = Head { width: scene.width, height: scene.height, alt, desc: &scene.desc, dark };
+    Ok(finish(&raw, &head, &text_tips, &scene.shape_tips()))
+}
+
+/// What the root element says about the chart.
+struct Head<'a> {
+    width: u32,
+    height: u32,
+    alt: &'a str,
+    desc: &'a str,
+    /// Dark colours written as attributes on the theme's dark sheet colour, for a file that
+    /// is dark wherever it is shown (a slide, an image viewer), instead of the page chart's
+    /// light colours with a stylesheet that follows the reader's colour scheme.
+    dark: bool,
 }
 
 /// Runs `draw` on a fresh SVG backend of the given size and returns what plotters wrote.
@@ -49,11 +70,16 @@ where
 struct Body {
     out: String,
     extra: Vec<(String, &'static str, Role)>,
+    dark: bool,
 }
 
 impl Body {
     fn push_tag(&mut self, line: &str, paint_attr: &str) -> String {
-        let (tag, used) = tidy_tag(line, paint_attr);
+        let (mut tag, used) = tidy_tag(line, paint_attr);
+        if let (true, Some((_, _, role))) = (self.dark, &used) {
+            let light = format!(" {paint_attr}=\"{}\"", role.light_hex());
+            tag = tag.replacen(&light, &format!(" {paint_attr}=\"{}\"", role.dark_hex()), 1);
+        }
         if let Some(used) = used {
             let known = Role::BASE.iter().any(|r| r.class() == used.0) || self.extra.contains(&used);
             if !known {
@@ -65,16 +91,8 @@ impl Body {
 }
 
 /// `shape_tips` go, in order, to the `<rect>` and `<circle>` elements plotters wrote.
-fn finish(
-    raw: &str,
-    width: u32,
-    height: u32,
-    alt: &str,
-    desc: &str,
-    text_tips: &[Option<&str>],
-    shape_tips: &[Option<&str>],
-) -> String {
-    let mut body = Body::default();
+fn finish(raw: &str, head: &Head<'_>, text_tips: &[Option<&str>], shape_tips: &[Option<&str>]) -> String {
+    let mut body = Body { dark: head.dark, ..Body::default() };
     let (mut texts, mut shapes) = (0usize, 0usize);
     // plotters' own root tag is replaced below; its closing tag is kept.
     for line in raw.lines().skip_while(|l| !l.starts_with("<svg")).skip(1) {
@@ -108,6 +126,7 @@ fn finish(
             body.out.push('\n');
         }
     }
+    let Head { width, height, alt, desc, dark } = *head;
     let mut out = String::with_capacity(body.out.len() + 2048);
     out.push_str(&format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{alt}\" class=\"chart\">\n",
@@ -115,7 +134,15 @@ fn finish(
     ));
     out.push_str(&format!("<title>{}</title>\n", escape(alt)));
     out.push_str(&format!("<desc>{}</desc>\n", escape(desc)));
-    out.push_str(&palette::stylesheet(&body.extra));
+    if dark {
+        out.push_str(&palette::fixed_stylesheet());
+        let sheet = palette::hex(palette::background(true));
+        out.push_str(&format!(
+            "<rect class=\"nbc-bg\" x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"{sheet}\"/>\n"
+        ));
+    } else {
+        out.push_str(&palette::stylesheet(&body.extra));
+    }
     out.push_str(&body.out);
     out
 }

@@ -5,17 +5,36 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diag;
-use crate::site::{self, BuildOptions};
+use crate::site::{self, BuildOptions, ChartFormat, ChartOptions};
 
 /// Render computed, notebook-styled articles from Markdown notebooks.
+///
+/// `nbrender PATH` renders; the subcommands do the rest.
 #[derive(Debug, Parser)]
 #[command(name = "nbrender", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    render: Render,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Export one chart of a notebook as SVG or PNG, for another article or a slide.
+    Chart(Chart),
+}
+
+/// `nbrender PATH`: render a notebook or the whole site.
+#[derive(Debug, Args)]
+struct Render {
     /// A notebook file (renders it and what it needs) or a folder (renders the whole site).
-    path: PathBuf,
+    #[arg(required = true)]
+    path: Option<PathBuf>,
     /// Output folder.
     #[arg(short, long, value_name = "DIR", default_value = "out")]
     out: PathBuf,
@@ -25,12 +44,58 @@ struct Cli {
     /// Override a notebook param, e.g. `--param level=L6` (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     params: Vec<(String, String)>,
+    /// Also write every chart as PNG (2x, light) beside its SVG.
+    #[arg(long)]
+    png: bool,
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
     /// Also print the time each stage took.
     #[arg(short, long, conflicts_with = "quiet")]
     verbose: bool,
+}
+
+/// `nbrender chart NOTEBOOK LABEL -o FILE.svg|png`.
+#[derive(Debug, Args)]
+struct Chart {
+    /// The notebook that computes the chart (it runs with what it reads through results()).
+    notebook: PathBuf,
+    /// The chart cell's `//| label:`, such as `fig-bands`.
+    label: String,
+    /// The file to write: `.svg`, or `.png` (drawn at twice the size).
+    #[arg(short, long, value_name = "FILE.svg|png", value_parser = parse_chart_file)]
+    out: (PathBuf, ChartFormat),
+    /// Width in CSS px (320 to 4000), instead of the chart's own; as the `width` option.
+    #[arg(long, value_name = "W", value_parser = clap::value_parser!(u32).range(320..=4000))]
+    width: Option<u32>,
+    /// Height in CSS px (100 to 4000), instead of the chart's own; as the `height` option.
+    #[arg(long, value_name = "H", value_parser = clap::value_parser!(u32).range(100..=4000))]
+    height: Option<u32>,
+    /// Colours: `light` (an SVG also follows a dark page) or `dark` (dark wherever shown).
+    #[arg(long, value_enum, default_value_t = Scheme::Light)]
+    theme: Scheme,
+    /// Override a notebook param, e.g. `--param level=L6` (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scheme {
+    Light,
+    Dark,
+}
+
+fn parse_chart_file(s: &str) -> Result<(PathBuf, ChartFormat), String> {
+    let path = PathBuf::from(s);
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("svg") => Ok((path, ChartFormat::Svg)),
+        Some("png") => Ok((path, ChartFormat::Png)),
+        _ => Err(format!("`{s}` must end in .svg or .png: the extension chooses the format")),
+    }
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -52,11 +117,21 @@ pub fn main() -> ExitCode {
             return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    match cli.command {
+        Some(Command::Chart(chart)) => export(chart, color),
+        None => render(cli.render, color),
+    }
+}
+
+fn render(cli: Render, color: bool) -> ExitCode {
+    let Some(path) = cli.path else {
+        return ExitCode::from(2);
+    };
     let terminal = std::io::stderr().is_terminal();
-    let color = terminal && std::env::var_os("NO_COLOR").is_none();
-    let opts = BuildOptions { out: cli.out.clone(), theme: cli.theme, params: cli.params };
+    let opts = BuildOptions { out: cli.out.clone(), theme: cli.theme, params: cli.params, png: cli.png };
     let bar = Bar::new(terminal && !cli.quiet);
-    let outcome = site::build(&cli.path, &opts, &bar);
+    let outcome = site::build(&path, &opts, &bar);
     bar.0.finish_and_clear();
     match outcome {
         Ok(report) => {
@@ -66,8 +141,9 @@ pub fn main() -> ExitCode {
                 }
             }
             if !cli.quiet {
+                let pngs = if cli.png { format!(" ({} PNG)", report.pngs) } else { String::new() };
                 eprintln!(
-                    "rendered {} {}, {} {} in {:.0} ms -> {}",
+                    "rendered {} {}, {} {}{pngs} in {:.0} ms -> {}",
                     report.pages,
                     plural(report.pages, "page", "pages"),
                     report.charts,
@@ -78,17 +154,53 @@ pub fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(failure) => {
-            eprint!("{}", diag::render(&failure.diagnostics, color));
-            let n = failure.diagnostics.len();
-            let outcome = match failure.partial {
-                true => "some files may have been written",
-                false => "nothing was written",
-            };
-            eprintln!("error: {n} {} found; {outcome}", plural(n, "error", "errors"));
-            ExitCode::from(if failure.usage { 2 } else { 1 })
-        }
+        Err(failure) => fail(&failure, color),
     }
+}
+
+fn export(cli: Chart, color: bool) -> ExitCode {
+    let started = std::time::Instant::now();
+    let (out, format) = cli.out;
+    let opts = ChartOptions {
+        out,
+        format,
+        width: cli.width,
+        height: cli.height,
+        dark: cli.theme == Scheme::Dark,
+        params: cli.params,
+    };
+    match site::export_chart(&cli.notebook, &cli.label, &opts) {
+        Ok(report) => {
+            if !cli.quiet {
+                let scale = match format {
+                    ChartFormat::Svg => String::new(),
+                    ChartFormat::Png => format!(" at {}x", crate::render::cell::PNG_SCALE),
+                };
+                eprintln!(
+                    "wrote {} ({} x {} px{scale}, {} bytes) in {:.0} ms",
+                    report.path.display(),
+                    report.width,
+                    report.height,
+                    report.bytes,
+                    started.elapsed().as_secs_f64() * 1000.0
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => fail(&failure, color),
+    }
+}
+
+/// Prints every diagnostic and the closing line; returns the exit code.
+fn fail(failure: &site::Failure, color: bool) -> ExitCode {
+    eprint!("{}", diag::render(&failure.diagnostics, color));
+    let n = failure.diagnostics.len();
+    let outcome = match failure.partial {
+        true => "some files may have been written",
+        false => "nothing was written",
+    };
+    eprintln!("error: {n} {} found; {outcome}", plural(n, "error", "errors"));
+    ExitCode::from(if failure.usage { 2 } else { 1 })
 }
 
 /// The progress bar: drawn on a terminal only, and cleared before the summary line.
@@ -125,6 +237,21 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_render_form_and_subcommands_both_parse() {
+        let cli = Cli::try_parse_from(["nbrender", "notebooks/", "-o", "site", "--png"]).map_err(|e| e.to_string());
+        let Ok(Cli { command: None, render }) = cli else { panic!("{cli:?}") };
+        assert_eq!((render.path, render.png), (Some(PathBuf::from("notebooks/")), true));
+        let cli = Cli::try_parse_from(["nbrender", "chart", "a.md", "fig-x", "-o", "x.PNG", "--theme", "dark"]);
+        let Ok(Cli { command: Some(Command::Chart(chart)), .. }) = cli else { panic!("chart did not parse") };
+        assert_eq!(chart.out, (PathBuf::from("x.PNG"), ChartFormat::Png));
+        assert_eq!(chart.theme, Scheme::Dark);
+        assert!(Cli::try_parse_from(["nbrender"]).is_err());
+        assert!(Cli::try_parse_from(["nbrender", "chart", "a.md", "fig-x", "-o", "x.jpg"]).is_err());
+        assert!(Cli::try_parse_from(["nbrender", "chart", "a.md", "fig-x"]).is_err(), "-o is required");
+        assert!(Cli::try_parse_from(["nbrender", "chart", "a.md", "fig-x", "-o", "x.svg", "--width", "0"]).is_err());
+    }
 
     #[test]
     fn params_are_validated() {

@@ -77,6 +77,17 @@ pub struct Exports {
     slug: Arc<str>,
     script: Arc<Map>,
     values: Arc<IndexMap<String, Value>>,
+    figures: Arc<IndexMap<String, Figure>>,
+}
+
+/// A labelled chart of a notebook, as other pages embed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub spec: ChartSpec,
+    /// `figure mo-2`: how the chart is numbered on its own page.
+    pub number: String,
+    pub caption: Option<String>,
+    pub alt: Option<String>,
 }
 
 impl Exports {
@@ -86,6 +97,11 @@ impl Exports {
 
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.values.get(key)
+    }
+
+    /// The notebook's labelled charts, by label (`fig-bands`), in page order.
+    pub fn figures(&self) -> &IndexMap<String, Figure> {
+        &self.figures
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
@@ -220,6 +236,7 @@ impl Executor {
             slug: Arc::from(notebook.slug().as_str()),
             script: Arc::new(script),
             values: Arc::new(final_scope.clone()),
+            figures: Arc::new(figures(notebook, &outputs)),
         };
         Ok(Executed { outputs, scope: final_scope, exports })
     }
@@ -239,6 +256,29 @@ impl Executor {
             Err(err) => Err(eval_error(notebook, cell, scope, &err, &self.limits)),
         }
     }
+}
+
+/// The labelled charts of a notebook, numbered as its page numbers them: `fig-` cells in
+/// order.
+fn figures(notebook: &Notebook, outputs: &[CellOutput]) -> IndexMap<String, Figure> {
+    let prefix = notebook.front.prefix.clone().unwrap_or_else(|| notebook.slug());
+    let mut figures = IndexMap::new();
+    let labelled = notebook.cells().filter_map(|c| c.options.label.as_ref().map(|l| (c, l)));
+    for (n, (cell, label)) in labelled.filter(|(_, l)| l.name.starts_with("fig-")).enumerate() {
+        let output = outputs.iter().find(|o| o.number == cell.number);
+        if let Some(Value::Chart(spec)) = output.map(|o| &o.value) {
+            figures.insert(
+                label.name.clone(),
+                Figure {
+                    spec: (**spec).clone(),
+                    number: format!("figure {prefix}-{}", n + 1),
+                    caption: cell.options.fig_cap.clone(),
+                    alt: cell.options.alt.clone(),
+                },
+            );
+        }
+    }
+    figures
 }
 
 /// Converts a Rhai value to the engine-independent [`Value`]. Reads in place: nested maps

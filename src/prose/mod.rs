@@ -204,12 +204,16 @@ pub fn render_body(
     templates: &ProseTemplates,
     scope: &Scope,
     prefix: &str,
+    embeddable: &Embeddable,
+    png: bool,
 ) -> Result<Body, Vec<Diagnostic>> {
     let names: Vec<&str> = executed.scope.keys().map(String::as_str).collect();
     let mut diagnostics = Vec::new();
-    let md = expanded_markdown(notebook, templates, scope, &names, &mut diagnostics);
+    let (md, embeds) = crate::template::with_embeds(embeddable.exports.clone(), || {
+        expanded_markdown(notebook, templates, scope, &names, &mut diagnostics)
+    });
 
-    let planner = RefCell::new(Planner::new(notebook, executed, prefix));
+    let planner = RefCell::new(Planner { png, ..Planner::new(notebook, executed, prefix) });
     let mut unknown: Vec<Citation> = Vec::new();
     let rendered = markdown::render(
         &md,
@@ -233,10 +237,54 @@ pub fn render_body(
     for c in unknown {
         diagnostics.push(unknown_label(&notebook.source, &c, &planner.labels));
     }
+    let html = match place_embeds(rendered.html, &embeds, embeddable) {
+        Ok(html) => html,
+        Err(message) => {
+            diagnostics.push(
+                Diagnostic::error("chart::draw", message)
+                    .at(&notebook.source, 0..0)
+                    .with_hint("check the embedded chart's notebook"),
+            );
+            String::new()
+        }
+    };
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    Ok(Body { html: rendered.html, faq: rendered.faq, charts: planner.charts })
+    Ok(Body { html, faq: rendered.faq, charts: planner.charts })
+}
+
+/// The charts of other notebooks a page may embed with `figure("slug", "label")`, and those
+/// pages' titles for the link back.
+#[derive(Debug, Clone, Default)]
+pub struct Embeddable {
+    pub exports: HashMap<String, crate::exec::Exports>,
+    pub titles: HashMap<String, String>,
+}
+
+/// Puts each embedded figure where its token is: a token alone in a paragraph replaces the
+/// paragraph.
+fn place_embeds(mut html: String, embeds: &[(String, String)], embeddable: &Embeddable) -> Result<String, String> {
+    let mark = crate::template::EMBED_MARK;
+    for (i, (slug, label)) in embeds.iter().enumerate() {
+        let Some(figure) = embeddable.exports.get(slug).and_then(|e| e.figures().get(label)) else { continue };
+        let alt = figure.alt.clone().or_else(|| figure.caption.clone()).or_else(|| figure.spec.title.clone());
+        let drawings = crate::render::cell::chart_drawings(&figure.spec, alt.as_deref().unwrap_or(label))
+            .map_err(|m| format!("figure(\"{slug}\", \"{label}\"): {m}"))?;
+        let title = embeddable.titles.get(slug).cloned().unwrap_or_else(|| slug.clone());
+        let caption = shown(&figure.number, figure.caption.as_deref());
+        let block = format!(
+            "<figure class=\"nb-figure nb-embed\" id=\"embed-{slug}-{label}\"><figcaption class=\"xref-label\">{} <span class=\"embed-source\">(from <a href=\"../{slug}/#{label}\">{}</a>)</span></figcaption>{drawings}</figure>",
+            escape_html(&caption),
+            escape_html(&title),
+            slug = escape_html(slug),
+            label = escape_html(label),
+        );
+        let token = format!("{mark}{i}{mark}");
+        let alone = format!("<p>{token}</p>");
+        html = if html.contains(&alone) { html.replacen(&alone, &block, 1) } else { html.replacen(&token, &block, 1) };
+    }
+    Ok(html)
 }
 
 /// The Markdown handed to comrak: prose with its templates expanded and cells as written,
@@ -298,6 +346,8 @@ struct Planner<'a> {
     /// The last table seen, when nothing but its caption may follow.
     last_table: Option<usize>,
     faq: Option<(usize, Option<usize>)>,
+    /// Charts are also drawn as PNG (`--png`).
+    png: bool,
 }
 
 impl<'a> Planner<'a> {
@@ -315,6 +365,7 @@ impl<'a> Planner<'a> {
             figures: 0,
             last_table: None,
             faq: None,
+            png: false,
         }
     }
 
@@ -447,7 +498,7 @@ impl<'a> Planner<'a> {
             }
             None => cell.options.fig_cap.clone().or_else(|| cell.options.tbl_cap.clone()),
         };
-        let frame = CellFrame { caption: caption.as_deref(), label: label.map(|l| l.name.as_str()) };
+        let frame = CellFrame { caption: caption.as_deref(), label: label.map(|l| l.name.as_str()), png: self.png };
         match cell_html(cell, output, &frame) {
             Ok((html, chart)) => {
                 plan.code.insert(line, html);

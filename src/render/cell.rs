@@ -9,11 +9,16 @@ use crate::template::escape_html;
 /// The width, in CSS px, of the extra drawing of each chart shown on phones.
 const NARROW_CHART_WIDTH: u32 = 360;
 
-/// A chart drawn for the page, also written beside it as `<name>.svg`.
+/// PNG downloads are drawn at twice the CSS size, for sharp display on high-density screens.
+pub const PNG_SCALE: f64 = 2.0;
+
+/// A chart drawn for the page, also written beside it as `<name>.svg` and, with `--png`,
+/// `<name>.png`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartFile {
     pub name: String,
     pub svg: String,
+    pub png: Option<Vec<u8>>,
 }
 
 /// What a cell needs besides itself: its caption line and its anchor.
@@ -22,6 +27,8 @@ pub struct CellFrame<'a> {
     pub caption: Option<&'a str>,
     /// The label (`fig-bands`) used as the output's id and the chart's file name.
     pub label: Option<&'a str>,
+    /// Charts are also drawn as PNG (`--png`), and their figures link to it.
+    pub png: bool,
 }
 
 /// Renders a cell; a chart is drawn and returned for writing beside the page.
@@ -50,29 +57,15 @@ pub fn cell_html(
             Value::Unit => None,
             Value::Chart(spec) => {
                 let name = frame.label.map_or_else(|| format!("cell-{n}"), str::to_string);
-                let alt = cell
-                    .options
-                    .alt
-                    .clone()
-                    .or_else(|| cell.options.fig_cap.clone())
-                    .or_else(|| spec.title.clone())
-                    .unwrap_or_else(|| format!("chart of cell {n}"));
+                let alt = chart_alt(cell, spec);
                 let svg = crate::chart::to_svg(spec, &alt).map_err(|e| e.message)?;
-                // Phones get their own drawing rather than a scaled-down one whose text would
-                // be too small to read; CSS shows one of the two.
-                let narrow = match spec.width {
-                    Some(_) => None,
-                    None => {
-                        let phone = crate::chart::ChartSpec { width: Some(NARROW_CHART_WIDTH), ..(**spec).clone() };
-                        crate::chart::to_svg(&phone, &alt).ok()
-                    }
+                let png = match frame.png {
+                    true => Some(crate::chart::to_png(spec, PNG_SCALE, false).map_err(|e| e.message)?),
+                    false => None,
                 };
-                let inner = match narrow {
-                    Some(n) => format!("<div class=\"chart-wide\">{svg}</div><div class=\"chart-narrow\">{n}</div>"),
-                    None => svg.clone(),
-                };
+                let inner = format!("{}{}", chart_drawings(spec, &alt)?, downloads(&name, png.is_some()));
                 let body = figure("nb-figure", frame, &inner);
-                chart = Some(ChartFile { name, svg });
+                chart = Some(ChartFile { name, svg, png });
                 Some(body)
             }
             Value::Table(t) => Some(figure("nb-table", frame, &table_html(t))),
@@ -95,6 +88,24 @@ pub fn cell_html(
         return Ok((String::new(), chart));
     }
     Ok((html, chart))
+}
+
+/// A chart's accessible name: the cell's `alt`, else its caption, else the chart's title.
+pub fn chart_alt(cell: &Cell, spec: &crate::chart::ChartSpec) -> String {
+    let options = &cell.options;
+    let alt = options.alt.clone().or_else(|| options.fig_cap.clone()).or_else(|| spec.title.clone());
+    alt.unwrap_or_else(|| format!("chart of cell {}", cell.number))
+}
+
+/// Links to the chart's files beside the page, for reuse in other documents.
+fn downloads(name: &str, png: bool) -> String {
+    let name = escape_html(name);
+    let mut html = format!("<p class=\"figure-downloads\">download <a href=\"{name}.svg\" download>SVG</a>");
+    if png {
+        html.push_str(&format!(" <a href=\"{name}.png\" download>PNG</a>"));
+    }
+    html.push_str("</p>");
+    html
 }
 
 fn figure(class: &str, frame: &CellFrame<'_>, inner: &str) -> String {
@@ -167,4 +178,18 @@ pub fn table_html(t: &Table) -> String {
     }
     html.push_str("</tbody>\n</table>");
     html
+}
+
+/// A chart drawn for wide screens and, unless its width is fixed, again for phones; CSS
+/// shows one of the two.
+pub fn chart_drawings(spec: &crate::chart::ChartSpec, alt: &str) -> Result<String, String> {
+    let svg = crate::chart::to_svg(spec, alt).map_err(|e| e.message)?;
+    if spec.width.is_some() {
+        return Ok(svg);
+    }
+    let phone = crate::chart::ChartSpec { width: Some(NARROW_CHART_WIDTH), ..spec.clone() };
+    match crate::chart::to_svg(&phone, alt) {
+        Ok(narrow) => Ok(format!("<div class=\"chart-wide\">{svg}</div><div class=\"chart-narrow\">{narrow}</div>")),
+        Err(_) => Ok(svg),
+    }
 }

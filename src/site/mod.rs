@@ -5,6 +5,7 @@
 //! in parallel and writes them. Nothing is written when any notebook has an error; a site
 //! build replaces the output folder whole.
 
+mod chart;
 pub mod config;
 pub mod graph;
 mod index;
@@ -23,6 +24,7 @@ use crate::exec::{Executor, Limits};
 use crate::notebook::Notebook;
 use crate::render::{SiteInfo, Theme};
 use crate::template::ProseTemplates;
+pub use chart::{ChartFormat, ChartOptions, ChartReport, FoundChart, export_chart, find_chart};
 pub use config::SiteConfig;
 pub use load::discover;
 use page::{Run, Site};
@@ -34,6 +36,8 @@ pub struct BuildOptions {
     pub theme: Option<PathBuf>,
     /// `--param key=value`, in order; values are YAML scalars.
     pub params: Vec<(String, String)>,
+    /// `--png`: write `<label>.png` (2x, light) beside every chart's `<label>.svg`.
+    pub png: bool,
 }
 
 /// Hears how a build goes, for a progress bar. The library never prints.
@@ -57,6 +61,8 @@ impl Progress for Silent {
 pub struct Report {
     pub pages: usize,
     pub charts: usize,
+    /// PNG files among the charts' files (`--png`).
+    pub pngs: usize,
     pub files: Vec<PathBuf>,
     pub elapsed_ms: f64,
     /// Milliseconds spent in each stage, in order, for `-v`.
@@ -226,6 +232,7 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
         templates: &templates,
         theme: &theme,
         info: &info,
+        png: opts.png,
     };
     let rendered: Vec<_> = targets
         .par_iter()
@@ -237,14 +244,18 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
         .collect();
 
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    let mut charts = 0;
+    let (mut charts, mut pngs) = (0, 0);
     for (t, page) in rendered {
         match page {
             Ok(page) => {
                 let dir = PathBuf::from(notebooks[t].slug());
-                for chart in &page.body.charts {
-                    files.push((dir.join(format!("{}.svg", chart.name)), chart.svg.clone().into_bytes()));
+                for chart in page.body.charts {
+                    files.push((dir.join(format!("{}.svg", chart.name)), chart.svg.into_bytes()));
                     charts += 1;
+                    if let Some(png) = chart.png {
+                        files.push((dir.join(format!("{}.png", chart.name)), png));
+                        pngs += 1;
+                    }
                 }
                 files.push((dir.join("index.html"), page.html.into_bytes()));
             }
@@ -279,6 +290,7 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
     Ok(Report {
         pages: targets.len(),
         charts,
+        pngs,
         files: written,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         stages: watch.stages,
@@ -299,6 +311,7 @@ fn needed(
     for &t in targets {
         stack.push(t);
         stack.extend(load::related_slugs(&notebooks[t]).iter().filter_map(|s| slugs.get(s)).copied());
+        stack.extend(graph::figure_refs(&notebooks[t]).iter().filter_map(|r| slugs.get(&r.slug)).copied());
         let (prev, next) = order.neighbours(t);
         stack.extend(prev.into_iter().chain(next));
     }

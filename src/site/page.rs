@@ -35,6 +35,8 @@ pub(crate) struct Site<'a> {
     pub templates: &'a ProseTemplates,
     pub theme: &'a Theme,
     pub info: &'a SiteInfo,
+    /// Charts are also drawn as PNG (`--png`).
+    pub png: bool,
 }
 
 /// A rendered page and the charts to write beside it.
@@ -50,7 +52,17 @@ pub(crate) fn render_page(i: usize, site: &Site<'_>) -> Result<Page, Vec<Diagnos
     let mut diagnostics = Vec::new();
     let related = related_cards(nb, site, &mut diagnostics);
     let prefix = nb.front.prefix.clone().unwrap_or_else(|| nb.slug());
-    let body = match prose::render_body(nb, &run.executed, site.templates, &run.scope, &prefix) {
+    let mut embeddable = prose::Embeddable::default();
+    for r in super::graph::figure_refs(nb) {
+        let Some(&j) = site.slugs.get(&r.slug) else { continue };
+        if let Some(run) = &site.runs[j] {
+            embeddable.exports.insert(r.slug.clone(), run.executed.exports.clone());
+        }
+        if let Some(texts) = &site.texts[j] {
+            embeddable.titles.insert(r.slug.clone(), texts.title.clone());
+        }
+    }
+    let body = match prose::render_body(nb, &run.executed, site.templates, &run.scope, &prefix, &embeddable, site.png) {
         Ok(b) => Some(b),
         Err(mut d) => {
             diagnostics.append(&mut d);

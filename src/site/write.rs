@@ -154,19 +154,30 @@ pub fn write_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
     check(out, files)?;
     let mut written = Vec::with_capacity(files.len());
     for (rel, bytes) in files {
-        let path = out.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
-        }
-        let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = path.with_extension(format!("{ext}.nbrender-tmp"));
-        std::fs::write(&tmp, bytes).map_err(|e| io("write", &tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io("replace", &path, e))?;
+        write_file(&out.join(rel), bytes)?;
         written.push(rel.clone());
     }
     let marker = out.join(MARKER);
     std::fs::write(&marker, MARKER_TEXT).map_err(|e| io("write", &marker, e))?;
     Ok(written)
+}
+
+/// Writes one file under a temporary name and renames it into place, so the file is either
+/// the old one or the whole new one; its folder is created when missing.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+    if path.is_dir() {
+        return Err(Diagnostic::error("io::write", format!("cannot write `{}`: it is a folder", path.display())));
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
+    }
+    let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_extension(format!("{ext}.nbrender-tmp"));
+    std::fs::write(&tmp, bytes).map_err(|e| io("write", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io("replace", path, e)
+    })
 }
 
 #[cfg(test)]

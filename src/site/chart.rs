@@ -1,0 +1,193 @@
+//! `nbrender chart`: one chart of one notebook, as a file for another article or a slide.
+//!
+//! The notebook runs with what it reads through `results()`, exactly as in a page build, but
+//! no page is rendered: only the labelled cell's chart is drawn and written.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::{Failure, Silent, graph, load, run, write};
+use crate::chart::ChartSpec;
+use crate::diag::{Diagnostic, Location};
+use crate::exec::{Executor, Limits, Value};
+use crate::notebook::Notebook;
+
+/// The file format of an exported chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartFormat {
+    Svg,
+    /// At twice the CSS size.
+    Png,
+}
+
+/// What `nbrender chart` asks for, validated.
+#[derive(Debug, Clone)]
+pub struct ChartOptions {
+    pub out: PathBuf,
+    pub format: ChartFormat,
+    /// CSS px, replacing the chart's own `width` / `height`.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Dark colours on the theme's dark sheet colour, for dark slides and pages.
+    pub dark: bool,
+    /// `--param key=value`, in order.
+    pub params: Vec<(String, String)>,
+}
+
+/// A chart found in a notebook that ran.
+#[derive(Debug, Clone)]
+pub struct FoundChart {
+    pub spec: ChartSpec,
+    /// Its accessible name, as on the page.
+    pub alt: String,
+    /// The cell's opening fence, for errors.
+    pub cell: Location,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone)]
+pub struct ChartReport {
+    pub path: PathBuf,
+    pub bytes: usize,
+    /// The drawing's size in CSS px.
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Runs `notebook` (and what it reads), draws the chart of the cell labelled `label` and
+/// writes it to `opts.out`. Nothing is written when anything fails.
+pub fn export_chart(notebook: &Path, label: &str, opts: &ChartOptions) -> Result<ChartReport, Failure> {
+    let found = find_chart(notebook, label, &opts.params)?;
+    let spec =
+        ChartSpec { width: opts.width.or(found.spec.width), height: opts.height.or(found.spec.height), ..found.spec };
+    let drawn = match (opts.format, opts.dark) {
+        (ChartFormat::Svg, false) => crate::chart::to_svg(&spec, &found.alt).map(String::into_bytes),
+        (ChartFormat::Svg, true) => crate::chart::to_dark_svg(&spec, &found.alt).map(String::into_bytes),
+        (ChartFormat::Png, dark) => crate::chart::to_png(&spec, crate::render::cell::PNG_SCALE, dark),
+    };
+    let bytes = drawn.map_err(|e| {
+        let resized = opts.width.is_some() || opts.height.is_some();
+        let d = Diagnostic::error("chart::draw", format!("cannot draw `{label}`: {}", e.message))
+            .at(&found.cell.file, found.cell.span.clone());
+        let hint = match resized {
+            true => "choose another --width or --height",
+            false => "check the chart's rows and options",
+        };
+        Failure { diagnostics: vec![d.with_hint(hint)], usage: resized, partial: false }
+    })?;
+    let (width, height) =
+        crate::chart::size(&spec).map_err(|e| Failure::from(Diagnostic::error("chart::draw", e.message)))?;
+    write::write_file(&opts.out, &bytes)?;
+    Ok(ChartReport { path: opts.out.clone(), bytes: bytes.len(), width, height })
+}
+
+/// Runs `notebook` and what it reads through `results()`, and returns the chart of the cell
+/// labelled `label`. An unknown label, or one whose cell is not a chart, is a usage error
+/// that lists the notebook's charts.
+pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> Result<FoundChart, Failure> {
+    let usage = |d: Diagnostic| Failure { diagnostics: vec![d], usage: true, partial: false };
+    if notebook.is_dir() {
+        return Err(usage(
+            Diagnostic::error("cli::not-a-notebook", format!("`{}` is a folder, not a notebook", notebook.display()))
+                .with_hint("name the notebook file that computes the chart, such as `notebooks/mlops.md`"),
+        ));
+    }
+    if !notebook.is_file() {
+        return Err(Diagnostic::error("io::not-found", format!("`{}` is not a notebook file", notebook.display()))
+            .with_hint("pass a notebook such as `notebooks/mlops.md`")
+            .into());
+    }
+    let folder = notebook.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let paths = load::discover(folder)?;
+    // Other notebooks only matter when this one reads their results: their parse errors do not count.
+    let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p))).collect();
+    let mut notebooks: Vec<Notebook> = Vec::new();
+    for (path, result) in parsed {
+        match result {
+            Ok(nb) => notebooks.push(nb),
+            Err(d) if load::same_file(path, notebook) => return Err(d.into()),
+            Err(_) => {}
+        }
+    }
+    let Some(target) = notebooks.iter().position(|n| load::same_file(&n.path, notebook)) else {
+        return Err(Diagnostic::error("io::not-found", format!("`{}` is not a notebook", notebook.display()))
+            .with_hint("notebooks are `.md` files whose names do not start with `_`")
+            .into());
+    };
+    load::check_params(&notebooks[target..=target], params).map_err(usage)?;
+
+    let mut diagnostics = Vec::new();
+    let slugs = load::slug_index(&notebooks, &mut Vec::new());
+    let (graph, problems) = graph::resolve(&notebooks, &slugs);
+    let concerns_target = |d: &Diagnostic| {
+        d.location.as_ref().is_some_and(|l| std::sync::Arc::ptr_eq(&l.file, &notebooks[target].source))
+    };
+    diagnostics.extend(problems.into_iter().filter(concerns_target));
+    let graph::Graph { deps, calls, broken } = graph;
+    let mut needed = vec![false; notebooks.len()];
+    let mut stack = vec![target];
+    while let Some(i) = stack.pop() {
+        if !std::mem::replace(&mut needed[i], true) {
+            stack.extend(deps[i].iter().copied());
+        }
+    }
+    let needed_deps: Vec<Vec<usize>> =
+        deps.iter().enumerate().map(|(i, d)| if needed[i] { d.clone() } else { Vec::new() }).collect();
+    let waves = graph::waves(&needed_deps).map_err(|cycle| {
+        let mut all = std::mem::take(&mut diagnostics);
+        all.push(super::cycle_error(&notebooks, &cycle, &calls));
+        Failure::from(all)
+    })?;
+    let executor = Executor::new(Limits::default());
+    let schedule = run::Schedule { waves: &waves, deps: &deps, calls: &calls, needed: &needed, broken: &broken };
+    let (mut runs, mut run_problems) = run::run_waves(&executor, &notebooks, &schedule, params, &Silent);
+    diagnostics.append(&mut run_problems);
+    if !diagnostics.is_empty() {
+        return Err(diagnostics.into());
+    }
+    let nb = &notebooks[target];
+    let executed = runs
+        .get_mut(target)
+        .and_then(Option::take)
+        .ok_or_else(|| Failure::from(Diagnostic::error("internal", format!("{} did not run", nb.source.name))))?;
+    pick(nb, &executed.outputs, label).map_err(usage)
+}
+
+/// The chart of the cell labelled `label`, or an error listing the notebook's charts.
+fn pick(nb: &Notebook, outputs: &[crate::exec::CellOutput], label: &str) -> Result<FoundChart, Diagnostic> {
+    let chart_of = |number: usize| {
+        outputs.iter().find(|o| o.number == number).and_then(|o| match &o.value {
+            Value::Chart(spec) => Some(spec),
+            _ => None,
+        })
+    };
+    let labelled: Vec<(&str, &crate::notebook::Cell)> =
+        nb.cells().filter_map(|c| c.options.label.as_ref().map(|l| (l.name.as_str(), c))).collect();
+    let charts: Vec<&str> = labelled.iter().filter(|(_, c)| chart_of(c.number).is_some()).map(|(l, _)| *l).collect();
+    let listing = match charts.as_slice() {
+        [] => format!("{} has no labelled charts", nb.source.name),
+        some => format!("its charts: {}", some.join(", ")),
+    };
+    let Some((_, cell)) = labelled.iter().find(|(l, _)| *l == label) else {
+        let d = Diagnostic::error("cli::unknown-label", format!("{} has no cell labelled `{label}`", nb.source.name));
+        return Err(match crate::diag::did_you_mean(label, charts.iter().copied()) {
+            Some(best) => d.with_hint(format!("did you mean `{best}`? {listing}")),
+            None => d.with_hint(listing),
+        });
+    };
+    let Some(spec) = chart_of(cell.number) else {
+        let what = outputs.iter().find(|o| o.number == cell.number).map_or("nothing", |o| o.value.type_name());
+        return Err(Diagnostic::error(
+            "cli::not-a-chart",
+            format!("`{label}` in {} is {what}, not a chart; `nbrender chart` exports charts", nb.source.name),
+        )
+        .at(&nb.source, cell.options.label.as_ref().map_or(0..0, |l| l.span.clone()))
+        .with_hint(listing));
+    };
+    Ok(FoundChart {
+        spec: (**spec).clone(),
+        alt: crate::render::cell::chart_alt(cell, spec),
+        cell: Location { file: std::sync::Arc::clone(&nb.source), span: nb.source.line_span(cell.fence_line) },
+    })
+}
