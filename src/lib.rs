@@ -4,7 +4,7 @@
 //! 1. [`notebook`]: parse the frontmatter, prose and cells, with their lines.
 //! 2. [`data`]: load the CSV / JSON / YAML tables declared under `data:`.
 //! 3. [`exec`]: run the cells in Rhai, with limits; keep each output and the final values.
-//! 4. [`chart`]: draw the charts the cells built, with plotters.
+//! 4. [`chart`]: draw the charts the cells built, with plotters: SVG, and PNG on request.
 //! 5. [`prose`]: expand `{{ }}` in prose, number sections, resolve `@` citations, the FAQ.
 //! 6. [`render`]: fill the theme's page template.
 //! 7. [`site`]: discover notebooks, run what is needed, write the output.

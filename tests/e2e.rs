@@ -283,6 +283,19 @@ fn chart_command_exports_the_pages_chart_as_svg_or_png() {
 }
 
 #[test]
+fn chart_command_runs_the_notebooks_the_chart_reads() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    assert_eq!(p.run(&["notebooks/", "-o", "out", "-q"]).code, 0);
+    let run = p.run(&["chart", "notebooks/derived.md", "fig-derived", "-o", "d.svg", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.read("d.svg"), p.read("out/derived/fig-derived.svg"));
+    let mut entries: Vec<_> =
+        std::fs::read_dir(p.dir.path()).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
+    entries.sort();
+    assert_eq!(entries, ["d.svg", "notebooks", "out"], "only the chart file is written");
+}
+
+#[test]
 fn chart_command_takes_a_size_and_a_dark_theme() {
     let p = Project::with_notebooks("tests/fixtures/pages/features");
     let run = p.run(&["chart", "notebooks/features.md", "fig-bands", "-o", "narrow.svg", "--width", "480"]);

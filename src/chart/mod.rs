@@ -730,41 +730,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore]
-    fn tmp_bench_per_chart() {
-        let kinds = [("band", sample()), ("bar", bar_sample()), ("stacked", stacked_sample()), ("line", line_sample())];
-        let median = |mut v: Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
-        let (mut all_svg, mut all_png) = (Vec::new(), Vec::new());
-        for (name, spec) in &kinds {
-            let (mut s, mut p, mut d) = (Vec::new(), Vec::new(), Vec::new());
-            for _ in 0..200 {
-                let t = std::time::Instant::now();
-                let _ = to_svg(spec, "alt");
-                s.push(t.elapsed().as_secs_f64() * 1e3);
-                let t = std::time::Instant::now();
-                let _ = to_png(spec, 2.0, false);
-                p.push(t.elapsed().as_secs_f64() * 1e3);
-                let t = std::time::Instant::now();
-                let _ = to_png(spec, 1.0, false);
-                d.push(t.elapsed().as_secs_f64() * 1e3);
-            }
-            all_svg.extend(s.iter().copied());
-            all_png.extend(p.iter().copied());
-            println!(
-                "BENCH {name}: svg {:.3} ms, png@2x {:.2} ms, png@1x {:.2} ms, png bytes {}",
-                median(s),
-                median(p),
-                median(d),
-                to_png(spec, 2.0, false).map(|b| b.len()).unwrap_or(0)
-            );
-        }
-        println!("BENCH all: svg {:.3} ms, png@2x {:.2} ms", median(all_svg), median(all_png));
-    }
-
-    #[test]
     fn sample_band_chart_snapshot() {
         insta::with_settings!({ prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!("band_chart_sample", svg(&sample(), "L5 total compensation by specialisation"));

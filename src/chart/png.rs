@@ -12,8 +12,9 @@ use super::label::Label;
 use super::palette::Look;
 use super::scene::{self, Scene};
 
-/// The largest bitmap drawn, in pixels (about 100 MB of RGB).
-const MAX_PIXELS: u64 = 32_000_000;
+/// The largest bitmap drawn, in pixels: 192 MB of RGB, enough for the largest chart the
+/// `width` and `height` options allow (4000 x 4000) at 2x, and a bound on memory.
+const MAX_PIXELS: u64 = 64_000_000;
 
 /// What a chart looks like as a bitmap.
 pub enum Drawing<'a> {
@@ -51,7 +52,6 @@ pub fn encode(drawing: &Drawing<'_>, scale: f64, dark: bool) -> Result<Vec<u8>, 
              set a smaller width or height"
         )));
     }
-    let t0 = std::time::Instant::now();
     let look = Look { scale, dark };
     let mut rgb = vec![0u8; width as usize * height as usize * 3];
     {
@@ -59,21 +59,9 @@ pub fn encode(drawing: &Drawing<'_>, scale: f64, dark: bool) -> Result<Vec<u8>, 
         draw_marks(&root, drawing, look).map_err(|e| ChartError::new(format!("drawing the chart failed: {e}")))?;
         root.present().map_err(|e| ChartError::new(format!("drawing the chart failed: {e}")))?;
     }
-    let t1 = std::time::Instant::now();
     let mut canvas = Canvas { rgb: &mut rgb, width, height };
     glyphs::draw_labels(&mut canvas, drawing.labels(), look)?;
-    let t2 = std::time::Instant::now();
-    let r = write_png(&rgb, width, height, scale);
-    let t3 = std::time::Instant::now();
-    if std::env::var_os("PNGT").is_some() {
-        eprintln!(
-            "PHASE marks {:.2} text {:.2} encode {:.2}",
-            (t1 - t0).as_secs_f64() * 1e3,
-            (t2 - t1).as_secs_f64() * 1e3,
-            (t3 - t2).as_secs_f64() * 1e3
-        );
-    }
-    r
+    write_png(&rgb, width, height, scale)
 }
 
 fn draw_marks<DB: DrawingBackend>(
@@ -90,14 +78,18 @@ fn draw_marks<DB: DrawingBackend>(
 
 /// Encodes RGB8 pixels. The pixel density says `scale` x 96 dpi, so applications that honour
 /// it (word processors, slide editors) place a 2x image at the chart's CSS size.
+///
+/// Compression is `Fast` (fdeflate): measured on the sample charts it encodes in a quarter of
+/// the time of `Balanced` (zlib level 6), which took 18 of the 22 ms a 2x chart cost, for
+/// files about 40% larger (around 90 KB instead of 65 KB).
 fn write_png(rgb: &[u8], width: u32, height: u32, scale: f64) -> Result<Vec<u8>, ChartError> {
     let failed = |e: png::EncodingError| ChartError::new(format!("encoding the PNG failed: {e}"));
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
     encoder.set_source_srgb(png::SrgbRenderingIntent::Perceptual);
-    encoder.set_compression(png::Compression::High); //TMPC
     let per_metre = (scale * 96.0 / 0.0254).round() as u32;
     encoder.set_pixel_dims(Some(png::PixelDimensions { xppu: per_metre, yppu: per_metre, unit: png::Unit::Meter }));
     let mut writer = encoder.write_header().map_err(failed)?;

@@ -103,11 +103,12 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
     // Other notebooks only matter when this one reads their results: their parse errors do not count.
     let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p))).collect();
     let mut notebooks: Vec<Notebook> = Vec::new();
+    let mut unparsed = Vec::new();
     for (path, result) in parsed {
         match result {
             Ok(nb) => notebooks.push(nb),
             Err(d) if load::same_file(path, notebook) => return Err(d.into()),
-            Err(_) => {}
+            Err(d) => unparsed.push((crate::notebook::stem(path), d)),
         }
     }
     let Some(target) = notebooks.iter().position(|n| load::same_file(&n.path, notebook)) else {
@@ -144,7 +145,7 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
     let (mut runs, mut run_problems) = run::run_waves(&executor, &notebooks, &schedule, params, &Silent);
     diagnostics.append(&mut run_problems);
     if !diagnostics.is_empty() {
-        return Err(diagnostics.into());
+        return Err(super::explain_unknown_slugs(diagnostics, unparsed).into());
     }
     let nb = &notebooks[target];
     let executed = runs
