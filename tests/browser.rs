@@ -1,6 +1,16 @@
-//! In a real browser: the shipped MLOps page as a reader sees it on a desktop (1280 px) and on a
-//! phone (390 px), in light mode, and on a desktop in dark mode (`prefers-color-scheme: dark`),
-//! in headless Chromium (Debian's `chromium` package; nothing from npm or pip).
+//! In a real browser: rendered pages as a reader sees them, in headless Chromium (Debian's
+//! `chromium` package; nothing from npm or pip).
+//!
+//! - The shipped MLOps page on a desktop (1280 px) and on a phone (390 px), in light mode, and on
+//!   a desktop in dark mode (`prefers-color-scheme: dark`).
+//! - The feature-tour fixture page, which draws every chart kind (band, grouped bar, stacked bar,
+//!   line), on a phone (390 px, the narrow drawing), a tablet (768 px) and a desktop (1280 px, both
+//!   the wide drawing), in light mode, and on a desktop in dark mode. It must show each kind, told
+//!   apart by the shapes the chart draws, not by its caption.
+//!
+//! On each, every figure shows exactly the drawing meant for that width; no two labels (`<text>`)
+//! of a chart overlap, judged by their on-screen bounding boxes, and none leaves its SVG's box;
+//! the page does not scroll sideways.
 //!
 //! Beyond layout, every label of every visible chart must stand out from what is behind it:
 //! a WCAG contrast ratio of at least 4.5:1 (3:1 for large text) between the label's computed
@@ -9,13 +19,15 @@
 //! labels to light colours.
 //!
 //! For each run the test writes a wrapper page next to the rendered site: an `<iframe>` of that
-//! width holding the MLOps page, and `tests/browser/check.js`, which measures the page once it
+//! width holding the page, and `tests/browser/check.js`, which measures the page once it
 //! has loaded and writes its findings as JSON into `<pre id="result">`. Chromium runs with
 //! `--allow-file-access-from-files` (so the wrapper may read the iframe's document) and
 //! `--dump-dom`; the JSON is read back from the dumped DOM and judged here. Dark mode is Chromium's
 //! `--blink-settings=preferredColorScheme=0`; the check script confirms it reached the page in
-//! the iframe. Chromium also takes a screenshot of the page at both widths in light mode. Every Chromium run has a deadline and is killed
-//! when it passes it.
+//! the iframe. Chromium also takes a screenshot of the MLOps page at both widths in light mode.
+//! Every Chromium run has a deadline and is killed when it passes it, and at most
+//! [`MAX_CHROMIUMS`] run at a time across the tests of this file (which run side by side), and
+//! across test processes.
 
 #![cfg(unix)]
 
@@ -24,18 +36,21 @@ mod common;
 use common::Project;
 use serde::Deserialize;
 use std::fmt::Write as _;
+use std::fs::TryLockError;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The page under test, relative to the output folder.
-const PAGE: &str = "mlops-engineer/index.html";
-/// The prompt the page shows above its article.
-const PROMPT: &str = "In [28]:";
 const CHECK_JS: &str = include_str!("browser/check.js");
 /// How long one Chromium run may take before it is killed.
 const DEADLINE: Duration = Duration::from_secs(20);
+/// How many Chromium processes may run at once, over all the tests here (and any other process
+/// running them): the machines this runs on have a couple of cores, and a starved Chromium misses
+/// its deadline.
+const MAX_CHROMIUMS: usize = 3;
+/// How long one Chromium run may wait for its turn before the test gives up on it.
+const SLOT_WAIT: Duration = Duration::from_secs(90);
 /// Slack, in CSS pixels, for every geometric comparison.
 const TOL: f64 = 1.0;
 
@@ -69,17 +84,93 @@ impl Viewport {
     }
 }
 
-const VIEWPORTS: [Viewport; 3] = [
-    Viewport { width: 1280, height: 900, chart: "wide", dark: false },
-    Viewport { width: 390, height: 844, chart: "narrow", dark: false },
-    Viewport { width: 1280, height: 900, chart: "wide", dark: true },
-];
-
-/// The runs that also take a screenshot: the light ones (a dark one would add a sixth Chromium
-/// to the same couple of cores, and the top of the page it would show holds no chart).
-fn shot_viewports() -> impl Iterator<Item = &'static Viewport> {
-    VIEWPORTS.iter().filter(|vp| !vp.dark)
+/// The kinds of chart the chart module draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `band_chart`: one single-colour bar (`nbc-bar`) per category, from low to high.
+    Band,
+    /// `bar_chart` with `by`: bars of several series (`nbc-s0`, `nbc-s1`, ...) side by side.
+    Grouped,
+    /// `stacked_bar_chart`: segments of several series end to end in one bar per category.
+    Stacked,
+    /// `line_chart`: a polyline per series (`nbc-s0-line`, ...) through its points.
+    Line,
 }
+
+impl Kind {
+    const ALL: [Kind; 4] = [Kind::Band, Kind::Grouped, Kind::Stacked, Kind::Line];
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Band => "band chart",
+            Kind::Grouped => "grouped bar chart",
+            Kind::Stacked => "stacked bar chart",
+            Kind::Line => "line chart",
+        })
+    }
+}
+
+/// One page to look at in Chromium, and at which sizes.
+struct Case {
+    /// Names the page in messages and file names.
+    name: &'static str,
+    /// The notebooks folder the site is rendered from, relative to the crate.
+    fixture: &'static str,
+    /// The page under test, relative to the output folder.
+    page: &'static str,
+    /// The prompt the page shows above its article.
+    prompt: &'static str,
+    viewports: &'static [Viewport],
+    /// Whether to take full-page screenshots at the light viewports.
+    shots: bool,
+    /// Figures the page must have, by id, and the kind of chart each must draw.
+    kinds: &'static [(&'static str, Kind)],
+}
+
+impl Case {
+    /// The runs that take a screenshot: the light ones, if any (a dark one would add another
+    /// Chromium to the same couple of cores, and the top of the page it would show holds no chart).
+    fn shot_viewports(&self) -> impl Iterator<Item = &'static Viewport> {
+        let shots = self.shots;
+        self.viewports.iter().filter(move |vp| shots && !vp.dark)
+    }
+}
+
+const MLOPS: Case = Case {
+    name: "mlops",
+    fixture: "notebooks",
+    page: "mlops-engineer/index.html",
+    prompt: "In [28]:",
+    viewports: &[
+        Viewport { width: 1280, height: 900, chart: "wide", dark: false },
+        Viewport { width: 390, height: 844, chart: "narrow", dark: false },
+        Viewport { width: 1280, height: 900, chart: "wide", dark: true },
+    ],
+    shots: true,
+    kinds: &[],
+};
+
+const FEATURES: Case = Case {
+    name: "features",
+    fixture: "tests/fixtures/pages/features",
+    page: "features/index.html",
+    prompt: "In [1]:",
+    viewports: &[
+        Viewport { width: 390, height: 844, chart: "narrow", dark: false },
+        Viewport { width: 768, height: 1024, chart: "wide", dark: false },
+        Viewport { width: 1280, height: 900, chart: "wide", dark: false },
+        Viewport { width: 1280, height: 900, chart: "wide", dark: true },
+    ],
+    shots: false,
+    kinds: &[
+        ("fig-bands", Kind::Band),
+        ("fig-bars", Kind::Grouped),
+        ("fig-mix", Kind::Stacked),
+        ("fig-levels", Kind::Line),
+    ],
+};
 
 /// Height of the full-page screenshots.
 const SHOT_HEIGHT: u32 = 2000;
@@ -104,19 +195,34 @@ const FLAGS: &[&str] = &[
 
 #[test]
 fn mlops_page_reads_well_in_chromium_at_desktop_and_phone_widths() {
+    check_page(&MLOPS);
+}
+
+#[test]
+fn every_chart_kind_lays_out_its_labels_in_chromium_at_phone_tablet_and_desktop_widths() {
+    let missing: Vec<_> = Kind::ALL.iter().filter(|k| !FEATURES.kinds.iter().any(|(_, kind)| kind == *k)).collect();
+    assert!(missing.is_empty(), "the features case expects no figure drawing a {missing:?}");
+    check_page(&FEATURES);
+}
+
+/// Renders the case's site, looks at its page in Chromium at every viewport, and panics with
+/// everything found wrong.
+fn check_page(case: &Case) {
     let chromium = chromium();
-    let p = Project::with_notebooks("notebooks");
+    let p = Project::with_notebooks(case.fixture);
     let run = p.run(&["notebooks/", "-o", "out", "-q"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(p.exists(&format!("out/{PAGE}")));
+    assert!(p.exists(&format!("out/{}", case.page)), "no out/{}", case.page);
 
-    for vp in &VIEWPORTS {
-        p.write(&format!("out/_check-{}.html", vp.tag()), &wrapper(vp));
+    for vp in case.viewports {
+        p.write(&format!("out/_check-{}.html", vp.tag()), &wrapper(vp, case.page));
     }
 
-    // The Chromium runs are independent: run them side by side.
+    // The Chromium runs are independent: run them side by side (as many at once as
+    // `MAX_CHROMIUMS` allows).
     let (checks, shots) = std::thread::scope(|s| {
-        let checks: Vec<_> = VIEWPORTS
+        let checks: Vec<_> = case
+            .viewports
             .iter()
             .map(|vp| {
                 let (chromium, p) = (&chromium, &p);
@@ -134,17 +240,19 @@ fn mlops_page_reads_well_in_chromium_at_desktop_and_phone_widths() {
                 })
             })
             .collect();
-        let shots: Vec<_> = shot_viewports()
+        let shots: Vec<_> = case
+            .shot_viewports()
             .map(|vp| {
                 let (chromium, p) = (&chromium, &p);
                 s.spawn(move || {
-                    let png = p.path(&format!("shots/mlops-{}.png", vp.tag()));
-                    std::fs::create_dir_all(png.parent().expect("parent")).expect("mkdir shots");
+                    let png = p.path(&format!("shots/{}-{}.png", case.name, vp.tag()));
+                    let dir = p.path("shots");
+                    std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
                     let mut args = vp.scheme_flags();
                     args.extend([
                         format!("--screenshot={}", png.display()),
                         format!("--window-size={},{SHOT_HEIGHT}", vp.width),
-                        file_url(&p.path(&format!("out/{PAGE}"))),
+                        file_url(&p.path(&format!("out/{}", case.page))),
                     ]);
                     chrome(chromium, &p.path(&format!("run-shot-{}", vp.tag())), &args).map(|_| png)
                 })
@@ -154,22 +262,31 @@ fn mlops_page_reads_well_in_chromium_at_desktop_and_phone_widths() {
     });
 
     let mut problems = String::new();
-    for (vp, dom) in VIEWPORTS.iter().zip(checks) {
+    for (vp, dom) in case.viewports.iter().zip(checks) {
         let found = dom.and_then(|dom| report(&dom)).map_or_else(
             |e| vec![e],
             |r| {
-                // For the record (shown with `--nocapture`): how close the charts come to the limit.
-                if let Some(low) = lowest_contrast(&r) {
-                    println!("at {} px ({}): lowest chart label contrast {low}", vp.width, vp.scheme());
+                // For the record (shown with `--nocapture`): how close the charts come to the limits.
+                let at = format!("{} at {} px ({})", case.name, vp.width, vp.scheme());
+                if let Some(gap) = tightest_gap(&r) {
+                    println!("{at}: tightest gap between chart labels {gap}");
                 }
-                judge(vp, &r)
+                if let Some(margin) = tightest_margin(&r) {
+                    println!("{at}: chart label closest to its SVG's edge {margin}");
+                }
+                if let Some(low) = lowest_contrast(&r) {
+                    println!("{at}: lowest chart label contrast {low}");
+                }
+                let mut found = judge(case, vp, &r);
+                found.extend(kind_problems(case, &r));
+                found
             },
         );
         for problem in found {
             let _ = writeln!(problems, "  at {} px ({}): {problem}", vp.width, vp.scheme());
         }
     }
-    for (vp, png) in shot_viewports().zip(shots) {
+    for (vp, png) in case.shot_viewports().zip(shots) {
         if let Err(problem) = png.and_then(|png| check_png(&png, vp.width)) {
             let _ = writeln!(problems, "  screenshot at {} px ({}): {problem}", vp.width, vp.scheme());
         }
@@ -178,7 +295,9 @@ fn mlops_page_reads_well_in_chromium_at_desktop_and_phone_widths() {
         // Keep the rendered site, the wrappers and the screenshots for a look.
         let kept = p.dir.keep();
         panic!(
-            "the MLOps page fails in Chromium:\n{problems}(site, wrappers and screenshots kept in {})",
+            "the {} page ({}) fails in Chromium:\n{problems}(site, wrappers and screenshots kept in {})",
+            case.name,
+            case.page,
             kept.display()
         );
     }
@@ -206,9 +325,48 @@ fn chromium() -> PathBuf {
     })
 }
 
+/// The right to run one Chromium, held until dropped: an exclusive lock on one of
+/// [`MAX_CHROMIUMS`] lock files in the temporary folder. Being a file lock, it bounds the Chromium
+/// runs of every test process on the machine, not only those of this one (two `cargo test` runs
+/// at once would otherwise start twice as many on the same couple of cores).
+struct Slot(#[allow(dead_code, reason = "held for its lock, released when dropped")] std::fs::File);
+
+impl Slot {
+    /// Waits until one of the lock files is free, but no longer than [`SLOT_WAIT`]: every run
+    /// holding a slot ends by its deadline, and a process that dies releases its lock.
+    fn take() -> Result<Slot, String> {
+        let started = Instant::now();
+        loop {
+            for i in 0..MAX_CHROMIUMS {
+                let path = std::env::temp_dir().join(format!("nbrender-browser-test-chromium-{i}.lock"));
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .truncate(false)
+                    .open(&path)
+                    .map_err(|e| format!("open {}: {e}", path.display()))?;
+                match file.try_lock() {
+                    Ok(()) => return Ok(Slot(file)),
+                    Err(TryLockError::WouldBlock) => {}
+                    Err(TryLockError::Error(e)) => return Err(format!("lock {}: {e}", path.display())),
+                }
+            }
+            if started.elapsed() > SLOT_WAIT {
+                return Err(format!(
+                    "waited {SLOT_WAIT:?} for one of the {MAX_CHROMIUMS} Chromium slots \
+                     ({}/nbrender-browser-test-chromium-*.lock): other runs keep them all",
+                    std::env::temp_dir().display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 /// Runs Chromium with `args` and a fresh profile under `dir`, and returns what it printed on
-/// stdout. Kills its whole process group if it outlives [`DEADLINE`].
+/// stdout. Waits for a [`Slot`] first; kills its whole process group if it outlives [`DEADLINE`].
 fn chrome(chromium: &Path, dir: &Path, args: &[String]) -> Result<String, String> {
+    let _slot = Slot::take()?;
     let profile = dir.join("profile");
     std::fs::create_dir_all(&profile).map_err(|e| format!("mkdir {}: {e}", profile.display()))?;
     let (stdout, stderr) = (dir.join("stdout.txt"), dir.join("stderr.txt"));
@@ -251,15 +409,16 @@ fn chrome(chromium: &Path, dir: &Path, args: &[String]) -> Result<String, String
     }
 }
 
-/// The wrapper page for one width: the page in an iframe of that size, and the check script.
-fn wrapper(vp: &Viewport) -> String {
+/// The wrapper page for one width: the page (relative to the output folder) in an iframe of
+/// that size, and the check script.
+fn wrapper(vp: &Viewport, page: &str) -> String {
     let (w, h) = (vp.width, vp.height);
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>browser check at {w} px</title>\n\
          <style>html, body {{ margin: 0; overflow: hidden; }} \
          iframe {{ position: absolute; top: 0; left: 0; width: {w}px; height: {h}px; border: 0; }} \
          #result {{ display: none; }}</style>\n</head>\n<body>\n\
-         <iframe id=\"page\" src=\"{PAGE}\"></iframe>\n<pre id=\"result\">pending</pre>\n\
+         <iframe id=\"page\" src=\"{page}\"></iframe>\n<pre id=\"result\">pending</pre>\n\
          <script>\n{CHECK_JS}</script>\n</body>\n</html>\n"
     )
 }
@@ -311,6 +470,20 @@ struct Chart {
     /// What shows through behind the SVG (measured for visible charts only).
     background: Option<Background>,
     texts: Vec<Text>,
+    /// The shapes drawn, other than grid and axis lines (for visible charts only).
+    marks: Vec<Mark>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Mark {
+    /// `rect`, `circle`, `polyline` or `path`.
+    tag: String,
+    /// Its `nbc-` class: `nbc-bar`, `nbc-s0`, `nbc-s0-line`, ...
+    class: String,
+    /// Its `<title>`: data marks have one, legend swatches none.
+    tip: String,
+    /// `getBBox()`, in the SVG's user units.
+    bbox: Rect,
 }
 
 #[derive(Debug, Deserialize)]
@@ -324,7 +497,10 @@ struct Background {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Text {
+    /// What it shows (without its `<title>`).
     content: String,
+    /// Its `nbc-` class: `nbc-tick`, `nbc-val`, ...
+    class: String,
     /// On screen, CSS pixels.
     rect: Rect,
     /// `getBBox()`, in the SVG's user units (its viewBox).
@@ -380,7 +556,7 @@ fn report(dom: &str) -> Result<Report, String> {
 }
 
 /// Everything wrong with the page at one width, as messages.
-fn judge(vp: &Viewport, r: &Report) -> Vec<String> {
+fn judge(case: &Case, vp: &Viewport, r: &Report) -> Vec<String> {
     let mut problems = Vec::new();
     let width = f64::from(vp.width);
     if r.inner_width != width || r.inner_height != f64::from(vp.height) {
@@ -433,11 +609,12 @@ fn judge(vp: &Viewport, r: &Report) -> Vec<String> {
             }
         }
     }
-    match r.prompts.iter().find(|p| p.text == PROMPT) {
-        None => problems.push(format!("no prompt reads {PROMPT:?} (prompts: {:?})", texts(&r.prompts))),
+    let prompt = case.prompt;
+    match r.prompts.iter().find(|p| p.text == prompt) {
+        None => problems.push(format!("no prompt reads {prompt:?} (prompts: {:?})", texts(&r.prompts))),
         Some(p) => {
             if let Some(why) = unseen(p) {
-                problems.push(format!("the {PROMPT:?} prompt {} {why}", p.desc));
+                problems.push(format!("the {prompt:?} prompt {} {why}", p.desc));
             }
         }
     }
@@ -473,15 +650,11 @@ fn judge(vp: &Viewport, r: &Report) -> Vec<String> {
         let vb = chart.view_box.map_or_else(String::new, |vb| format!(", viewBox {vb}"));
         let texts: Vec<_> = chart.texts.iter().filter(|t| !t.content.is_empty()).collect();
         for t in &texts {
-            let o = t.rect;
-            if o.left < svg.left - TOL
-                || o.right > svg.right + TOL
-                || o.top < svg.top - TOL
-                || o.bottom > svg.bottom + TOL
-            {
+            let m = margin(t.rect, svg);
+            if m < -TOL {
                 problems.push(format!(
-                    "figure #{} ({} chart): text {:?} ({}; bbox {}) leaves the SVG ({svg}{vb})",
-                    fig.id, chart.variant, t.content, t.rect, t.bbox
+                    "figure #{} ({} chart): text.{} {:?} ({}; bbox {}) leaves the SVG ({svg}{vb}) by {:.1} px",
+                    fig.id, chart.variant, t.class, t.content, t.rect, t.bbox, -m
                 ));
             }
         }
@@ -489,15 +662,145 @@ fn judge(vp: &Viewport, r: &Report) -> Vec<String> {
             for b in &texts[i + 1..] {
                 let dx = a.rect.right.min(b.rect.right) - a.rect.left.max(b.rect.left);
                 let dy = a.rect.bottom.min(b.rect.bottom) - a.rect.top.max(b.rect.top);
-                if dx > TOL && dy > TOL {
+                if gap(a.rect, b.rect) < -TOL {
                     problems.push(format!(
-                        "figure #{} ({} chart): texts {:?} ({}; bbox {}) and {:?} ({}; bbox {}) overlap by {dx:.1}x{dy:.1} px",
-                        fig.id, chart.variant, a.content, a.rect, a.bbox, b.content, b.rect, b.bbox
+                        "figure #{} ({} chart): text.{} {:?} ({}; bbox {}) and text.{} {:?} ({}; bbox {}) overlap by {dx:.1}x{dy:.1} px",
+                        fig.id, chart.variant, a.class, a.content, a.rect, a.bbox, b.class, b.content, b.rect, b.bbox
                     ));
                 }
             }
         }
         problems.extend(contrast_problems(fig, chart));
+    }
+    problems
+}
+
+/// How far apart two boxes are: the larger of their horizontal and vertical gaps. Negative when
+/// they overlap: minus the smaller of the two overlaps (so two labels overlap, beyond the slack,
+/// when this is below `-TOL`).
+fn gap(a: Rect, b: Rect) -> f64 {
+    let dx = a.left.max(b.left) - a.right.min(b.right);
+    let dy = a.top.max(b.top) - a.bottom.min(b.bottom);
+    dx.max(dy)
+}
+
+/// How far a box stays inside another: its smallest distance to an edge, negative when it sticks out.
+fn margin(inner: Rect, outer: Rect) -> f64 {
+    (inner.left - outer.left).min(outer.right - inner.right).min(inner.top - outer.top).min(outer.bottom - inner.bottom)
+}
+
+/// The visible charts, with their figures, and their non-empty labels.
+fn shown_charts(r: &Report) -> impl Iterator<Item = (&Figure, &Chart, Vec<&Text>)> {
+    r.figures.iter().flat_map(|f| {
+        f.charts
+            .iter()
+            .filter(|c| c.visible)
+            .map(move |c| (f, c, c.texts.iter().filter(|t| !t.content.is_empty()).collect()))
+    })
+}
+
+/// The two labels of one chart that come closest to each other, for the record.
+fn tightest_gap(r: &Report) -> Option<String> {
+    let pairs = shown_charts(r).flat_map(|(f, c, texts)| {
+        let pairs: Vec<_> =
+            texts.iter().enumerate().flat_map(|(i, a)| texts[i + 1..].iter().map(move |b| (*a, *b))).collect();
+        pairs.into_iter().map(move |(a, b)| (f, c, a, b, gap(a.rect, b.rect)))
+    });
+    let (f, c, a, b, g) = pairs.min_by(|x, y| x.4.total_cmp(&y.4))?;
+    Some(format!(
+        "{g:.1} px: text.{} {:?} ({}) and text.{} {:?} ({}) (figure #{}, {} chart)",
+        a.class, a.content, a.rect, b.class, b.content, b.rect, f.id, c.variant
+    ))
+}
+
+/// The label that comes closest to the edge of its chart's SVG, for the record.
+fn tightest_margin(r: &Report) -> Option<String> {
+    let all =
+        shown_charts(r).flat_map(|(f, c, texts)| texts.into_iter().map(move |t| (f, c, t, margin(t.rect, c.rect))));
+    let (f, c, t, m) = all.min_by(|x, y| x.3.total_cmp(&y.3))?;
+    Some(format!(
+        "{m:.1} px: text.{} {:?} ({}) in the SVG ({}) (figure #{}, {} chart)",
+        t.class, t.content, t.rect, c.rect, f.id, c.variant
+    ))
+}
+
+/// The series a mark belongs to, from its class: `nbc-s2` and `nbc-s2-line` are series 2.
+fn series(mark: &Mark) -> Option<&str> {
+    let n = mark.class.strip_prefix("nbc-s")?;
+    let n = n.strip_suffix("-line").unwrap_or(n);
+    (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then_some(n)
+}
+
+/// The kind of chart from the shapes it draws, or why it cannot be told. Only data marks count
+/// (those with a tooltip), not legend swatches:
+/// - a line chart draws a `nbc-sN-line` polyline per series through its data points;
+/// - a band chart draws its bars in the single `nbc-bar` colour;
+/// - a stacked bar chart draws segments of two or more series end to end in the same row;
+/// - a grouped bar chart draws bars of two or more series, never two series in the same row.
+fn kind_of(chart: &Chart) -> Result<Kind, String> {
+    let data: Vec<_> = chart.marks.iter().filter(|m| !m.tip.is_empty()).collect();
+    let lines = chart.marks.iter().filter(|m| m.tag == "polyline" && m.class.ends_with("-line") && series(m).is_some());
+    let points = data.iter().filter(|m| m.tag == "circle" && series(m).is_some()).count();
+    let bars: Vec<_> = data.iter().filter(|m| m.tag == "rect").collect();
+    let mut kinds: Vec<String> = chart.marks.iter().map(|m| format!("{}.{}", m.tag, m.class)).collect();
+    kinds.sort();
+    kinds.dedup();
+    let drawn = || format!("{} data marks among {}", data.len(), kinds.join(", "));
+    if lines.count() > 0 {
+        return if points > 0 && bars.is_empty() {
+            Ok(Kind::Line)
+        } else {
+            Err(format!("series lines with {points} points and {} bars: {}", bars.len(), drawn()))
+        };
+    }
+    if !bars.is_empty() && bars.iter().all(|m| m.class == "nbc-bar") {
+        return Ok(Kind::Band);
+    }
+    let in_series: Vec<_> = bars.iter().filter_map(|m| series(m).map(|s| (s, m.bbox))).collect();
+    let mut names: Vec<_> = in_series.iter().map(|(s, _)| *s).collect();
+    names.sort_unstable();
+    names.dedup();
+    if in_series.len() != bars.len() || names.len() < 2 {
+        return Err(format!("bars of {} series: {}", names.len(), drawn()));
+    }
+    let pairs: Vec<_> = in_series
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| in_series[i + 1..].iter().filter(move |b| b.0 != a.0).map(move |b| (a.1, b.1)))
+        .collect();
+    let same_row = |a: Rect, b: Rect| a.bottom.min(b.bottom) - a.top.max(b.top) > 0.5;
+    let end_to_end = |a: Rect, b: Rect| (a.right - b.left).abs() <= 0.5 || (b.right - a.left).abs() <= 0.5;
+    if pairs.iter().any(|&(a, b)| same_row(a, b) && end_to_end(a, b)) {
+        Ok(Kind::Stacked)
+    } else if pairs.iter().all(|&(a, b)| !same_row(a, b)) {
+        Ok(Kind::Grouped)
+    } else {
+        Err(format!("bars of different series share a row without meeting end to end: {}", drawn()))
+    }
+}
+
+/// The figures the case expects, each with the one visible chart drawing its kind.
+fn kind_problems(case: &Case, r: &Report) -> Vec<String> {
+    let mut problems = Vec::new();
+    for &(id, kind) in case.kinds {
+        let ids: Vec<_> = r.figures.iter().map(|f| f.id.as_str()).collect();
+        let Some(fig) = r.figures.iter().find(|f| f.id == id) else {
+            problems.push(format!("no figure #{id} (for a {kind}); figures: {ids:?}"));
+            continue;
+        };
+        // A figure showing no chart or several is reported by `judge`.
+        for chart in fig.charts.iter().filter(|c| c.visible) {
+            match kind_of(chart) {
+                Ok(found) if found == kind => {}
+                Ok(found) => {
+                    problems.push(format!("figure #{id} ({} chart) draws a {found}, not a {kind}", chart.variant));
+                }
+                Err(why) => problems.push(format!(
+                    "figure #{id} ({} chart) should draw a {kind}, but its kind cannot be told: {why}",
+                    chart.variant
+                )),
+            }
+        }
     }
     problems
 }

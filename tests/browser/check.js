@@ -127,6 +127,41 @@
     };
   }
 
+  // What a <text> shows: its text without that of its <title> (the tooltip holding the full
+  // label when the shown one is shortened).
+  function label(t) {
+    var s = "";
+    t.childNodes.forEach(function (n) {
+      if (n.nodeType === 3) s += n.nodeValue;
+      else if (n.nodeType === 1 && n.tagName.toLowerCase() !== "title") s += n.textContent;
+    });
+    return s.trim().replace(/\s+/g, " ");
+  }
+
+  // The chart's drawn shapes other than grid and axis lines, in the SVG's user units: bars,
+  // band bars, stacked segments, legend swatches, line series and their points. `tip` is the
+  // shape's <title> (data marks have one; legend swatches do not). The Rust side tells the chart
+  // kind from them.
+  function marks(svg) {
+    var found = [];
+    svg.querySelectorAll("rect, circle, polyline, path").forEach(function (m) {
+      var cls = m.getAttribute("class") || "";
+      if (!/^nbc-/.test(cls) || cls === "nbc-grid" || cls === "nbc-axis") return;
+      var b = m.getBBox();
+      var tip = "";
+      m.childNodes.forEach(function (n) {
+        if (n.nodeType === 1 && n.tagName.toLowerCase() === "title") tip = (n.textContent || "").trim();
+      });
+      found.push({
+        tag: m.tagName.toLowerCase(),
+        class: cls,
+        tip: tip,
+        bbox: rect({ left: b.x, top: b.y, right: b.x + b.width, bottom: b.y + b.height }),
+      });
+    });
+    return found;
+  }
+
   function chart(win, doc, svg) {
     var wrapper = svg.parentElement;
     var variant = wrapper && wrapper.classList.contains("chart-wide") ? "wide"
@@ -142,7 +177,8 @@
         var b = t.getBBox();
         var p = paint(win, svg, t);
         texts.push({
-          content: (t.textContent || "").trim().replace(/\s+/g, " "),
+          content: label(t),
+          class: t.getAttribute("class") || "",
           rect: rect(t.getBoundingClientRect()),
           bbox: rect({ left: b.x, top: b.y, right: b.x + b.width, bottom: b.y + b.height }),
           fill: p.fill,
@@ -156,6 +192,7 @@
     return {
       variant: variant,
       visible: shown,
+      marks: shown ? marks(svg) : [],
       display: display,
       wrapperDisplay: wrapperDisplay,
       rect: rect(svg.getBoundingClientRect()),
