@@ -237,7 +237,7 @@ pub fn render_body(
     for c in unknown {
         diagnostics.push(unknown_label(&notebook.source, &c, &planner.labels));
     }
-    let html = match place_embeds(rendered.html, &embeds, embeddable) {
+    let html = match place_embeds(rendered.html, &embeds, embeddable, png) {
         Ok(html) => html,
         Err(message) => {
             diagnostics.push(
@@ -264,7 +264,12 @@ pub struct Embeddable {
 
 /// Puts each embedded figure where its token is: a token alone in a paragraph replaces the
 /// paragraph.
-fn place_embeds(mut html: String, embeds: &[(String, String)], embeddable: &Embeddable) -> Result<String, String> {
+fn place_embeds(
+    mut html: String,
+    embeds: &[(String, String)],
+    embeddable: &Embeddable,
+    png: bool,
+) -> Result<String, String> {
     let mark = crate::template::EMBED_MARK;
     for (i, (slug, label)) in embeds.iter().enumerate() {
         let Some(figure) = embeddable.exports.get(slug).and_then(|e| e.figures().get(label)) else { continue };
@@ -274,9 +279,10 @@ fn place_embeds(mut html: String, embeds: &[(String, String)], embeddable: &Embe
         let title = embeddable.titles.get(slug).cloned().unwrap_or_else(|| slug.clone());
         let caption = shown(&figure.number, figure.caption.as_deref());
         let block = format!(
-            "<figure class=\"nb-figure nb-embed\" id=\"embed-{slug}-{label}\"><figcaption class=\"xref-label\">{} <span class=\"embed-source\">(from <a href=\"../{slug}/#{label}\">{}</a>)</span></figcaption>{drawings}</figure>",
+            "<figure class=\"nb-figure nb-embed\" id=\"embed-{slug}-{label}\"><figcaption class=\"xref-label\">{} <span class=\"embed-source\">(from <a href=\"../{slug}/#{label}\">{}</a>)</span></figcaption>{drawings}{}</figure>",
             escape_html(&caption),
             escape_html(&title),
+            crate::render::cell::downloads(&format!("../{slug}/{label}"), png),
             slug = escape_html(slug),
             label = escape_html(label),
         );

@@ -98,7 +98,8 @@ pub fn chart_alt(cell: &Cell, spec: &crate::chart::ChartSpec) -> String {
 }
 
 /// Links to the chart's files beside the page, for reuse in other documents.
-fn downloads(name: &str, png: bool) -> String {
+/// The download links under a figure: its SVG, and its PNG when one is written.
+pub fn downloads(name: &str, png: bool) -> String {
     let name = escape_html(name);
     let mut html = format!("<p class=\"figure-downloads\">download <a href=\"{name}.svg\" download>SVG</a>");
     if png {
