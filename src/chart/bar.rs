@@ -85,7 +85,7 @@ pub fn layout(spec: &ChartSpec, table: &SeriesTable) -> Result<Scene, ChartError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chart::scene::check::assert_clean;
+    use crate::chart::scene::check::{assert_clean, sweep};
     use crate::chart::{AxisFormat, ChartData, SeriesRow};
 
     fn row(category: &str, values: &[Option<f64>]) -> SeriesRow {
@@ -182,25 +182,7 @@ mod tests {
             spec(&["x"], (0..20).map(|i| row(&format!("Level {i}"), &[Some(f64::from(i) * 1e4)])).collect()),
             spec(&["a", "b", "c", "d", "e", "f"], vec![row(&"long name ".repeat(9), &[Some(1.0); 6])]),
         ];
-        for base in sets {
-            for format in [AxisFormat::MoneyK, AxisFormat::Pct, AxisFormat::Num] {
-                for width in [320, 390, 720, 1280] {
-                    for height in [None, Some(700)] {
-                        let s = ChartSpec {
-                            format,
-                            width: Some(width),
-                            height,
-                            y_title: Some("Role".into()),
-                            ..base.clone()
-                        };
-                        match lay(&s) {
-                            Ok(scene) => assert_clean(&scene),
-                            Err(e) => assert!(e.message.contains(" px "), "{e}"),
-                        }
-                    }
-                }
-            }
-        }
+        sweep(&sets, &[None, Some(700)], Some("Role"), lay);
     }
 
     #[test]

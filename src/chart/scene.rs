@@ -102,6 +102,7 @@ pub fn draw_marks<DB: DrawingBackend>(
 #[cfg(test)]
 pub mod check {
     use super::*;
+    use crate::chart::{ChartError, ChartSpec};
 
     pub type Boxed = (f64, f64, f64, f64);
 
@@ -112,6 +113,37 @@ pub mod check {
 
     /// Every text inside the view box and apart from every other text; every mark inside.
     /// Texts may only sit on a mark when they are `Inside` labels inside it.
+    /// Lays out every spec of `sets` at every format, at phone to desktop widths and at each
+    /// of `heights`, and checks that each layout is clean or refused for want of room.
+    pub fn sweep(
+        sets: &[ChartSpec],
+        heights: &[Option<u32>],
+        y_title: Option<&str>,
+        lay: impl Fn(&ChartSpec) -> Result<Scene, ChartError>,
+    ) {
+        for base in sets {
+            for format in
+                [crate::chart::AxisFormat::MoneyK, crate::chart::AxisFormat::Pct, crate::chart::AxisFormat::Num]
+            {
+                for width in [320, 390, 720, 1280] {
+                    for &height in heights {
+                        let s = ChartSpec {
+                            format,
+                            width: Some(width),
+                            height,
+                            y_title: y_title.map(str::to_string).or_else(|| base.y_title.clone()),
+                            ..base.clone()
+                        };
+                        match lay(&s) {
+                            Ok(scene) => assert_clean(&scene),
+                            Err(e) => assert!(e.message.contains(" px "), "{e}"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     pub fn assert_clean(scene: &Scene) {
         let (w, h) = (f64::from(scene.width), f64::from(scene.height));
         let marks: Vec<Boxed> = scene.marks.iter().map(|m| (m.x0, m.y0, m.x1, m.y1)).collect();
