@@ -483,3 +483,34 @@ fn a_chart_from_another_notebook_is_embedded_by_reference() {
     assert!(run.stderr.contains("no chart labelled `fig-derivd`; did you mean `fig-derived`?"), "{}", run.stderr);
     assert!(run.stderr.contains("notebooks/other.md:12:4"), "{}", run.stderr);
 }
+
+// ---------------------------------------------------------------- nbrender check
+
+#[test]
+fn check_runs_everything_and_writes_nothing() {
+    let p = Project::with_notebooks("notebooks");
+    let run = p.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.starts_with("checked 6 pages and "), "{}", run.stderr);
+    assert!(run.stderr.trim_end().ends_with("no problems"), "{}", run.stderr);
+    assert!(!p.exists("out"), "check writes nothing");
+}
+
+#[test]
+fn check_reports_every_problem_as_json_for_editors() {
+    let p = Project::empty();
+    let broken = std::fs::read_to_string(common::crate_path("tests/fixtures/errors/many-errors.md")).unwrap();
+    p.write("notebooks/broken.md", &broken);
+    let run = p.run(&["check", "notebooks/broken.md", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let lines: Vec<serde_json::Value> =
+        run.stdout.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert_eq!(lines[0]["file"], "notebooks/broken.md");
+    assert_eq!((lines[0]["line"].as_u64(), lines[0]["column"].as_u64()), (Some(5), Some(5)));
+    assert_eq!(lines[0]["end_column"], 10);
+    assert_eq!(lines[0]["code"], "cell::unknown-option");
+    assert_eq!(lines[0]["hint"], "did you mean `label`?");
+    assert_eq!(lines[1]["label"], "`maybe` is not a boolean");
+    assert!(!p.exists("out"));
+}

@@ -27,6 +27,33 @@ struct Cli {
 enum Command {
     /// Export one chart of a notebook as SVG or PNG, for another article or a slide.
     Chart(Chart),
+    /// Parse, execute and check everything a build would, and write nothing.
+    Check(Check),
+}
+
+/// `nbrender check [PATH]`.
+#[derive(Debug, Args)]
+struct Check {
+    /// A notebook or a folder of notebooks; default `notebooks/` when it exists, else `.`.
+    path: Option<PathBuf>,
+    /// `human` diagnostics on stderr, or `json`: one JSON object per diagnostic on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// A theme folder whose files replace the default theme's (its templates are checked too).
+    #[arg(long, value_name = "DIR")]
+    theme: Option<PathBuf>,
+    /// Override a notebook param, e.g. `--param level=L6` (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// Print nothing but problems.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
 }
 
 /// `nbrender PATH`: render a notebook or the whole site.
@@ -120,7 +147,43 @@ pub fn main() -> ExitCode {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     match cli.command {
         Some(Command::Chart(chart)) => export(chart, color),
+        Some(Command::Check(check)) => run_check(check, color),
         None => render(cli.render, color),
+    }
+}
+
+fn run_check(cli: Check, color: bool) -> ExitCode {
+    let path = cli.path.unwrap_or_else(|| {
+        let default = PathBuf::from("notebooks");
+        if default.is_dir() { default } else { PathBuf::from(".") }
+    });
+    let opts = BuildOptions { theme: cli.theme, params: cli.params, dry_run: true, ..BuildOptions::default() };
+    match site::build(&path, &opts, &site::Silent) {
+        Ok(report) => {
+            if !cli.quiet && cli.format == Format::Human {
+                eprintln!(
+                    "checked {} {} and {} {} in {:.0} ms: no problems",
+                    report.pages,
+                    plural(report.pages, "page", "pages"),
+                    report.charts,
+                    plural(report.charts, "chart", "charts"),
+                    report.elapsed_ms
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) if cli.format == Format::Json => {
+            for d in &failure.diagnostics {
+                println!("{}", d.to_json());
+            }
+            ExitCode::from(if failure.usage { 2 } else { 1 })
+        }
+        Err(failure) => {
+            eprint!("{}", diag::render(&failure.diagnostics, color));
+            let n = failure.diagnostics.len();
+            eprintln!("error: {n} {} found", plural(n, "error", "errors"));
+            ExitCode::from(if failure.usage { 2 } else { 1 })
+        }
     }
 }
 
@@ -129,7 +192,8 @@ fn render(cli: Render, color: bool) -> ExitCode {
         return ExitCode::from(2);
     };
     let terminal = std::io::stderr().is_terminal();
-    let opts = BuildOptions { out: cli.out.clone(), theme: cli.theme, params: cli.params, png: cli.png };
+    let opts =
+        BuildOptions { out: cli.out.clone(), theme: cli.theme, params: cli.params, png: cli.png, dry_run: false };
     let bar = Bar::new(terminal && !cli.quiet);
     let outcome = site::build(&path, &opts, &bar);
     bar.0.finish_and_clear();

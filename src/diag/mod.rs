@@ -130,6 +130,31 @@ impl Diagnostic {
         if self.hint.is_some() { self } else { self.with_hint(hint) }
     }
 
+    /// The diagnostic as one JSON object, for editors and CI: file, line, column, end,
+    /// severity, code, message, hint.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (file, start, end) = match &self.location {
+            Some(loc) => (
+                Some(loc.file.name.clone()),
+                Some(loc.file.line_col(loc.span.start)),
+                Some(loc.file.line_col(loc.span.end)),
+            ),
+            None => (None, None, None),
+        };
+        serde_json::json!({
+            "file": file,
+            "line": start.map(|p| p.0),
+            "column": start.map(|p| p.1),
+            "end_line": end.map(|p| p.0),
+            "end_column": end.map(|p| p.1),
+            "severity": match self.severity { Severity::Error => "error", Severity::Warning => "warning" },
+            "code": self.code,
+            "message": self.message,
+            "label": self.label,
+            "hint": self.hint,
+        })
+    }
+
     /// `file:line:col` of the start of the span, when there is one.
     pub fn position(&self) -> Option<(String, usize, usize)> {
         let loc = self.location.as_ref()?;

@@ -38,6 +38,8 @@ pub struct BuildOptions {
     pub params: Vec<(String, String)>,
     /// `--png`: write `<label>.png` (2x, light) beside every chart's `<label>.svg`.
     pub png: bool,
+    /// `nbrender check`: do everything a build does but write nothing.
+    pub dry_run: bool,
 }
 
 /// Hears how a build goes, for a progress bar. The library never prints.
@@ -271,7 +273,9 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
     for (name, bytes) in &theme.assets {
         files.push((PathBuf::from("assets").join(name), bytes.clone()));
     }
-    let written = if single.is_some() {
+    let written = if opts.dry_run {
+        Vec::new()
+    } else if single.is_some() {
         write::write_files(&opts.out, &files).map_err(|d| Failure {
             diagnostics: vec![d],
             usage: false,
