@@ -514,3 +514,24 @@ fn check_reports_every_problem_as_json_for_editors() {
     assert_eq!(lines[1]["label"], "`maybe` is not a boolean");
     assert!(!p.exists("out"));
 }
+
+// ---------------------------------------------------------------- nbrender new
+
+#[test]
+fn new_scaffolds_a_notebook_that_renders_as_it_is() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    let run = p.run(&["new", "data-engineer", "--title", "Data \"Engineer\": salary", "--section", "6.4"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(p.exists("notebooks/data-engineer.md"), "written next to the other notebooks");
+    let run = p.run(&["notebooks/", "-o", "out"]);
+    assert_eq!(run.code, 0, "the new notebook renders as it is: {}", run.stderr);
+    let text = text_of(&p.read("out/data-engineer/index.html"));
+    assert!(text.contains("Data \"Engineer\": salary"), "{text}");
+    assert!(text.contains("base salary runs $160,000 to $240,000"), "{text}");
+    assert!(text.contains("figure de-1 : L5 total compensation by employer tier"), "{text}");
+    // It never overwrites, and checks the slug.
+    let again = p.run(&["new", "data-engineer"]);
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    assert_eq!(p.run(&["new", "Data Engineer"]).code, 2);
+}

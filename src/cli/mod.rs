@@ -29,6 +29,30 @@ enum Command {
     Chart(Chart),
     /// Parse, execute and check everything a build would, and write nothing.
     Check(Check),
+    /// Scaffold a new section notebook that renders as it is.
+    New(New),
+}
+
+/// `nbrender new SLUG`.
+#[derive(Debug, Args)]
+struct New {
+    /// The new page's slug: lowercase letters, digits and `-` (the file is SLUG.md).
+    slug: String,
+    /// The page title; default: from the slug.
+    #[arg(long)]
+    title: Option<String>,
+    /// The section number, e.g. `6.4`.
+    #[arg(long)]
+    section: Option<String>,
+    /// The group on the site index, e.g. `Data engineering`.
+    #[arg(long)]
+    group: Option<String>,
+    /// The cross-reference prefix (`table de-1`); default: the slug's initials.
+    #[arg(long)]
+    prefix: Option<String>,
+    /// Where to write; default `notebooks/` when it exists, else the current folder.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
 }
 
 /// `nbrender check [PATH]`.
@@ -148,8 +172,51 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Command::Chart(chart)) => export(chart, color),
         Some(Command::Check(check)) => run_check(check, color),
+        Some(Command::New(new)) => scaffold(new, color),
         None => render(cli.render, color),
     }
+}
+
+fn scaffold(cli: New, color: bool) -> ExitCode {
+    use crate::notebook::scaffold::{NewNotebook, create};
+    let dir = cli.dir.unwrap_or_else(|| {
+        let default = PathBuf::from("notebooks");
+        if default.is_dir() { default } else { PathBuf::from(".") }
+    });
+    let new = NewNotebook {
+        slug: cli.slug,
+        title: cli.title,
+        section: cli.section,
+        group: cli.group,
+        prefix: cli.prefix,
+        updated: today(),
+    };
+    match create(&dir, &new) {
+        Ok(path) => {
+            eprintln!("created {}; render it with: nbrender {}", path.display(), path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprint!("{}", diag::render(std::slice::from_ref(&e.diagnostic), color));
+            ExitCode::from(if e.usage { 2 } else { 1 })
+        }
+    }
+}
+
+/// Today's date, `YYYY-MM-DD` (UTC), for a new notebook's `updated:`.
+fn today() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 fn run_check(cli: Check, color: bool) -> ExitCode {

@@ -3,6 +3,7 @@
 
 pub mod cells;
 pub mod frontmatter;
+pub mod scaffold;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,0 +1,132 @@
+//! `nbrender new SLUG`: a new section notebook from a template that renders as it is (a data
+//! cell, a band quoted in prose, a chart, a cross-reference, a FAQ).
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::Diagnostic;
+use crate::notebook::frontmatter::is_valid_slug;
+
+const TEMPLATE: &str = include_str!("new.md");
+
+/// What the new notebook says about itself.
+#[derive(Debug, Clone, Default)]
+pub struct NewNotebook {
+    pub slug: String,
+    pub title: Option<String>,
+    pub section: Option<String>,
+    pub group: Option<String>,
+    pub prefix: Option<String>,
+    /// `updated:`, e.g. today's date.
+    pub updated: String,
+}
+
+/// Why a notebook could not be made: a bad request (usage) or a file in the way.
+#[derive(Debug)]
+pub struct NewError {
+    pub diagnostic: Diagnostic,
+    pub usage: bool,
+}
+
+/// The notebook's text.
+pub fn text(new: &NewNotebook) -> String {
+    let title = new.title.clone().unwrap_or_else(|| title_from_slug(&new.slug));
+    let prefix = new.prefix.clone().unwrap_or_else(|| initials(&new.slug));
+    // JSON strings are YAML double-quoted strings: any title is safe in the frontmatter.
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string());
+    TEMPLATE
+        .replace("@@TITLE@@", &quoted(&title))
+        .replace("@@SECTION@@", &quoted(new.section.as_deref().unwrap_or("0")))
+        .replace("@@GROUP@@", &quoted(new.group.as_deref().unwrap_or("New sections")))
+        .replace("@@PREFIX@@", &prefix)
+        .replace("@@SLUG@@", &new.slug)
+        .replace("@@UPDATED@@", &new.updated)
+}
+
+/// Writes `dir/SLUG.md`; never overwrites.
+pub fn create(dir: &Path, new: &NewNotebook) -> Result<PathBuf, NewError> {
+    let usage = |d: Diagnostic| NewError { diagnostic: d, usage: true };
+    if !is_valid_slug(&new.slug) {
+        return Err(usage(
+            Diagnostic::error("new::bad-slug", format!("`{}` is not a valid slug", new.slug))
+                .with_hint("a slug uses lowercase letters, digits and `-`, e.g. `data-engineer`"),
+        ));
+    }
+    if let Some(prefix) = &new.prefix
+        && !is_valid_slug(prefix)
+    {
+        return Err(usage(
+            Diagnostic::error("new::bad-prefix", format!("`{prefix}` is not a valid prefix"))
+                .with_hint("a prefix uses lowercase letters, digits and `-`, e.g. `de`"),
+        ));
+    }
+    let path = dir.join(format!("{}.md", new.slug));
+    let io = |what: &str, e: std::io::Error| NewError {
+        diagnostic: Diagnostic::error("io::write", format!("cannot {what} `{}`: {e}", path.display())),
+        usage: false,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io("create the folder for", e))?;
+    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(NewError {
+                diagnostic: Diagnostic::error("new::exists", format!("`{}` already exists", path.display()))
+                    .with_hint("nbrender new never overwrites a notebook: choose another slug or remove the file"),
+                usage: false,
+            });
+        }
+        Err(e) => return Err(io("create", e)),
+    };
+    std::io::Write::write_all(&mut file, text(new).as_bytes()).map_err(|e| io("write", e))?;
+    Ok(path)
+}
+
+/// `data-engineer` -> `Data engineer`.
+fn title_from_slug(slug: &str) -> String {
+    let words = slug.replace('-', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `data-engineer` -> `de`.
+fn initials(slug: &str) -> String {
+    let initials: String = slug.split('-').filter_map(|w| w.chars().next()).collect();
+    if initials.is_empty() { "nb".to_string() } else { initials }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(slug: &str) -> NewNotebook {
+        NewNotebook { slug: slug.into(), updated: "2026-11-28".into(), ..NewNotebook::default() }
+    }
+
+    #[test]
+    fn the_template_parses_and_titles_are_quoted() {
+        let mut n = new("data-engineer");
+        n.title = Some("Data \"Eng\": salary #1".into());
+        let text = text(&n);
+        let nb = crate::notebook::parse(Path::new("data-engineer.md"), "data-engineer.md", text).unwrap();
+        assert_eq!(nb.front.title, "Data \"Eng\": salary #1");
+        assert_eq!(nb.front.prefix.as_deref(), Some("de"));
+        assert_eq!(nb.cells().count(), 2);
+    }
+
+    #[test]
+    fn refuses_bad_slugs_and_existing_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(create(tmp.path(), &new("Bad Slug")).unwrap_err().usage);
+        create(tmp.path(), &new("ok")).unwrap();
+        let again = create(tmp.path(), &new("ok")).unwrap_err();
+        assert_eq!(again.diagnostic.code, "new::exists");
+    }
+
+    #[test]
+    fn defaults_come_from_the_slug() {
+        assert_eq!(title_from_slug("data-engineer"), "Data engineer");
+        assert_eq!(initials("data-engineer"), "de");
+    }
+}
