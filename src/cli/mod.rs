@@ -197,7 +197,7 @@ fn scaffold(cli: New, color: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprint!("{}", diag::render(std::slice::from_ref(&e.diagnostic), color));
+            eprint!("{}", diag::render(std::slice::from_ref(&*e.diagnostic), color));
             ExitCode::from(if e.usage { 2 } else { 1 })
         }
     }

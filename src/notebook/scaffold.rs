@@ -23,7 +23,7 @@ pub struct NewNotebook {
 /// Why a notebook could not be made: a bad request (usage) or a file in the way.
 #[derive(Debug)]
 pub struct NewError {
-    pub diagnostic: Diagnostic,
+    pub diagnostic: Box<Diagnostic>,
     pub usage: bool,
 }
 
@@ -44,7 +44,7 @@ pub fn text(new: &NewNotebook) -> String {
 
 /// Writes `dir/SLUG.md`; never overwrites.
 pub fn create(dir: &Path, new: &NewNotebook) -> Result<PathBuf, NewError> {
-    let usage = |d: Diagnostic| NewError { diagnostic: d, usage: true };
+    let usage = |d: Diagnostic| NewError { diagnostic: Box::new(d), usage: true };
     if !is_valid_slug(&new.slug) {
         return Err(usage(
             Diagnostic::error("new::bad-slug", format!("`{}` is not a valid slug", new.slug))
@@ -61,7 +61,7 @@ pub fn create(dir: &Path, new: &NewNotebook) -> Result<PathBuf, NewError> {
     }
     let path = dir.join(format!("{}.md", new.slug));
     let io = |what: &str, e: std::io::Error| NewError {
-        diagnostic: Diagnostic::error("io::write", format!("cannot {what} `{}`: {e}", path.display())),
+        diagnostic: Box::new(Diagnostic::error("io::write", format!("cannot {what} `{}`: {e}", path.display()))),
         usage: false,
     };
     std::fs::create_dir_all(dir).map_err(|e| io("create the folder for", e))?;
@@ -69,8 +69,10 @@ pub fn create(dir: &Path, new: &NewNotebook) -> Result<PathBuf, NewError> {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             return Err(NewError {
-                diagnostic: Diagnostic::error("new::exists", format!("`{}` already exists", path.display()))
-                    .with_hint("nbrender new never overwrites a notebook: choose another slug or remove the file"),
+                diagnostic: Box::new(
+                    Diagnostic::error("new::exists", format!("`{}` already exists", path.display()))
+                        .with_hint("nbrender new never overwrites a notebook: choose another slug or remove the file"),
+                ),
                 usage: false,
             });
         }
