@@ -535,3 +535,15 @@ fn new_scaffolds_a_notebook_that_renders_as_it_is() {
     assert!(again.stderr.contains("already exists"), "{}", again.stderr);
     assert_eq!(p.run(&["new", "Data Engineer"]).code, 2);
 }
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let p = Project::empty();
+    for (shell, marker) in [("bash", "_nbrender()"), ("zsh", "#compdef nbrender"), ("fish", "complete -c nbrender")] {
+        let run = p.run(&["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains(marker), "{shell}");
+        assert!(run.stdout.contains("check") && run.stdout.contains("chart"), "{shell} completes the subcommands");
+    }
+    assert_eq!(p.run(&["completions", "tcsh"]).code, 2);
+}

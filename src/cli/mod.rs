@@ -31,6 +31,12 @@ enum Command {
     Check(Check),
     /// Scaffold a new section notebook that renders as it is.
     New(New),
+    /// Print a shell completion script: `nbrender completions bash > ~/.local/share/bash-completion/completions/nbrender`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `nbrender new SLUG`.
@@ -173,6 +179,11 @@ pub fn main() -> ExitCode {
         Some(Command::Chart(chart)) => export(chart, color),
         Some(Command::Check(check)) => run_check(check, color),
         Some(Command::New(new)) => scaffold(new, color),
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "nbrender", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
         None => render(cli.render, color),
     }
 }
