@@ -47,8 +47,11 @@ pub fn load(path: &Path, shown_as: &str) -> Result<Value, DataError> {
     match ext.as_str() {
         "csv" => parse_csv(&text).map_err(|m| DataError::new(format!("in `{shown_as}`: {m}"))),
         "json" => serde_json::from_str(&text).map_err(|err| {
+            // serde_json ends its message with the position, which is already said up front.
+            let message = err.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
             DataError::new(format!(
-                "in `{shown_as}`: invalid JSON at line {} column {}: {err}",
+                "in `{shown_as}`: invalid JSON at line {} column {}: {message}",
                 err.line(),
                 err.column()
             ))
