@@ -1,6 +1,8 @@
 //! The command line: clap, colours and exit codes live here and nowhere else. Raw arguments
 //! become validated options before the library sees them.
 
+mod serve;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +33,8 @@ enum Command {
     Check(Check),
     /// Scaffold a new section notebook that renders as it is.
     New(New),
+    /// Build the site, serve it on 127.0.0.1 and rebuild and reload the page on every save.
+    Serve(Serve),
     /// Print a shell completion script: `nbrender completions bash > ~/.local/share/bash-completion/completions/nbrender`.
     Completions {
         /// The shell.
@@ -59,6 +63,25 @@ struct New {
     /// Where to write; default `notebooks/` when it exists, else the current folder.
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
+}
+
+/// `nbrender serve [PATH]`.
+#[derive(Debug, Args)]
+struct Serve {
+    /// The notebooks folder; default `notebooks/` when it exists, else `.`.
+    path: Option<PathBuf>,
+    /// The port on 127.0.0.1.
+    #[arg(long, default_value_t = 8000)]
+    port: u16,
+    /// Where to build the site; default: a folder in the system's temp folder.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// A theme folder whose files replace the default theme's (watched too).
+    #[arg(long, value_name = "DIR")]
+    theme: Option<PathBuf>,
+    /// Override a notebook param, e.g. `--param level=L6` (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
 }
 
 /// `nbrender check [PATH]`.
@@ -179,6 +202,7 @@ pub fn main() -> ExitCode {
         Some(Command::Chart(chart)) => export(chart, color),
         Some(Command::Check(check)) => run_check(check, color),
         Some(Command::New(new)) => scaffold(new, color),
+        Some(Command::Serve(cli)) => run_serve(cli, color),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "nbrender", &mut std::io::stdout());
@@ -228,6 +252,26 @@ fn today() -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}")
+}
+
+fn run_serve(cli: Serve, color: bool) -> ExitCode {
+    let path = cli.path.unwrap_or_else(|| {
+        let default = PathBuf::from("notebooks");
+        if default.is_dir() { default } else { PathBuf::from(".") }
+    });
+    if !path.exists() {
+        eprintln!("error: `{}` is neither a notebook file nor a folder", path.display());
+        return ExitCode::from(2);
+    }
+    let out = cli.out.unwrap_or_else(|| std::env::temp_dir().join(format!("nbrender-serve-{}", std::process::id())));
+    let build = BuildOptions { out, theme: cli.theme, params: cli.params, png: false, dry_run: false };
+    match serve::serve(serve::ServeOptions { path, port: cli.port, build }, color) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn run_check(cli: Check, color: bool) -> ExitCode {
