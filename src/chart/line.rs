@@ -152,7 +152,7 @@ fn line(role: Role, points: Vec<(f64, f64)>) -> Option<Stroke> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chart::scene::check::{assert_clean, sweep};
+    use crate::chart::scene::check::{assert_clean, sweep, texts};
     use crate::chart::{AxisFormat, ChartData, SeriesRow};
 
     fn row(category: &str, values: &[Option<f64>]) -> SeriesRow {
@@ -193,10 +193,6 @@ mod tests {
 
     fn ok(spec: &ChartSpec) -> Scene {
         lay(spec).unwrap_or_else(|e| panic!("layout failed: {e}"))
-    }
-
-    fn texts(scene: &Scene, role: Role) -> Vec<&str> {
-        scene.labels.iter().filter(|l| l.role == role).map(|l| l.text.as_str()).collect()
     }
 
     #[test]

@@ -144,6 +144,11 @@ pub mod check {
         }
     }
 
+    /// The texts of the labels with `role`, in order.
+    pub fn texts(scene: &Scene, role: Role) -> Vec<&str> {
+        scene.labels.iter().filter(|l| l.role == role).map(|l| l.text.as_str()).collect()
+    }
+
     pub fn assert_clean(scene: &Scene) {
         let (w, h) = (f64::from(scene.width), f64::from(scene.height));
         let marks: Vec<Boxed> = scene.marks.iter().map(|m| (m.x0, m.y0, m.x1, m.y1)).collect();

@@ -86,7 +86,7 @@ pub fn layout(spec: &ChartSpec, table: &SeriesTable) -> Result<Scene, ChartError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chart::scene::check::{assert_clean, sweep};
+    use crate::chart::scene::check::{assert_clean, sweep, texts};
     use crate::chart::{AxisFormat, ChartData, SeriesRow};
 
     fn row(category: &str, values: &[f64]) -> SeriesRow {
@@ -123,10 +123,6 @@ mod tests {
 
     fn ok(spec: &ChartSpec) -> Scene {
         lay(spec).unwrap_or_else(|e| panic!("layout failed: {e}"))
-    }
-
-    fn texts(scene: &Scene, role: Role) -> Vec<&str> {
-        scene.labels.iter().filter(|l| l.role == role).map(|l| l.text.as_str()).collect()
     }
 
     #[test]
