@@ -149,7 +149,16 @@ impl Role {
 
     /// The role whose light colour plotters wrote as `hex`.
     pub fn from_light_hex(hex: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|role| role.light_hex() == hex)
+        // Called for every element of every chart: compare numbers, not formatted strings.
+        let digits = hex.strip_prefix('#').filter(|d| d.len() == 6)?;
+        let channel = |i: usize| digits.get(i..i + 2).and_then(|c| u8::from_str_radix(c, 16).ok());
+        let colour = RGBColor(channel(0)?, channel(2)?, channel(4)?);
+        let lowercase = digits.bytes().any(|b| b.is_ascii_lowercase());
+        // `hex()` writes upper case; a lower-case spelling is not ours.
+        if lowercase {
+            return None;
+        }
+        Role::ALL.into_iter().find(|role| role.light() == colour)
     }
 }
 

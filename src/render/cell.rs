@@ -63,7 +63,7 @@ pub fn cell_html(
                     true => Some(crate::chart::to_png(spec, PNG_SCALE, false).map_err(|e| e.message)?),
                     false => None,
                 };
-                let inner = format!("{}{}", chart_drawings(spec, &alt)?, downloads(&name, png.is_some()));
+                let inner = format!("{}{}", drawings_with(spec, &alt, &svg)?, downloads(&name, png.is_some()));
                 let body = figure("nb-figure", frame, &inner);
                 chart = Some(ChartFile { name, svg, png });
                 Some(body)
@@ -185,12 +185,17 @@ pub fn table_html(t: &Table) -> String {
 /// shows one of the two.
 pub fn chart_drawings(spec: &crate::chart::ChartSpec, alt: &str) -> Result<String, String> {
     let svg = crate::chart::to_svg(spec, alt).map_err(|e| e.message)?;
+    drawings_with(spec, alt, &svg)
+}
+
+/// As [`chart_drawings`], with the wide drawing already made (a cell writes it to a file too).
+fn drawings_with(spec: &crate::chart::ChartSpec, alt: &str, svg: &str) -> Result<String, String> {
     if spec.width.is_some() {
-        return Ok(svg);
+        return Ok(svg.to_string());
     }
     let phone = crate::chart::ChartSpec { width: Some(NARROW_CHART_WIDTH), ..spec.clone() };
     match crate::chart::to_svg(&phone, alt) {
         Ok(narrow) => Ok(format!("<div class=\"chart-wide\">{svg}</div><div class=\"chart-narrow\">{narrow}</div>")),
-        Err(_) => Ok(svg),
+        Err(_) => Ok(svg.to_string()),
     }
 }
