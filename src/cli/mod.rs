@@ -214,10 +214,7 @@ pub fn main() -> ExitCode {
 
 fn scaffold(cli: New, color: bool) -> ExitCode {
     use crate::notebook::scaffold::{NewNotebook, create};
-    let dir = cli.dir.unwrap_or_else(|| {
-        let default = PathBuf::from("notebooks");
-        if default.is_dir() { default } else { PathBuf::from(".") }
-    });
+    let dir = notebooks_folder(cli.dir);
     let new = NewNotebook {
         slug: cli.slug,
         title: cli.title,
@@ -255,10 +252,7 @@ fn today() -> String {
 }
 
 fn run_serve(cli: Serve, color: bool) -> ExitCode {
-    let path = cli.path.unwrap_or_else(|| {
-        let default = PathBuf::from("notebooks");
-        if default.is_dir() { default } else { PathBuf::from(".") }
-    });
+    let path = notebooks_folder(cli.path);
     if !path.exists() {
         eprintln!("error: `{}` is neither a notebook file nor a folder", path.display());
         return ExitCode::from(2);
@@ -275,22 +269,12 @@ fn run_serve(cli: Serve, color: bool) -> ExitCode {
 }
 
 fn run_check(cli: Check, color: bool) -> ExitCode {
-    let path = cli.path.unwrap_or_else(|| {
-        let default = PathBuf::from("notebooks");
-        if default.is_dir() { default } else { PathBuf::from(".") }
-    });
+    let path = notebooks_folder(cli.path);
     let opts = BuildOptions { theme: cli.theme, params: cli.params, dry_run: true, ..BuildOptions::default() };
     match site::build(&path, &opts, &site::Silent) {
         Ok(report) => {
             if !cli.quiet && cli.format == Format::Human {
-                eprintln!(
-                    "checked {} {} and {} {} in {:.0} ms: no problems",
-                    report.pages,
-                    plural(report.pages, "page", "pages"),
-                    report.charts,
-                    plural(report.charts, "chart", "charts"),
-                    report.elapsed_ms
-                );
+                eprintln!("checked {} in {:.0} ms: no problems", counts(&report, " and "), report.elapsed_ms);
             }
             ExitCode::SUCCESS
         }
@@ -298,13 +282,13 @@ fn run_check(cli: Check, color: bool) -> ExitCode {
             for d in &failure.diagnostics {
                 println!("{}", d.to_json());
             }
-            ExitCode::from(if failure.usage { 2 } else { 1 })
+            exit_code(&failure)
         }
         Err(failure) => {
             eprint!("{}", diag::render(&failure.diagnostics, color));
             let n = failure.diagnostics.len();
             eprintln!("error: {n} {} found", plural(n, "error", "errors"));
-            ExitCode::from(if failure.usage { 2 } else { 1 })
+            exit_code(&failure)
         }
     }
 }
@@ -329,11 +313,8 @@ fn render(cli: Render, color: bool) -> ExitCode {
             if !cli.quiet {
                 let pngs = if cli.png { format!(" ({} PNG)", report.pngs) } else { String::new() };
                 eprintln!(
-                    "rendered {} {}, {} {}{pngs} in {:.0} ms -> {}",
-                    report.pages,
-                    plural(report.pages, "page", "pages"),
-                    report.charts,
-                    plural(report.charts, "chart", "charts"),
+                    "rendered {}{pngs} in {:.0} ms -> {}",
+                    counts(&report, ", "),
                     report.elapsed_ms,
                     cli.out.display()
                 );
@@ -386,7 +367,31 @@ fn fail(failure: &site::Failure, color: bool) -> ExitCode {
         false => "nothing was written",
     };
     eprintln!("error: {n} {} found; {outcome}", plural(n, "error", "errors"));
+    exit_code(failure)
+}
+
+/// 2 when the command line was wrong, 1 when the notebooks were.
+fn exit_code(failure: &site::Failure) -> ExitCode {
     ExitCode::from(if failure.usage { 2 } else { 1 })
+}
+
+/// `6 pages, 10 charts`, joined by `sep`.
+fn counts(report: &site::Report, sep: &str) -> String {
+    format!(
+        "{} {}{sep}{} {}",
+        report.pages,
+        plural(report.pages, "page", "pages"),
+        report.charts,
+        plural(report.charts, "chart", "charts")
+    )
+}
+
+/// The folder a command works on: the one given, else `notebooks/` when it exists, else `.`.
+fn notebooks_folder(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let default = PathBuf::from("notebooks");
+        if default.is_dir() { default } else { PathBuf::from(".") }
+    })
 }
 
 /// The progress bar: drawn on a terminal only, and cleared before the summary line.
