@@ -33,12 +33,12 @@
 
 mod common;
 
-use common::Project;
+use common::{CHROMIUM_FLAGS as FLAGS, Project, chromium};
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::fs::TryLockError;
 use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -175,24 +175,6 @@ const FEATURES: Case = Case {
 /// Height of the full-page screenshots.
 const SHOT_HEIGHT: u32 = 2000;
 
-/// Flags for every run: headless, isolated, offline, no scrollbars taking layout width (as on
-/// a phone, and so that 390 px of window are 390 px of page).
-const FLAGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-    "--force-device-scale-factor=1",
-];
-
 #[test]
 fn mlops_page_reads_well_in_chromium_at_desktop_and_phone_widths() {
     check_page(&MLOPS);
@@ -305,24 +287,6 @@ fn check_page(case: &Case) {
 
 fn joined<T>(handles: Vec<std::thread::ScopedJoinHandle<'_, T>>) -> Vec<T> {
     handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-}
-
-/// The Chromium binary: `$CHROMIUM`, else `chromium` on the PATH, else `/usr/bin/chromium`.
-fn chromium() -> PathBuf {
-    if let Some(path) = std::env::var_os("CHROMIUM") {
-        let path = PathBuf::from(path);
-        assert!(path.is_file(), "CHROMIUM={} is not a file", path.display());
-        return path;
-    }
-    let on_path = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|dir| dir.join("chromium")).collect::<Vec<_>>())
-        .unwrap_or_default();
-    on_path.into_iter().chain([PathBuf::from("/usr/bin/chromium")]).find(|p| p.is_file()).unwrap_or_else(|| {
-        panic!(
-            "this test needs headless Chromium and found no `chromium` on the PATH or at /usr/bin/chromium: \
-             install it with `apt-get install chromium` (or point $CHROMIUM at a Chromium binary)"
-        )
-    })
 }
 
 /// The right to run one Chromium, held until dropped: an exclusive lock on one of

@@ -70,9 +70,18 @@ struct New {
 struct Serve {
     /// The notebooks folder; default `notebooks/` when it exists, else `.`.
     path: Option<PathBuf>,
-    /// The port on 127.0.0.1.
+    /// The port.
     #[arg(long, default_value_t = 8000)]
     port: u16,
+    /// The address to listen on. Anything but loopback (127.0.0.1, ::1) also needs --public.
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    host: std::net::IpAddr,
+    /// Allow a --host other than loopback: every machine that can reach this one sees the site.
+    #[arg(long)]
+    public: bool,
+    /// Open the site in the default browser.
+    #[arg(long)]
+    open: bool,
     /// Where to build the site; default: a folder in the system's temp folder.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -257,9 +266,18 @@ fn run_serve(cli: Serve, color: bool) -> ExitCode {
         eprintln!("error: `{}` is neither a notebook file nor a folder", path.display());
         return ExitCode::from(2);
     }
+    if !cli.host.is_loopback() && !cli.public {
+        eprintln!(
+            "error: `--host {}` would serve the site to other machines; add --public if that is what you want",
+            cli.host
+        );
+        return ExitCode::from(2);
+    }
+    let remove_out = cli.out.is_none();
     let out = cli.out.unwrap_or_else(|| std::env::temp_dir().join(format!("nbrender-serve-{}", std::process::id())));
     let build = BuildOptions { out, theme: cli.theme, params: cli.params, png: false, dry_run: false };
-    match serve::serve(serve::ServeOptions { path, port: cli.port, build }, color) {
+    let opts = serve::ServeOptions { path, host: cli.host, port: cli.port, build, open: cli.open, remove_out };
+    match serve::serve(opts, color) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");

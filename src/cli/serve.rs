@@ -3,6 +3,7 @@
 //! watcher (notify) live here and nowhere else.
 
 use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -17,12 +18,13 @@ const EVENTS: &str = "/_nbrender/events";
 
 /// How long the folder must stay quiet after a change before a rebuild starts: an editor's
 /// save is often several events (write, rename, chmod).
-const DEBOUNCE: Duration = Duration::from_millis(100);
+const DEBOUNCE: Duration = Duration::from_millis(30);
 
 /// Injected before `</body>` of every served page; the files on disk never hold it.
 const RELOAD_SCRIPT: &str = r#"<script>
 (() => {
   const events = new EventSource("/_nbrender/events");
+  events.onopen = () => document.documentElement.setAttribute("data-nbrender-live", "");
   events.onmessage = (e) => {
     if (e.data === "reload") { location.reload(); return; }
     if (!e.data.startsWith("error ")) return;
@@ -68,31 +70,58 @@ const NOT_FOUND: &str = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><t
 /// `nbrender serve`, validated.
 pub struct ServeOptions {
     pub path: PathBuf,
+    /// Loopback unless the user asked for another address with `--public`.
+    pub host: IpAddr,
     pub port: u16,
     pub build: BuildOptions,
+    /// Open the site in the default browser once it is served.
+    pub open: bool,
+    /// The output folder is ours (a temp folder): remove it on Ctrl-C.
+    pub remove_out: bool,
 }
 
 /// Builds, serves and watches until the process is stopped; returns only on a setup failure.
 pub fn serve(opts: ServeOptions, color: bool) -> Result<(), String> {
     let hub = Arc::new(Hub::default());
     let root = opts.build.out.clone();
-    std::fs::create_dir_all(&root).map_err(|e| format!("cannot create `{}`: {e}", root.display()))?;
-    rebuild(&opts, &hub, color, "built");
+    if opts.remove_out {
+        let out = root.clone();
+        ctrlc::set_handler(move || {
+            crate::site::write::remove_output(&out);
+            std::process::exit(130);
+        })
+        .map_err(|e| format!("cannot handle Ctrl-C: {e}"))?;
+    }
+    let address = SocketAddr::new(opts.host, opts.port);
+    // Listen before the first build, so a port in use is reported at once.
+    let server = tiny_http::Server::http(address).map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    let mut cache = site::Cache::default();
+    rebuild(&opts, &mut cache, &hub, color, "built");
 
-    let address = format!("127.0.0.1:{}", opts.port);
-    let server = tiny_http::Server::http(&address).map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let watcher = watch(&opts)?;
+    let url = format!("http://{}/", display_address(address));
+    let open = opts.open;
     let rebuilder = {
         let hub = Arc::clone(&hub);
         thread::spawn(move || {
             // The watcher must live as long as its channel is read.
             let (_watcher, changes) = watcher;
             while wait_for_change(&changes, &opts) {
-                rebuild(&opts, &hub, color, "rebuilt");
+                rebuild(&opts, &mut cache, &hub, color, "rebuilt");
             }
         })
     };
-    eprintln!("serving http://{address}/ (Ctrl-C to stop)");
+    eprintln!("serving {url} (Ctrl-C to stop)");
+    if !address.ip().is_loopback() {
+        eprintln!(
+            "warning: serving on {} also serves the site to every machine that can reach this one; \
+             nbrender serve is made for previewing, not publishing",
+            address.ip()
+        );
+    }
+    if open && let Err(e) = open::that_detached(&url) {
+        eprintln!("warning: cannot open a browser ({e}); open {url} yourself");
+    }
     for request in server.incoming_requests() {
         let hub = Arc::clone(&hub);
         let root = root.clone();
@@ -102,11 +131,29 @@ pub fn serve(opts: ServeOptions, color: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Builds the site and tells every open page how it went.
-fn rebuild(opts: &ServeOptions, hub: &Hub, color: bool, verb: &str) {
-    match site::build(&opts.path, &opts.build, &site::Silent) {
+/// An address as a browser takes it: IPv6 in brackets, the unspecified address as loopback.
+fn display_address(address: SocketAddr) -> String {
+    match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => format!("127.0.0.1:{}", address.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => format!("[::1]:{}", address.port()),
+        _ => address.to_string(),
+    }
+}
+
+/// Builds the site, reusing what has not changed since the last build, and tells every open
+/// page how it went.
+fn rebuild(opts: &ServeOptions, cache: &mut site::Cache, hub: &Hub, color: bool, verb: &str) {
+    match site::rebuild(&opts.path, &opts.build, &site::Silent, cache) {
         Ok(report) => {
-            eprintln!("{verb} in {:.0} ms", report.elapsed_ms);
+            eprintln!(
+                "{verb} in {:.0} ms: ran {} of {} notebooks, rendered {} of {} pages, wrote {} files",
+                report.elapsed_ms,
+                report.ran,
+                report.notebooks,
+                report.rendered,
+                report.pages,
+                report.files.len()
+            );
             hub.send("reload");
         }
         Err(failure) => {

@@ -10,7 +10,7 @@ pub mod value;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use indexmap::IndexMap;
 use rhai::{Dynamic, Engine, EvalAltResult, Map, ParseError, ParseErrorType, Position, Scope};
@@ -32,6 +32,7 @@ pub struct Limits {
     pub max_map_size: usize,
     pub max_call_levels: usize,
     pub max_expr_depth: usize,
+    /// CPU time of the thread running the cell, so that a loaded machine does not fail a cell.
     pub max_cell_time: Duration,
 }
 
@@ -128,9 +129,14 @@ fn results_key(r: &mut Exports, key: &str) -> Result<Dynamic, Box<EvalAltResult>
 /// The results a notebook may read, by slug: those of the notebooks it depends on.
 pub type Results = HashMap<String, Exports>;
 
+/// How many script steps run between two looks at the cell's CPU time (well under a
+/// millisecond of work).
+const CLOCK_EVERY: u64 = 4096;
+
 thread_local! {
     static PRINTED: RefCell<String> = const { RefCell::new(String::new()) };
-    static DEADLINE: RefCell<Option<Instant>> = const { RefCell::new(None) };
+    /// When the running cell started, in this thread's CPU time, and how much it may use.
+    static DEADLINE: RefCell<Option<(cpu_time::ThreadTime, Duration)>> = const { RefCell::new(None) };
     static RESULTS: RefCell<Results> = RefCell::new(HashMap::new());
 }
 
@@ -173,8 +179,12 @@ impl Executor {
                     p.push('\n');
                 })
             })
-            .on_progress(|_| {
-                let late = DEADLINE.with(|d| d.borrow().is_some_and(|t| Instant::now() > t));
+            .on_progress(|ops| {
+                // Reading the thread's CPU clock is a system call: look every few thousand steps.
+                if ops % CLOCK_EVERY != 0 {
+                    return None;
+                }
+                let late = DEADLINE.with(|d| d.borrow().as_ref().is_some_and(|(start, max)| start.elapsed() > *max));
                 late.then(|| Dynamic::from("time limit"))
             });
         band::register(&mut engine);
@@ -247,7 +257,7 @@ impl Executor {
             .compile_with_scope(scope, &cell.script)
             .map_err(|err| parse_error(notebook, cell, scope, &err))?;
         PRINTED.with(|p| p.borrow_mut().clear());
-        DEADLINE.with(|d| *d.borrow_mut() = Some(Instant::now() + self.limits.max_cell_time));
+        DEADLINE.with(|d| *d.borrow_mut() = Some((cpu_time::ThreadTime::now(), self.limits.max_cell_time)));
         let result = self.engine.eval_ast_with_scope::<Dynamic>(scope, &ast);
         DEADLINE.with(|d| *d.borrow_mut() = None);
         let stream = PRINTED.with(|p| std::mem::take(&mut *p.borrow_mut()));
@@ -431,7 +441,10 @@ fn eval_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &EvalAltResu
         ),
         EvalAltResult::ErrorTerminated(..) => (
             "exec::limit",
-            format!("cell {n} ran longer than the limit of {} seconds", limits.max_cell_time.as_secs()),
+            format!(
+                "cell {n} ran longer than the limit of {} seconds of CPU time",
+                crate::format::trim_decimals(limits.max_cell_time.as_secs_f64(), 3)
+            ),
             "look for a loop that never ends, or do less work in this cell".into(),
         ),
         EvalAltResult::ErrorStackOverflow(_) => (
@@ -571,6 +584,17 @@ mod tests {
         let limits = Limits { max_operations: 10_000, ..Limits::default() };
         let d = Executor::new(limits).run(&nb, &IndexMap::new(), Results::new()).unwrap_err();
         assert_eq!(d.code, "exec::limit");
+        assert!(d.message.contains("10,000 operations"), "{}", d.message);
+    }
+
+    #[test]
+    fn slow_cells_hit_the_cpu_time_limit() {
+        let nb =
+            crate::notebook::parse(Path::new("nb.md"), "nb.md", "---\ntitle: T\n---\n```{rhai}\nloop {}\n```\n".into())
+                .unwrap();
+        let limits = Limits { max_operations: u64::MAX, max_cell_time: Duration::from_millis(50), ..Limits::default() };
+        let d = Executor::new(limits).run(&nb, &IndexMap::new(), Results::new()).unwrap_err();
+        assert_eq!(d.message, "cell 1 ran longer than the limit of 0.05 seconds of CPU time");
     }
 
     #[test]

@@ -141,8 +141,10 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
         Failure::from(all)
     })?;
     let executor = Executor::new(Limits::default());
-    let schedule = run::Schedule { waves: &waves, deps: &deps, calls: &calls, needed: &needed, broken: &broken };
-    let (mut runs, mut run_problems) = run::run_waves(&executor, &notebooks, &schedule, params, &Silent);
+    let schedule =
+        run::Schedule { waves: &waves, deps: &deps, calls: &calls, needed: &needed, broken: &broken, reuse: None };
+    let run::Waves { mut runs, diagnostics: mut run_problems, .. } =
+        run::run_waves(&executor, &notebooks, &schedule, params, &Silent);
     diagnostics.append(&mut run_problems);
     if !diagnostics.is_empty() {
         return Err(super::explain_unknown_slugs(diagnostics, unparsed).into());

@@ -5,6 +5,7 @@
 //! in parallel and writes them. Nothing is written when any notebook has an error; a site
 //! build replaces the output folder whole.
 
+mod cache;
 mod chart;
 pub mod config;
 pub mod graph;
@@ -15,6 +16,7 @@ mod run;
 pub mod write;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -24,6 +26,8 @@ use crate::exec::{Executor, Limits};
 use crate::notebook::Notebook;
 use crate::render::{SiteInfo, Theme};
 use crate::template::ProseTemplates;
+pub use cache::Cache;
+use cache::{Fingerprint, PageFiles};
 pub use chart::{ChartFormat, ChartOptions, ChartReport, FoundChart, export_chart, find_chart};
 pub use config::SiteConfig;
 pub use load::discover;
@@ -65,7 +69,12 @@ pub struct Report {
     pub charts: usize,
     /// PNG files among the charts' files (`--png`).
     pub pngs: usize,
+    /// The files written: all of them, or in a rebuild only those whose bytes changed.
     pub files: Vec<PathBuf>,
+    /// Notebooks in the folder, notebooks run and pages rendered; a rebuild reuses the rest.
+    pub notebooks: usize,
+    pub ran: usize,
+    pub rendered: usize,
     pub elapsed_ms: f64,
     /// Milliseconds spent in each stage, in order, for `-v`.
     pub stages: Vec<(&'static str, f64)>,
@@ -113,6 +122,27 @@ impl From<Vec<Diagnostic>> for Failure {
 
 /// Renders the notebook at `input` (and what it needs), or every notebook of the folder.
 pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Result<Report, Failure> {
+    build_with(input, opts, progress, None)
+}
+
+/// `build`, reusing what earlier builds of the same input left in `cache`: only notebooks
+/// whose text, data or dependencies changed run, only pages that show a changed notebook are
+/// rendered, and a site build updates its output folder in place, writing only changed files.
+pub fn rebuild(
+    input: &Path,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+    cache: &mut Cache,
+) -> Result<Report, Failure> {
+    build_with(input, opts, progress, Some(cache))
+}
+
+fn build_with(
+    input: &Path,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+    mut cache: Option<&mut Cache>,
+) -> Result<Report, Failure> {
     let started = Instant::now();
     let (folder, single) = if input.is_dir() {
         (input.to_path_buf(), None)
@@ -196,14 +226,41 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
         }
     };
 
-    // 3. Run, wave by wave.
+    // 3. Run, wave by wave; a notebook whose inputs are unchanged keeps its last run.
+    let own = match &mut cache {
+        Some(cache) => {
+            cache.begin(site_fingerprint(&folder, theme_dir.as_deref(), opts, single.as_deref()));
+            cache::own_prints(&notebooks, &needed)
+        }
+        None => Vec::new(),
+    };
+    let kept_runs = cache.as_deref();
+    let kept = |i: usize, print: Fingerprint| {
+        kept_runs.and_then(|c| c.run(&notebooks[i], Some(print))).map(|r| r.executed.exports.clone())
+    };
     let pages = if single.is_some() { targets.len() } else { notebooks.len() };
     progress.start(needed.iter().filter(|n| **n).count() + pages);
     let executor = Executor::new(Limits::default());
-    let schedule = run::Schedule { waves: &waves, deps: &deps, calls: &dep_calls, needed: &needed, broken: &broken };
-    let (executed, mut run_problems) = run::run_waves(&executor, &notebooks, &schedule, &opts.params, progress);
+    let schedule = run::Schedule {
+        waves: &waves,
+        deps: &deps,
+        calls: &dep_calls,
+        needed: &needed,
+        broken: &broken,
+        reuse: kept_runs.map(|_| run::Reuse { own: &own, kept: &kept }),
+    };
+    let run::Waves { runs: executed, prints, diagnostics: mut run_problems } =
+        run::run_waves(&executor, &notebooks, &schedule, &opts.params, progress);
     diagnostics.append(&mut run_problems);
-    let runs: Vec<Option<Run>> = executed.into_par_iter().map(|e| e.map(Run::new)).collect();
+    let ran = executed.iter().filter(|e| e.is_some()).count();
+    let runs: Vec<Option<Arc<Run>>> = executed
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, fresh)| match fresh {
+            Some(e) => Some(Arc::new(Run::new(e))),
+            None => kept_runs.filter(|_| needed[i]).and_then(|c| c.run(&notebooks[i], prints[i])),
+        })
+        .collect();
     watch.lap("execute");
 
     // 4. The frontmatter texts of every notebook that ran, then the pages.
@@ -236,30 +293,46 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
         info: &info,
         png: opts.png,
     };
+    // A page is rendered again only when something it shows changed.
+    let keys: Vec<Option<Fingerprint>> = match &cache {
+        Some(_) => targets.iter().map(|&t| Some(page_key(t, &site, &prints))).collect(),
+        None => vec![None; targets.len()],
+    };
+    let kept_pages = cache.as_deref();
     let rendered: Vec<_> = targets
         .par_iter()
-        .map(|&t| {
-            let page = run::guard(&notebooks[t], || page::render_page(t, &site));
+        .zip(&keys)
+        .map(|(&t, key)| {
+            let kept = key.and_then(|k| kept_pages.and_then(|c| c.page(&notebooks[t], k)));
+            let page = match kept {
+                Some(page) => Ok((page, false)),
+                None => run::guard(&notebooks[t], || page::render_page(t, &site))
+                    .map(|page| (Arc::new(page_files(&notebooks[t], page)), true)),
+            };
             progress.advance(&notebooks[t].source.name);
-            (t, page)
+            (t, *key, page)
         })
         .collect();
 
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    let (mut charts, mut pngs) = (0, 0);
-    for (t, page) in rendered {
+    let (mut charts, mut pngs, mut fresh_pages) = (0, 0, 0);
+    let mut pages_to_keep = Vec::new();
+    for (t, key, page) in rendered {
         match page {
-            Ok(page) => {
-                let dir = PathBuf::from(notebooks[t].slug());
-                for chart in page.body.charts {
-                    files.push((dir.join(format!("{}.svg", chart.name)), chart.svg.into_bytes()));
-                    charts += 1;
-                    if let Some(png) = chart.png {
-                        files.push((dir.join(format!("{}.png", chart.name)), png));
-                        pngs += 1;
+            Ok((page, fresh)) => {
+                charts += page.charts;
+                pngs += page.pngs;
+                fresh_pages += usize::from(fresh);
+                match key {
+                    Some(key) => {
+                        files.extend(page.files.iter().cloned());
+                        pages_to_keep.push((t, key, page));
                     }
+                    None => match Arc::try_unwrap(page) {
+                        Ok(page) => files.extend(page.files),
+                        Err(page) => files.extend(page.files.iter().cloned()),
+                    },
                 }
-                files.push((dir.join("index.html"), page.html.into_bytes()));
             }
             Err(mut d) => diagnostics.append(&mut d),
         }
@@ -273,6 +346,14 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
     for (name, bytes) in &theme.assets {
         files.push((PathBuf::from("assets").join(name), bytes.clone()));
     }
+    if single.is_none() {
+        let ctx = index::index_context(&notebooks, &texts, &order, &info);
+        let html = crate::render::index_html(&theme, &ctx).map_err(|m| Diagnostic::error("theme::render", m))?;
+        files.push((PathBuf::from("index.html"), html.into_bytes()));
+        if let Some(base) = &config.base_url {
+            files.push((PathBuf::from("sitemap.xml"), index::sitemap(base, &notebooks, &order).into_bytes()));
+        }
+    }
     let written = if opts.dry_run {
         Vec::new()
     } else if single.is_some() {
@@ -282,23 +363,77 @@ pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Resu
             partial: true,
         })?
     } else {
-        let ctx = index::index_context(&notebooks, &texts, &order, &info);
-        let html = crate::render::index_html(&theme, &ctx).map_err(|m| Diagnostic::error("theme::render", m))?;
-        files.push((PathBuf::from("index.html"), html.into_bytes()));
-        if let Some(base) = &config.base_url {
-            files.push((PathBuf::from("sitemap.xml"), index::sitemap(base, &notebooks, &order).into_bytes()));
-        }
-        write::replace_dir(&opts.out, &files)?
+        write_site(&opts.out, &files, cache.as_deref_mut())?
     };
     watch.lap("write");
+    if let Some(cache) = cache {
+        let runs: Vec<(usize, Fingerprint, Arc<Run>)> =
+            (0..notebooks.len()).filter_map(|i| Some((i, prints[i]?, Arc::clone(runs[i].as_ref()?)))).collect();
+        cache.keep(&notebooks, &runs, pages_to_keep);
+    }
     Ok(Report {
         pages: targets.len(),
         charts,
         pngs,
         files: written,
+        notebooks: notebooks.len(),
+        ran,
+        rendered: fresh_pages,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         stages: watch.stages,
     })
+}
+
+/// Replaces the output folder whole, or, in a rebuild of a folder this cache wrote, updates
+/// the changed files in place.
+fn write_site(out: &Path, files: &[(PathBuf, Vec<u8>)], cache: Option<&mut Cache>) -> Result<Vec<PathBuf>, Diagnostic> {
+    let Some(cache) = cache else { return write::replace_dir(out, files) };
+    if let Some(previous) = cache.written(out) {
+        return write::update_dir(out, files, previous);
+    }
+    let written = write::replace_dir(out, files)?;
+    cache.set_written(out, write::hashes(files));
+    Ok(written)
+}
+
+/// The files a rendered page writes, relative to the output folder.
+fn page_files(nb: &Notebook, page: page::Page) -> PageFiles {
+    let dir = PathBuf::from(nb.slug());
+    let mut out = PageFiles::default();
+    for chart in page.body.charts {
+        out.files.push((dir.join(format!("{}.svg", chart.name)), chart.svg.into_bytes()));
+        out.charts += 1;
+        if let Some(png) = chart.png {
+            out.files.push((dir.join(format!("{}.png", chart.name)), png));
+            out.pngs += 1;
+        }
+    }
+    out.files.push((dir.join("index.html"), page.html.into_bytes()));
+    out
+}
+
+/// Everything page `t` shows, as one hash: its own notebook, its place in the site, the
+/// titles and blurbs of its cards and neighbours, and the notebooks whose figures it embeds.
+fn page_key(t: usize, site: &Site<'_>, prints: &[Option<Fingerprint>]) -> Fingerprint {
+    let nb = &site.notebooks[t];
+    let texts = |j: usize| site.texts[j].as_ref().map(|x| (&x.title, &x.blurb));
+    let cards: Vec<_> = load::related_slugs(nb).iter().map(|s| site.slugs.get(s).map(|&j| texts(j))).collect();
+    let embeds: Vec<_> = graph::figure_refs(nb).iter().map(|r| site.slugs.get(&r.slug).map(|&j| prints[j])).collect();
+    let (prev, next) = site.order.neighbours(t);
+    let neighbour = |j: Option<usize>| j.map(|j| (site.notebooks[j].slug(), texts(j)));
+    cache::hash_of((prints[t], site.order.position(t), neighbour(prev), neighbour(next), cards, embeds))
+}
+
+/// What every page depends on beyond its notebooks: the site file, the theme's files, the
+/// params and flags, and which notebook a one-page build renders.
+fn site_fingerprint(folder: &Path, theme: Option<&Path>, opts: &BuildOptions, single: Option<&Path>) -> Fingerprint {
+    let site_file = std::fs::read(folder.join("_site.yaml")).ok();
+    let mut theme_files: Vec<(PathBuf, Option<Vec<u8>>)> = theme
+        .and_then(|dir| std::fs::read_dir(dir).ok())
+        .map(|entries| entries.flatten().map(|e| (e.path(), std::fs::read(e.path()).ok())).collect())
+        .unwrap_or_default();
+    theme_files.sort();
+    cache::hash_of((site_file, theme_files, &opts.params, opts.png, &opts.out, single))
 }
 
 /// Which notebooks must run: the targets, what they read through `results()`, the notebooks

@@ -28,7 +28,7 @@ impl Run {
 pub(crate) struct Site<'a> {
     pub notebooks: &'a [Notebook],
     pub slugs: &'a HashMap<String, usize>,
-    pub runs: &'a [Option<Run>],
+    pub runs: &'a [Option<Arc<Run>>],
     /// Each notebook's expanded frontmatter texts, when it ran.
     pub texts: &'a [Option<FrontTexts>],
     pub order: &'a super::index::Order,

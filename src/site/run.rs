@@ -6,8 +6,9 @@ use std::path::Path;
 use indexmap::IndexMap;
 use rayon::prelude::*;
 
+use super::cache::{Fingerprint, exports_print, hash_of};
 use crate::diag::Diagnostic;
-use crate::exec::{Executed, Executor, Results};
+use crate::exec::{Executed, Executor, Exports, Results};
 use crate::notebook::Notebook;
 
 /// Loads the data, applies params and runs the cells.
@@ -79,23 +80,56 @@ pub(crate) struct Schedule<'a> {
     pub needed: &'a [bool],
     /// Notebooks that cannot run (their errors are reported already).
     pub broken: &'a [bool],
+    /// What an earlier build left, when this build may reuse it.
+    pub reuse: Option<Reuse<'a>>,
+}
+
+/// Runs an earlier build kept: a notebook whose inputs hash as they did then need not run.
+#[derive(Clone, Copy)]
+pub(crate) struct Reuse<'a> {
+    /// Each notebook's own inputs (its text and data files), hashed.
+    pub own: &'a [Option<Fingerprint>],
+    /// The results of notebook `i`'s kept run, when its inputs hashed to the given fingerprint.
+    pub kept: &'a (dyn Fn(usize, Fingerprint) -> Option<Exports> + Sync),
+}
+
+/// What `run_waves` did: each notebook's run (by index) when it ran now, the fingerprint of
+/// each notebook's inputs (with a `Reuse`), and the errors.
+pub(crate) struct Waves {
+    pub runs: Vec<Option<Executed>>,
+    pub prints: Vec<Option<Fingerprint>>,
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// Runs the needed notebooks wave by wave. A notebook whose dependency failed does not run;
-/// the error says which dependency. Returns each notebook's run (by index) and the errors.
+/// the error says which dependency. With a `Reuse`, a notebook whose own inputs and whose
+/// dependencies' results are unchanged keeps its earlier run.
 pub(crate) fn run_waves(
     executor: &Executor,
     notebooks: &[Notebook],
     schedule: &Schedule<'_>,
     params: &[(String, String)],
     progress: &dyn super::Progress,
-) -> (Vec<Option<Executed>>, Vec<Diagnostic>) {
-    let Schedule { waves, deps, calls: dep_calls, needed, broken } = *schedule;
+) -> Waves {
+    let Schedule { waves, deps, calls: dep_calls, needed, broken, reuse } = *schedule;
     let mut runs: Vec<Option<Executed>> = (0..notebooks.len()).map(|_| None).collect();
+    let mut prints: Vec<Option<Fingerprint>> = vec![None; notebooks.len()];
+    let mut reused: Vec<Option<Exports>> = vec![None; notebooks.len()];
+    let mut results_prints: Vec<Option<Fingerprint>> = vec![None; notebooks.len()];
     let mut failed = broken.to_vec();
     let mut diagnostics = Vec::new();
     for wave in waves {
-        let todo: Vec<usize> = wave.iter().copied().filter(|&i| needed[i] && !broken[i]).collect();
+        let active: Vec<usize> = wave.iter().copied().filter(|&i| needed[i] && !broken[i]).collect();
+        if let Some(reuse) = reuse {
+            for &i in &active {
+                let Some(own) = reuse.own[i] else { continue };
+                let read: Vec<Option<Fingerprint>> = deps[i].iter().map(|&d| results_prints[d]).collect();
+                let print = hash_of((own, read));
+                prints[i] = Some(print);
+                reused[i] = (reuse.kept)(i, print);
+            }
+        }
+        let todo: Vec<usize> = active.iter().copied().filter(|&i| reused[i].is_none()).collect();
         let outcomes: Vec<(usize, Result<Executed, Vec<Diagnostic>>)> = todo
             .par_iter()
             .map(|&i| {
@@ -105,7 +139,10 @@ pub(crate) fn run_waves(
                     None => {
                         let results: Results = deps[i]
                             .iter()
-                            .filter_map(|&d| runs[d].as_ref().map(|r| (notebooks[d].slug(), r.exports.clone())))
+                            .filter_map(|&d| {
+                                let exports = runs[d].as_ref().map(|r| &r.exports).or(reused[d].as_ref());
+                                exports.map(|e| (notebooks[d].slug(), e.clone()))
+                            })
                             .collect();
                         run_notebook(executor, nb, params, results)
                     }
@@ -123,8 +160,14 @@ pub(crate) fn run_waves(
                 }
             }
         }
+        if reuse.is_some() {
+            for &i in &active {
+                let exports = runs[i].as_ref().map(|r| &r.exports).or(reused[i].as_ref());
+                results_prints[i] = exports.map(exports_print);
+            }
+        }
     }
-    (runs, diagnostics)
+    Waves { runs, prints, diagnostics }
 }
 
 fn dependency_failed(nb: &Notebook, bad: &Notebook, calls: &[super::graph::Dependency]) -> Diagnostic {

@@ -3,11 +3,14 @@
 //! finished one leaves no stale page behind. A single-notebook build writes its files one by
 //! one, each to a temporary name renamed into place.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::diag::Diagnostic;
+
+use super::cache::hash_of;
 
 /// The file that marks a folder as nbrender's output, safe to replace.
 pub const MARKER: &str = ".nbrender";
@@ -117,6 +120,23 @@ pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
     Ok(written)
 }
 
+/// Removes an output folder nbrender made (it holds the marker) and this process's staging
+/// folders beside it: `serve` cleaning up its temporary site when stopped.
+pub fn remove_output(out: &Path) {
+    if out.join(MARKER).is_file() {
+        remove_tree(out);
+    }
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let pid = std::process::id();
+    for stage in ["new", "old"] {
+        let staging = parent.join(format!(".{name}.nbrender-{stage}-{pid}"));
+        if staging.is_dir() {
+            remove_tree(&staging);
+        }
+    }
+}
+
 /// Removes the staging folders of earlier builds that were killed before they finished.
 fn remove_leftovers(parent: &Path, name: &str) {
     let Ok(entries) = std::fs::read_dir(parent) else { return };
@@ -160,6 +180,37 @@ pub fn write_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
     let marker = out.join(MARKER);
     std::fs::write(&marker, MARKER_TEXT).map_err(|e| io("write", &marker, e))?;
     Ok(written)
+}
+
+/// Brings `out`, which nbrender wrote, up to date with `files` in place: writes only the files
+/// whose hash differs from `previous` (each renamed into place), removes those no longer built,
+/// and leaves `previous` describing the folder. For `serve`, where a save changes a few files
+/// of hundreds and a reader may load a page at any moment.
+pub fn update_dir(
+    out: &Path,
+    files: &[(PathBuf, Vec<u8>)],
+    previous: &mut HashMap<PathBuf, u64>,
+) -> Result<Vec<PathBuf>, Diagnostic> {
+    check(out, files)?;
+    let current: HashMap<PathBuf, u64> = files.par_iter().map(|(rel, bytes)| (rel.clone(), hash_of(bytes))).collect();
+    let changed: Vec<&(PathBuf, Vec<u8>)> =
+        files.iter().filter(|(rel, _)| previous.get(rel) != current.get(rel)).collect();
+    changed.par_iter().try_for_each(|(rel, bytes)| write_file(&out.join(rel), bytes))?;
+    for gone in previous.keys().filter(|rel| !current.contains_key(*rel)) {
+        let path = out.join(gone);
+        let _ = std::fs::remove_file(&path);
+        // The folder of a page that is gone goes too, once it is empty.
+        if let Some(dir) = path.parent().filter(|d| *d != out) {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+    *previous = current;
+    Ok(changed.into_iter().map(|(rel, _)| rel.clone()).collect())
+}
+
+/// Each file's hash, as `update_dir` keeps them.
+pub fn hashes(files: &[(PathBuf, Vec<u8>)]) -> HashMap<PathBuf, u64> {
+    files.par_iter().map(|(rel, bytes)| (rel.clone(), hash_of(bytes))).collect()
 }
 
 /// Writes one file under a temporary name and renames it into place, so the file is either
@@ -217,6 +268,24 @@ mod tests {
         assert!(d.message.contains("was not made by nbrender"));
         assert!(tmp.path().join("precious.txt").is_file());
         assert!(write_files(tmp.path(), &files(&["a.html"])).is_err());
+    }
+
+    #[test]
+    fn updating_in_place_writes_only_what_changed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let first = files(&["a/index.html", "b/index.html", "index.html"]);
+        replace_dir(&out, &first).unwrap();
+        let mut kept = hashes(&first);
+        let mut second = files(&["a/index.html", "index.html"]);
+        second[1].1 = b"new index".to_vec();
+        let written = update_dir(&out, &second, &mut kept).unwrap();
+        assert_eq!(written, vec![PathBuf::from("index.html")]);
+        assert_eq!(std::fs::read(out.join("index.html")).unwrap(), b"new index");
+        assert!(!out.join("b").exists(), "a page no longer built is removed with its folder");
+        assert!(out.join("a/index.html").is_file());
+        assert_eq!(kept, hashes(&second));
+        assert!(update_dir(&out, &second, &mut kept).unwrap().is_empty());
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod cdp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -204,4 +206,40 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Flags for every headless Chromium run: headless, isolated, offline, no scrollbars taking
+/// layout width (as on a phone, and so that 390 px of window are 390 px of page).
+pub const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+];
+
+/// The Chromium binary: `$CHROMIUM`, else `chromium` on the PATH, else `/usr/bin/chromium`.
+pub fn chromium() -> PathBuf {
+    if let Some(path) = std::env::var_os("CHROMIUM") {
+        let path = PathBuf::from(path);
+        assert!(path.is_file(), "CHROMIUM={} is not a file", path.display());
+        return path;
+    }
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).map(|dir| dir.join("chromium")).collect::<Vec<_>>())
+        .unwrap_or_default();
+    on_path.into_iter().chain([PathBuf::from("/usr/bin/chromium")]).find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!(
+            "this test needs headless Chromium and found no `chromium` on the PATH or at /usr/bin/chromium: \
+             install it with `apt-get install chromium` (or point $CHROMIUM at a Chromium binary)"
+        )
+    })
 }
