@@ -232,3 +232,59 @@ fn save_to_reload_latency_on_a_100_notebook_site() {
     let builds: Vec<&str> = log.lines().filter(|l| l.starts_with("rebuilt")).collect();
     println!("server: {}", builds.last().copied().unwrap_or("no rebuild logged"));
 }
+
+#[test]
+fn serving_beyond_loopback_needs_public_and_warns() {
+    let p = Project::with_notebooks("notebooks");
+    let refused = p.run(&["serve", "notebooks/", "--host", "0.0.0.0", "--port", "1"]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("add --public"), "{}", refused.stderr);
+
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nbrender"))
+        .args(["serve", "notebooks/", "--host", "0.0.0.0", "--public", "--port", &port.to_string()])
+        .current_dir(p.dir.path())
+        .env("TMPDIR", p.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("warning:") {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        said.push_str(&line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(said.contains("serving http://127.0.0.1:"), "{said}");
+    assert!(said.contains("warning: serving on 0.0.0.0"), "{said}");
+}
+
+#[test]
+fn ctrl_c_removes_the_temporary_site() {
+    let p = Project::with_notebooks("notebooks");
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nbrender"))
+        .args(["serve", "notebooks/", "--port", &port.to_string()])
+        .current_dir(p.dir.path())
+        .env("TMPDIR", p.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let site = p.path(&format!("nbrender-serve-{}", child.id()));
+    let started = Instant::now();
+    while !site.join("index.html").is_file() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the site was never built in {}", site.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(!site.exists(), "the temporary site is still there");
+}
