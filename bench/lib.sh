@@ -18,10 +18,12 @@ build_nbrender() {
         NB="$target/release/nbrender"
     fi
     [ -x "$NB" ] || die "no nbrender binary at $NB"
+    # The source the binary was built from: the tree may move on while a long run goes.
+    NB_SOURCE="$(git -C "$1" describe --always --dirty 2>/dev/null || echo '(no git)')"
 }
 
 # machine_lines NB ROOT: the Markdown lines naming the machine and the build.
 machine_lines() {
     echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ {print $2}') GiB RAM."
-    echo "nbrender $("$1" --version | awk '{print $2}') at $(git -C "$2" rev-parse --short HEAD 2>/dev/null || echo '(no git)')."
+    echo "nbrender $("$1" --version | awk '{print $2}') built from ${NB_SOURCE:-?}."
 }

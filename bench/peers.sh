@@ -4,7 +4,7 @@
 # and checks it, times everything with the shared proctime.py (median of repeated runs after
 # a warm-up: wall, cpu, peak RSS) and writes a Markdown table with the peer:nbrender ratios.
 #
-#   bash bench/peers.sh                      # the full set (about 15 minutes, mostly nbconvert)
+#   bash bench/peers.sh                      # the full set (15 to 30 minutes, mostly nbconvert)
 #   RUNS=3 SITE_RUNS=1 bash bench/peers.sh   # quicker, noisier
 #
 # The peers themselves are rendered and timed by the shared run.sh (../shared/bench/peers,

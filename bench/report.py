@@ -80,7 +80,8 @@ def peers(before_path, after_path, peers_path):
         cell = lambda r: "did not finish" if r is None else f"{r[1]:.4f} / {r[2]:.4f} / {r[3]:.1f} ({r[0]} runs)"
         out.append(f"| {label} | {cell(a)} | {cell(b)} |")
     out.append("")
-    out.append("Ratios below divide by the slower of the two nbrender sittings.")
+    out.append("Ratios below divide by the slower of the two nbrender sittings. A peak RSS at the timer's")
+    out.append("floor (printed by proctime.py, about 13 MiB) is a bound: the real peak may be lower.")
     out.append("")
 
     eq, shipped, site = nb[NB_EQUIVALENT][3], nb[NB_SHIPPED][3], nb[NB_SITE][3]
@@ -92,9 +93,10 @@ def peers(before_path, after_path, peers_path):
         "| wall: peer / nbrender notebooks/mlops.md |"
     )
     out.append("|---|---|---|---|---|---|---|---|")
-    for label, r in [(NB_EQUIVALENT + " (equivalent notebook)", eq), (NB_SHIPPED + " (shipped notebook)", shipped)]:
-        if r:
-            out.append(f"| {label} | {r[0]} | {r[1]:.4f} | {r[2]:.4f} | {r[3]:.1f} | 1x | 1x | - |")
+    if eq:
+        out.append(f"| {NB_EQUIVALENT} (equivalent notebook) | {eq[0]} | {eq[1]:.4f} | {eq[2]:.4f} | {eq[3]:.1f} | 1x | 1x | - |")
+    if shipped:
+        out.append(f"| {NB_SHIPPED} (shipped notebook) | {shipped[0]} | {shipped[1]:.4f} | {shipped[2]:.4f} | {shipped[3]:.1f} | - | - | 1x |")
     summary = []
     for (label,), r in peer_rows.items():
         if label.startswith("site:"):
