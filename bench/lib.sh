@@ -19,7 +19,11 @@ build_nbrender() {
     fi
     [ -x "$NB" ] || die "no nbrender binary at $NB"
     # The source the binary was built from: the tree may move on while a long run goes.
-    NB_SOURCE="$(git -C "$1" describe --always --dirty 2>/dev/null || echo '(no git)')"
+    if [ -n "${NBRENDER_BIN:-}" ]; then
+        NB_SOURCE="an unknown tree (NBRENDER_BIN=$NBRENDER_BIN)"
+    else
+        NB_SOURCE="$(git -C "$1" describe --always --dirty 2>/dev/null || echo '(no git)')"
+    fi
 }
 
 # machine_lines NB ROOT: the Markdown lines naming the machine and the build.
