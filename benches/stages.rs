@@ -76,7 +76,7 @@ fn load(nb: &Notebook) -> IndexMap<String, serde_json::Value> {
         .iter()
         .map(|(name, rel)| {
             let value = nbrender::data::resolve(dir, rel)
-                .and_then(|p| nbrender::data::load(&p, rel))
+                .and_then(|p| nbrender::data::load(&p, rel, &nbrender::data::DataLimits::default()))
                 .map_err(|e| e.message)
                 .expect("the data loads");
             (name.clone(), value)

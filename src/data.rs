@@ -23,18 +23,70 @@ impl DataError {
     }
 }
 
-/// Resolves a `data:` path relative to the notebook's folder; it may not leave that folder.
+/// How much data one file may bring (`limits:` in `_site.yaml`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DataLimits {
+    pub max_bytes: u64,
+    /// Rows of a CSV file, items of a JSON or YAML list.
+    pub max_rows: usize,
+}
+
+impl Default for DataLimits {
+    fn default() -> Self {
+        DataLimits { max_bytes: 64 << 20, max_rows: 250_000 }
+    }
+}
+
+/// Resolves a `data:` path relative to the notebook's folder; it may not leave that folder,
+/// neither by its own words (`..`, an absolute path) nor through a symbolic link.
 pub fn resolve(notebook_dir: &Path, relative: &str) -> Result<PathBuf, DataError> {
     let rel = Path::new(relative);
     if rel.is_absolute() || rel.components().any(|c| matches!(c, Component::ParentDir | Component::Prefix(_))) {
         return Err(DataError::new(format!("data path `{relative}` leaves the notebook's folder"))
             .hint("give a path inside the notebooks folder, such as `data/comp.csv`"));
     }
-    Ok(notebook_dir.join(rel))
+    let path = notebook_dir.join(rel);
+    // (A file that does not exist is reported when it is read.)
+    if let (Ok(real), Ok(root)) = (path.canonicalize(), notebook_dir.canonicalize())
+        && !real.starts_with(&root)
+    {
+        return Err(DataError::new(format!(
+            "data path `{relative}` is a symbolic link to `{}`, outside the notebook's folder",
+            real.display()
+        ))
+        .hint("copy the file into the notebooks folder instead of linking to it"));
+    }
+    Ok(path)
 }
 
 /// Loads one data file by its extension.
-pub fn load(path: &Path, shown_as: &str) -> Result<Value, DataError> {
+pub fn load(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Value, DataError> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > limits.max_bytes
+    {
+        return Err(DataError::new(format!(
+            "data file `{shown_as}` is {} bytes, over the limit of {} bytes",
+            crate::format::num(meta.len() as f64),
+            crate::format::num(limits.max_bytes as f64)
+        ))
+        .hint("load a smaller extract, or raise `data_bytes` under `limits:` in `_site.yaml`"));
+    }
+    let table = read(path, shown_as, limits.max_rows)?;
+    match &table {
+        Value::Array(rows) if rows.len() > limits.max_rows => Err(too_many_rows(shown_as, limits.max_rows)),
+        _ => Ok(table),
+    }
+}
+
+fn too_many_rows(shown_as: &str, max_rows: usize) -> DataError {
+    DataError::new(format!(
+        "data file `{shown_as}` has more than {} rows, the limit",
+        crate::format::num(max_rows as f64)
+    ))
+    .hint("load a smaller extract, or raise `data_rows` under `limits:` in `_site.yaml`")
+}
+
+fn read(path: &Path, shown_as: &str, max_rows: usize) -> Result<Value, DataError> {
     let text = std::fs::read_to_string(path).map_err(|err| {
         let e = DataError::new(format!("cannot read data file `{shown_as}`: {err}"));
         if err.kind() == std::io::ErrorKind::NotFound {
@@ -45,7 +97,10 @@ pub fn load(path: &Path, shown_as: &str) -> Result<Value, DataError> {
     })?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
-        "csv" => parse_csv(&text).map_err(|m| DataError::new(format!("in `{shown_as}`: {m}"))),
+        "csv" => parse_csv(&text, max_rows).map_err(|e| match e {
+            CsvError::TooManyRows => too_many_rows(shown_as, max_rows),
+            CsvError::Invalid(m) => DataError::new(format!("in `{shown_as}`: {m}")),
+        }),
         "json" => serde_json::from_str(&text).map_err(|err| {
             // serde_json ends its message with the position, which is already said up front.
             let message = err.to_string();
@@ -65,16 +120,33 @@ pub fn load(path: &Path, shown_as: &str) -> Result<Value, DataError> {
     }
 }
 
+/// Why a CSV file was not read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CsvError {
+    Invalid(String),
+    /// More rows than the limit: reading stopped there.
+    TooManyRows,
+}
+
+impl From<String> for CsvError {
+    fn from(message: String) -> Self {
+        CsvError::Invalid(message)
+    }
+}
+
 /// A CSV file with a header row becomes an array of maps; numeric fields become numbers and
-/// empty fields become null.
-pub fn parse_csv(text: &str) -> Result<Value, String> {
+/// empty fields become null. Reading stops past `max_rows` rows.
+pub fn parse_csv(text: &str, max_rows: usize) -> Result<Value, CsvError> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
     if let Some(dup) = headers.iter().enumerate().find(|(i, h)| headers.iter().take(*i).any(|o| o == *h)) {
-        return Err(format!("the header names column `{}` twice", dup.1));
+        return Err(format!("the header names column `{}` twice", dup.1).into());
     }
     let mut rows = Vec::new();
     for record in reader.records() {
+        if rows.len() == max_rows {
+            return Err(CsvError::TooManyRows);
+        }
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
             match e.kind() {
@@ -110,7 +182,7 @@ mod tests {
 
     #[test]
     fn csv_numbers_become_numbers() {
-        let v = parse_csv("name,lo,share,note\nA, 190000 ,0.25,\nB,1,x,\"q, r\"\n").unwrap();
+        let v = parse_csv("name,lo,share,note\nA, 190000 ,0.25,\nB,1,x,\"q, r\"\n", 10).unwrap();
         assert_eq!(v[0]["lo"], 190000);
         assert_eq!(v[0]["share"], 0.25);
         assert_eq!(v[0]["note"], Value::Null);
@@ -120,15 +192,48 @@ mod tests {
 
     #[test]
     fn csv_ragged_rows_report_their_line() {
-        let err = parse_csv("a,b\n1,2\n3\n").unwrap_err();
-        assert!(err.contains("line 3"), "{err}");
+        let err = parse_csv("a,b\n1,2\n3\n", 10).unwrap_err();
+        assert!(matches!(&err, CsvError::Invalid(m) if m.contains("line 3")), "{err:?}");
     }
 
     #[test]
     fn words_like_inf_and_nan_stay_text() {
-        let v = parse_csv("a\ninf\nNaN\n").unwrap();
+        let v = parse_csv("a\ninf\nNaN\n", 10).unwrap();
         assert_eq!(v[0]["a"], "inf");
         assert_eq!(v[1]["a"], "NaN");
+    }
+
+    #[test]
+    fn reading_stops_past_the_row_limit() {
+        assert!(parse_csv("a\n1\n2\n", 2).is_ok());
+        assert_eq!(parse_csv("a\n1\n2\n3\n", 2), Err(CsvError::TooManyRows));
+    }
+
+    #[test]
+    fn oversized_files_are_refused_before_they_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        std::fs::write(&path, "[1, 2, 3]").unwrap();
+        let small = DataLimits { max_bytes: 4, max_rows: 10 };
+        assert!(load(&path, "t.json", &small).unwrap_err().message.contains("over the limit of 4 bytes"));
+        let short = DataLimits { max_bytes: 100, max_rows: 2 };
+        assert!(load(&path, "t.json", &short).unwrap_err().message.contains("more than 2 rows"));
+        assert!(load(&path, "t.json", &DataLimits::default()).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_folder_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (site, outside) = (dir.path().join("site"), dir.path().join("secret.csv"));
+        std::fs::create_dir_all(site.join("data")).unwrap();
+        std::fs::write(&outside, "a\n1\n").unwrap();
+        std::fs::write(site.join("data/ok.csv"), "a\n1\n").unwrap();
+        std::os::unix::fs::symlink(&outside, site.join("data/link.csv")).unwrap();
+        std::os::unix::fs::symlink(site.join("data/ok.csv"), site.join("data/inside.csv")).unwrap();
+        let err = resolve(&site, "data/link.csv").unwrap_err();
+        assert!(err.message.contains("symbolic link"), "{}", err.message);
+        assert!(resolve(&site, "data/inside.csv").is_ok(), "a link within the folder is fine");
     }
 
     #[test]

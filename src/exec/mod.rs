@@ -452,14 +452,22 @@ fn eval_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &EvalAltResu
             format!("cell {n} exceeded the call-depth limit of {}", limits.max_call_levels),
             "look for a function that calls itself without end".into(),
         ),
-        EvalAltResult::ErrorDataTooLarge(what, _) => (
-            "exec::limit",
-            format!("cell {n} exceeded a size limit: {what} too large"),
-            format!(
-                "limits: strings {} bytes, arrays {} items, maps {} keys",
-                limits.max_string_size, limits.max_array_size, limits.max_map_size
-            ),
-        ),
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            let num = |x: usize| crate::format::num(x as f64);
+            // Rhai counts a value's texts, items and keys together, nested ones included.
+            let (limit, key) = if what.contains("string") {
+                (format!("{} bytes of text", num(limits.max_string_size)), "string_bytes")
+            } else if what.contains("array") {
+                (format!("{} array items", num(limits.max_array_size)), "array_items")
+            } else {
+                (format!("{} map keys", num(limits.max_map_size)), "map_keys")
+            };
+            (
+                "exec::limit",
+                format!("cell {n} exceeded the limit of {limit} in one value (nested values count together)"),
+                format!("work on less data in this cell, or raise `{key}` under `limits:` in `_site.yaml`"),
+            )
+        }
         EvalAltResult::ErrorPropertyNotFound(key, _) => (
             "exec::missing-key",
             format!("cell {n} reads the map key `{key}`, which does not exist"),

@@ -144,6 +144,8 @@ pub fn plain_text<'a>(node: &'a AstNode<'a>) -> String {
         match &d.data.borrow().value {
             NodeValue::Text(t) => out.push_str(t),
             NodeValue::Code(c) => out.push_str(&c.literal),
+            // Raw HTML in prose is shown as text on the page, so it is text here too.
+            NodeValue::HtmlInline(h) => out.push_str(h),
             NodeValue::SoftBreak | NodeValue::LineBreak => out.push(' '),
             NodeValue::Raw(r) => out.push_str(&strip_tags(r)),
             _ => {}

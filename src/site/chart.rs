@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::{Failure, Silent, graph, load, run, write};
 use crate::chart::ChartSpec;
 use crate::diag::{Diagnostic, Location};
-use crate::exec::{Executor, Limits, Value};
+use crate::exec::{Executor, Value};
 use crate::notebook::Notebook;
 
 /// The file format of an exported chart.
@@ -99,9 +99,10 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
             .into());
     }
     let folder = notebook.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let limits = super::SiteConfig::load(folder)?.limits;
     let paths = load::discover(folder)?;
     // Other notebooks only matter when this one reads their results: their parse errors do not count.
-    let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p))).collect();
+    let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p, limits.notebook_bytes))).collect();
     let mut notebooks: Vec<Notebook> = Vec::new();
     let mut unparsed = Vec::new();
     for (path, result) in parsed {
@@ -140,9 +141,16 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
         all.push(super::cycle_error(&notebooks, &cycle, &calls));
         Failure::from(all)
     })?;
-    let executor = Executor::new(Limits::default());
-    let schedule =
-        run::Schedule { waves: &waves, deps: &deps, calls: &calls, needed: &needed, broken: &broken, reuse: None };
+    let executor = Executor::new(limits.cells());
+    let schedule = run::Schedule {
+        waves: &waves,
+        deps: &deps,
+        calls: &calls,
+        needed: &needed,
+        broken: &broken,
+        reuse: None,
+        data: limits.data(),
+    };
     let run::Waves { mut runs, diagnostics: mut run_problems, .. } =
         run::run_waves(&executor, &notebooks, &schedule, params, &Silent);
     diagnostics.append(&mut run_problems);

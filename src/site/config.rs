@@ -1,14 +1,32 @@
-//! `_site.yaml`: the site's name, its URL, its theme and its group order. Strict like the
-//! frontmatter: unknown keys are errors with a suggestion.
+//! `_site.yaml`: the site's name, its URL, its theme, its group order and the limits its
+//! notebooks run under. Strict like the frontmatter: unknown keys are errors with a suggestion.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::data::DataLimits;
 use crate::diag::{Diagnostic, SourceFile};
+use crate::exec::Limits;
 
-const KEYS: &[&str] = &["title", "base_url", "theme", "groups"];
+const KEYS: &[&str] = &["title", "base_url", "theme", "groups", "limits"];
+const LIMIT_KEYS: &[&str] = &[
+    "operations",
+    "seconds",
+    "string_bytes",
+    "array_items",
+    "map_keys",
+    "call_depth",
+    "nesting_depth",
+    "data_bytes",
+    "data_rows",
+    "notebook_bytes",
+];
+
+/// Recursion runs on nbrender's own stack: deeper than this could overflow it.
+const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +37,96 @@ pub struct SiteConfig {
     pub theme: Option<String>,
     #[serde(default)]
     pub groups: Vec<String>,
+    #[serde(default)]
+    pub limits: SiteLimits,
+}
+
+/// `limits:` in `_site.yaml`: how far one notebook may go. Each key is optional.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteLimits {
+    /// Script steps per cell.
+    pub operations: u64,
+    /// CPU seconds per cell.
+    pub seconds: f64,
+    pub string_bytes: usize,
+    pub array_items: usize,
+    pub map_keys: usize,
+    pub call_depth: usize,
+    pub nesting_depth: usize,
+    /// Per data file.
+    pub data_bytes: u64,
+    pub data_rows: usize,
+    /// Per notebook file.
+    pub notebook_bytes: u64,
+}
+
+impl Default for SiteLimits {
+    fn default() -> Self {
+        let cells = Limits::default();
+        let data = DataLimits::default();
+        SiteLimits {
+            operations: cells.max_operations,
+            seconds: cells.max_cell_time.as_secs_f64(),
+            string_bytes: cells.max_string_size,
+            array_items: cells.max_array_size,
+            map_keys: cells.max_map_size,
+            call_depth: cells.max_call_levels,
+            nesting_depth: cells.max_expr_depth,
+            data_bytes: data.max_bytes,
+            data_rows: data.max_rows,
+            notebook_bytes: 16 << 20,
+        }
+    }
+}
+
+impl SiteLimits {
+    /// What a cell runs under.
+    pub fn cells(&self) -> Limits {
+        Limits {
+            max_operations: self.operations,
+            max_string_size: self.string_bytes,
+            max_array_size: self.array_items,
+            max_map_size: self.map_keys,
+            max_call_levels: self.call_depth,
+            max_expr_depth: self.nesting_depth,
+            max_cell_time: Duration::try_from_secs_f64(self.seconds).unwrap_or(Duration::MAX),
+        }
+    }
+
+    pub fn data(&self) -> DataLimits {
+        DataLimits { max_bytes: self.data_bytes, max_rows: self.data_rows }
+    }
+
+    /// The first value that cannot be used, as (key, why).
+    fn problem(&self) -> Option<(&'static str, String)> {
+        let whole = [
+            ("operations", self.operations),
+            ("string_bytes", self.string_bytes as u64),
+            ("array_items", self.array_items as u64),
+            ("map_keys", self.map_keys as u64),
+            ("call_depth", self.call_depth as u64),
+            ("nesting_depth", self.nesting_depth as u64),
+            ("data_bytes", self.data_bytes),
+            ("data_rows", self.data_rows as u64),
+            ("notebook_bytes", self.notebook_bytes),
+        ];
+        if let Some((key, _)) = whole.iter().find(|(_, v)| *v == 0) {
+            return Some((key, "must be at least 1".into()));
+        }
+        if !(self.seconds > 0.0 && Duration::try_from_secs_f64(self.seconds).is_ok()) {
+            return Some(("seconds", "must be a positive number of seconds".into()));
+        }
+        for (key, depth) in [("call_depth", self.call_depth), ("nesting_depth", self.nesting_depth)] {
+            if depth > MAX_DEPTH {
+                return Some((
+                    key,
+                    format!("can be at most {MAX_DEPTH}: deeper scripts could overflow nbrender's stack"),
+                ));
+            }
+        }
+        None
+    }
 }
 
 impl SiteConfig {
@@ -34,14 +142,90 @@ impl SiteConfig {
             return Ok(SiteConfig::default());
         }
         let file = Arc::new(SourceFile::new(path.display().to_string(), text));
-        crate::yaml::from_str::<SiteConfig>(&file.text).map_err(|e| {
+        let config = crate::yaml::from_str::<SiteConfig>(&file.text).map_err(|e| {
             let (line, col) = e.position.unwrap_or((1, 1));
             let d = Diagnostic::error("site::config", format!("invalid `_site.yaml`: {}", e.message))
                 .at_line_col(&file, line, col, 1);
-            match e.message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+            let in_limits = e.message.contains("expected one of `operations`");
+            let unknown = e.message.split_once("unknown field `").and_then(|(_, r)| r.split('`').next());
+            match unknown {
+                Some(key) if in_limits => d.with_suggestion(key, LIMIT_KEYS.iter().copied()),
                 Some(key) => d.with_suggestion(key, KEYS.iter().copied()),
                 None => d,
             }
-        })
+        })?;
+        if let Some(url) = config.base_url.as_deref().filter(|u| !is_site_url(u)) {
+            let line = file.text.lines().position(|l| l.starts_with("base_url:")).map_or(1, |i| i + 1);
+            return Err(Diagnostic::error(
+                "site::config",
+                format!("invalid `_site.yaml`: `base_url` `{url}` is not a web address"),
+            )
+            .at(&file, file.line_span(line))
+            .with_hint("write the site's address with its scheme, such as `https://example.org`"));
+        }
+        if let Some((key, why)) = config.limits.problem() {
+            let line = limit_line(&file.text, key);
+            return Err(Diagnostic::error("site::config", format!("invalid `_site.yaml`: `limits: {key}` {why}"))
+                .at(&file, file.line_span(line)));
+        }
+        Ok(config)
+    }
+}
+
+/// An absolute http(s) address with nothing a page could not carry in an attribute or a link.
+fn is_site_url(url: &str) -> bool {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        !r.is_empty() && !r.starts_with('/') && r.chars().all(|c| c.is_ascii_graphic() && !"\"'<>`\\{}|^".contains(c))
+    })
+}
+
+/// The line of `key:` under `limits:` (1-based), or the `limits:` line.
+fn limit_line(text: &str, key: &str) -> usize {
+    let start = text.lines().position(|l| l.starts_with("limits:")).unwrap_or(0);
+    let found = text.lines().enumerate().skip(start + 1).find(|(_, l)| l.trim_start().starts_with(&format!("{key}:")));
+    found.map_or(start, |(i, _)| i) + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<SiteConfig, Diagnostic> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("_site.yaml"), text).unwrap();
+        SiteConfig::load(dir.path())
+    }
+
+    #[test]
+    fn limits_can_be_raised_key_by_key() {
+        let config = load("title: T\nlimits:\n  operations: 50000000\n  seconds: 2.5\n  data_rows: 1000000\n").unwrap();
+        let cells = config.limits.cells();
+        assert_eq!(cells.max_operations, 50_000_000);
+        assert_eq!(cells.max_cell_time, Duration::from_millis(2500));
+        assert_eq!(cells.max_array_size, Limits::default().max_array_size);
+        assert_eq!(config.limits.data().max_rows, 1_000_000);
+    }
+
+    #[test]
+    fn base_url_must_be_a_plain_web_address() {
+        assert!(load("base_url: https://example.org/blog\n").is_ok());
+        for bad in ["javascript:alert(1)", "example.org", "'https://x.org/\\\"><script>'", "https://", "ftp://x.org"] {
+            let d = load(&format!("base_url: {bad}\n")).unwrap_err();
+            assert!(d.message.contains("is not a web address"), "{bad}: {}", d.message);
+        }
+    }
+
+    #[test]
+    fn unusable_limits_are_errors_at_their_line() {
+        let d = load("limits:\n  operations: 5\n  seconds: -1\n").unwrap_err();
+        assert!(d.message.contains("`limits: seconds` must be a positive"), "{}", d.message);
+        assert_eq!(d.location.map(|l| l.file.line_col(l.span.start).0), Some(3));
+        let d = load("limits:\n  call_depth: 1000\n").unwrap_err();
+        assert!(d.message.contains("at most 64"), "{}", d.message);
+        let d = load("limits:\n  operations: 0\n").unwrap_err();
+        assert!(d.message.contains("at least 1"), "{}", d.message);
+        let d = load("limits:\n  operation: 5\n").unwrap_err();
+        assert_eq!(d.hint.as_deref(), Some("did you mean `operations`?"));
     }
 }

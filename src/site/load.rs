@@ -27,8 +27,23 @@ pub fn discover(folder: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     Ok(paths)
 }
 
-pub(crate) fn read_notebook(path: &Path) -> Result<Notebook, Vec<Diagnostic>> {
+pub(crate) fn read_notebook(path: &Path, max_bytes: u64) -> Result<Notebook, Vec<Diagnostic>> {
     let shown = path.strip_prefix(".").unwrap_or(path).display().to_string();
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > max_bytes
+    {
+        return Err(vec![
+            Diagnostic::error(
+                "notebook::too-large",
+                format!(
+                    "`{shown}` is {} bytes, over the limit of {} bytes for a notebook",
+                    crate::format::num(meta.len() as f64),
+                    crate::format::num(max_bytes as f64)
+                ),
+            )
+            .with_hint("split it into several notebooks, or raise `notebook_bytes` under `limits:` in `_site.yaml`"),
+        ]);
+    }
     let bytes =
         std::fs::read(path).map_err(|e| vec![Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}"))])?;
     let text = String::from_utf8(bytes).map_err(|e| {

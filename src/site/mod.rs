@@ -22,7 +22,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::diag::Diagnostic;
-use crate::exec::{Executor, Limits};
+use crate::exec::Executor;
 use crate::notebook::Notebook;
 use crate::render::{SiteInfo, Theme};
 use crate::template::ProseTemplates;
@@ -164,7 +164,8 @@ fn build_with(
     let mut watch = Stopwatch::new();
     // 1. Parse every notebook of the folder.
     let paths = discover(&folder)?;
-    let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p))).collect();
+    let max_bytes = config.limits.notebook_bytes;
+    let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p, max_bytes))).collect();
     let mut notebooks = Vec::new();
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut target_broken = false;
@@ -240,7 +241,7 @@ fn build_with(
     };
     let pages = if single.is_some() { targets.len() } else { notebooks.len() };
     progress.start(needed.iter().filter(|n| **n).count() + pages);
-    let executor = Executor::new(Limits::default());
+    let executor = Executor::new(config.limits.cells());
     let schedule = run::Schedule {
         waves: &waves,
         deps: &deps,
@@ -248,6 +249,7 @@ fn build_with(
         needed: &needed,
         broken: &broken,
         reuse: kept_runs.map(|_| run::Reuse { own: &own, kept: &kept }),
+        data: config.limits.data(),
     };
     let run::Waves { runs: executed, prints, diagnostics: mut run_problems } =
         run::run_waves(&executor, &notebooks, &schedule, &opts.params, progress);
@@ -298,6 +300,9 @@ fn build_with(
         Some(_) => targets.iter().map(|&t| Some(page_key(t, &site, &prints))).collect(),
         None => vec![None; targets.len()],
     };
+    // Rebuilding into the folder the last build wrote: a kept page's files are already there.
+    let in_place =
+        single.is_none() && !opts.dry_run && cache.as_deref_mut().is_some_and(|c| c.written(&opts.out).is_some());
     let kept_pages = cache.as_deref();
     let rendered: Vec<_> = targets
         .par_iter()
@@ -315,6 +320,7 @@ fn build_with(
         .collect();
 
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut unchanged: Vec<PathBuf> = Vec::new();
     let (mut charts, mut pngs, mut fresh_pages) = (0, 0, 0);
     let mut pages_to_keep = Vec::new();
     for (t, key, page) in rendered {
@@ -325,7 +331,11 @@ fn build_with(
                 fresh_pages += usize::from(fresh);
                 match key {
                     Some(key) => {
-                        files.extend(page.files.iter().cloned());
+                        if fresh || !in_place {
+                            files.extend(page.files.iter().cloned());
+                        } else {
+                            unchanged.extend(page.files.iter().map(|(path, _)| path.clone()));
+                        }
                         pages_to_keep.push((t, key, page));
                     }
                     None => match Arc::try_unwrap(page) {
@@ -363,7 +373,7 @@ fn build_with(
             partial: true,
         })?
     } else {
-        write_site(&opts.out, &files, cache.as_deref_mut())?
+        write_site(&opts.out, &files, &unchanged, cache.as_deref_mut())?
     };
     watch.lap("write");
     if let Some(cache) = cache {
@@ -385,11 +395,16 @@ fn build_with(
 }
 
 /// Replaces the output folder whole, or, in a rebuild of a folder this cache wrote, updates
-/// the changed files in place.
-fn write_site(out: &Path, files: &[(PathBuf, Vec<u8>)], cache: Option<&mut Cache>) -> Result<Vec<PathBuf>, Diagnostic> {
+/// the changed files in place, keeping `unchanged` (files of pages that were not rendered again).
+fn write_site(
+    out: &Path,
+    files: &[(PathBuf, Vec<u8>)],
+    unchanged: &[PathBuf],
+    cache: Option<&mut Cache>,
+) -> Result<Vec<PathBuf>, Diagnostic> {
     let Some(cache) = cache else { return write::replace_dir(out, files) };
     if let Some(previous) = cache.written(out) {
-        return write::update_dir(out, files, previous);
+        return write::update_dir(out, files, unchanged, previous);
     }
     let written = write::replace_dir(out, files)?;
     cache.set_written(out, write::hashes(files));

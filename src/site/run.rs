@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use rayon::prelude::*;
 
 use super::cache::{Fingerprint, exports_print, hash_of};
+use crate::data::DataLimits;
 use crate::diag::Diagnostic;
 use crate::exec::{Executed, Executor, Exports, Results};
 use crate::notebook::Notebook;
@@ -16,6 +17,7 @@ pub(crate) fn run_notebook(
     executor: &Executor,
     nb: &Notebook,
     params: &[(String, String)],
+    data_limits: &DataLimits,
     results: Results,
 ) -> Result<Executed, Vec<Diagnostic>> {
     let mut inputs: IndexMap<String, serde_json::Value> = IndexMap::new();
@@ -30,7 +32,7 @@ pub(crate) fn run_notebook(
                 None => d,
             }
         };
-        match crate::data::resolve(dir, rel).and_then(|p| crate::data::load(&p, rel)) {
+        match crate::data::resolve(dir, rel).and_then(|p| crate::data::load(&p, rel, data_limits)) {
             Ok(v) => {
                 inputs.insert(name.clone(), v);
             }
@@ -82,6 +84,8 @@ pub(crate) struct Schedule<'a> {
     pub broken: &'a [bool],
     /// What an earlier build left, when this build may reuse it.
     pub reuse: Option<Reuse<'a>>,
+    /// How much data one file may bring.
+    pub data: DataLimits,
 }
 
 /// Runs an earlier build kept: a notebook whose inputs hash as they did then need not run.
@@ -111,7 +115,7 @@ pub(crate) fn run_waves(
     params: &[(String, String)],
     progress: &dyn super::Progress,
 ) -> Waves {
-    let Schedule { waves, deps, calls: dep_calls, needed, broken, reuse } = *schedule;
+    let Schedule { waves, deps, calls: dep_calls, needed, broken, reuse, data } = *schedule;
     let mut runs: Vec<Option<Executed>> = (0..notebooks.len()).map(|_| None).collect();
     let mut prints: Vec<Option<Fingerprint>> = vec![None; notebooks.len()];
     let mut reused: Vec<Option<Exports>> = vec![None; notebooks.len()];
@@ -144,7 +148,7 @@ pub(crate) fn run_waves(
                                 exports.map(|e| (notebooks[d].slug(), e.clone()))
                             })
                             .collect();
-                        run_notebook(executor, nb, params, results)
+                        run_notebook(executor, nb, params, &data, results)
                     }
                 };
                 progress.advance(&nb.source.name);

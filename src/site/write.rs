@@ -182,17 +182,24 @@ pub fn write_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
     Ok(written)
 }
 
-/// Brings `out`, which nbrender wrote, up to date with `files` in place: writes only the files
-/// whose hash differs from `previous` (each renamed into place), removes those no longer built,
-/// and leaves `previous` describing the folder. For `serve`, where a save changes a few files
-/// of hundreds and a reader may load a page at any moment.
+/// Brings `out`, which nbrender wrote, up to date in place: writes those of `files` whose hash
+/// differs from `previous` (each renamed into place), keeps the `unchanged` files as they are,
+/// removes every other file, and leaves `previous` describing the folder. For `serve`, where a
+/// save changes a few files of hundreds and a reader may load a page at any moment.
 pub fn update_dir(
     out: &Path,
     files: &[(PathBuf, Vec<u8>)],
+    unchanged: &[PathBuf],
     previous: &mut HashMap<PathBuf, u64>,
 ) -> Result<Vec<PathBuf>, Diagnostic> {
     check(out, files)?;
-    let current: HashMap<PathBuf, u64> = files.par_iter().map(|(rel, bytes)| (rel.clone(), hash_of(bytes))).collect();
+    let mut current: HashMap<PathBuf, u64> =
+        files.par_iter().map(|(rel, bytes)| (rel.clone(), hash_of(bytes))).collect();
+    for rel in unchanged {
+        if let Some(&hash) = previous.get(rel) {
+            current.insert(rel.clone(), hash);
+        }
+    }
     let changed: Vec<&(PathBuf, Vec<u8>)> =
         files.iter().filter(|(rel, _)| previous.get(rel) != current.get(rel)).collect();
     changed.par_iter().try_for_each(|(rel, bytes)| write_file(&out.join(rel), bytes))?;
@@ -279,13 +286,17 @@ mod tests {
         let mut kept = hashes(&first);
         let mut second = files(&["a/index.html", "index.html"]);
         second[1].1 = b"new index".to_vec();
-        let written = update_dir(&out, &second, &mut kept).unwrap();
+        let written = update_dir(&out, &second, &[], &mut kept).unwrap();
         assert_eq!(written, vec![PathBuf::from("index.html")]);
         assert_eq!(std::fs::read(out.join("index.html")).unwrap(), b"new index");
         assert!(!out.join("b").exists(), "a page no longer built is removed with its folder");
         assert!(out.join("a/index.html").is_file());
         assert_eq!(kept, hashes(&second));
-        assert!(update_dir(&out, &second, &mut kept).unwrap().is_empty());
+        assert!(update_dir(&out, &second, &[], &mut kept).unwrap().is_empty());
+        // Files named unchanged stay without being passed again.
+        let index_only = vec![second[1].clone()];
+        assert!(update_dir(&out, &index_only, &[PathBuf::from("a/index.html")], &mut kept).unwrap().is_empty());
+        assert!(out.join("a/index.html").is_file());
     }
 
     #[test]
