@@ -118,6 +118,19 @@ fn serve_serves_the_site_rebuilds_on_save_and_reports_errors() {
         assert!(!body.contains("[package]") && !body.contains("title: MLOps"), "{path} leaked a file");
     }
 
+    // Malformed requests get a 4xx (or a closed connection), and the server carries on.
+    for raw in ["GARBAGE\r\n\r\n", "GET\r\n\r\n", "GET /x HTTP/9.9\r\n\r\n", "GET /\x00/../ HTTP/1.0\r\n\r\n"] {
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = stream.write_all(raw.as_bytes());
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        let status: u16 = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(400);
+        assert!((400..500).contains(&status), "{raw:?} got {status}: {response}");
+        assert!(!response.contains("[package]"), "{raw:?} leaked a file");
+    }
+    assert_eq!(server.get("/").0, 200, "the server stopped answering after malformed requests");
+
     // A change to a data file shows in the page.
     let mut events = server.events();
     let data = "notebooks/data/mlops_tiers.yaml";

@@ -596,6 +596,24 @@ mod tests {
     }
 
     #[test]
+    fn cells_cannot_reach_files_processes_the_network_the_clock_or_the_environment() {
+        for attempt in [
+            r#"import "std" as s;"#,
+            r#"open("/etc/passwd")"#,
+            r#"read_file("/etc/passwd")"#,
+            r#"env("HOME")"#,
+            r#"system("ls")"#,
+            r#"command("ls")"#,
+            r#"http_get("http://example.org")"#,
+            "timestamp()",
+            r#"load("data.csv")"#,
+        ] {
+            let d = run(&format!("```{{rhai}}\n{attempt}\n```\n")).unwrap_err();
+            assert!(d.code.starts_with("exec::"), "{attempt}: {} {}", d.code, d.message);
+        }
+    }
+
+    #[test]
     fn slow_cells_hit_the_cpu_time_limit() {
         let nb =
             crate::notebook::parse(Path::new("nb.md"), "nb.md", "---\ntitle: T\n---\n```{rhai}\nloop {}\n```\n".into())
