@@ -301,3 +301,37 @@ fn ctrl_c_removes_the_temporary_site() {
     assert_eq!(status.code(), Some(130));
     assert!(!site.exists(), "the temporary site is still there");
 }
+
+#[test]
+fn open_hands_the_address_to_the_desktop_browser() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let p = Project::with_notebooks("notebooks");
+    // A stand-in for the desktop's opener, first on the PATH, that notes what it was asked to open.
+    let bin = p.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let opened = p.path("opened.txt");
+    let script = format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display());
+    for name in ["xdg-open", "gio", "gnome-open", "kde-open", "wslview"] {
+        std::fs::write(bin.join(name), &script).unwrap();
+        std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_nbrender"))
+        .args(["serve", "notebooks/", "--open", "--port", &port.to_string(), "--out"])
+        .arg(p.path("site"))
+        .current_dir(p.dir.path())
+        .env("PATH", path)
+        .env_remove("BROWSER")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server { child, port };
+    let started = Instant::now();
+    while std::fs::read_to_string(&opened).unwrap_or_default().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(60), "--open never opened a browser");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(std::fs::read_to_string(&opened).unwrap(), format!("http://127.0.0.1:{port}/"));
+}
