@@ -1,18 +1,15 @@
-//! Positioned chart text: what every chart kind places, and how it reaches plotters.
+//! Positioned chart text: what every chart kind places. `svg` writes it as `<text>`
+//! elements, `glyphs` draws it into bitmaps.
 //!
 //! Each text's size and weight follow from its role, so a chart reads as one family
 //! whatever kind it is.
-
-use plotters::coord::Shift;
-use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::palette::Role;
 use super::text;
 
 /// Every chart text uses the reader's sans-serif: the SVG is shown by a browser, and the
 /// layout's width estimates assume the widest common one.
-const FONT: &str = "sans-serif";
+pub const FONT: &str = "sans-serif";
 
 /// Horizontal text anchor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,31 +84,4 @@ pub fn size(role: Role) -> f64 {
 
 pub fn bold(role: Role) -> bool {
     role == Role::Title
-}
-
-/// Draws `labels` in order, which is also the order of `<text>` elements in the SVG.
-///
-/// SVG only: the browser lays the text out. plotters is built without a font engine (its
-/// bitmap text would panic), so bitmaps get their text from `glyphs` instead.
-pub fn draw_all(
-    root: &DrawingArea<SVGBackend<'_>, Shift>,
-    labels: &[Label],
-) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
-    for label in labels {
-        let h = match label.anchor {
-            Anchor::Start => HPos::Left,
-            Anchor::Middle => HPos::Center,
-            Anchor::End => HPos::Right,
-        };
-        let v = match label.baseline {
-            Baseline::Top => VPos::Top,
-            Baseline::Middle => VPos::Center,
-        };
-        let weight = if bold(label.role) { FontStyle::Bold } else { FontStyle::Normal };
-        // The SVG backend writes size / 1.24 as font-size; scale up so it writes our size.
-        let font = (FONT, size(label.role) * 1.24, weight).into_font().color(&label.role.light()).pos(Pos::new(h, v));
-        let at = (label.x.round() as i32, label.y.round() as i32);
-        root.draw_text(&label.text, &font, at)?;
-    }
-    Ok(())
 }

@@ -4,6 +4,9 @@
 //! doubles as a marker: the SVG post-processor maps it back to an `nbc-` class that the
 //! embedded stylesheet recolours on dark pages.
 
+use std::fmt::{self, Write as _};
+use std::sync::OnceLock;
+
 use plotters::style::RGBColor;
 
 /// What a drawn element is, for colouring and for its CSS class.
@@ -139,12 +142,14 @@ impl Role {
     }
 
     /// The light colour as plotters writes it, e.g. `#2563EB`.
+    #[cfg(test)]
     pub fn light_hex(self) -> String {
-        hex(self.light())
+        Hex(self.light()).to_string()
     }
 
+    #[cfg(test)]
     pub fn dark_hex(self) -> String {
-        hex(self.dark())
+        Hex(self.dark()).to_string()
     }
 
     /// The role whose light colour plotters wrote as `hex`.
@@ -200,47 +205,88 @@ pub fn background(dark: bool) -> RGBColor {
 }
 
 /// A colour as SVG and CSS write it, e.g. `#2563EB`.
-pub fn hex(RGBColor(r, g, b): RGBColor) -> String {
-    format!("#{r:02X}{g:02X}{b:02X}")
+#[derive(Debug, Clone, Copy)]
+pub struct Hex(pub RGBColor);
+
+impl fmt::Display for Hex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let RGBColor(r, g, b) = self.0;
+        write!(f, "#{r:02X}{g:02X}{b:02X}")
+    }
+}
+
+/// The `nbc-` class of an element painted with a role's colour. A fill role used as a
+/// stroke (a line in a series colour) gets its own class, so the dark rule recolours the
+/// stroke and never fills the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Class {
+    pub role: Role,
+    /// A fill colour painted as a line's stroke: the class is `nbc-s1-line`.
+    pub as_line: bool,
+}
+
+impl Class {
+    /// The class of an element whose `paint_attr` (`fill` or `stroke`) has `role`'s colour.
+    pub fn of(role: Role, paint_attr: &str) -> Class {
+        Class { role, as_line: role.paint() == "fill" && paint_attr == "stroke" }
+    }
+
+    /// The CSS property its rule sets.
+    pub fn paint(self) -> &'static str {
+        if self.as_line { "stroke" } else { self.role.paint() }
+    }
+
+    /// One of the band chart's classes, which every stylesheet lists.
+    pub fn is_base(self) -> bool {
+        !self.as_line && Role::BASE.contains(&self.role)
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.role.class())?;
+        if self.as_line { f.write_str("-line") } else { Ok(()) }
+    }
 }
 
 const CRISP: &str = "<style>\n.nbc-grid,.nbc-axis{shape-rendering:crispEdges}\n";
 
-/// The `<style>` of a chart whose colours are fixed (a dark export): no colour rules.
-pub fn fixed_stylesheet() -> String {
-    format!("{CRISP}</style>\n")
+/// Writes the `<style>` of a chart whose colours are fixed (a dark export): no colour rules.
+pub fn write_fixed_stylesheet(out: &mut String) {
+    out.push_str(CRISP);
+    out.push_str("</style>\n");
 }
 
-/// The `<style>` embedded in every chart. It only names `nbc-` classes because a `<style>`
-/// inside inline SVG applies to the whole HTML page.
+/// Writes the `<style>` embedded in every chart. It only names `nbc-` classes because a
+/// `<style>` inside inline SVG applies to the whole HTML page.
 ///
 /// Dark colours apply on dark screens only. Each rule first sets the dark colour (browsers
 /// without `light-dark()` keep it), then `light-dark()`, which follows the page's own
 /// `color-scheme`: a page that never opted into dark keeps a light chart on its light
 /// background even when the reader's system is dark.
 ///
-/// The band chart's roles are always listed; `extra` adds the (class, paint, role) triples
-/// other kinds used, such as a series colour painted as a line's stroke.
-pub fn stylesheet(extra: &[(String, &'static str, Role)]) -> String {
-    let mut css = String::from(CRISP);
-    css.push_str("@media screen and (prefers-color-scheme:dark){\n");
-    let base = Role::BASE.map(|role| (role.class().to_string(), role.paint(), role));
-    for (class, paint, role) in base.iter().chain(extra) {
-        let (light, dark) = (role.light_hex(), role.dark_hex());
-        css.push_str(&format!(".{class}{{{paint}:{dark};{paint}:light-dark({light},{dark})}}\n"));
+/// The band chart's classes are always listed; `extra` adds the classes other kinds used,
+/// such as a series colour painted as a line's stroke.
+pub fn write_stylesheet(out: &mut String, extra: &[Class]) {
+    // The same for every chart: written once per process.
+    static BASE: OnceLock<String> = OnceLock::new();
+    out.push_str(BASE.get_or_init(|| {
+        let mut base = String::from(CRISP);
+        base.push_str("@media screen and (prefers-color-scheme:dark){\n");
+        for role in Role::BASE {
+            write_rule(&mut base, Class::of(role, role.paint()));
+        }
+        base
+    }));
+    for &class in extra {
+        write_rule(out, class);
     }
-    css.push_str("}\n</style>\n");
-    css
+    out.push_str("}\n</style>\n");
 }
 
-/// The class of an element painted with `role`'s colour through `paint_attr`: a fill role
-/// used as a stroke (a line in a series colour) gets its own class, so the dark rule
-/// recolours the stroke and never fills the line.
-pub fn class_for(role: Role, paint_attr: &str) -> (String, &'static str) {
-    if role.paint() == "fill" && paint_attr == "stroke" {
-        return (format!("{}-line", role.class()), "stroke");
-    }
-    (role.class().to_string(), role.paint())
+fn write_rule(out: &mut String, class: Class) {
+    let (paint, light, dark) = (class.paint(), Hex(class.role.light()), Hex(class.role.dark()));
+    let _ = writeln!(out, ".{class}{{{paint}:{dark};{paint}:light-dark({light},{dark})}}");
 }
 
 #[cfg(test)]
@@ -256,7 +302,8 @@ mod tests {
 
     #[test]
     fn stylesheet_only_names_nbc_classes() {
-        let css = stylesheet(&[("nbc-s0-line".to_string(), "stroke", Role::Series(0))]);
+        let mut css = String::new();
+        write_stylesheet(&mut css, &[Class::of(Role::Series(0), "stroke")]);
         for selector in css.split(['{', '}', ',', '\n']).filter(|s| s.starts_with('.')) {
             assert!(selector.starts_with(".nbc-"), "{selector}");
         }
