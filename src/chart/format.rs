@@ -97,7 +97,10 @@ fn trimmed(value: f64, decimals: usize) -> String {
 
 /// Groups the integer part with commas; `value` must be non-negative.
 fn grouped(value: f64, decimals: usize) -> String {
-    let fixed = format!("{:.*}", decimals, value);
+    let fixed = match whole_units(value, decimals) {
+        Some(units) => fixed_point(units, decimals),
+        None => format!("{:.*}", decimals, value),
+    };
     let (int_part, frac_part) = match fixed.split_once('.') {
         Some((i, f)) => (i, f.trim_end_matches('0')),
         None => (fixed.as_str(), ""),
@@ -117,12 +120,54 @@ fn grouped(value: f64, decimals: usize) -> String {
     out
 }
 
+/// `value` in units of its last decimal place, when it is within a hair of a whole number
+/// of them, as callers' values are (they round first). Then `{:.N}` would print exactly
+/// these digits, and they can be written without the float formatter (which dominated chart
+/// layout, where every candidate axis formats its ticks).
+fn whole_units(value: f64, decimals: usize) -> Option<u64> {
+    let factor = 10f64.powi(i32::try_from(decimals).ok().filter(|d| *d <= 6)?);
+    let scaled = value * factor;
+    let units = scaled.round();
+    // Below 1e12 the product's own error is under 1e-3 units: far from a rounding tie.
+    ((0.0..1e12).contains(&units) && (scaled - units).abs() < 1e-6).then_some(units as u64)
+}
+
+/// `units` with a decimal point `decimals` places from the right, as `{:.N}` writes it.
+fn fixed_point(units: u64, decimals: usize) -> String {
+    let mut digits = units.to_string();
+    if decimals > 0 {
+        if digits.len() <= decimals {
+            digits.insert_str(0, &"0".repeat(decimals + 1 - digits.len()));
+        }
+        digits.insert(digits.len() - decimals, '.');
+    }
+    digits
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn money(v: f64) -> String {
         format_tick(v, AxisFormat::MoneyK)
+    }
+
+    #[test]
+    fn the_fast_fixed_point_path_writes_what_the_float_formatter_writes() {
+        let mut checked = 0;
+        for decimals in 0..=3 {
+            for i in 0..20_000u32 {
+                // Rounded values as callers pass them, across magnitudes, and raw ones.
+                let raw = f64::from(i) * 1.37 * 10f64.powi((i % 9) as i32 - 3);
+                for value in [round_to(raw, decimals), raw] {
+                    if let Some(units) = whole_units(value, decimals) {
+                        assert_eq!(fixed_point(units, decimals), format!("{value:.decimals$}"), "{value} {decimals}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 60_000, "the fast path should cover rounded values: {checked}");
     }
 
     #[test]
