@@ -15,15 +15,23 @@ impl Band {
     }
 }
 
+/// A number from a Rhai value (INT or FLOAT), read in place.
+pub fn as_number(value: &Dynamic) -> Option<f64> {
+    match value.as_int() {
+        Ok(i) => Some(i as f64),
+        Err(_) => value.as_float().ok(),
+    }
+}
+
 /// A number from a Rhai value (INT or FLOAT), or an error naming what was given.
 pub fn number(value: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
-    if let Some(i) = value.clone().try_cast::<INT>() {
-        return Ok(i as f64);
-    }
-    if let Some(f) = value.clone().try_cast::<FLOAT>() {
-        return Ok(f);
-    }
-    Err(format!("{what} must be a number, not {}", super::library::describe(value)).into())
+    as_number(value).ok_or_else(|| not_a_number(what, value))
+}
+
+/// The error for a value that should have been a number. Built only on failure: callers
+/// that check many values (every row of a column) must not format messages they drop.
+pub fn not_a_number(what: &str, value: &Dynamic) -> Box<EvalAltResult> {
+    format!("{what} must be a number, not {}", super::library::describe(value)).into()
 }
 
 fn make(lo: Dynamic, hi: Dynamic) -> Result<Band, Box<EvalAltResult>> {

@@ -4,7 +4,7 @@
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
 use crate::chart::{AxisFormat, BandRow, ChartData, ChartSpec, SeriesRow, SeriesTable};
-use crate::exec::band::{Band, number};
+use crate::exec::band::{Band, as_number, not_a_number};
 use crate::exec::library::{describe, keys_hint};
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -257,7 +257,7 @@ fn field(f: &str, row: &Map, key: &str, i: usize) -> Res<Dynamic> {
 
 fn numeric(f: &str, row: &Map, key: &str, i: usize) -> Res<f64> {
     let v = field(f, row, key, i)?;
-    let n = number(&v, &format!("{f}: column `{key}` in row {}", i + 1))?;
+    let n = as_number(&v).ok_or_else(|| not_a_number(&format!("{f}: column `{key}` in row {}", i + 1), &v))?;
     if !n.is_finite() {
         return Err(format!("{f}: column `{key}` in row {} is not a finite number", i + 1).into());
     }

@@ -2,7 +2,7 @@
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FLOAT, INT, Map};
 
-use crate::exec::band::{Band, number};
+use crate::exec::band::{Band, as_number, not_a_number, number};
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
 
@@ -30,7 +30,10 @@ fn numbers(xs: &Array, func: &str) -> Res<Vec<f64>> {
     if xs.is_empty() {
         return Err(format!("{func}(xs): the array is empty").into());
     }
-    xs.iter().enumerate().map(|(i, x)| number(x, &format!("{func}(xs): item {}", i + 1))).collect()
+    xs.iter()
+        .enumerate()
+        .map(|(i, x)| as_number(x).ok_or_else(|| not_a_number(&format!("{func}(xs): item {}", i + 1), x)))
+        .collect()
 }
 
 fn all_ints(xs: &Array) -> bool {
@@ -94,14 +97,9 @@ fn round_to(x: Dynamic, step: Dynamic) -> Res<Dynamic> {
     Ok(Dynamic::from_float(k * sf))
 }
 
-fn row_map(row: &Dynamic, func: &str, index: usize) -> Res<Map> {
-    row.clone()
-        .try_cast::<Map>()
-        .ok_or_else(|| format!("{func}: row {} is not a map but {}", index + 1, describe(row)).into())
-}
-
+/// The value of `key` in a row, read in place: only that value is copied, not the row.
 fn row_field(row: &Dynamic, key: &str, func: &str, index: usize) -> Res<Dynamic> {
-    let map = row_map(row, func, index)?;
+    let map = row.as_map_ref().map_err(|_| format!("{func}: row {} is not a map but {}", index + 1, describe(row)))?;
     map.get(key)
         .cloned()
         .ok_or_else(|| format!("{func}: row {} has no column `{key}`{}", index + 1, keys_hint(&map, key)).into())
@@ -112,7 +110,7 @@ fn column(rows: Array, key: &str) -> Res<Array> {
 }
 
 fn same(a: &Dynamic, b: &Dynamic) -> bool {
-    match (number(a, "").ok(), number(b, "").ok()) {
+    match (as_number(a), as_number(b)) {
         (Some(x), Some(y)) => x == y,
         _ => a.to_string() == b.to_string() && a.type_name() == b.type_name(),
     }
@@ -146,9 +144,9 @@ fn sort_by(rows: Array, key: &str) -> Res<Array> {
         let k = row_field(&r, key, "sort_by(rows, key)", i)?;
         keyed.push((k, r));
     }
-    let numeric = keyed.iter().all(|(k, _)| number(k, "").is_ok());
+    let numeric = keyed.iter().all(|(k, _)| as_number(k).is_some());
     if numeric {
-        keyed.sort_by(|a, b| number(&a.0, "").unwrap_or(0.0).total_cmp(&number(&b.0, "").unwrap_or(0.0)));
+        keyed.sort_by(|a, b| as_number(&a.0).unwrap_or(0.0).total_cmp(&as_number(&b.0).unwrap_or(0.0)));
     } else {
         keyed.sort_by_key(|a| a.0.to_string());
     }
