@@ -1,7 +1,9 @@
 //! Stage 2, load: the tables a notebook declares under `data:`, read from CSV, JSON or YAML
 //! into plain values. The csv crate lives here and nowhere else.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 use serde_json::{Map, Number, Value};
 
@@ -95,13 +97,45 @@ fn read(path: &Path, shown_as: &str, max_rows: usize) -> Result<Value, DataError
             e
         }
     })?;
+    if let Some(value) = PARSED.recall(path, &text) {
+        return Ok(value);
+    }
+    let value = parse(path, &text, shown_as, max_rows)?;
+    PARSED.remember(path, text, &value);
+    Ok(value)
+}
+
+/// Data files this process has parsed, by path, with the text each was parsed from. The
+/// notebooks of a folder often share a table, and a one-page build also runs the notebooks
+/// its page links to: each file is parsed once. A file whose text changed since (a save
+/// under `nbrender serve`) is parsed again; only successes are kept, and [`load`] checks
+/// the row limit on what is recalled too.
+static PARSED: Parsed = Parsed(Mutex::new(None));
+
+struct Parsed(Mutex<Option<HashMap<PathBuf, (String, Value)>>>);
+
+impl Parsed {
+    fn recall(&self, path: &Path, text: &str) -> Option<Value> {
+        let files = self.0.lock().ok()?;
+        let (seen, value) = files.as_ref()?.get(path)?;
+        (seen == text).then(|| value.clone())
+    }
+
+    fn remember(&self, path: &Path, text: String, value: &Value) {
+        if let Ok(mut files) = self.0.lock() {
+            files.get_or_insert_with(HashMap::new).insert(path.to_path_buf(), (text, value.clone()));
+        }
+    }
+}
+
+fn parse(path: &Path, text: &str, shown_as: &str, max_rows: usize) -> Result<Value, DataError> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
-        "csv" => parse_csv(&text, max_rows).map_err(|e| match e {
+        "csv" => parse_csv(text, max_rows).map_err(|e| match e {
             CsvError::TooManyRows => too_many_rows(shown_as, max_rows),
             CsvError::Invalid(m) => DataError::new(format!("in `{shown_as}`: {m}")),
         }),
-        "json" => serde_json::from_str(&text).map_err(|err| {
+        "json" => serde_json::from_str(text).map_err(|err| {
             // serde_json ends its message with the position, which is already said up front.
             let message = err.to_string();
             let message = message.split(" at line ").next().unwrap_or(&message).to_string();
@@ -111,7 +145,7 @@ fn read(path: &Path, shown_as: &str, max_rows: usize) -> Result<Value, DataError
                 err.column()
             ))
         }),
-        "yaml" | "yml" => crate::yaml::from_str::<Value>(&text).map_err(|err| {
+        "yaml" | "yml" => crate::yaml::from_str::<Value>(text).map_err(|err| {
             let at = err.position.map(|(l, c)| format!(" at line {l} column {c}")).unwrap_or_default();
             DataError::new(format!("in `{shown_as}`: invalid YAML{at}: {}", err.message))
         }),
@@ -207,6 +241,22 @@ mod tests {
     fn reading_stops_past_the_row_limit() {
         assert!(parse_csv("a\n1\n2\n", 2).is_ok());
         assert_eq!(parse_csv("a\n1\n2\n3\n", 2), Err(CsvError::TooManyRows));
+    }
+
+    #[test]
+    fn a_data_file_that_changed_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let limits = DataLimits::default();
+        std::fs::write(&path, "a\n1\n").unwrap();
+        assert_eq!(load(&path, "t.csv", &limits).unwrap()[0]["a"], 1);
+        assert_eq!(load(&path, "t.csv", &limits).unwrap()[0]["a"], 1);
+        std::fs::write(&path, "a\n2\n3\n").unwrap();
+        assert_eq!(load(&path, "t.csv", &limits).unwrap()[0]["a"], 2);
+        let one_row = DataLimits { max_rows: 1, ..limits };
+        assert!(load(&path, "t.csv", &one_row).unwrap_err().message.contains("more than 1 rows"));
+        std::fs::write(&path, "a,a\n2,3\n").unwrap();
+        assert!(load(&path, "t.csv", &limits).is_err(), "a broken file is not answered from memory");
     }
 
     #[test]
