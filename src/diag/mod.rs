@@ -94,9 +94,18 @@ impl Diagnostic {
     }
 
     pub fn at(mut self, file: &Arc<SourceFile>, span: Range<usize>) -> Self {
-        let len = file.text.len();
-        let start = span.start.min(len);
-        let end = span.end.clamp(start, len);
+        let text = &file.text;
+        let len = text.len();
+        // A span that ends or starts inside a character (a byte count from a column) widens to
+        // the whole character, so the renderer never slices through it.
+        let mut start = span.start.min(len);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = span.end.clamp(start, len);
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
         self.location = Some(Location { file: Arc::clone(file), span: start..end });
         self
     }
@@ -255,6 +264,17 @@ mod tests {
         let f = file("x");
         let d = Diagnostic::error("t", "m").at(&f, 10..20);
         assert!(render(&[d], false).contains("nb.md:1:2"));
+    }
+
+    #[test]
+    fn spans_inside_a_character_widen_to_the_whole_character() {
+        // Found by fuzzing: a YAML error at a column holding `é` spanned one byte of it.
+        let f = file("---\n\u{e9}tle: x\n---\n");
+        let d = Diagnostic::error("t", "m").at_line_col(&f, 2, 1, 1);
+        assert_eq!(d.location.as_ref().map(|l| l.span.clone()), Some(4..6));
+        let d = Diagnostic::error("t", "m").at(&f, 5..5);
+        assert_eq!(d.location.as_ref().map(|l| l.span.clone()), Some(4..6));
+        assert!(render(&[d], false).contains("nb.md:2:1"));
     }
 
     #[test]
