@@ -14,37 +14,45 @@ pub fn format_tick(value: f64, format: AxisFormat) -> String {
     if !value.is_finite() {
         return "n/a".to_string();
     }
+    // One small string per label: layout formats every tick of every candidate axis.
+    let mut out = String::with_capacity(12);
     match format {
-        AxisFormat::MoneyK => money_k(value),
+        AxisFormat::MoneyK => money_k(&mut out, value),
         AxisFormat::Pct => {
-            let text = trimmed(value * 100.0, 1);
-            format!("{}%", text)
+            push_trimmed(&mut out, value * 100.0, 1);
+            out.push('%');
         }
-        AxisFormat::Num => trimmed(value, 2),
+        AxisFormat::Num => push_trimmed(&mut out, value, 2),
     }
+    out
 }
 
 /// Same rules as the prose filter `money_k`, so a chart and the text around it agree:
 /// whole dollars below $1k, one decimal below $10k, whole thousands below $1M.
-fn money_k(value: f64) -> String {
-    let sign = if value < 0.0 { "-" } else { "" };
+fn money_k(out: &mut String, value: f64) {
     let abs = value.abs();
     // Rounding can carry a value into the next unit ($999.6k is $1M), so each branch
     // compares the rounded figure, not the raw one.
     let dollars = round_to(abs, 0);
+    // Never `-$0` for tiny negative values that round to nothing.
+    if value < 0.0 && dollars != 0.0 {
+        out.push('-');
+    }
+    out.push('$');
     if dollars < 1_000.0 {
-        return tidy_zero(sign, format!("${}", grouped(dollars, 0)));
+        return push_grouped(out, dollars, 0);
     }
-    if round_to(abs / 1e3, 1) < 10.0 {
-        return format!("{sign}${}k", trimmed(abs / 1e3, 1));
-    }
-    if round_to(abs / 1e3, 0) < 1_000.0 {
-        return format!("{sign}${}k", trimmed(abs / 1e3, 0));
-    }
-    if round_to(abs / 1e6, 2) < 1_000.0 {
-        return format!("{sign}${}M", trimmed(abs / 1e6, 2));
-    }
-    format!("{sign}${}B", trimmed(abs / 1e9, 2))
+    let (scaled, decimals, unit) = if round_to(abs / 1e3, 1) < 10.0 {
+        (abs / 1e3, 1, 'k')
+    } else if round_to(abs / 1e3, 0) < 1_000.0 {
+        (abs / 1e3, 0, 'k')
+    } else if round_to(abs / 1e6, 2) < 1_000.0 {
+        (abs / 1e6, 2, 'M')
+    } else {
+        (abs / 1e9, 2, 'B')
+    };
+    push_trimmed(out, scaled, decimals);
+    out.push(unit);
 }
 
 /// The value of one unit in the last digit `format_tick` shows for `value`: a tick is
@@ -70,11 +78,6 @@ pub fn resolution(value: f64, format: AxisFormat) -> f64 {
     }
 }
 
-/// Avoids `-$0` for tiny negative values that round to nothing.
-fn tidy_zero(sign: &str, body: String) -> String {
-    if body == "$0" { body } else { format!("{sign}{body}") }
-}
-
 fn round_to(value: f64, decimals: usize) -> f64 {
     let factor = 10f64.powi(decimals as i32);
     let scaled = value * factor;
@@ -86,26 +89,32 @@ fn round_to(value: f64, decimals: usize) -> f64 {
 }
 
 /// `decimals` places at most, trailing zeros dropped, thousands grouped, never `-0`.
-fn trimmed(value: f64, decimals: usize) -> String {
+fn push_trimmed(out: &mut String, value: f64, decimals: usize) {
     let rounded = round_to(value, decimals);
     if rounded == 0.0 {
-        return "0".to_string();
+        return out.push('0');
     }
-    let sign = if rounded < 0.0 { "-" } else { "" };
-    format!("{sign}{}", grouped(rounded.abs(), decimals))
+    if rounded < 0.0 {
+        out.push('-');
+    }
+    push_grouped(out, rounded.abs(), decimals);
 }
 
 /// Groups the integer part with commas; `value` must be non-negative.
-fn grouped(value: f64, decimals: usize) -> String {
+fn push_grouped(out: &mut String, value: f64, decimals: usize) {
+    let mut buf = [0u8; 24];
+    let formatted;
     let fixed = match whole_units(value, decimals) {
-        Some(units) => fixed_point(units, decimals),
-        None => format!("{:.*}", decimals, value),
+        Some(units) => fixed_point(&mut buf, units, decimals),
+        None => {
+            formatted = format!("{:.*}", decimals, value);
+            formatted.as_str()
+        }
     };
     let (int_part, frac_part) = match fixed.split_once('.') {
         Some((i, f)) => (i, f.trim_end_matches('0')),
-        None => (fixed.as_str(), ""),
+        None => (fixed, ""),
     };
-    let mut out = String::with_capacity(int_part.len() + int_part.len() / 3 + frac_part.len() + 1);
     let len = int_part.len();
     for (i, c) in int_part.chars().enumerate() {
         if i > 0 && (len - i) % 3 == 0 {
@@ -117,7 +126,6 @@ fn grouped(value: f64, decimals: usize) -> String {
         out.push('.');
         out.push_str(frac_part);
     }
-    out
 }
 
 /// `value` in units of its last decimal place, when it is within a hair of a whole number
@@ -132,16 +140,27 @@ fn whole_units(value: f64, decimals: usize) -> Option<u64> {
     ((0.0..1e12).contains(&units) && (scaled - units).abs() < 1e-6).then_some(units as u64)
 }
 
-/// `units` with a decimal point `decimals` places from the right, as `{:.N}` writes it.
-fn fixed_point(units: u64, decimals: usize) -> String {
-    let mut digits = units.to_string();
-    if decimals > 0 {
-        if digits.len() <= decimals {
-            digits.insert_str(0, &"0".repeat(decimals + 1 - digits.len()));
+/// `units` with a decimal point `decimals` places from the right, as `{:.N}` writes it,
+/// written into the end of `buf` (`whole_units` keeps it under 13 digits and 6 places).
+fn fixed_point(buf: &mut [u8; 24], units: u64, decimals: usize) -> &str {
+    let mut start = buf.len();
+    let mut rest = units;
+    let mut placed = 0;
+    // Every place after the point, then at least one digit before it.
+    while start > 0 && (rest > 0 || placed <= decimals) {
+        if placed == decimals && decimals > 0 {
+            start -= 1;
+            buf[start] = b'.';
         }
-        digits.insert(digits.len() - decimals, '.');
+        if start == 0 {
+            break;
+        }
+        start -= 1;
+        buf[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        placed += 1;
     }
-    digits
+    std::str::from_utf8(&buf[start..]).unwrap_or("0")
 }
 
 #[cfg(test)]
@@ -161,7 +180,9 @@ mod tests {
                 let raw = f64::from(i) * 1.37 * 10f64.powi((i % 9) as i32 - 3);
                 for value in [round_to(raw, decimals), raw] {
                     if let Some(units) = whole_units(value, decimals) {
-                        assert_eq!(fixed_point(units, decimals), format!("{value:.decimals$}"), "{value} {decimals}");
+                        let mut buf = [0u8; 24];
+                        let fast = fixed_point(&mut buf, units, decimals);
+                        assert_eq!(fast, format!("{value:.decimals$}"), "{value} {decimals}");
                         checked += 1;
                     }
                 }

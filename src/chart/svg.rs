@@ -241,9 +241,11 @@ impl<'a> Tag<'a> {
 
     fn attrs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         let mut rest = self.attrs;
+        // Char patterns, not `"=\""`: a string pattern builds a searcher per call, and this
+        // runs for every attribute of every mark.
         std::iter::from_fn(move || {
-            let (key, after) = rest.trim_start().split_once("=\"")?;
-            let (value, after) = after.split_once('"')?;
+            let (key, after) = rest.trim_start().split_once('=')?;
+            let (value, after) = after.strip_prefix('"')?.split_once('"')?;
             rest = after;
             Some((key, value))
         })
