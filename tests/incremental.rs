@@ -127,3 +127,24 @@ fn a_title_edit_renders_the_pages_whose_cards_and_links_show_it() {
     assert!(report.rendered > 1, "pages that show the title are rendered again");
     assert!(s.project.read("site/index.html").contains("A new title for the breakdown"));
 }
+
+#[test]
+fn a_one_page_build_runs_only_the_notebooks_whose_words_it_shows_computed() {
+    let p = Project::with_notebooks("notebooks");
+    let opts = BuildOptions { out: p.path("one"), ..BuildOptions::default() };
+    // The MLOps page's cards and neighbours have fixed titles and blurbs: only it runs.
+    let report = site::build(&p.path("notebooks/mlops.md"), &opts, &Silent).unwrap();
+    assert_eq!(report.ran, 1);
+    assert!(p.read("one/mlops-engineer/index.html").contains("Total comp breakdown"), "a card keeps its title");
+    // A computed blurb needs its notebook's run.
+    let card = "notebooks/total-comp-breakdown.md";
+    let text = p.read(card).replacen(
+        "blurb: How base, RSUs and bonus split the package",
+        "blurb: \"Equity {{ equity_share | pct_band }}\"",
+        1,
+    );
+    p.write(card, &text);
+    let report = site::build(&p.path("notebooks/mlops.md"), &opts, &Silent).unwrap();
+    assert_eq!(report.ran, 2);
+    assert!(p.read("one/mlops-engineer/index.html").contains("Equity "), "the computed blurb is shown");
+}

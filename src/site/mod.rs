@@ -270,7 +270,12 @@ fn build_with(
     let texts_or: Vec<_> = runs
         .par_iter()
         .enumerate()
-        .map(|(i, run)| run.as_ref().map(|r| page::front_texts(&notebooks[i], r, &templates)))
+        .map(|(i, run)| match run {
+            Some(r) => Some(page::front_texts(&notebooks[i], r, &templates)),
+            // A card or link to a notebook that did not need to run: its words are fixed.
+            None if !needed[i] => page::card_texts(&notebooks[i]).map(Ok),
+            None => None,
+        })
         .collect();
     let mut texts = Vec::with_capacity(texts_or.len());
     for t in texts_or {
@@ -452,7 +457,8 @@ fn site_fingerprint(folder: &Path, theme: Option<&Path>, opts: &BuildOptions, si
 }
 
 /// Which notebooks must run: the targets, what they read through `results()`, the notebooks
-/// their cards and neighbour links name (for titles), and what those read in turn.
+/// whose figures they embed, the notebooks their cards and neighbour links name when a title
+/// or blurb is computed (a fixed one is read as written), and what all those read in turn.
 fn needed(
     notebooks: &[Notebook],
     targets: &[usize],
@@ -464,10 +470,11 @@ fn needed(
     let mut stack: Vec<usize> = Vec::new();
     for &t in targets {
         stack.push(t);
-        stack.extend(load::related_slugs(&notebooks[t]).iter().filter_map(|s| slugs.get(s)).copied());
+        let computed = |j: &usize| page::card_texts(&notebooks[*j]).is_none();
+        stack.extend(load::related_slugs(&notebooks[t]).iter().filter_map(|s| slugs.get(s).copied()).filter(computed));
         stack.extend(graph::figure_refs(&notebooks[t]).iter().filter_map(|r| slugs.get(&r.slug)).copied());
         let (prev, next) = order.neighbours(t);
-        stack.extend(prev.into_iter().chain(next));
+        stack.extend(prev.into_iter().chain(next).filter(computed));
     }
     while let Some(i) = stack.pop() {
         if !needed[i] {

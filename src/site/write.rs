@@ -221,10 +221,15 @@ pub fn hashes(files: &[(PathBuf, Vec<u8>)]) -> HashMap<PathBuf, u64> {
 }
 
 /// Writes one file under a temporary name and renames it into place, so the file is either
-/// the old one or the whole new one; its folder is created when missing.
+/// the old one or the whole new one; its folder is created when missing. A file that already
+/// holds these bytes is left alone: renaming over a file makes ext4 flush the new one to disk,
+/// which costs milliseconds, where reading and comparing costs microseconds.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
     if path.is_dir() {
         return Err(Diagnostic::error("io::write", format!("cannot write `{}`: it is a folder", path.display())));
+    }
+    if unchanged(path, bytes) {
+        return Ok(());
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
