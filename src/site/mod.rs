@@ -237,7 +237,8 @@ fn build_with(
     };
     let kept_runs = cache.as_deref();
     let kept = |i: usize, print: Fingerprint| {
-        kept_runs.and_then(|c| c.run(&notebooks[i], Some(print))).map(|r| r.executed.exports.clone())
+        let run = kept_runs.and_then(|c| c.run(&notebooks[i], Some(print)))?;
+        Some((run.executed.exports.clone(), run.results_print()))
     };
     let pages = if single.is_some() { targets.len() } else { notebooks.len() };
     progress.start(needed.iter().filter(|n| **n).count() + pages);

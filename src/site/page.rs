@@ -15,12 +15,19 @@ use crate::template::{Output, ProseTemplates, Scope};
 pub(crate) struct Run {
     pub executed: Executed,
     pub scope: Scope,
+    /// The hash of its results, worked out once when a rebuild first needs it.
+    results_print: std::sync::OnceLock<super::cache::Fingerprint>,
 }
 
 impl Run {
     pub fn new(executed: Executed) -> Run {
         let scope = crate::template::scope_value(&executed.scope);
-        Run { executed, scope }
+        Run { executed, scope, results_print: std::sync::OnceLock::new() }
+    }
+
+    /// What the notebooks reading this one's results see, hashed (see `cache::exports_print`).
+    pub fn results_print(&self) -> super::cache::Fingerprint {
+        *self.results_print.get_or_init(|| super::cache::exports_print(&self.executed.exports))
     }
 }
 

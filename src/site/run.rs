@@ -93,8 +93,9 @@ pub(crate) struct Schedule<'a> {
 pub(crate) struct Reuse<'a> {
     /// Each notebook's own inputs (its text and data files), hashed.
     pub own: &'a [Option<Fingerprint>],
-    /// The results of notebook `i`'s kept run, when its inputs hashed to the given fingerprint.
-    pub kept: &'a (dyn Fn(usize, Fingerprint) -> Option<Exports> + Sync),
+    /// The results of notebook `i`'s kept run and their hash, when its inputs hashed to the
+    /// given fingerprint.
+    pub kept: &'a (dyn Fn(usize, Fingerprint) -> Option<(Exports, Fingerprint)> + Sync),
 }
 
 /// What `run_waves` did: each notebook's run (by index) when it ran now, the fingerprint of
@@ -130,7 +131,10 @@ pub(crate) fn run_waves(
                 let read: Vec<Option<Fingerprint>> = deps[i].iter().map(|&d| results_prints[d]).collect();
                 let print = hash_of((own, read));
                 prints[i] = Some(print);
-                reused[i] = (reuse.kept)(i, print);
+                if let Some((exports, results)) = (reuse.kept)(i, print) {
+                    reused[i] = Some(exports);
+                    results_prints[i] = Some(results);
+                }
             }
         }
         let todo: Vec<usize> = active.iter().copied().filter(|&i| reused[i].is_none()).collect();
@@ -166,8 +170,9 @@ pub(crate) fn run_waves(
         }
         if reuse.is_some() {
             for &i in &active {
-                let exports = runs[i].as_ref().map(|r| &r.exports).or(reused[i].as_ref());
-                results_prints[i] = exports.map(exports_print);
+                if let Some(run) = &runs[i] {
+                    results_prints[i] = Some(exports_print(&run.exports));
+                }
             }
         }
     }
