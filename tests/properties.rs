@@ -168,26 +168,8 @@ fn frontmatter() -> impl Strategy<Value = String> {
     ])
     .prop_map(str::to_string);
     let key = prop_oneof![
-        proptest::sample::select(vec![
-            "title",
-            "section",
-            "group",
-            "prefix",
-            "slug",
-            "lede",
-            "description",
-            "blurb",
-            "headline",
-            "updated",
-            "data",
-            "params",
-            "related",
-            "execute",
-            "cell",
-            "notebook",
-            "titel",
-        ])
-        .prop_map(str::to_string),
+        // Every key the frontmatter knows, and one misspelt.
+        proptest::sample::select([nbrender::notebook::frontmatter::KEYS, &["titel"]].concat()).prop_map(str::to_string),
         "[a-z_]{1,8}",
     ];
     let any = (key, yaml_value()).prop_map(|(key, value)| format!("{key}: {value}"));

@@ -193,8 +193,7 @@ pub fn update_dir(
     previous: &mut HashMap<PathBuf, u64>,
 ) -> Result<Vec<PathBuf>, Diagnostic> {
     check(out, files)?;
-    let mut current: HashMap<PathBuf, u64> =
-        files.par_iter().map(|(rel, bytes)| (rel.clone(), hash_of(bytes))).collect();
+    let mut current = hashes(files);
     for rel in unchanged {
         if let Some(&hash) = previous.get(rel) {
             current.insert(rel.clone(), hash);
