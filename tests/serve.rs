@@ -29,14 +29,9 @@ impl Drop for Server {
 impl Server {
     /// Serves `notebooks/` of the project into `site/`; what it prints goes to `serve.log`.
     fn start(p: &Project) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let out = p.path("site");
-        let child = Command::new(env!("CARGO_BIN_EXE_nbrender"))
-            .args(["serve", "notebooks/", "--port", &port.to_string(), "--out"])
-            .arg(&out)
-            .current_dir(p.dir.path())
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
+        let port = free_port();
+        let child = serve_command(p, port, &["--out"])
+            .arg(p.path("site"))
             .stderr(std::fs::File::create(p.path("serve.log")).unwrap())
             .spawn()
             .expect("start nbrender serve");
@@ -80,6 +75,25 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `nbrender serve notebooks/ --port PORT EXTRA...` in the project, its temporary folder inside
+/// the project, its output discarded (callers choose what happens to stderr).
+fn serve_command(p: &Project, port: u16, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nbrender"));
+    command
+        .args(["serve", "notebooks/", "--port", &port.to_string()])
+        .args(extra)
+        .current_dir(p.dir.path())
+        .env("NO_COLOR", "1")
+        .env("TMPDIR", p.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
 }
 
 /// Reads lines until one starts with `prefix`.
@@ -253,15 +267,8 @@ fn serving_beyond_loopback_needs_public_and_warns() {
     assert_eq!(refused.code, 2);
     assert!(refused.stderr.contains("add --public"), "{}", refused.stderr);
 
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nbrender"))
-        .args(["serve", "notebooks/", "--host", "0.0.0.0", "--public", "--port", &port.to_string()])
-        .current_dir(p.dir.path())
-        .env("TMPDIR", p.dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        serve_command(&p, free_port(), &["--host", "0.0.0.0", "--public"]).stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut said = String::new();
     while !said.contains("warning:") {
@@ -280,15 +287,7 @@ fn serving_beyond_loopback_needs_public_and_warns() {
 #[test]
 fn ctrl_c_removes_the_temporary_site() {
     let p = Project::with_notebooks("notebooks");
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nbrender"))
-        .args(["serve", "notebooks/", "--port", &port.to_string()])
-        .current_dir(p.dir.path())
-        .env("TMPDIR", p.dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = serve_command(&p, free_port(), &[]).spawn().unwrap();
     let site = p.path(&format!("nbrender-serve-{}", child.id()));
     let started = Instant::now();
     while !site.join("index.html").is_file() {
@@ -316,15 +315,11 @@ fn open_hands_the_address_to_the_desktop_browser() {
         std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_nbrender"))
-        .args(["serve", "notebooks/", "--open", "--port", &port.to_string(), "--out"])
+    let port = free_port();
+    let child = serve_command(&p, port, &["--open", "--out"])
         .arg(p.path("site"))
-        .current_dir(p.dir.path())
         .env("PATH", path)
         .env_remove("BROWSER")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let _server = Server { child, port };
