@@ -424,7 +424,13 @@ fn a_site_build_leaves_no_stale_pages() {
     assert_eq!(p.run(&["notebooks/", "-o", "out", "-q"]).code, 0);
     assert!(!p.exists("out/other"), "the removed notebook's page is gone");
     let siblings: Vec<_> = std::fs::read_dir(p.dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
-    assert!(siblings.iter().all(|n| !n.to_string_lossy().contains("nbrender-")), "staging folders left: {siblings:?}");
+    let staging = |n: &std::ffi::OsString| n.to_string_lossy().contains("nbrender-") && n != ".out.nbrender-previous";
+    assert!(!siblings.iter().any(staging), "staging folders left: {siblings:?}");
+    // The replaced output is kept for the next build to stage into; its stale page is not
+    // published, and the build after it removes that page from the kept folder too.
+    assert!(p.exists(".out.nbrender-previous/other/index.html"));
+    assert_eq!(p.run(&["notebooks/", "-o", "out", "-q"]).code, 0);
+    assert!(!p.exists("out/other") && !p.exists(".out.nbrender-previous/other"));
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! Writing the output. A site build stages the whole output in a sibling folder and swaps it
 //! in at the end, so a failed or interrupted build leaves the previous site as it was and a
-//! finished one leaves no stale page behind. A single-notebook build writes its files one by
-//! one, each to a temporary name renamed into place.
+//! finished one leaves no stale page behind. The output it replaces is kept beside it, hidden,
+//! and the next build stages into that folder: its folders exist and most of its files already
+//! hold the right bytes, so a rebuild creates and deletes little. A single-notebook build
+//! writes its files one by one, each to a temporary name renamed into place.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
@@ -51,21 +53,59 @@ fn check(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-/// Writes `files` under `dir`. A file whose bytes equal its namesake under `previous` (the
-/// output being replaced) is hard-linked from there instead: far cheaper than creating a file
-/// on most file systems, and a rebuild that changed one page touches little else.
-fn write_into(dir: &Path, files: &[(PathBuf, Vec<u8>)], previous: Option<&Path>) -> Result<Vec<PathBuf>, Diagnostic> {
-    // Folders first, once each; then the files, in parallel: on a slow disk creating files
-    // dominates a large build.
-    let mut folders: Vec<PathBuf> =
-        files.iter().filter_map(|(rel, _)| dir.join(rel).parent().map(Path::to_path_buf)).collect();
-    folders.sort();
-    folders.dedup();
-    for folder in &folders {
-        std::fs::create_dir_all(folder).map_err(|e| io("create folder", folder, e))?;
+/// Brings `dir`, a new folder or one an earlier build left (see `replace_dir`), to exactly
+/// `files` and the marker. What it holds is not trusted: every file kept is compared byte for
+/// byte; anything else (a stale page, a link, a folder where a file goes) is removed, never
+/// written through. A missing or differing file is created anew, and hard-linked from
+/// `previous` (the output being replaced) when that holds the bytes: far cheaper than creating
+/// a file on most file systems, and a file shared with the live site is never changed in place.
+fn update_into(dir: &Path, files: &[(PathBuf, Vec<u8>)], previous: Option<&Path>) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut wanted: HashSet<&Path> = files.iter().map(|(rel, _)| rel.as_path()).collect();
+    wanted.insert(Path::new(MARKER));
+    let folders: HashSet<&Path> =
+        files.iter().flat_map(|(rel, _)| rel.ancestors().skip(1)).filter(|a| !a.as_os_str().is_empty()).collect();
+    // What the folder holds now: regular files that may be kept, with their sizes; the rest goes.
+    let mut present: HashMap<PathBuf, u64> = HashMap::new();
+    let mut stale: Vec<PathBuf> = Vec::new();
+    let mut pending: Vec<PathBuf> = vec![PathBuf::new()];
+    while let Some(rel) = pending.pop() {
+        let entries = std::fs::read_dir(dir.join(&rel)).map_err(|e| io("read folder", &dir.join(&rel), e))?;
+        for entry in entries.flatten() {
+            let child = rel.join(entry.file_name());
+            // The type of the entry itself: a link is never followed.
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() && folders.contains(child.as_path()) {
+                pending.push(child);
+            } else if kind.is_file() && wanted.contains(child.as_path()) {
+                present.insert(child, entry.metadata().map_or(u64::MAX, |m| m.len()));
+            } else {
+                stale.push(child);
+            }
+        }
     }
-    files.par_iter().try_for_each(|(rel, bytes)| {
+    stale.par_iter().for_each(|rel| {
         let path = dir.join(rel);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            remove_tree(&path);
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
+    });
+    let mut missing: Vec<&Path> = folders.iter().copied().filter(|f| !dir.join(f).is_dir()).collect();
+    missing.sort();
+    for folder in missing {
+        let path = dir.join(folder);
+        std::fs::create_dir_all(&path).map_err(|e| io("create folder", &path, e))?;
+    }
+    let marker = (PathBuf::from(MARKER), MARKER_TEXT.as_bytes().to_vec());
+    files.par_iter().chain(rayon::iter::once(&marker)).try_for_each(|(rel, bytes)| {
+        let path = dir.join(rel);
+        if let Some(&len) = present.get(rel) {
+            if len == bytes.len() as u64 && std::fs::read(&path).is_ok_and(|b| b == *bytes) {
+                return Ok(());
+            }
+            std::fs::remove_file(&path).map_err(|e| io("replace", &path, e))?;
+        }
         if let Some(old) = previous.map(|p| p.join(rel))
             && unchanged(&old, bytes)
             && std::fs::hard_link(&old, &path).is_ok()
@@ -74,9 +114,17 @@ fn write_into(dir: &Path, files: &[(PathBuf, Vec<u8>)], previous: Option<&Path>)
         }
         std::fs::write(&path, bytes).map_err(|e| io("write", &path, e))
     })?;
-    let marker = dir.join(MARKER);
-    std::fs::write(&marker, MARKER_TEXT).map_err(|e| io("write", &marker, e))?;
     Ok(files.iter().map(|(rel, _)| rel.clone()).collect())
+}
+
+/// Takes the output an earlier build kept beside `out` (its folder holds the marker and is not
+/// a link) as this build's staging folder. False when there is none, or another build took it.
+fn claim_kept(kept: &Path, staging: &Path) -> bool {
+    let ours = |p: &Path| {
+        std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
+            && std::fs::symlink_metadata(p.join(MARKER)).is_ok_and(|m| m.is_file())
+    };
+    ours(kept) && std::fs::rename(kept, staging).is_ok() && ours(staging)
 }
 
 fn unchanged(old: &Path, bytes: &[u8]) -> bool {
@@ -84,7 +132,17 @@ fn unchanged(old: &Path, bytes: &[u8]) -> bool {
         && std::fs::read(old).is_ok_and(|b| b == bytes)
 }
 
-/// Replaces `out` with exactly `files` (paths relative to `out`).
+/// The folder beside `out` where a site build keeps the output it replaced, for the next build
+/// to stage into: `.out.nbrender-previous` for `out`.
+pub fn kept_path(out: &Path) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    parent.join(format!(".{name}.nbrender-previous"))
+}
+
+/// Replaces `out` with exactly `files` (paths relative to `out`). The files are staged in the
+/// output the last build replaced, when it was kept, or else in a new folder; then the staged
+/// folder takes `out`'s place and the replaced output is kept for the next build.
 pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
     check(out, files)?;
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
@@ -94,9 +152,17 @@ pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
     let pid = std::process::id();
     let staging = parent.join(format!(".{name}.nbrender-new-{pid}"));
     let old = parent.join(format!(".{name}.nbrender-old-{pid}"));
+    let kept = kept_path(out);
     let _ = std::fs::remove_dir_all(&staging);
     let previous = out.join(MARKER).is_file().then_some(out);
-    let written = match write_into(&staging, files, previous) {
+    let staged = if claim_kept(&kept, &staging) {
+        update_into(&staging, files, previous)
+    } else {
+        std::fs::create_dir_all(&staging)
+            .map_err(|e| io("create folder", &staging, e))
+            .and_then(|()| update_into(&staging, files, previous))
+    };
+    let written = match staged {
         Ok(w) => w,
         Err(d) => {
             let _ = std::fs::remove_dir_all(&staging);
@@ -114,17 +180,20 @@ pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
         }
         return Err(io("move into place", out, e));
     }
-    if had_old {
+    // Kept for the next build, unless another build kept one meanwhile.
+    if had_old && std::fs::rename(&old, &kept).is_err() {
         remove_tree(&old);
     }
     Ok(written)
 }
 
-/// Removes an output folder nbrender made (it holds the marker) and this process's staging
-/// folders beside it: `serve` cleaning up its temporary site when stopped.
+/// Removes an output folder nbrender made (it holds the marker), the output kept beside it
+/// and this process's staging folders: `serve` cleaning up its temporary site when stopped.
 pub fn remove_output(out: &Path) {
-    if out.join(MARKER).is_file() {
-        remove_tree(out);
+    for dir in [out.to_path_buf(), kept_path(out)] {
+        if dir.join(MARKER).is_file() {
+            remove_tree(&dir);
+        }
     }
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -153,7 +222,8 @@ fn remove_leftovers(parent: &Path, name: &str) {
 }
 
 /// Removes a folder tree, its subfolders in parallel. Best effort: what is left is a hidden
-/// `.name.nbrender-old-PID` folder beside the output, harmless and removed by hand.
+/// `.name.nbrender-…` folder beside the output, harmless, and removed by the next site build
+/// or by hand.
 fn remove_tree(dir: &Path) {
     if let Ok(entries) = std::fs::read_dir(dir) {
         let children: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
@@ -258,8 +328,85 @@ mod tests {
         replace_dir(&out, &files(&["a/index.html"])).unwrap();
         assert!(out.join("a/index.html").is_file());
         assert!(!out.join("b").exists());
-        let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
-        assert_eq!(leftovers, vec![std::ffi::OsString::from("out")]);
+        let mut left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        left.sort();
+        assert_eq!(left, [".out.nbrender-previous", "out"].map(std::ffi::OsString::from));
+    }
+
+    /// Every file of a folder, with its bytes.
+    fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut pending = vec![dir.to_path_buf()];
+        while let Some(d) = pending.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                if e.file_type().unwrap().is_dir() {
+                    pending.push(e.path());
+                } else {
+                    out.push((e.path().strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(e.path()).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn the_replaced_output_is_kept_and_staged_into_next_time() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let kept = kept_path(&out);
+        let mut first = files(&["a/index.html", "a/fig.svg", "b/index.html", "index.html"]);
+        replace_dir(&out, &first).unwrap();
+        assert!(!kept.exists(), "nothing to keep after the first build");
+        replace_dir(&out, &first).unwrap();
+        assert_eq!(tree(&kept), tree(&out), "the replaced output is kept beside it");
+
+        // The kept folder is what the next build stages into; whatever it holds, the result is
+        // exactly the files. Make it differ every way it can: a changed file, a stale page, a
+        // folder where a file goes, a file where a folder goes, and links.
+        // (The two folders share unchanged files as hard links: unlink before writing.)
+        std::fs::remove_file(kept.join("a/index.html")).unwrap();
+        std::fs::write(kept.join("a/index.html"), "stale").unwrap();
+        std::fs::create_dir_all(kept.join("gone/deep")).unwrap();
+        std::fs::write(kept.join("gone/deep/x.html"), "x").unwrap();
+        std::fs::remove_file(kept.join("index.html")).unwrap();
+        std::fs::create_dir(kept.join("index.html")).unwrap();
+        std::fs::remove_dir_all(kept.join("b")).unwrap();
+        std::fs::write(kept.join("b"), "a file where a folder goes").unwrap();
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("fig.svg"), "precious").unwrap();
+        std::fs::remove_file(kept.join("a/fig.svg")).unwrap();
+        std::os::unix::fs::symlink(outside.join("fig.svg"), kept.join("a/fig.svg")).unwrap();
+        std::os::unix::fs::symlink(&outside, kept.join("c")).unwrap();
+        first.push((PathBuf::from("c/index.html"), b"new page".to_vec()));
+        first[0].1 = b"changed".to_vec();
+        replace_dir(&out, &first).unwrap();
+        let mut expected = first.clone();
+        expected.push((PathBuf::from(MARKER), MARKER_TEXT.as_bytes().to_vec()));
+        expected.sort();
+        assert_eq!(tree(&out), expected);
+        assert!(std::fs::symlink_metadata(out.join("c")).unwrap().is_dir(), "the link was replaced, not followed");
+        assert_eq!(std::fs::read(outside.join("fig.svg")).unwrap(), b"precious");
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1);
+        // The output that was live until now is kept as it was, though the two shared files.
+        assert_eq!(std::fs::read(kept.join("a/index.html")).unwrap(), b"a/index.html");
+    }
+
+    #[test]
+    fn a_kept_folder_that_is_a_link_or_not_ours_is_left_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join(MARKER), "").unwrap();
+        std::fs::write(elsewhere.join("precious.txt"), "x").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, kept_path(&out)).unwrap();
+        replace_dir(&out, &files(&["a/index.html"])).unwrap();
+        replace_dir(&out, &files(&["b/index.html"])).unwrap();
+        assert!(elsewhere.join("precious.txt").is_file());
+        assert!(out.join("b/index.html").is_file() && !out.join("a").exists());
+        assert!(std::fs::symlink_metadata(kept_path(&out)).unwrap().file_type().is_symlink());
     }
 
     #[test]
