@@ -395,6 +395,20 @@ fn a_cycle_names_every_notebook_in_it() {
 }
 
 #[test]
+fn an_error_stops_every_notebook_that_reads_it_and_only_those() {
+    // a has an error; b reads a, c reads b, e reads d and c; d reads nothing. The errors come
+    // in dependency order, every run the same, however the notebooks were scheduled.
+    let p = Project::with_notebooks("tests/fixtures/site/chain");
+    let run = p.run(&["notebooks/", "-o", "out"]);
+    assert_eq!(run.code, 1);
+    for _ in 0..5 {
+        assert_eq!(p.run(&["notebooks/", "-o", "out"]).stderr, run.stderr);
+    }
+    assert!(!run.stderr.contains("d.md"), "{}", run.stderr);
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
 fn every_internal_link_and_chart_resolves() {
     for fixture in ["notebooks", "tests/fixtures/site/basic"] {
         let p = Project::with_notebooks(fixture);

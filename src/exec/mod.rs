@@ -159,6 +159,10 @@ impl Executor {
             .set_strict_variables(true)
             .set_fail_on_invalid_map_property(true)
             .set_fast_operators(false)
+            // Rhai's string interner sits behind one lock in the engine, which every notebook
+            // of a build shares across threads: with it, running notebooks on two threads took
+            // as long as on one.
+            .set_max_strings_interned(0)
             .set_max_operations(limits.max_operations)
             .set_max_string_size(limits.max_string_size)
             .set_max_array_size(limits.max_array_size)

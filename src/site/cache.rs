@@ -93,7 +93,7 @@ pub(crate) fn hash_of(value: impl Hash) -> Fingerprint {
 }
 
 /// Each needed notebook's own inputs, hashed: its text and its data files' bytes. (What it
-/// reads through `results()` is added as the notebooks run: see `run::run_waves`.) A data file
+/// reads through `results()` is added as the notebooks run: see `run::run_all`.) A data file
 /// that cannot be read hashes as missing; the run reports it.
 pub(crate) fn own_prints(notebooks: &[Notebook], needed: &[bool]) -> Vec<Option<Fingerprint>> {
     notebooks

@@ -151,8 +151,8 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
         reuse: None,
         data: limits.data(),
     };
-    let run::Waves { mut runs, diagnostics: mut run_problems, .. } =
-        run::run_waves(&executor, &notebooks, &schedule, params, &Silent);
+    let run::Runs { mut runs, diagnostics: mut run_problems, .. } =
+        run::run_all(&executor, &notebooks, &schedule, params, &Silent);
     diagnostics.append(&mut run_problems);
     if !diagnostics.is_empty() {
         return Err(super::explain_unknown_slugs(diagnostics, unparsed).into());

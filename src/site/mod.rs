@@ -1,8 +1,8 @@
 //! Stage 7, site: which notebooks to read, in what order to run them, and what to write.
 //!
 //! `build` parses every notebook of the folder, works out the order from `results("slug")`
-//! calls, runs what the request needs wave by wave (each wave in parallel), renders the pages
-//! in parallel and writes them. Nothing is written when any notebook has an error; a site
+//! calls, runs what the request needs in parallel (each notebook once those it reads have run),
+//! renders the pages in parallel and writes them. Nothing is written when any notebook has an error; a site
 //! build replaces the output folder whole.
 
 mod cache;
@@ -227,7 +227,8 @@ fn build_with(
         }
     };
 
-    // 3. Run, wave by wave; a notebook whose inputs are unchanged keeps its last run.
+    // 3. Run, each notebook once those it reads have run; one whose inputs are unchanged keeps
+    // its last run.
     let own = match &mut cache {
         Some(cache) => {
             cache.begin(site_fingerprint(&folder, theme_dir.as_deref(), opts, single.as_deref()));
@@ -252,8 +253,8 @@ fn build_with(
         reuse: kept_runs.map(|_| run::Reuse { own: &own, kept: &kept }),
         data: config.limits.data(),
     };
-    let run::Waves { runs: executed, prints, diagnostics: mut run_problems } =
-        run::run_waves(&executor, &notebooks, &schedule, &opts.params, progress);
+    let run::Runs { runs: executed, prints, diagnostics: mut run_problems } =
+        run::run_all(&executor, &notebooks, &schedule, &opts.params, progress);
     diagnostics.append(&mut run_problems);
     let ran = executed.iter().filter(|e| e.is_some()).count();
     let runs: Vec<Option<Arc<Run>>> = executed

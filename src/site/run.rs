@@ -1,10 +1,11 @@
-//! Running notebooks: their data and params, then their cells, wave by wave in dependency
-//! order, the notebooks of a wave in parallel.
+//! Running notebooks: their data and params, then their cells, in dependency order, each as
+//! soon as the notebooks it reads have run, in parallel.
 
 use std::path::Path;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indexmap::IndexMap;
-use rayon::prelude::*;
 
 use super::cache::{Fingerprint, exports_print, hash_of};
 use crate::data::DataLimits;
@@ -98,85 +99,154 @@ pub(crate) struct Reuse<'a> {
     pub kept: &'a (dyn Fn(usize, Fingerprint) -> Option<(Exports, Fingerprint)> + Sync),
 }
 
-/// What `run_waves` did: each notebook's run (by index) when it ran now, the fingerprint of
+/// What `run_all` did: each notebook's run (by index) when it ran now, the fingerprint of
 /// each notebook's inputs (with a `Reuse`), and the errors.
-pub(crate) struct Waves {
+pub(crate) struct Runs {
     pub runs: Vec<Option<Executed>>,
     pub prints: Vec<Option<Fingerprint>>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Runs the needed notebooks wave by wave. A notebook whose dependency failed does not run;
-/// the error says which dependency. With a `Reuse`, a notebook whose own inputs and whose
-/// dependencies' results are unchanged keeps its earlier run.
-pub(crate) fn run_waves(
+/// How one notebook's turn ended.
+#[derive(Default)]
+struct Done {
+    run: Option<Executed>,
+    /// The exports of a kept run, when the notebook did not need to run.
+    reused: Option<Exports>,
+    print: Option<Fingerprint>,
+    /// The hash of its results, as its readers' fingerprints take it (with a `Reuse`).
+    results_print: Option<Fingerprint>,
+    failed: bool,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The shared state of one `run_all`.
+struct Runner<'a> {
+    executor: &'a Executor,
+    notebooks: &'a [Notebook],
+    schedule: &'a Schedule<'a>,
+    params: &'a [(String, String)],
+    progress: &'a dyn super::Progress,
+    /// The notebooks that read each notebook, and how many unfinished notebooks each waits on.
+    readers: Vec<Vec<usize>>,
+    waiting: Vec<AtomicUsize>,
+    done: Vec<OnceLock<Done>>,
+}
+
+impl Runner<'_> {
+    fn active(&self, i: usize) -> bool {
+        self.schedule.needed[i] && !self.schedule.broken[i]
+    }
+
+    /// Settles notebook `i`, then starts each reader that no longer waits on anything.
+    fn process<'s>(&'s self, scope: &rayon::Scope<'s>, i: usize) {
+        let _ = self.done[i].set(self.settle(i));
+        for &reader in &self.readers[i] {
+            if self.waiting[reader].fetch_sub(1, Ordering::AcqRel) == 1 {
+                scope.spawn(move |scope| self.process(scope, reader));
+            }
+        }
+    }
+
+    /// Keeps notebook `i`'s earlier run, or runs it, or fails it because what it reads failed.
+    /// Every notebook it reads is settled (or broken from the start).
+    fn settle(&self, i: usize) -> Done {
+        let Schedule { deps, calls, broken, reuse, data, .. } = *self.schedule;
+        let dep = |d: usize| self.done[d].get();
+        let mut print = None;
+        if let Some(reuse) = reuse
+            && let Some(own) = reuse.own[i]
+        {
+            let read: Vec<Option<Fingerprint>> =
+                deps[i].iter().map(|&d| dep(d).and_then(|x| x.results_print)).collect();
+            let fingerprint = hash_of((own, read));
+            print = Some(fingerprint);
+            if let Some((exports, results)) = (reuse.kept)(i, fingerprint) {
+                return Done { reused: Some(exports), print, results_print: Some(results), ..Done::default() };
+            }
+        }
+        let nb = &self.notebooks[i];
+        let failed_dep = deps[i].iter().find(|&&d| broken[d] || dep(d).is_some_and(|x| x.failed));
+        let outcome = match failed_dep {
+            Some(&bad) => Err(vec![dependency_failed(nb, &self.notebooks[bad], &calls[i])]),
+            None => {
+                let results: Results = deps[i]
+                    .iter()
+                    .filter_map(|&d| {
+                        let done = dep(d)?;
+                        let exports = done.run.as_ref().map(|r| &r.exports).or(done.reused.as_ref());
+                        exports.map(|e| (self.notebooks[d].slug(), e.clone()))
+                    })
+                    .collect();
+                run_notebook(self.executor, nb, self.params, &data, results)
+            }
+        };
+        self.progress.advance(&nb.source.name);
+        match outcome {
+            Ok(run) => {
+                let results_print = reuse.map(|_| exports_print(&run.exports));
+                Done { run: Some(run), print, results_print, ..Done::default() }
+            }
+            Err(diagnostics) => Done { print, failed: true, diagnostics, ..Done::default() },
+        }
+    }
+}
+
+/// Runs the needed notebooks, each as soon as the notebooks it reads have run, in parallel.
+/// A notebook whose dependency failed does not run; the error says which dependency. With a
+/// `Reuse`, a notebook whose own inputs and whose dependencies' results are unchanged keeps its
+/// earlier run. Errors come in the order of the waves, whichever finished first.
+pub(crate) fn run_all(
     executor: &Executor,
     notebooks: &[Notebook],
     schedule: &Schedule<'_>,
     params: &[(String, String)],
     progress: &dyn super::Progress,
-) -> Waves {
-    let Schedule { waves, deps, calls: dep_calls, needed, broken, reuse, data } = *schedule;
-    let mut runs: Vec<Option<Executed>> = (0..notebooks.len()).map(|_| None).collect();
-    let mut prints: Vec<Option<Fingerprint>> = vec![None; notebooks.len()];
-    let mut reused: Vec<Option<Exports>> = vec![None; notebooks.len()];
-    let mut results_prints: Vec<Option<Fingerprint>> = vec![None; notebooks.len()];
-    let mut failed = broken.to_vec();
-    let mut diagnostics = Vec::new();
-    for wave in waves {
-        let active: Vec<usize> = wave.iter().copied().filter(|&i| needed[i] && !broken[i]).collect();
-        if let Some(reuse) = reuse {
-            for &i in &active {
-                let Some(own) = reuse.own[i] else { continue };
-                let read: Vec<Option<Fingerprint>> = deps[i].iter().map(|&d| results_prints[d]).collect();
-                let print = hash_of((own, read));
-                prints[i] = Some(print);
-                if let Some((exports, results)) = (reuse.kept)(i, print) {
-                    reused[i] = Some(exports);
-                    results_prints[i] = Some(results);
-                }
-            }
-        }
-        let todo: Vec<usize> = active.iter().copied().filter(|&i| reused[i].is_none()).collect();
-        let outcomes: Vec<(usize, Result<Executed, Vec<Diagnostic>>)> = todo
-            .par_iter()
-            .map(|&i| {
-                let nb = &notebooks[i];
-                let outcome = match deps[i].iter().find(|&&d| failed[d]) {
-                    Some(&bad) => Err(vec![dependency_failed(nb, &notebooks[bad], &dep_calls[i])]),
-                    None => {
-                        let results: Results = deps[i]
-                            .iter()
-                            .filter_map(|&d| {
-                                let exports = runs[d].as_ref().map(|r| &r.exports).or(reused[d].as_ref());
-                                exports.map(|e| (notebooks[d].slug(), e.clone()))
-                            })
-                            .collect();
-                        run_notebook(executor, nb, params, &data, results)
-                    }
-                };
-                progress.advance(&nb.source.name);
-                (i, outcome)
-            })
-            .collect();
-        for (i, outcome) in outcomes {
-            match outcome {
-                Ok(executed) => runs[i] = Some(executed),
-                Err(mut d) => {
-                    failed[i] = true;
-                    diagnostics.append(&mut d);
-                }
-            }
-        }
-        if reuse.is_some() {
-            for &i in &active {
-                if let Some(run) = &runs[i] {
-                    results_prints[i] = Some(exports_print(&run.exports));
-                }
+) -> Runs {
+    let n = notebooks.len();
+    let mut runner = Runner {
+        executor,
+        notebooks,
+        schedule,
+        params,
+        progress,
+        readers: vec![Vec::new(); n],
+        waiting: (0..n).map(|_| AtomicUsize::new(0)).collect(),
+        done: (0..n).map(|_| OnceLock::new()).collect(),
+    };
+    let order: Vec<usize> = schedule.waves.iter().flatten().copied().filter(|&i| runner.active(i)).collect();
+    for &i in &order {
+        for &d in &schedule.deps[i] {
+            if runner.active(d) {
+                runner.readers[d].push(i);
+                *runner.waiting[i].get_mut() += 1;
             }
         }
     }
-    Waves { runs, prints, diagnostics }
+    // The longest chain of readers behind each notebook: the ready ones start longest first,
+    // so that a chain of notebooks reading each other overlaps the independent ones.
+    let mut chain = vec![0usize; n];
+    for &i in order.iter().rev() {
+        chain[i] = runner.readers[i].iter().map(|&r| chain[r] + 1).max().unwrap_or(0);
+    }
+    let mut ready: Vec<usize> = order.iter().copied().filter(|&i| *runner.waiting[i].get_mut() == 0).collect();
+    ready.sort_by_key(|&i| std::cmp::Reverse(chain[i]));
+    rayon::scope(|scope| {
+        let runner = &runner;
+        for i in ready {
+            scope.spawn(move |scope| runner.process(scope, i));
+        }
+    });
+
+    let mut done: Vec<Option<Done>> = runner.done.into_iter().map(OnceLock::into_inner).collect();
+    let mut ran = Runs { runs: (0..n).map(|_| None).collect(), prints: vec![None; n], diagnostics: Vec::new() };
+    for i in order {
+        let Some(mut d) = done[i].take() else { continue };
+        ran.runs[i] = d.run;
+        ran.prints[i] = d.print;
+        ran.diagnostics.append(&mut d.diagnostics);
+    }
+    ran
 }
 
 fn dependency_failed(nb: &Notebook, bad: &Notebook, calls: &[super::graph::Dependency]) -> Diagnostic {
