@@ -247,8 +247,9 @@ pub fn write_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
         write_file(&out.join(rel), bytes)?;
         written.push(rel.clone());
     }
-    let marker = out.join(MARKER);
-    std::fs::write(&marker, MARKER_TEXT).map_err(|e| io("write", &marker, e))?;
+    // Through `write_file`, which leaves it alone when it is there already: truncating and
+    // rewriting a file makes ext4 flush it on close, 5 to 10 ms of a one-page build.
+    write_file(&out.join(MARKER), MARKER_TEXT.as_bytes())?;
     Ok(written)
 }
 
@@ -448,6 +449,23 @@ mod tests {
         let index_only = vec![second[1].clone()];
         assert!(update_dir(&out, &index_only, &[PathBuf::from("a/index.html")], &mut kept).unwrap().is_empty());
         assert!(out.join("a/index.html").is_file());
+    }
+
+    #[test]
+    fn a_one_page_build_leaves_files_that_hold_its_bytes_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        write_files(&out, &files(&["a/index.html"])).unwrap();
+        // Dated in the past, so that a rewrite shows however coarse the file system's clock.
+        let past = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        let modified = |rel: &str| std::fs::metadata(out.join(rel)).unwrap().modified().unwrap();
+        for rel in [MARKER, "a/index.html"] {
+            std::fs::File::options().write(true).open(out.join(rel)).unwrap().set_modified(past).unwrap();
+        }
+        write_files(&out, &files(&["a/index.html", "b/index.html"])).unwrap();
+        assert_eq!(modified(MARKER), past, "the marker was rewritten");
+        assert_eq!(modified("a/index.html"), past, "an unchanged page was rewritten");
+        assert!(out.join("b/index.html").is_file());
     }
 
     #[test]
