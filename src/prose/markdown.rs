@@ -116,7 +116,8 @@ pub fn render(
     // Writing into a String cannot fail.
     let _ = format_html(root, &opts, &mut html);
     let at = crate::template::AT_PLACEHOLDER;
-    let html = html.replace(at, "@");
+    // Most bodies hold no placeholder: do not copy the page (charts included) for nothing.
+    let html = if html.contains(at) { html.replace(at, "@") } else { html };
     let faq = faq.into_iter().map(|(q, a)| (q.replace(at, "@"), a.replace(at, "@"))).collect();
     Rendered { html, faq }
 }
