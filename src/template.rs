@@ -54,7 +54,7 @@ impl ProseTemplates {
     /// Expands `source` over `scope`. Every undefined name is reported, not only the first.
     pub fn expand(&self, source: &str, scope: &Scope, output: Output) -> Result<String, Vec<TemplateError>> {
         let scope = &scope.0;
-        if !source.contains("{{") && !source.contains("{%") {
+        if is_fixed(source) {
             return Ok(source.to_string());
         }
         let env = match output {
@@ -79,6 +79,11 @@ impl ProseTemplates {
         }
         template.render(scope.clone()).map_err(|err| vec![template_error(&err, source)])
     }
+}
+
+/// Text with no `{{ }}` or `{% %}`: it expands to itself, whatever the scope.
+pub fn is_fixed(text: &str) -> bool {
+    !text.contains("{{") && !text.contains("{%")
 }
 
 /// A notebook's final values, ready for its templates.

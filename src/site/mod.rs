@@ -1,9 +1,9 @@
 //! Stage 7, site: which notebooks to read, in what order to run them, and what to write.
 //!
 //! `build` parses every notebook of the folder, works out the order from `results("slug")`
-//! calls, runs what the request needs in parallel (each notebook once those it reads have run),
-//! renders the pages in parallel and writes them. Nothing is written when any notebook has an error; a site
-//! build replaces the output folder whole.
+//! calls, runs what the request needs in parallel (each notebook once those it reads have
+//! run), renders the pages in parallel and writes them. Nothing is written when any notebook
+//! has an error; a site build replaces the output folder whole.
 
 mod cache;
 mod chart;

@@ -115,9 +115,8 @@ pub(crate) fn render_page(i: usize, site: &Site<'_>) -> Result<Page, Vec<Diagnos
 /// blurb (the lede when it has none), when neither is computed. The other fields stay empty:
 /// only the notebook's own page, which runs it, shows them.
 pub(crate) fn card_texts(nb: &Notebook) -> Option<FrontTexts> {
-    let fixed = |s: &str| !s.contains("{{") && !s.contains("{%");
     let blurb = nb.front.blurb.as_ref().or(nb.front.lede.as_ref()).cloned().unwrap_or_default();
-    (fixed(&nb.front.title) && fixed(&blurb)).then(|| FrontTexts {
+    (crate::template::is_fixed(&nb.front.title) && crate::template::is_fixed(&blurb)).then(|| FrontTexts {
         title: nb.front.title.clone(),
         lede: String::new(),
         description: String::new(),

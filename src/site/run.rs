@@ -116,8 +116,14 @@ struct Done {
     print: Option<Fingerprint>,
     /// The hash of its results, as its readers' fingerprints take it (with a `Reuse`).
     results_print: Option<Fingerprint>,
-    failed: bool,
     diagnostics: Vec<Diagnostic>,
+}
+
+impl Done {
+    /// Neither ran nor kept an earlier run: its readers cannot run.
+    fn failed(&self) -> bool {
+        self.run.is_none() && self.reused.is_none()
+    }
 }
 
 /// The shared state of one `run_all`.
@@ -166,7 +172,7 @@ impl Runner<'_> {
             }
         }
         let nb = &self.notebooks[i];
-        let failed_dep = deps[i].iter().find(|&&d| broken[d] || dep(d).is_some_and(|x| x.failed));
+        let failed_dep = deps[i].iter().find(|&&d| broken[d] || dep(d).is_some_and(Done::failed));
         let outcome = match failed_dep {
             Some(&bad) => Err(vec![dependency_failed(nb, &self.notebooks[bad], &calls[i])]),
             None => {
@@ -187,7 +193,7 @@ impl Runner<'_> {
                 let results_print = reuse.map(|_| exports_print(&run.exports));
                 Done { run: Some(run), print, results_print, ..Done::default() }
             }
-            Err(diagnostics) => Done { print, failed: true, diagnostics, ..Done::default() },
+            Err(diagnostics) => Done { print, diagnostics, ..Done::default() },
         }
     }
 }

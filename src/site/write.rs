@@ -117,14 +117,20 @@ fn update_into(dir: &Path, files: &[(PathBuf, Vec<u8>)], previous: Option<&Path>
     Ok(files.iter().map(|(rel, _)| rel.clone()).collect())
 }
 
-/// Takes the output an earlier build kept beside `out` (its folder holds the marker and is not
-/// a link) as this build's staging folder. False when there is none, or another build took it.
+/// Takes the output an earlier build kept beside `out` as this build's staging folder. False
+/// when there is none, it is not ours, or another build took it.
 fn claim_kept(kept: &Path, staging: &Path) -> bool {
-    let ours = |p: &Path| {
-        std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
-            && std::fs::symlink_metadata(p.join(MARKER)).is_ok_and(|m| m.is_file())
-    };
-    ours(kept) && std::fs::rename(kept, staging).is_ok() && ours(staging)
+    is_ours(kept) && std::fs::rename(kept, staging).is_ok() && is_ours(staging)
+}
+
+/// A real folder (not a link to one), as `symlink_metadata` sees it.
+fn is_real_dir(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
+}
+
+/// A real folder holding nbrender's marker as a real file: one nbrender may replace or remove.
+fn is_ours(p: &Path) -> bool {
+    is_real_dir(p) && std::fs::symlink_metadata(p.join(MARKER)).is_ok_and(|m| m.is_file())
 }
 
 fn unchanged(old: &Path, bytes: &[u8]) -> bool {
@@ -132,12 +138,23 @@ fn unchanged(old: &Path, bytes: &[u8]) -> bool {
         && std::fs::read(old).is_ok_and(|b| b == bytes)
 }
 
+/// The output folder's name and the folder that holds it, where its hidden siblings go.
+fn name_and_parent(out: &Path) -> (String, &Path) {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    (name, parent)
+}
+
+/// A hidden folder beside `out`: `.out.nbrender-{what}` for `out`.
+fn beside(out: &Path, what: &str) -> PathBuf {
+    let (name, parent) = name_and_parent(out);
+    parent.join(format!(".{name}.nbrender-{what}"))
+}
+
 /// The folder beside `out` where a site build keeps the output it replaced, for the next build
 /// to stage into: `.out.nbrender-previous` for `out`.
 pub fn kept_path(out: &Path) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    parent.join(format!(".{name}.nbrender-previous"))
+    beside(out, "previous")
 }
 
 /// Replaces `out` with exactly `files` (paths relative to `out`). The files are staged in the
@@ -145,13 +162,12 @@ pub fn kept_path(out: &Path) -> PathBuf {
 /// folder takes `out`'s place and the replaced output is kept for the next build.
 pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
     check(out, files)?;
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let (name, parent) = name_and_parent(out);
     std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
     remove_leftovers(parent, &name);
     let pid = std::process::id();
-    let staging = parent.join(format!(".{name}.nbrender-new-{pid}"));
-    let old = parent.join(format!(".{name}.nbrender-old-{pid}"));
+    let staging = beside(out, &format!("new-{pid}"));
+    let old = beside(out, &format!("old-{pid}"));
     let kept = kept_path(out);
     let _ = std::fs::remove_dir_all(&staging);
     let previous = out.join(MARKER).is_file().then_some(out);
@@ -189,18 +205,17 @@ pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
 
 /// Removes an output folder nbrender made (it holds the marker), the output kept beside it
 /// and this process's staging folders: `serve` cleaning up its temporary site when stopped.
+/// A link in their place is left alone, never followed.
 pub fn remove_output(out: &Path) {
     for dir in [out.to_path_buf(), kept_path(out)] {
-        if dir.join(MARKER).is_file() {
+        if is_ours(&dir) {
             remove_tree(&dir);
         }
     }
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let pid = std::process::id();
     for stage in ["new", "old"] {
-        let staging = parent.join(format!(".{name}.nbrender-{stage}-{pid}"));
-        if staging.is_dir() {
+        let staging = beside(out, &format!("{stage}-{pid}"));
+        if is_real_dir(&staging) {
             remove_tree(&staging);
         }
     }
@@ -466,6 +481,21 @@ mod tests {
         assert_eq!(modified(MARKER), past, "the marker was rewritten");
         assert_eq!(modified("a/index.html"), past, "an unchanged page was rewritten");
         assert!(out.join("b/index.html").is_file());
+    }
+
+    #[test]
+    fn removing_an_output_never_follows_a_link_beside_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        replace_dir(&out, &files(&["a/index.html"])).unwrap();
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join(MARKER), "").unwrap();
+        std::fs::write(elsewhere.join("precious.txt"), "x").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, kept_path(&out)).unwrap();
+        remove_output(&out);
+        assert!(!out.exists());
+        assert!(elsewhere.join("precious.txt").is_file());
     }
 
     #[test]
