@@ -208,10 +208,24 @@ pub fn background(dark: bool) -> RGBColor {
 #[derive(Debug, Clone, Copy)]
 pub struct Hex(pub RGBColor);
 
+impl Hex {
+    /// Appends it to `out`: the SVG pass writes one per mark, without the formatting machinery.
+    pub fn push_to(self, out: &mut String) {
+        const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+        let RGBColor(r, g, b) = self.0;
+        out.push('#');
+        for byte in [r, g, b] {
+            out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            out.push(char::from(DIGITS[usize::from(byte & 0xF)]));
+        }
+    }
+}
+
 impl fmt::Display for Hex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let RGBColor(r, g, b) = self.0;
-        write!(f, "#{r:02X}{g:02X}{b:02X}")
+        let mut s = String::with_capacity(7);
+        self.push_to(&mut s);
+        f.write_str(&s)
     }
 }
 
@@ -242,10 +256,21 @@ impl Class {
     }
 }
 
+impl Class {
+    /// Appends its name to `out`, e.g. `nbc-s1-line`.
+    pub fn push_to(self, out: &mut String) {
+        out.push_str(self.role.class());
+        if self.as_line {
+            out.push_str("-line");
+        }
+    }
+}
+
 impl fmt::Display for Class {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.role.class())?;
-        if self.as_line { f.write_str("-line") } else { Ok(()) }
+        let mut s = String::new();
+        self.push_to(&mut s);
+        f.write_str(&s)
     }
 }
 

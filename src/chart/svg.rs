@@ -11,7 +11,6 @@
 use std::fmt::Write as _;
 
 use plotters::prelude::*;
-use plotters::style::RGBColor;
 
 use super::ChartError;
 use super::band::{self, BandLayout};
@@ -94,7 +93,7 @@ impl Body {
         out.push_str(tag.name);
         if let Some(class) = class {
             out.push_str(" class=\"");
-            push_class(out, class);
+            class.push_to(out);
             out.push('"');
         }
         for (key, value) in tag.attrs() {
@@ -105,7 +104,7 @@ impl Body {
             out.push_str(key);
             out.push_str("=\"");
             match dark_paint.take_if(|_| key == paint_attr) {
-                Some(colour) => push_hex(out, colour),
+                Some(colour) => palette::Hex(colour).push_to(out),
                 None => out.push_str(value),
             }
             out.push('"');
@@ -141,7 +140,7 @@ impl Body {
         };
         let out = &mut self.out;
         out.push_str("<text class=\"");
-        push_class(out, class);
+        class.push_to(out);
         out.push_str("\" x=\"");
         push_int(out, label.x.round() as i64);
         out.push_str("\" y=\"");
@@ -155,7 +154,7 @@ impl Body {
         out.push_str("\" font-size=\"");
         push_number(out, label::size(label.role));
         out.push_str("\" fill=\"");
-        push_hex(out, colour);
+        palette::Hex(colour).push_to(out);
         out.push('"');
         if label::bold(label.role) {
             out.push_str(" font-weight=\"bold\"");
@@ -169,23 +168,6 @@ impl Body {
         escape_into(out, &label.text);
         out.push_str("\n</text>\n");
         self.uses(class);
-    }
-}
-
-fn push_class(out: &mut String, class: Class) {
-    out.push_str(class.role.class());
-    if class.as_line {
-        out.push_str("-line");
-    }
-}
-
-/// `#2563EB`, as plotters writes colours.
-fn push_hex(out: &mut String, RGBColor(r, g, b): RGBColor) {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    out.push('#');
-    for byte in [r, g, b] {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0xF)]));
     }
 }
 
