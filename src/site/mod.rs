@@ -470,9 +470,9 @@ fn needed(
 ) -> Vec<bool> {
     let mut needed = vec![false; notebooks.len()];
     let mut stack: Vec<usize> = Vec::new();
+    let computed = |j: &usize| !page::card_is_fixed(&notebooks[*j]);
     for &t in targets {
         stack.push(t);
-        let computed = |j: &usize| page::card_texts(&notebooks[*j]).is_none();
         stack.extend(load::related_slugs(&notebooks[t]).iter().filter_map(|s| slugs.get(s).copied()).filter(computed));
         stack.extend(graph::figure_refs(&notebooks[t]).iter().filter_map(|r| slugs.get(&r.slug)).copied());
         let (prev, next) = order.neighbours(t);

@@ -111,16 +111,26 @@ pub(crate) fn render_page(i: usize, site: &Site<'_>) -> Result<Page, Vec<Diagnos
     Ok(Page { html, body })
 }
 
+/// The blurb a card shows, as written: the lede when there is none.
+fn card_blurb(nb: &Notebook) -> &str {
+    nb.front.blurb.as_ref().or(nb.front.lede.as_ref()).map_or("", String::as_str)
+}
+
+/// Whether a card or a previous/next link to `nb` shows words as written (no `{{ }}` in its
+/// title or blurb), so that `nb` need not run for them.
+pub(crate) fn card_is_fixed(nb: &Notebook) -> bool {
+    crate::template::is_fixed(&nb.front.title) && crate::template::is_fixed(card_blurb(nb))
+}
+
 /// What a card or a previous/next link shows of a notebook that has not run: its title and
-/// blurb (the lede when it has none), when neither is computed. The other fields stay empty:
-/// only the notebook's own page, which runs it, shows them.
+/// blurb, when neither is computed. The other fields stay empty: only the notebook's own page,
+/// which runs it, shows them.
 pub(crate) fn card_texts(nb: &Notebook) -> Option<FrontTexts> {
-    let blurb = nb.front.blurb.as_ref().or(nb.front.lede.as_ref()).cloned().unwrap_or_default();
-    (crate::template::is_fixed(&nb.front.title) && crate::template::is_fixed(&blurb)).then(|| FrontTexts {
+    card_is_fixed(nb).then(|| FrontTexts {
         title: nb.front.title.clone(),
         lede: String::new(),
         description: String::new(),
-        blurb,
+        blurb: card_blurb(nb).to_string(),
         headline: String::new(),
     })
 }
