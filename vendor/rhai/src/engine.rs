@@ -141,6 +141,9 @@ pub struct Engine {
     /// Callback closure for progress reporting.
     #[cfg(not(feature = "unchecked"))]
     pub(crate) progress: Option<Box<crate::func::native::OnProgressCallback>>,
+    /// Callback closure for the data sizes of custom types.
+    #[cfg(not(feature = "unchecked"))]
+    pub(crate) data_size: Option<Box<crate::func::native::OnDataSizeCallback>>,
 
     /// Language options.
     pub(crate) options: LangOptions,
@@ -200,6 +203,8 @@ impl fmt::Debug for Engine {
 
         #[cfg(not(feature = "unchecked"))]
         f.field("progress", &self.progress.is_some());
+        #[cfg(not(feature = "unchecked"))]
+        f.field("data_size", &self.data_size.is_some());
 
         f.field("options", &self.options)
             .field("default_tag", &self.def_tag);
@@ -284,6 +289,8 @@ impl Engine {
 
         #[cfg(not(feature = "unchecked"))]
         progress: None,
+        #[cfg(not(feature = "unchecked"))]
+        data_size: None,
 
         options: LangOptions::new(),
 

@@ -248,6 +248,30 @@ impl Engine {
         self.progress = Some(Box::new(callback));
         self
     }
+    /// Register a callback that tells the data limits how much a custom type holds.
+    ///
+    /// The data size checks (string length, array size, map size and data depth) call it for
+    /// every value of a custom type they meet, nested ones included. Without it, custom types
+    /// count as empty.
+    ///
+    /// Not available under `unchecked`.
+    ///
+    /// # Callback Function Signature
+    ///
+    /// `Fn(value: &Dynamic) -> (usize, usize, usize)`
+    ///
+    /// ## Return value
+    ///
+    /// The array items, map keys and string bytes the value holds.
+    #[cfg(not(feature = "unchecked"))]
+    #[inline(always)]
+    pub fn on_data_size(
+        &mut self,
+        callback: impl Fn(&Dynamic) -> (usize, usize, usize) + SendSync + 'static,
+    ) -> &mut Self {
+        self.data_size = Some(Box::new(callback));
+        self
+    }
     /// Override default action of `print` (print to stdout using [`println!`])
     ///
     /// # Example

@@ -88,6 +88,8 @@ pub struct Limits {
     /// Not available under `no_object`.
     #[cfg(not(feature = "no_object"))]
     pub map_size: Option<NonZeroUsize>,
+    /// Maximum depth of nested data: arrays, maps, curried arguments and shared values.
+    pub data_depth: Option<NonZeroUsize>,
 }
 
 impl Limits {
@@ -113,6 +115,7 @@ impl Limits {
             array_size: None,
             #[cfg(not(feature = "no_object"))]
             map_size: None,
+            data_depth: None,
         }
     }
 }
@@ -129,6 +132,8 @@ impl Engine {
     #[inline(always)]
     pub(crate) const fn has_data_size_limit(&self) -> bool {
         self.limits.string_len.is_some()
+            || self.limits.data_depth.is_some()
+            || self.data_size.is_some()
             || {
                 #[cfg(not(feature = "no_index"))]
                 {
@@ -342,5 +347,25 @@ impl Engine {
         };
         #[cfg(feature = "no_object")]
         return 0;
+    }
+    /// Set the maximum depth of nested data (0 for unlimited): how deeply arrays, maps, the
+    /// curried arguments of function pointers and shared values may nest in one value.
+    ///
+    /// Not available under `unchecked`.
+    #[inline(always)]
+    pub fn set_max_data_depth(&mut self, max_depth: usize) -> &mut Self {
+        self.limits.data_depth = NonZeroUsize::new(max_depth);
+        self
+    }
+    /// The maximum depth of nested data (0 for unlimited).
+    ///
+    /// Not available under `unchecked`.
+    #[inline]
+    #[must_use]
+    pub const fn max_data_depth(&self) -> usize {
+        match self.limits.data_depth {
+            Some(n) => n.get(),
+            None => 0,
+        }
     }
 }

@@ -291,7 +291,9 @@ impl Engine {
 
                     #[cfg(not(feature = "unchecked"))]
                     if self.has_data_size_limit() {
-                        let val_sizes = crate::eval::calc_data_sizes(&value, true);
+                        let val_sizes = self
+                            .data_sizes(&value)
+                            .map_err(|err| err.fill_position(item_expr.position()))?;
 
                         total_data_sizes = (
                             total_data_sizes.0 + val_sizes.0 + 1,
@@ -322,7 +324,9 @@ impl Engine {
 
                     #[cfg(not(feature = "unchecked"))]
                     if self.has_data_size_limit() {
-                        let delta = crate::eval::calc_data_sizes(&value, true);
+                        let delta = self
+                            .data_sizes(&value)
+                            .map_err(|err| err.fill_position(value_expr.position()))?;
                         total_data_sizes = (
                             total_data_sizes.0 + delta.0,
                             total_data_sizes.1 + delta.1 + 1,

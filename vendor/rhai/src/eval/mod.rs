@@ -20,9 +20,11 @@ pub use cache::FnResolutionCache;
 pub use cache::FnResolutionCacheEntry;
 #[cfg(not(feature = "unchecked"))]
 #[cfg(not(feature = "no_index"))]
+#[allow(unused_imports)] // for the grain VM and the internals API
 pub use data_check::calc_array_sizes;
 #[cfg(not(feature = "unchecked"))]
 #[cfg(any(not(feature = "no_index"), not(feature = "no_object")))]
+#[allow(unused_imports)] // for the grain VM and the internals API
 pub use data_check::calc_data_sizes;
 #[cfg(feature = "debugging")]
 #[cfg(not(feature = "no_function"))]

@@ -752,6 +752,17 @@ pub type OnProgressCallback = dyn Fn(u64) -> Option<Dynamic>;
 #[cfg(feature = "sync")]
 pub type OnProgressCallback = dyn Fn(u64) -> Option<Dynamic> + Send + Sync;
 
+/// Callback function for the data sizes of custom types: `(` array items, map keys, string
+/// bytes `)`.
+#[cfg(not(feature = "unchecked"))]
+#[cfg(not(feature = "sync"))]
+pub type OnDataSizeCallback = dyn Fn(&Dynamic) -> (usize, usize, usize);
+/// Callback function for the data sizes of custom types: `(` array items, map keys, string
+/// bytes `)`.
+#[cfg(not(feature = "unchecked"))]
+#[cfg(feature = "sync")]
+pub type OnDataSizeCallback = dyn Fn(&Dynamic) -> (usize, usize, usize) + Send + Sync;
+
 /// Callback function for printing.
 #[cfg(not(feature = "sync"))]
 pub type OnPrintCallback = dyn Fn(&str);

@@ -267,12 +267,20 @@ pub mod array_functions {
         // Check if array will be over max size limit
         #[cfg(not(feature = "unchecked"))]
         if _ctx.engine().max_array_size() > 0 {
+            let engine = _ctx.engine();
             let pad = len - array.len();
-            let (a, m, s) = crate::eval::calc_array_sizes(array);
-            let (ax, mx, sx) = crate::eval::calc_data_sizes(&item, true);
+            let (mut a, mut m, mut s) = (array.len(), 0_usize, 0_usize);
+            for value in array.iter() {
+                let (ax, mx, sx) = engine.data_sizes(value)?;
+                (a, m, s) = (a.saturating_add(ax), m.saturating_add(mx), s.saturating_add(sx));
+            }
+            let (ax, mx, sx) = engine.data_sizes(&item)?;
 
-            _ctx.engine()
-                .throw_on_size((a + pad + ax * pad, m + mx * pad, s + sx * pad))?;
+            engine.throw_on_size((
+                a.saturating_add(pad.saturating_mul(ax.saturating_add(1))),
+                m.saturating_add(pad.saturating_mul(mx)),
+                s.saturating_add(pad.saturating_mul(sx)),
+            ))?;
         }
 
         array.resize(len, item);

@@ -18,6 +18,44 @@ def_package! {
     }
 }
 
+/// Replaces every `find` in `string` with `substitute`, unless the result would be longer
+/// than the string limit: the length is worked out before the new string is built, so that
+/// a short string and a long substitute cannot allocate far past the limit at once.
+fn replace_within_limit(
+    _ctx: &NativeCallContext,
+    string: &mut ImmutableString,
+    find: &str,
+    substitute: &str,
+) -> RhaiResultOf<()> {
+    if string.is_empty() {
+        return Ok(());
+    }
+
+    #[cfg(not(feature = "unchecked"))]
+    {
+        let max = _ctx.engine().max_string_size();
+        if max > 0 && substitute.len() > find.len() {
+            // An empty `find` matches before every character and at the end.
+            let matches = if find.is_empty() {
+                string.chars().count() + 1
+            } else {
+                string.matches(find).count()
+            };
+            let grown = matches.saturating_mul(substitute.len() - find.len());
+            if string.len().saturating_add(grown) > max {
+                return Err(crate::ERR::ErrorDataTooLarge(
+                    "Length of string".to_string(),
+                    crate::Position::NONE,
+                )
+                .into());
+            }
+        }
+    }
+
+    *string = string.replace(find, substitute).into();
+    Ok(())
+}
+
 #[export_module(manifest)]
 mod string_functions {
     #[rhai_fn(name = "+", pure)]
@@ -1168,13 +1206,14 @@ mod string_functions {
     ///
     /// print(text);        // prints "hey, world! hey, foobar!"
     /// ```
-    #[rhai_fn(name = "replace")]
-    pub fn replace(string: &mut ImmutableString, find_string: &str, substitute_string: &str) {
-        if string.is_empty() {
-            return;
-        }
-
-        *string = string.replace(find_string, substitute_string).into();
+    #[rhai_fn(name = "replace", return_raw)]
+    pub fn replace(
+        ctx: NativeCallContext,
+        string: &mut ImmutableString,
+        find_string: &str,
+        substitute_string: &str,
+    ) -> RhaiResultOf<()> {
+        super::replace_within_limit(&ctx, string, find_string, substitute_string)
     }
     /// Replace all occurrences of the specified sub-string in the string with the specified character.
     ///
@@ -1187,19 +1226,15 @@ mod string_functions {
     ///
     /// print(text);        // prints "*, world! *, foobar!"
     /// ```
-    #[rhai_fn(name = "replace")]
+    #[rhai_fn(name = "replace", return_raw)]
     pub fn replace_string_with_char(
+        ctx: NativeCallContext,
         string: &mut ImmutableString,
         find_string: &str,
         substitute_character: char,
-    ) {
-        if string.is_empty() {
-            return;
-        }
-
-        *string = string
-            .replace(find_string, &substitute_character.to_string())
-            .into();
+    ) -> RhaiResultOf<()> {
+        let substitute = substitute_character.to_string();
+        super::replace_within_limit(&ctx, string, find_string, &substitute)
     }
     /// Replace all occurrences of the specified character in the string with another string.
     ///
@@ -1212,19 +1247,15 @@ mod string_functions {
     ///
     /// print(text);        // prints "he(^)(^)o, wor(^)d! he(^)(^)o, foobar!"
     /// ```
-    #[rhai_fn(name = "replace")]
+    #[rhai_fn(name = "replace", return_raw)]
     pub fn replace_char_with_string(
+        ctx: NativeCallContext,
         string: &mut ImmutableString,
         find_character: char,
         substitute_string: &str,
-    ) {
-        if string.is_empty() {
-            return;
-        }
-
-        *string = string
-            .replace(&find_character.to_string(), substitute_string)
-            .into();
+    ) -> RhaiResultOf<()> {
+        let find = find_character.to_string();
+        super::replace_within_limit(&ctx, string, &find, substitute_string)
     }
     /// Replace all occurrences of the specified character in the string with another character.
     ///
@@ -1237,22 +1268,15 @@ mod string_functions {
     ///
     /// print(text);        // prints "he**o, wor*d! he**o, foobar!"
     /// ```
-    #[rhai_fn(name = "replace")]
+    #[rhai_fn(name = "replace", return_raw)]
     pub fn replace_char(
+        ctx: NativeCallContext,
         string: &mut ImmutableString,
         find_character: char,
         substitute_character: char,
-    ) {
-        if string.is_empty() {
-            return;
-        }
-
-        *string = string
-            .replace(
-                &find_character.to_string(),
-                &substitute_character.to_string(),
-            )
-            .into();
+    ) -> RhaiResultOf<()> {
+        let (find, substitute) = (find_character.to_string(), substitute_character.to_string());
+        super::replace_within_limit(&ctx, string, &find, &substitute)
     }
 
     /// Pad the string to at least the specified number of characters with the specified `character`.
