@@ -123,6 +123,16 @@ fn group_thousands(n: u64) -> String {
     out
 }
 
+/// A size in bytes as people read it: `512 MiB`, `1.5 GiB`, `900 bytes`.
+pub fn bytes(n: usize) -> String {
+    const UNITS: [(&str, f64); 3] = [("GiB", 1_073_741_824.0), ("MiB", 1_048_576.0), ("KiB", 1024.0)];
+    let x = n as f64;
+    match UNITS.iter().find(|(_, size)| x >= *size) {
+        Some((unit, size)) => format!("{} {unit}", trim_decimals(x / size, 1)),
+        None => format!("{} bytes", num(x)),
+    }
+}
+
 /// Rounds to at most `places` decimals and drops trailing zeros: 12.50 -> "12.5", 10.0 -> "10".
 pub fn trim_decimals(x: f64, places: usize) -> String {
     let s = format!("{x:.places$}");

@@ -178,8 +178,17 @@ fn float_div(a: f64, b: f64) -> Res<FLOAT> {
     Ok(a / b)
 }
 
+/// Rhai's `sleep` waits without using the CPU, where the CPU limit cannot see it: a cell has no
+/// clock, and cannot wait. Registered over Rhai's own, so that calling it by name
+/// (`Fn("sleep")`, `eval`) finds this one too.
+fn no_sleep(_seconds: Dynamic) -> Res<()> {
+    Err("sleep() is not available in cells: a notebook has no clock and cannot wait".into())
+}
+
 pub fn register(engine: &mut Engine) {
     engine
+        .register_fn("sleep", |s: INT| no_sleep(s.into()))
+        .register_fn("sleep", |s: FLOAT| no_sleep(s.into()))
         .register_fn("min", |xs: Array| extreme(xs, "min", |a, b| a < b))
         .register_fn("max", |xs: Array| extreme(xs, "max", |a, b| a > b))
         .register_fn("sum", sum)

@@ -4,51 +4,25 @@
 pub mod band;
 pub mod charts;
 pub mod library;
+pub mod sandbox;
 pub mod table;
 pub mod value;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use indexmap::IndexMap;
 use rhai::{Dynamic, Engine, EvalAltResult, Map, ParseError, ParseErrorType, Position, Scope};
 
 pub use band::Band;
+pub use sandbox::{Held, Limits};
 pub use table::{Column, Table};
 pub use value::Value;
 
 use crate::chart::ChartSpec;
 use crate::diag::Diagnostic;
 use crate::notebook::{Cell, Notebook};
-
-/// How far a cell may go before it is stopped.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_operations: u64,
-    pub max_string_size: usize,
-    pub max_array_size: usize,
-    pub max_map_size: usize,
-    pub max_call_levels: usize,
-    pub max_expr_depth: usize,
-    /// CPU time of the thread running the cell, so that a loaded machine does not fail a cell.
-    pub max_cell_time: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_operations: 10_000_000,
-            max_string_size: 1 << 20,
-            max_array_size: 1_000_000,
-            max_map_size: 100_000,
-            max_call_levels: 64,
-            max_expr_depth: 64,
-            max_cell_time: Duration::from_secs(10),
-        }
-    }
-}
 
 /// What one cell produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +53,8 @@ pub struct Exports {
     script: Arc<Map>,
     values: Arc<IndexMap<String, Value>>,
     figures: Arc<IndexMap<String, Figure>>,
+    /// What the values hold, as the data limits count it: a reader may hold as much.
+    held: Held,
 }
 
 /// A labelled chart of a notebook, as other pages embed it.
@@ -108,6 +84,11 @@ impl Exports {
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
         self.values.iter()
     }
+
+    /// What the values hold, as the data limits count it.
+    pub fn held(&self) -> Held {
+        self.held
+    }
 }
 
 impl PartialEq for Exports {
@@ -119,6 +100,14 @@ impl PartialEq for Exports {
 /// `results("slug")` in a script: read-only access by property or index.
 fn results_key(r: &mut Exports, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
     r.script.get(key).cloned().ok_or_else(|| {
+        if r.values.get(key).is_some_and(holds_results) {
+            return format!(
+                "results(\"{}\").{key} holds the results of another notebook, which are not passed on; \
+                 call results(\"slug\") of that notebook instead",
+                r.slug
+            )
+            .into();
+        }
         let hint = crate::diag::did_you_mean(key, r.script.keys().map(|k| k.as_str()))
             .map(|b| format!(" (did you mean `{b}`?)"))
             .unwrap_or_default();
@@ -129,14 +118,7 @@ fn results_key(r: &mut Exports, key: &str) -> Result<Dynamic, Box<EvalAltResult>
 /// The results a notebook may read, by slug: those of the notebooks it depends on.
 pub type Results = HashMap<String, Exports>;
 
-/// How many script steps run between two looks at the cell's CPU time (well under a
-/// millisecond of work).
-const CLOCK_EVERY: u64 = 4096;
-
 thread_local! {
-    static PRINTED: RefCell<String> = const { RefCell::new(String::new()) };
-    /// When the running cell started, in this thread's CPU time, and how much it may use.
-    static DEADLINE: RefCell<Option<(cpu_time::ThreadTime, Duration)>> = const { RefCell::new(None) };
     static RESULTS: RefCell<Results> = RefCell::new(HashMap::new());
 }
 
@@ -146,62 +128,72 @@ fn results(slug: &str) -> Result<Exports, Box<EvalAltResult>> {
         .ok_or_else(|| format!("results(\"{slug}\"): no notebook with that slug has run before this one").into())
 }
 
-/// The configured engine: one per build, shared by every notebook.
+/// The configured engines: one per build, shared by every notebook, and one more for each set
+/// of limits raised for notebooks whose data is larger than the limits.
 pub struct Executor {
-    engine: Engine,
+    engine: Arc<Engine>,
     limits: Limits,
+    raised: Mutex<Vec<(Limits, Arc<Engine>)>>,
+}
+
+/// An engine that runs cells under `limits`.
+fn engine(limits: &Limits) -> Engine {
+    let mut engine = Engine::new();
+    engine
+        .set_strict_variables(true)
+        .set_fail_on_invalid_map_property(true)
+        .set_fast_operators(false)
+        // Rhai's string interner sits behind one lock in the engine, which every notebook
+        // of a build shares across threads: with it, running notebooks on two threads took
+        // as long as on one.
+        .set_max_strings_interned(0)
+        .set_max_operations(limits.max_operations)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        .set_max_data_depth(limits.max_value_depth)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth)
+        .on_data_size(sandbox::custom_sizes)
+        .on_print(sandbox::print)
+        .on_debug(|text, _, _| sandbox::print(text))
+        .on_progress(sandbox::progress);
+    band::register(&mut engine);
+    library::register(&mut engine);
+    table::register(&mut engine);
+    charts::register(&mut engine);
+    engine
+        .register_type_with_name::<Exports>("results")
+        .register_fn("results", results)
+        .register_indexer_get(results_key)
+        .register_fn("to_string", |r: &mut Exports| format!("results(\"{}\")", r.slug))
+        .register_fn("to_debug", |r: &mut Exports| format!("results(\"{}\")", r.slug));
+    engine
 }
 
 impl Executor {
     pub fn new(limits: Limits) -> Self {
-        let mut engine = Engine::new();
-        engine
-            .set_strict_variables(true)
-            .set_fail_on_invalid_map_property(true)
-            .set_fast_operators(false)
-            // Rhai's string interner sits behind one lock in the engine, which every notebook
-            // of a build shares across threads: with it, running notebooks on two threads took
-            // as long as on one.
-            .set_max_strings_interned(0)
-            .set_max_operations(limits.max_operations)
-            .set_max_string_size(limits.max_string_size)
-            .set_max_array_size(limits.max_array_size)
-            .set_max_map_size(limits.max_map_size)
-            .set_max_call_levels(limits.max_call_levels)
-            .set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth)
-            .on_print(|text| {
-                PRINTED.with(|p| {
-                    let mut p = p.borrow_mut();
-                    p.push_str(text);
-                    p.push('\n');
-                })
-            })
-            .on_debug(|text, _, _| {
-                PRINTED.with(|p| {
-                    let mut p = p.borrow_mut();
-                    p.push_str(text);
-                    p.push('\n');
-                })
-            })
-            .on_progress(|ops| {
-                // Reading the thread's CPU clock is a system call: look every few thousand steps.
-                if ops % CLOCK_EVERY != 0 {
-                    return None;
-                }
-                let late = DEADLINE.with(|d| d.borrow().as_ref().is_some_and(|(start, max)| start.elapsed() > *max));
-                late.then(|| Dynamic::from("time limit"))
-            });
-        band::register(&mut engine);
-        library::register(&mut engine);
-        table::register(&mut engine);
-        charts::register(&mut engine);
-        engine
-            .register_type_with_name::<Exports>("results")
-            .register_fn("results", results)
-            .register_indexer_get(results_key)
-            .register_fn("to_string", |r: &mut Exports| format!("results(\"{}\")", r.slug))
-            .register_fn("to_debug", |r: &mut Exports| format!("results(\"{}\")", r.slug));
-        Executor { engine, limits }
+        Executor { engine: Arc::new(engine(&limits)), limits, raised: Mutex::new(Vec::new()) }
+    }
+
+    /// The engine for a notebook whose inputs hold `held`: the build's own when they fit the
+    /// limits, else one with the limits raised by what they hold.
+    fn engine_for(&self, held: Held) -> (Arc<Engine>, Limits) {
+        let limits = self.limits.with_room_for(held);
+        let fits = held.items <= self.limits.max_array_size
+            && held.keys <= self.limits.max_map_size
+            && held.text <= self.limits.max_string_size
+            && held.depth <= self.limits.max_value_depth;
+        if fits {
+            return (Arc::clone(&self.engine), self.limits);
+        }
+        let mut raised = self.raised.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, engine)) = raised.iter().find(|(l, _)| *l == limits) {
+            return (Arc::clone(engine), limits);
+        }
+        let engine = Arc::new(engine(&limits));
+        raised.push((limits, Arc::clone(&engine)));
+        (engine, limits)
     }
 
     /// Runs every cell of `notebook` with `inputs` (data tables and params) in scope and
@@ -224,52 +216,83 @@ impl Executor {
         notebook: &Notebook,
         inputs: &IndexMap<String, serde_json::Value>,
     ) -> Result<Executed, Diagnostic> {
+        let mut held = inputs.values().map(Held::of_json).fold(Held::default(), Held::and);
+        held = RESULTS.with(|r| r.borrow().values().map(Exports::held).fold(held, Held::and));
+        let (engine, limits) = self.engine_for(held);
+        let before_data = sandbox::Memory::reading();
         let mut scope = Scope::new();
         for (name, value) in inputs {
             let dynamic = rhai::serde::to_dynamic(value)
                 .map_err(|err| Diagnostic::error("exec::input", format!("cannot hand `{name}` to the cells: {err}")))?;
             scope.push_constant_dynamic(name.as_str(), dynamic);
         }
+        let memory = sandbox::Memory::from_now(limits.max_memory, before_data);
         let mut outputs = Vec::new();
         for cell in notebook.cells() {
             if !cell.options.eval {
                 outputs.push(CellOutput { number: cell.number, stream: String::new(), value: Value::Unit });
                 continue;
             }
-            let output = self.run_cell(notebook, cell, &mut scope)?;
+            let output = run_cell(&engine, &limits, memory, notebook, cell, &mut scope)?;
             outputs.push(output);
         }
         let mut final_scope = IndexMap::new();
         let mut script = Map::new();
+        let mut values = IndexMap::new();
         for (name, _, value) in scope.iter_raw() {
-            final_scope.insert(name.to_string(), to_value(value));
-            // Variables captured by closures are shared; the results of a notebook are plain data.
-            script.insert(name.into(), value.flatten_clone());
+            let v = to_value(value);
+            // Another notebook's results held in a variable are not passed on to this one's
+            // readers: they read that notebook themselves. Passed on, a chain of notebooks
+            // would nest as deep as it is long.
+            if !holds_results(&v) {
+                // Variables captured by closures are shared; the results of a notebook are plain data.
+                script.insert(name.into(), value.flatten_clone());
+                values.insert(name.to_string(), v.clone());
+            }
+            final_scope.insert(name.to_string(), v);
         }
+        let held = values.values().map(Held::of_value).fold(Held::default(), Held::and);
         let exports = Exports {
             slug: Arc::from(notebook.slug().as_str()),
             script: Arc::new(script),
-            values: Arc::new(final_scope.clone()),
+            values: Arc::new(values),
             figures: Arc::new(figures(notebook, &outputs)),
+            held,
         };
         Ok(Executed { outputs, scope: final_scope, exports })
     }
+}
 
-    fn run_cell(&self, notebook: &Notebook, cell: &Cell, scope: &mut Scope) -> Result<CellOutput, Diagnostic> {
-        let ast = self
-            .engine
-            .compile_with_scope(scope, &cell.script)
-            .map_err(|err| parse_error(notebook, cell, scope, &err))?;
-        PRINTED.with(|p| p.borrow_mut().clear());
-        DEADLINE.with(|d| *d.borrow_mut() = Some((cpu_time::ThreadTime::now(), self.limits.max_cell_time)));
-        let result = self.engine.eval_ast_with_scope::<Dynamic>(scope, &ast);
-        DEADLINE.with(|d| *d.borrow_mut() = None);
-        let stream = PRINTED.with(|p| std::mem::take(&mut *p.borrow_mut()));
-        match result {
-            Ok(value) => Ok(CellOutput { number: cell.number, stream, value: to_value(&value) }),
-            Err(err) => Err(eval_error(notebook, cell, scope, &err, &self.limits)),
+fn run_cell(
+    engine: &Engine,
+    limits: &Limits,
+    memory: sandbox::Memory,
+    notebook: &Notebook,
+    cell: &Cell,
+    scope: &mut Scope,
+) -> Result<CellOutput, Diagnostic> {
+    let ast = engine.compile_with_scope(scope, &cell.script).map_err(|err| parse_error(notebook, cell, scope, &err))?;
+    sandbox::start(*limits, memory);
+    let result = engine.eval_ast_with_scope::<Dynamic>(scope, &ast);
+    let stream = sandbox::finish();
+    match result {
+        Ok(value) => Ok(CellOutput { number: cell.number, stream, value: to_value(&value) }),
+        Err(err) => Err(eval_error(notebook, cell, scope, &err, limits, memory)),
+    }
+}
+
+/// Whether a value is, or holds, another notebook's results.
+fn holds_results(value: &Value) -> bool {
+    let mut pending = vec![value];
+    while let Some(v) = pending.pop() {
+        match v {
+            Value::Results(_) => return true,
+            Value::Array(items) => pending.extend(items),
+            Value::Map(map) => pending.extend(map.values()),
+            _ => {}
         }
     }
+    false
 }
 
 /// The labelled charts of a notebook, numbered as its page numbers them: `fig-` cells in
@@ -422,7 +445,14 @@ fn parse_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &ParseError
     locate(notebook, cell, err.position(), Diagnostic::error(code, message)).with_hint(hint)
 }
 
-fn eval_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &EvalAltResult, limits: &Limits) -> Diagnostic {
+fn eval_error(
+    notebook: &Notebook,
+    cell: &Cell,
+    scope: &Scope,
+    err: &EvalAltResult,
+    limits: &Limits,
+    memory: sandbox::Memory,
+) -> Diagnostic {
     // Errors raised inside our functions come wrapped in the call; report the inner message at
     // the call's position.
     let mut inner = err;
@@ -443,14 +473,44 @@ fn eval_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &EvalAltResu
             format!("cell {n} exceeded the limit of {} operations", crate::format::num(limits.max_operations as f64)),
             "look for a loop that never ends, or do less work in this cell".into(),
         ),
-        EvalAltResult::ErrorTerminated(..) => (
-            "exec::limit",
-            format!(
-                "cell {n} ran longer than the limit of {} seconds of CPU time",
-                crate::format::trim_decimals(limits.max_cell_time.as_secs_f64(), 3)
-            ),
-            "look for a loop that never ends, or do less work in this cell".into(),
-        ),
+        EvalAltResult::ErrorTerminated(token, _) => {
+            let seconds = |d: std::time::Duration| crate::format::trim_decimals(d.as_secs_f64(), 3);
+            let (message, hint) = match sandbox::Stop::from_token(token) {
+                Some(sandbox::Stop::WallTime) => (
+                    format!(
+                        "cell {n} ran longer than the limit of {} seconds of wall-clock time",
+                        seconds(limits.max_wall_time)
+                    ),
+                    "the machine may be very busy, or the cell waits on something; \
+                     raise `wall_seconds` under `limits:` in `_site.yaml` if it must run this long",
+                ),
+                Some(sandbox::Stop::Memory) => (
+                    format!(
+                        "cell {n} holds more than the limit of {} of memory, with what the notebook's earlier cells hold",
+                        crate::format::bytes(memory.room())
+                    ),
+                    "work on less data, keep fewer copies of large values, \
+                     or raise `memory_bytes` under `limits:` in `_site.yaml`",
+                ),
+                Some(sandbox::Stop::Printed) => (
+                    format!(
+                        "cell {n} printed more than the limit of {} bytes",
+                        crate::format::num(limits.max_print_bytes as f64)
+                    ),
+                    "print less (a table or a chart shows many values better), \
+                     or raise `print_bytes` under `limits:` in `_site.yaml`",
+                ),
+                _ => (
+                    format!(
+                        "cell {n} ran longer than the limit of {} seconds of CPU time",
+                        seconds(limits.max_cell_time)
+                    ),
+                    "look for a loop that never ends, or do less work in this cell; \
+                     raise `seconds` under `limits:` in `_site.yaml` if it must run this long",
+                ),
+            };
+            ("exec::limit", message, hint.into())
+        }
         EvalAltResult::ErrorStackOverflow(_) => (
             "exec::limit",
             format!("cell {n} exceeded the call-depth limit of {}", limits.max_call_levels),
@@ -459,6 +519,24 @@ fn eval_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &EvalAltResu
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             let num = |x: usize| crate::format::num(x as f64);
             // Rhai counts a value's texts, items and keys together, nested ones included.
+            if what.contains("Depth") {
+                return locate(
+                    notebook,
+                    cell,
+                    pos,
+                    Diagnostic::error(
+                        "exec::limit",
+                        format!(
+                            "cell {n} nests a value deeper than the limit of {} levels",
+                            num(limits.max_value_depth)
+                        ),
+                    ),
+                )
+                .with_hint(
+                    "keep values flatter (rows of a table rather than values inside values), \
+                     or raise `value_depth` under `limits:` in `_site.yaml`",
+                );
+            }
             let (limit, key) = if what.contains("string") {
                 (format!("{} bytes of text", num(limits.max_string_size)), "string_bytes")
             } else if what.contains("array") {
@@ -622,7 +700,11 @@ mod tests {
         let nb =
             crate::notebook::parse(Path::new("nb.md"), "nb.md", "---\ntitle: T\n---\n```{rhai}\nloop {}\n```\n".into())
                 .unwrap();
-        let limits = Limits { max_operations: u64::MAX, max_cell_time: Duration::from_millis(50), ..Limits::default() };
+        let limits = Limits {
+            max_operations: u64::MAX,
+            max_cell_time: std::time::Duration::from_millis(50),
+            ..Limits::default()
+        };
         let d = Executor::new(limits).run(&nb, &IndexMap::new(), Results::new()).unwrap_err();
         assert_eq!(d.message, "cell 1 ran longer than the limit of 0.05 seconds of CPU time");
     }

@@ -15,6 +15,10 @@ const KEYS: &[&str] = &["title", "base_url", "theme", "groups", "limits"];
 const LIMIT_KEYS: &[&str] = &[
     "operations",
     "seconds",
+    "wall_seconds",
+    "print_bytes",
+    "value_depth",
+    "memory_bytes",
     "string_bytes",
     "array_items",
     "map_keys",
@@ -49,6 +53,14 @@ pub struct SiteLimits {
     pub operations: u64,
     /// CPU seconds per cell.
     pub seconds: f64,
+    /// Wall-clock seconds per cell.
+    pub wall_seconds: f64,
+    /// Bytes a cell may print.
+    pub print_bytes: usize,
+    /// How deeply a value may nest.
+    pub value_depth: usize,
+    /// Memory the cells of one notebook may hold, beyond their data.
+    pub memory_bytes: usize,
     pub string_bytes: usize,
     pub array_items: usize,
     pub map_keys: usize,
@@ -68,6 +80,10 @@ impl Default for SiteLimits {
         SiteLimits {
             operations: cells.max_operations,
             seconds: cells.max_cell_time.as_secs_f64(),
+            wall_seconds: cells.max_wall_time.as_secs_f64(),
+            print_bytes: cells.max_print_bytes,
+            value_depth: cells.max_value_depth,
+            memory_bytes: cells.max_memory,
             string_bytes: cells.max_string_size,
             array_items: cells.max_array_size,
             map_keys: cells.max_map_size,
@@ -90,7 +106,11 @@ impl SiteLimits {
             max_map_size: self.map_keys,
             max_call_levels: self.call_depth,
             max_expr_depth: self.nesting_depth,
+            max_value_depth: self.value_depth,
             max_cell_time: Duration::try_from_secs_f64(self.seconds).unwrap_or(Duration::MAX),
+            max_wall_time: Duration::try_from_secs_f64(self.wall_seconds).unwrap_or(Duration::MAX),
+            max_print_bytes: self.print_bytes,
+            max_memory: self.memory_bytes,
         }
     }
 
@@ -107,6 +127,9 @@ impl SiteLimits {
             ("map_keys", self.map_keys as u64),
             ("call_depth", self.call_depth as u64),
             ("nesting_depth", self.nesting_depth as u64),
+            ("print_bytes", self.print_bytes as u64),
+            ("value_depth", self.value_depth as u64),
+            ("memory_bytes", self.memory_bytes as u64),
             ("data_bytes", self.data_bytes),
             ("data_rows", self.data_rows as u64),
             ("notebook_bytes", self.notebook_bytes),
@@ -114,8 +137,19 @@ impl SiteLimits {
         if let Some((key, _)) = whole.iter().find(|(_, v)| *v == 0) {
             return Some((key, "must be at least 1".into()));
         }
-        if !(self.seconds > 0.0 && Duration::try_from_secs_f64(self.seconds).is_ok()) {
-            return Some(("seconds", "must be a positive number of seconds".into()));
+        for (key, seconds) in [("seconds", self.seconds), ("wall_seconds", self.wall_seconds)] {
+            if !(seconds > 0.0 && Duration::try_from_secs_f64(seconds).is_ok()) {
+                return Some((key, "must be a positive number of seconds".into()));
+            }
+        }
+        if self.value_depth > crate::exec::sandbox::MAX_VALUE_DEPTH {
+            return Some((
+                "value_depth",
+                format!(
+                    "can be at most {}: deeper values could overflow nbrender's stack",
+                    crate::format::num(crate::exec::sandbox::MAX_VALUE_DEPTH as f64)
+                ),
+            ));
         }
         for (key, depth) in [("call_depth", self.call_depth), ("nesting_depth", self.nesting_depth)] {
             if depth > MAX_DEPTH {
