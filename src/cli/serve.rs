@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use super::say;
 use crate::diag::{self, Diagnostic};
 use crate::site::{self, BuildOptions};
 
@@ -111,16 +112,16 @@ pub fn serve(opts: ServeOptions, color: bool) -> Result<(), String> {
             }
         })
     };
-    eprintln!("serving {url} (Ctrl-C to stop)");
+    say(&format!("serving {url} (Ctrl-C to stop)"));
     if !address.ip().is_loopback() {
-        eprintln!(
+        say(&format!(
             "warning: serving on {} also serves the site to every machine that can reach this one; \
              nbrender serve is made for previewing, not publishing",
             address.ip()
-        );
+        ));
     }
     if open && let Err(e) = open::that_detached(&url) {
-        eprintln!("warning: cannot open a browser ({e}); open {url} yourself");
+        say(&format!("warning: cannot open a browser ({e}); open {url} yourself"));
     }
     for request in server.incoming_requests() {
         let hub = Arc::clone(&hub);
@@ -145,7 +146,7 @@ fn display_address(address: SocketAddr) -> String {
 fn rebuild(opts: &ServeOptions, cache: &mut site::Cache, hub: &Hub, color: bool, verb: &str) {
     match site::rebuild(&opts.path, &opts.build, &site::Silent, cache) {
         Ok(report) => {
-            eprintln!(
+            say(&format!(
                 "{verb} in {:.0} ms: ran {} of {} notebooks, rendered {} of {} pages, wrote {} files",
                 report.elapsed_ms,
                 report.ran,
@@ -153,13 +154,13 @@ fn rebuild(opts: &ServeOptions, cache: &mut site::Cache, hub: &Hub, color: bool,
                 report.rendered,
                 report.pages,
                 report.files.len()
-            );
+            ));
             hub.send("reload");
         }
         Err(failure) => {
             eprint!("{}", diag::render(&failure.diagnostics, color));
             let n = failure.diagnostics.len();
-            eprintln!("build failed: {n} {}", if n == 1 { "error" } else { "errors" });
+            say(&format!("build failed: {n} {}", if n == 1 { "error" } else { "errors" }));
             hub.send(&format!("error {}", diagnostics_json(&failure.diagnostics)));
         }
     }
