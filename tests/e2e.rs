@@ -162,6 +162,38 @@ fn single_file_render_ignores_broken_unrelated_notebooks() {
     assert!(run.stderr.contains("unknown frontmatter key `titel`"), "{}", run.stderr);
 }
 
+/// A control character a terminal could obey: C0 but newline and tab, DEL, C1.
+fn is_terminal_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+/// A notebook can hold terminal escapes: in a YAML value (`slug: "x\e]0;PWNED\a"` would set
+/// the window title), raw in a source line, in its file name. Errors show them escaped, and
+/// the JSON lines of `check --format json` carry them as JSON escapes only.
+#[test]
+fn terminal_escapes_in_a_notebook_are_printed_escaped() {
+    let p = Project::empty();
+    p.write("notebooks/title.md", "---\ntitle: A\nslug: \"x\\e]0;PWNED\\a\\x9b2J\"\n---\nBody.\n");
+    p.write("notebooks/raw.md", "---\ntitle: \"B \u{1b}]52;c;aGk=\u{7}\"\n---\nBody.\n");
+    p.write("notebooks/name\u{1b}[2J.md", "---\ntitel: C\n---\nBody.\n");
+    let run = p.run(&["notebooks/", "-o", "out"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains(is_terminal_control), "{:?}", run.stderr);
+    assert!(run.stderr.contains("invalid slug `x\\u{1b}]0;PWNED\\u{7}\\u{9b}2J`"), "{}", run.stderr);
+    assert!(run.stderr.contains("title: \"B \\u{1b}]52;c;aGk=\\u{7}\""), "{}", run.stderr);
+    assert!(run.stderr.contains("name\\u{1b}[2J.md"), "{}", run.stderr);
+
+    let check = p.run(&["check", "notebooks/", "--format", "json"]);
+    assert_eq!(check.code, 1, "{}", check.stderr);
+    assert!(!check.stdout.contains(is_terminal_control), "{:?}", check.stdout);
+    let messages: Vec<String> = check
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(messages.iter().any(|m| m.contains("x\u{1b}]0;PWNED\u{7}\u{9b}2J")), "{messages:?}");
+}
+
 /// Every broken notebook under `tests/fixtures/errors/` fails with exit code 1 and the full
 /// message the user sees.
 #[test]

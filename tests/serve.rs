@@ -47,20 +47,19 @@ impl Server {
     /// `GET path` as sent, byte for byte (no client normalises `..`): status and body.
     fn get(&self, path: &str) -> (u16, String) {
         let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else { return (0, String::new()) };
-        write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+        // A server too busy to answer may reset the connection: status 0.
+        let _ = write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\n\r\n", self.port);
         let mut response = String::new();
         let _ = stream.read_to_string(&mut response);
-        let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-        (status, body)
+        status_and_body(&response)
     }
 
     /// Opens the event stream and returns it once the server has accepted it.
     fn events(&self) -> BufReader<TcpStream> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(stream, "GET /_nbrender/events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n")
-            .unwrap();
+        let host = format!("localhost:{}", self.port);
+        write!(stream, "GET /_nbrender/events HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n").unwrap();
         let mut reader = BufReader::new(stream);
         let first = next_line_with(&mut reader, ": connected");
         assert!(first.is_some(), "the event stream did not open");
@@ -75,6 +74,24 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// The status and body of a raw HTTP response; status 0 when there was none.
+fn status_and_body(response: &str) -> (u16, String) {
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// Sends `request` as it is and reads the response until the server closes: its status (0 for
+/// none: the connection was closed or reset) and body.
+fn exchange(port: u16, request: &[u8]) -> (u16, String) {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return (0, String::new()) };
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = stream.write_all(request);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    status_and_body(&String::from_utf8_lossy(&response))
 }
 
 fn free_port() -> u16 {
@@ -329,4 +346,121 @@ fn open_hands_the_address_to_the_desktop_browser() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(std::fs::read_to_string(&opened).unwrap(), format!("http://127.0.0.1:{port}/"));
+}
+
+/// A line of `/proc/PID/status`, such as `Threads` or `VmHWM`, as a number.
+fn proc_status(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(&format!("{field}:"))).unwrap();
+    line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap()
+}
+
+#[test]
+fn port_0_serves_on_a_free_port_and_says_which() {
+    let p = Project::with_notebooks("notebooks");
+    let mut command = serve_command(&p, 0, &["--out"]);
+    let child = command.arg(p.path("site")).stderr(Stdio::piped()).spawn().unwrap();
+    let mut server = Server { child, port: 0 };
+    let mut stderr = BufReader::new(server.child.stderr.take().unwrap());
+    let serving = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the server stopped before serving");
+        if let Some(rest) = line.strip_prefix("serving http://127.0.0.1:") {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+    server.port = serving.parse().unwrap_or_else(|_| panic!("not a port: {serving}"));
+    assert_ne!(server.port, 0);
+    assert_eq!(server.get("/").0, 200);
+}
+
+/// A page on another site can make a browser ask a loopback server by a name of its own (DNS
+/// rebinding): only requests for the address served are answered.
+#[test]
+fn only_requests_for_the_address_served_are_answered() {
+    let p = Project::with_notebooks("notebooks");
+    let server = Server::start(&p);
+    let port = server.port;
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("LocalHost:{port}")] {
+        let (status, body) = exchange(port, format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes());
+        assert_eq!(status, 200, "{host}");
+        assert!(body.contains("EventSource"), "{host}");
+    }
+    let other = port.wrapping_add(1);
+    for host in [
+        format!("evil.example:{port}"),
+        "evil.example".to_string(),
+        format!("127.0.0.1:{other}"),
+        "localhost".to_string(),
+        format!("localhost.:{port}"),
+        format!("localhost:{port}.evil.example"),
+        format!("[::1]:{port}"),
+        String::new(),
+    ] {
+        let (status, body) = exchange(port, format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes());
+        assert_eq!(status, 421, "{host:?}");
+        assert!(!body.contains("EventSource") && body.contains("127.0.0.1"), "{host:?}: {body}");
+    }
+    let events = format!("GET /_nbrender/events HTTP/1.1\r\nHost: evil.example:{port}\r\n\r\n");
+    assert_eq!(exchange(port, events.as_bytes()).0, 421);
+    // No Host, or two.
+    assert_eq!(exchange(port, b"GET / HTTP/1.1\r\n\r\n").0, 400);
+    assert_eq!(exchange(port, b"GET / HTTP/1.0\r\n\r\n").0, 400);
+    let twice = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\n\r\n");
+    assert_eq!(exchange(port, twice.as_bytes()).0, 400);
+}
+
+#[test]
+fn long_request_lines_and_headers_are_refused_and_the_server_carries_on() {
+    let p = Project::with_notebooks("notebooks");
+    let server = Server::start(&p);
+    let port = server.port;
+    let host = format!("Host: 127.0.0.1:{port}\r\n");
+    let at_the_caps = format!("GET /{} HTTP/1.1\r\n{host}X: {}\r\n\r\n", "a".repeat(8000), "b".repeat(60_000));
+    assert_eq!(exchange(port, at_the_caps.as_bytes()).0, 404, "a request within the caps is answered");
+
+    let line = format!("GET /{} HTTP/1.1\r\n{host}\r\n", "a".repeat(9 * 1024));
+    assert_eq!(exchange(port, line.as_bytes()).0, 414, "a 9 KiB request line");
+    let headers = format!("GET / HTTP/1.1\r\n{host}{}\r\n", "X-Padding: 0123456789abcdef\r\n".repeat(2400));
+    assert_eq!(exchange(port, headers.as_bytes()).0, 431, "70 KiB of headers");
+    assert_eq!(server.get("/").0, 200, "the server stopped answering");
+
+    // A 100 MB header line: the server stops reading, its memory does not grow with it.
+    let pid = server.child.id();
+    let peak = proc_status(pid, "VmHWM");
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = Instant::now();
+    let _ = stream.write_all(format!("GET / HTTP/1.1\r\n{host}X-Big: ").as_bytes());
+    let chunk = vec![b'x'; 1 << 20];
+    let mut sent = 0;
+    while sent < 100 && started.elapsed() < Duration::from_secs(8) && stream.write_all(&chunk).is_ok() {
+        sent += 1;
+    }
+    drop(stream);
+    let grown = proc_status(pid, "VmHWM").saturating_sub(peak);
+    println!("a 100 MB header line: {sent} MiB sent before the server closed; its peak memory grew {grown} kB");
+    assert!(sent < 100, "the server read a 100 MB header line");
+    assert!(grown < 16 * 1024, "the server's peak memory grew by {grown} kB");
+    assert_eq!(server.get("/").0, 200, "the server stopped answering");
+}
+
+#[test]
+fn idle_connections_cannot_hold_the_server_and_threads_stay_bounded() {
+    let p = Project::with_notebooks("notebooks");
+    let server = Server::start(&p);
+    let pid = server.child.id();
+    let before = proc_status(pid, "Threads");
+    let idle: Vec<TcpStream> = (0..200).filter_map(|_| TcpStream::connect(("127.0.0.1", server.port)).ok()).collect();
+    assert_eq!(idle.len(), 200);
+    std::thread::sleep(Duration::from_millis(500));
+    let during = proc_status(pid, "Threads");
+    assert!(during <= before + 64, "{during} threads serving 200 idle connections (before: {before})");
+    let started = Instant::now();
+    while server.get("/").0 != 200 {
+        assert!(started.elapsed() < Duration::from_secs(8), "200 idle connections stopped the server");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!("threads: {before} before, {during} with 200 idle connections; answered after {:?}", started.elapsed());
+    drop(idle);
 }

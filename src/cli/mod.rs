@@ -234,7 +234,7 @@ fn scaffold(cli: New, color: bool) -> ExitCode {
     };
     match create(&dir, &new) {
         Ok(path) => {
-            eprintln!("created {}; render it with: nbrender {}", path.display(), path.display());
+            say(&format!("created {}; render it with: nbrender {}", path.display(), path.display()));
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -263,14 +263,14 @@ fn today() -> String {
 fn run_serve(cli: Serve, color: bool) -> ExitCode {
     let path = notebooks_folder(cli.path);
     if !path.exists() {
-        eprintln!("error: `{}` is neither a notebook file nor a folder", path.display());
+        say(&format!("error: `{}` is neither a notebook file nor a folder", path.display()));
         return ExitCode::from(2);
     }
     if !cli.host.is_loopback() && !cli.public {
-        eprintln!(
+        say(&format!(
             "error: `--host {}` would serve the site to other machines; add --public if that is what you want",
             cli.host
-        );
+        ));
         return ExitCode::from(2);
     }
     let remove_out = cli.out.is_none();
@@ -280,7 +280,7 @@ fn run_serve(cli: Serve, color: bool) -> ExitCode {
     match serve::serve(opts, color) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("error: {message}");
+            say(&format!("error: {message}"));
             ExitCode::from(1)
         }
     }
@@ -292,20 +292,20 @@ fn run_check(cli: Check, color: bool) -> ExitCode {
     match site::build(&path, &opts, &site::Silent) {
         Ok(report) => {
             if !cli.quiet && cli.format == Format::Human {
-                eprintln!("checked {} in {:.0} ms: no problems", counts(&report, " and "), report.elapsed_ms);
+                say(&format!("checked {} in {:.0} ms: no problems", counts(&report, " and "), report.elapsed_ms));
             }
             ExitCode::SUCCESS
         }
         Err(failure) if cli.format == Format::Json => {
             for d in &failure.diagnostics {
-                println!("{}", d.to_json());
+                println!("{}", d.to_json_line());
             }
             exit_code(&failure)
         }
         Err(failure) => {
             eprint!("{}", diag::render(&failure.diagnostics, color));
             let n = failure.diagnostics.len();
-            eprintln!("error: {n} {} found", plural(n, "error", "errors"));
+            say(&format!("error: {n} {} found", plural(n, "error", "errors")));
             exit_code(&failure)
         }
     }
@@ -325,17 +325,17 @@ fn render(cli: Render, color: bool) -> ExitCode {
         Ok(report) => {
             if cli.verbose {
                 for (stage, ms) in &report.stages {
-                    eprintln!("{stage:>8}: {ms:.1} ms");
+                    say(&format!("{stage:>8}: {ms:.1} ms"));
                 }
             }
             if !cli.quiet {
                 let pngs = if cli.png { format!(" ({} PNG)", report.pngs) } else { String::new() };
-                eprintln!(
+                say(&format!(
                     "rendered {}{pngs} in {:.0} ms -> {}",
                     counts(&report, ", "),
                     report.elapsed_ms,
                     cli.out.display()
-                );
+                ));
             }
             ExitCode::SUCCESS
         }
@@ -361,14 +361,14 @@ fn export(cli: Chart, color: bool) -> ExitCode {
                     ChartFormat::Svg => String::new(),
                     ChartFormat::Png => format!(" at {}x", crate::render::cell::PNG_SCALE),
                 };
-                eprintln!(
+                say(&format!(
                     "wrote {} ({} x {} px{scale}, {} bytes) in {:.0} ms",
                     report.path.display(),
                     report.width,
                     report.height,
                     report.bytes,
                     started.elapsed().as_secs_f64() * 1000.0
-                );
+                ));
             }
             ExitCode::SUCCESS
         }
@@ -384,7 +384,7 @@ fn fail(failure: &site::Failure, color: bool) -> ExitCode {
         true => "some files may have been written",
         false => "nothing was written",
     };
-    eprintln!("error: {n} {} found; {outcome}", plural(n, "error", "errors"));
+    say(&format!("error: {n} {} found; {outcome}", plural(n, "error", "errors")));
     exit_code(failure)
 }
 
@@ -434,9 +434,16 @@ impl site::Progress for Bar {
     }
 
     fn advance(&self, what: &str) {
-        self.0.set_message(what.to_string());
+        self.0.set_message(diag::printable(what).into_owned());
         self.0.inc(1);
     }
+}
+
+/// Prints one line for the user on stderr, with the terminal controls of any file name or
+/// notebook text in it escaped ([`diag::printable`]). Diagnostics are escaped as they are
+/// rendered; every other line goes through here.
+fn say(line: &str) {
+    eprintln!("{}", diag::printable(line));
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
@@ -460,6 +467,14 @@ mod tests {
         assert!(Cli::try_parse_from(["nbrender", "chart", "a.md", "fig-x", "-o", "x.jpg"]).is_err());
         assert!(Cli::try_parse_from(["nbrender", "chart", "a.md", "fig-x"]).is_err(), "-o is required");
         assert!(Cli::try_parse_from(["nbrender", "chart", "a.md", "fig-x", "-o", "x.svg", "--width", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_progress_bar_shows_file_names_with_terminal_controls_escaped() {
+        use site::Progress as _;
+        let bar = Bar::new(false);
+        bar.advance("notebooks/a\u{1b}]0;PWNED\u{7}.md");
+        assert_eq!(bar.0.message(), "notebooks/a\\u{1b}]0;PWNED\\u{7}.md");
     }
 
     #[test]

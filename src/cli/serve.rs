@@ -1,17 +1,49 @@
 //! `nbrender serve`: build the site, serve its folder on 127.0.0.1, rebuild on every save and
-//! tell open pages to reload over server-sent events. The HTTP server (tiny_http) and the file
-//! watcher (notify) live here and nowhere else.
+//! tell open pages to reload over server-sent events. The HTTP server (our own, small: one
+//! request per connection, a bounded number of connections, capped and timed request heads,
+//! parsed by httparse) and the file watcher (notify) live here and nowhere else.
 
-use std::io::Write;
-use std::net::{IpAddr, SocketAddr};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use super::say;
 use crate::diag::{self, Diagnostic};
 use crate::site::{self, BuildOptions};
+
+/// At most this many connections are served at once, the event streams of open pages
+/// included (a thread each); past it a connection gets 503 at once.
+const MAX_CONNECTIONS: usize = 64;
+
+/// The longest request line answered (`GET /path HTTP/1.1`, without its line end): 414 past it.
+const MAX_REQUEST_LINE: usize = 8 * 1024;
+
+/// The most bytes of header lines after the request line: 431 past it.
+const MAX_HEADERS: usize = 64 * 1024;
+
+/// The most header lines: 431 past it.
+const MAX_HEADER_LINES: usize = 100;
+
+/// How long a client has to send its whole request head. One that sends nothing, or a byte
+/// now and then (slowloris), gives its connection back after this.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long one write may wait for a client that does not read.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// After a response, how long and how much of what the client still sends is read and
+/// thrown away before closing (closing with unread input would reset the connection, and the
+/// client could lose the response).
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 1 << 20;
+
+/// The type of a refusal's body: one line saying why.
+const TEXT: &str = "text/plain; charset=utf-8";
 
 /// The endpoint pages listen on for `reload` and `error` events.
 const EVENTS: &str = "/_nbrender/events";
@@ -83,50 +115,45 @@ pub struct ServeOptions {
 /// Builds, serves and watches until the process is stopped; returns only on a setup failure.
 pub fn serve(opts: ServeOptions, color: bool) -> Result<(), String> {
     let hub = Arc::new(Hub::default());
-    let root = opts.build.out.clone();
     if opts.remove_out {
-        let out = root.clone();
+        let out = opts.build.out.clone();
         ctrlc::set_handler(move || {
             crate::site::write::remove_output(&out);
             std::process::exit(130);
         })
         .map_err(|e| format!("cannot handle Ctrl-C: {e}"))?;
     }
-    let address = SocketAddr::new(opts.host, opts.port);
-    // Listen before the first build, so a port in use is reported at once.
-    let server = tiny_http::Server::http(address).map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    let asked = SocketAddr::new(opts.host, opts.port);
+    // Listen before the first build, so a port in use is reported at once; with `--port 0`
+    // the system chooses the port, and what follows uses the one it chose.
+    let listener = TcpListener::bind(asked).map_err(|e| format!("cannot listen on {asked}: {e}"))?;
+    let address = listener.local_addr().map_err(|e| format!("cannot listen on {asked}: {e}"))?;
+    let site = Arc::new(Site { root: opts.build.out.clone(), hub: Arc::clone(&hub), hosts: Hosts(address) });
     let mut cache = site::Cache::default();
     rebuild(&opts, &mut cache, &hub, color, "built");
 
     let watcher = watch(&opts)?;
     let url = format!("http://{}/", display_address(address));
     let open = opts.open;
-    let rebuilder = {
-        let hub = Arc::clone(&hub);
-        thread::spawn(move || {
-            // The watcher must live as long as its channel is read.
-            let (_watcher, changes) = watcher;
-            while wait_for_change(&changes, &opts) {
-                rebuild(&opts, &mut cache, &hub, color, "rebuilt");
-            }
-        })
-    };
-    eprintln!("serving {url} (Ctrl-C to stop)");
+    let rebuilder = thread::spawn(move || {
+        // The watcher must live as long as its channel is read.
+        let (_watcher, changes) = watcher;
+        while wait_for_change(&changes, &opts) {
+            rebuild(&opts, &mut cache, &hub, color, "rebuilt");
+        }
+    });
+    say(&format!("serving {url} (Ctrl-C to stop)"));
     if !address.ip().is_loopback() {
-        eprintln!(
+        say(&format!(
             "warning: serving on {} also serves the site to every machine that can reach this one; \
              nbrender serve is made for previewing, not publishing",
             address.ip()
-        );
+        ));
     }
     if open && let Err(e) = open::that_detached(&url) {
-        eprintln!("warning: cannot open a browser ({e}); open {url} yourself");
+        say(&format!("warning: cannot open a browser ({e}); open {url} yourself"));
     }
-    for request in server.incoming_requests() {
-        let hub = Arc::clone(&hub);
-        let root = root.clone();
-        thread::spawn(move || respond(request, &root, &hub));
-    }
+    accept(&listener, &site);
     let _ = rebuilder.join();
     Ok(())
 }
@@ -145,7 +172,7 @@ fn display_address(address: SocketAddr) -> String {
 fn rebuild(opts: &ServeOptions, cache: &mut site::Cache, hub: &Hub, color: bool, verb: &str) {
     match site::rebuild(&opts.path, &opts.build, &site::Silent, cache) {
         Ok(report) => {
-            eprintln!(
+            say(&format!(
                 "{verb} in {:.0} ms: ran {} of {} notebooks, rendered {} of {} pages, wrote {} files",
                 report.elapsed_ms,
                 report.ran,
@@ -153,13 +180,13 @@ fn rebuild(opts: &ServeOptions, cache: &mut site::Cache, hub: &Hub, color: bool,
                 report.rendered,
                 report.pages,
                 report.files.len()
-            );
+            ));
             hub.send("reload");
         }
         Err(failure) => {
             eprint!("{}", diag::render(&failure.diagnostics, color));
             let n = failure.diagnostics.len();
-            eprintln!("build failed: {n} {}", if n == 1 { "error" } else { "errors" });
+            say(&format!("build failed: {n} {}", if n == 1 { "error" } else { "errors" }));
             hub.send(&format!("error {}", diagnostics_json(&failure.diagnostics)));
         }
     }
@@ -257,56 +284,296 @@ fn is_source_change(event: &notify::Event, out: &Path) -> bool {
     })
 }
 
-fn respond(request: tiny_http::Request, root: &Path, hub: &Hub) {
-    let url = request.url().to_string();
-    let path = url.split(['?', '#']).next().unwrap_or("");
-    if path == EVENTS {
-        stream_events(request, hub);
-        return;
+/// What every connection needs: the built site's folder, the event hub, the address served.
+struct Site {
+    root: PathBuf,
+    hub: Arc<Hub>,
+    hosts: Hosts,
+}
+
+/// Serves each connection on a thread of its own, at most [`MAX_CONNECTIONS`] at once.
+fn accept(listener: &TcpListener, site: &Arc<Site>) {
+    let open = Arc::new(AtomicUsize::new(0));
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else {
+            // Out of file descriptors, say: let connections close before trying again.
+            thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        let Some(slot) = Slot::take(&open) else {
+            busy(stream);
+            continue;
+        };
+        let site = Arc::clone(site);
+        // A thread that cannot start drops the connection and gives its slot back.
+        let _ = thread::Builder::new().name("nbrender-http".into()).spawn(move || {
+            let _slot = slot;
+            serve_connection(stream, &site);
+        });
     }
-    let response = match resolve(root, path) {
-        Some(file) => match std::fs::read(&file) {
-            Ok(bytes) => file_response(&file, bytes),
-            Err(_) => not_found(),
-        },
-        None => not_found(),
+}
+
+/// One of the [`MAX_CONNECTIONS`], given back when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(open: &Arc<AtomicUsize>) -> Option<Slot> {
+        open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < MAX_CONNECTIONS).then_some(n + 1)).ok()?;
+        Some(Slot(Arc::clone(open)))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Past [`MAX_CONNECTIONS`]: a 503 written without waiting (the accept loop must never block
+/// on a client), and the connection closed.
+fn busy(stream: TcpStream) {
+    let _ = stream.set_nonblocking(true);
+    let body = b"503 Service Unavailable: too many connections; try again\n";
+    let _ = send(&mut &stream, 503, &[("Content-Type", TEXT), ("Retry-After", "1")], body, true);
+}
+
+/// One request, one response: a connection closes after its answer, so no idle keep-alive
+/// connection holds a slot.
+fn serve_connection(mut stream: TcpStream, site: &Site) {
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let head = match read_head(&mut stream) {
+        Ok(head) => head,
+        Err(Unread::Nothing) => return,
+        Err(Unread::Refused(status, why)) => return refuse(stream, status, why),
     };
-    let _ = request.respond(response);
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADER_LINES];
+    let mut request = httparse::Request::new(&mut headers);
+    match request.parse(&head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Err(httparse::Error::TooManyHeaders) => return refuse(stream, 431, "too many header lines"),
+        _ => return refuse(stream, 400, "not an HTTP/1.x request"),
+    }
+    let mut hosts = request.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("host"));
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(host), None) => host.value,
+        (None, _) => return refuse(stream, 400, "a request needs a Host header"),
+        (Some(_), Some(_)) => return refuse(stream, 400, "a request has one Host header"),
+    };
+    if !site.hosts.allows(host) {
+        return refuse(stream, 421, &format!("this server answers only requests for {}", site.hosts));
+    }
+    let with_body = match request.method {
+        Some("GET") => true,
+        Some("HEAD") => false,
+        _ => return refuse(stream, 405, "only GET and HEAD are answered"),
+    };
+    let path = request.path.unwrap_or_default().split(['?', '#']).next().unwrap_or_default();
+    if path == EVENTS && with_body {
+        return stream_events(stream, &site.hub);
+    }
+    let (status, kind, body) = match resolve(&site.root, path).and_then(|f| Some((std::fs::read(&f).ok()?, f))) {
+        Some((bytes, file)) => {
+            let kind = content_type(&file);
+            (200, kind, if kind.starts_with("text/html") { inject_reload(bytes) } else { bytes })
+        }
+        // A page, so that the reload script runs here too: after a first build that failed,
+        // the overlay shows on the missing page and a good build brings the real one.
+        None => (404, "text/html; charset=utf-8", inject_reload(NOT_FOUND.as_bytes().to_vec())),
+    };
+    let _ = send(&mut stream, status, &[("Content-Type", kind)], &body, with_body);
+    linger(stream);
 }
 
-fn file_response(file: &Path, bytes: Vec<u8>) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let kind = content_type(file);
-    let bytes = if kind.starts_with("text/html") { inject_reload(bytes) } else { bytes };
-    with_headers(tiny_http::Response::from_data(bytes), &[("Content-Type", kind), ("Cache-Control", "no-store")])
+/// Why no request head was read.
+enum Unread {
+    /// The client closed, or sent nothing in time: there is no one to answer.
+    Nothing,
+    /// Answer with this status and reason.
+    Refused(u16, &'static str),
 }
 
-fn not_found() -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    // A page, so that the reload script runs here too: after a first build that failed, the
-    // overlay shows on the missing page and a good build brings the real one.
-    let page = String::from_utf8(inject_reload(NOT_FOUND.as_bytes().to_vec())).unwrap_or_default();
-    let response = tiny_http::Response::from_string(page).with_status_code(404);
-    with_headers(response, &[("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")])
-}
-
-fn with_headers<R: std::io::Read>(
-    mut response: tiny_http::Response<R>,
-    headers: &[(&str, &str)],
-) -> tiny_http::Response<R> {
-    for (name, value) in headers {
-        // Our own ASCII constants: tiny_http accepts them all.
-        if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            response.add_header(h);
+/// Reads a request head up to its blank line, before [`HEAD_TIMEOUT`] and within the caps on
+/// the request line and the headers, whatever the client sends: memory stays within them.
+fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, Unread> {
+    let deadline = Instant::now() + HEAD_TIMEOUT;
+    let mut head = Vec::new();
+    let mut line_end = None;
+    let mut chunk = [0; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return Err(timed_out(&head));
+        }
+        let read = match stream.read(&mut chunk) {
+            Ok(0) => return Err(Unread::Nothing),
+            Ok(read) => read,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => return Err(timed_out(&head)),
+            Err(_) => return Err(Unread::Nothing),
+        };
+        let from = head.len();
+        head.extend_from_slice(chunk.get(..read).unwrap_or_default());
+        line_end = line_end.or_else(|| find_newline(&head, from).map(|i| i + 1));
+        let end = head_end(&head, from);
+        let size = end.unwrap_or(head.len());
+        // Without its line end; a request line not ended yet counts whole.
+        if line_end.map_or(size, |e| e - 1) > MAX_REQUEST_LINE + 1 {
+            return Err(Unread::Refused(414, "the request line is longer than 8 KiB"));
+        }
+        // The header lines and the blank line after them.
+        if size - line_end.unwrap_or(size) > MAX_HEADERS + 2 {
+            return Err(Unread::Refused(431, "the headers are longer than 64 KiB"));
+        }
+        if let Some(end) = end {
+            head.truncate(end);
+            return Ok(head);
         }
     }
-    response
 }
 
-/// Holds the request open and writes one `data:` line per build until the page leaves.
-fn stream_events(request: tiny_http::Request, hub: &Hub) {
+/// A head that did not come in time: nothing to answer if nothing came.
+fn timed_out(head: &[u8]) -> Unread {
+    if head.is_empty() { Unread::Nothing } else { Unread::Refused(408, "the request took too long to arrive") }
+}
+
+fn find_newline(bytes: &[u8], from: usize) -> Option<usize> {
+    bytes.get(from..)?.iter().position(|&b| b == b'\n').map(|i| from + i)
+}
+
+/// The end of a head, after its blank line (`\r\n` or `\n`, as httparse reads it), looking at
+/// line ends from `from` on.
+fn head_end(head: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(newline) = find_newline(head, at) {
+        let before = head.get(..newline).unwrap_or_default();
+        if before.ends_with(b"\n") || before.ends_with(b"\n\r") {
+            return Some(newline + 1);
+        }
+        at = newline + 1;
+    }
+    None
+}
+
+/// Answers a request that is not served with `status` and a one-line reason, and closes.
+fn refuse(mut stream: TcpStream, status: u16, why: &str) {
+    let body = format!("{status} {}: {why}\n", reason(status));
+    let _ = send(&mut stream, status, &[("Content-Type", TEXT)], body.as_bytes(), true);
+    linger(stream);
+}
+
+/// Writes a whole response; every response closes its connection.
+fn send(
+    stream: &mut impl Write,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    with_body: bool,
+) -> io::Result<()> {
+    let mut response = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+    for (name, value) in headers {
+        response.push_str(&format!("{name}: {value}\r\n"));
+    }
+    response
+        .push_str(&format!("Content-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n", body.len()));
+    let mut bytes = response.into_bytes();
+    if with_body {
+        bytes.extend_from_slice(body);
+    }
+    stream.write_all(&bytes)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        414 => "URI Too Long",
+        421 => "Misdirected Request",
+        431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
+        _ => "",
+    }
+}
+
+/// Closes after a response: stops writing, then reads and drops what the client still sends,
+/// for a moment and up to a bound, so that closing with unread input does not reset the
+/// connection before the client has read the response.
+fn linger(mut stream: TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + LINGER;
+    let mut sink = [0; 4096];
+    let mut drained = 0;
+    while drained < LINGER_BYTES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => return,
+            Ok(read) => drained += read,
+        }
+    }
+}
+
+/// The address served, as a request's `Host` must name it: the IP address, or `localhost` when
+/// it is loopback, with the port (or without it on port 80). Any other name pointing here is
+/// how a page of another site reaches a local server (DNS rebinding). Serving on all addresses
+/// (`--host 0.0.0.0 --public`), any IP address is taken: only a name can be rebound.
+struct Hosts(SocketAddr);
+
+impl Hosts {
+    fn allows(&self, host: &[u8]) -> bool {
+        let Some((name, port)) = std::str::from_utf8(host).ok().and_then(split_port) else { return false };
+        let served = self.0.ip();
+        let port_matches = match port {
+            Some(port) => port == self.0.port().to_string(),
+            None => self.0.port() == 80,
+        };
+        let name_matches = if name.eq_ignore_ascii_case("localhost") {
+            served.is_loopback() || served.is_unspecified()
+        } else {
+            ip_literal(name).is_some_and(|ip| ip == served || served.is_unspecified())
+        };
+        port_matches && name_matches
+    }
+}
+
+impl std::fmt::Display for Hosts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (ip, port) = (self.0.ip(), self.0.port());
+        match ip {
+            _ if ip.is_unspecified() => write!(f, "an IP address of this machine or localhost, port {port}"),
+            _ if ip.is_loopback() => write!(f, "{} or localhost:{port}", self.0),
+            _ => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// `name` and `port` of `name:port` (`[v6]:port` for IPv6), or of a `name` without a port.
+fn split_port(host: &str) -> Option<(&str, Option<&str>)> {
+    let name_end = if host.starts_with('[') { host.find(']')? + 1 } else { host.find(':').unwrap_or(host.len()) };
+    let (name, rest) = host.split_at(name_end);
+    match rest {
+        "" => Some((name, None)),
+        _ => Some((name, Some(rest.strip_prefix(':')?))),
+    }
+}
+
+/// An IPv4 address, or an IPv6 address in brackets.
+fn ip_literal(name: &str) -> Option<IpAddr> {
+    match name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        Some(v6) => v6.parse::<Ipv6Addr>().ok().map(IpAddr::V6),
+        None => name.parse::<Ipv4Addr>().ok().map(IpAddr::V4),
+    }
+}
+
+/// Holds the connection open and writes one `data:` line per build until the page leaves.
+fn stream_events(mut stream: TcpStream, hub: &Hub) {
     let events = hub.subscribe();
-    let mut writer = request.into_writer();
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n: connected\n\n";
-    if writer.write_all(head.as_bytes()).and_then(|()| writer.flush()).is_err() {
+    if stream.write_all(head.as_bytes()).is_err() {
         return;
     }
     loop {
@@ -316,7 +583,7 @@ fn stream_events(request: tiny_http::Request, hub: &Hub) {
             Err(RecvTimeoutError::Timeout) => ": ping\n\n".to_string(),
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        if writer.write_all(chunk.as_bytes()).and_then(|()| writer.flush()).is_err() {
+        if stream.write_all(chunk.as_bytes()).is_err() {
             return;
         }
     }
@@ -412,6 +679,49 @@ mod tests {
         ] {
             assert_eq!(resolve(&root, bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn hosts_name_the_address_served() {
+        let loopback = Hosts(SocketAddr::from(([127, 0, 0, 1], 8000)));
+        for good in ["127.0.0.1:8000", "localhost:8000", "LOCALHOST:8000"] {
+            assert!(loopback.allows(good.as_bytes()), "{good}");
+        }
+        for bad in [
+            "evil.example:8000",
+            "127.0.0.1",
+            "localhost",
+            "127.0.0.1:8001",
+            "127.0.0.1:08000",
+            "127.0.0.1:+8000",
+            "127.000.000.001:8000",
+            "[::1]:8000",
+            "localhost:8000:8000",
+            "localhost:",
+            "",
+        ] {
+            assert!(!loopback.allows(bad.as_bytes()), "{bad}");
+        }
+        let v6 = Hosts(SocketAddr::from((Ipv6Addr::LOCALHOST, 8000)));
+        assert!(v6.allows(b"[::1]:8000") && v6.allows(b"localhost:8000"));
+        assert!(!v6.allows(b"127.0.0.1:8000") && !v6.allows(b"[::1]") && !v6.allows(b"::1:8000"));
+        let on_port_80 = Hosts(SocketAddr::from(([127, 0, 0, 1], 80)));
+        assert!(on_port_80.allows(b"localhost") && on_port_80.allows(b"127.0.0.1:80"));
+        let everywhere = Hosts(SocketAddr::from(([0, 0, 0, 0], 8000)));
+        assert!(everywhere.allows(b"192.168.1.20:8000") && everywhere.allows(b"localhost:8000"));
+        assert!(!everywhere.allows(b"my-laptop.local:8000") && !everywhere.allows(b"192.168.1.20:80"));
+        let public = Hosts(SocketAddr::from(([192, 168, 1, 20], 8000)));
+        assert!(public.allows(b"192.168.1.20:8000"));
+        assert!(!public.allows(b"localhost:8000") && !public.allows(b"127.0.0.1:8000"));
+    }
+
+    #[test]
+    fn a_head_ends_at_its_blank_line_whatever_the_line_ends() {
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nbody", 0), Some(27));
+        assert_eq!(head_end(b"GET / HTTP/1.1\nHost: a\n\nbody", 0), Some(24));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: a\r\n", 0), None);
+        // Found when only its last byte is new.
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r\n", 17), Some(18));
     }
 
     #[test]

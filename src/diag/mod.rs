@@ -3,11 +3,13 @@
 //!
 //! codespan-reporting lives here and nowhere else.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
 
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::files::{Files, SimpleFile};
 use codespan_reporting::term;
 use codespan_reporting::term::termcolor::{Ansi, NoColor, WriteColor};
 
@@ -164,6 +166,23 @@ impl Diagnostic {
         })
     }
 
+    /// [`Diagnostic::to_json`] as one line of text, safe to print on a terminal: serde_json
+    /// escapes C0 controls but writes DEL and C1 (U+0080 to U+009F) as they are, so those are
+    /// escaped here too (`\u009b`), which is the same JSON value.
+    pub fn to_json_line(&self) -> String {
+        let json = self.to_json().to_string();
+        let mut line = String::with_capacity(json.len());
+        for c in json.chars() {
+            // Outside its strings, compact JSON has no control characters: all are in strings.
+            if c.is_control() {
+                let _ = write!(line, "\\u{:04x}", u32::from(c));
+            } else {
+                line.push(c);
+            }
+        }
+        line
+    }
+
     /// `file:line:col` of the start of the span, when there is one.
     pub fn position(&self) -> Option<(String, usize, usize)> {
         let loc = self.location.as_ref()?;
@@ -186,7 +205,8 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
 }
 
 /// Renders diagnostics as the user sees them: `error[code]: message`, then
-/// `--> file:line:col`, the source line with a caret, and the hint.
+/// `--> file:line:col`, the source line with a caret, and the hint. Terminal controls in any
+/// of them are shown escaped ([`printable`]).
 pub fn render(diagnostics: &[Diagnostic], color: bool) -> String {
     let mut out: Vec<u8> = Vec::new();
     if color {
@@ -202,30 +222,148 @@ pub fn render(diagnostics: &[Diagnostic], color: bool) -> String {
 fn emit_all(writer: &mut dyn WriteColor, diagnostics: &[Diagnostic]) {
     let config = term::Config::default();
     for d in diagnostics {
-        let mut files = SimpleFiles::new();
         let mut cd = match d.severity {
             Severity::Error => cs::Diagnostic::error(),
             Severity::Warning => cs::Diagnostic::warning(),
         }
         .with_code(d.code)
-        .with_message(&d.message);
-        if let Some(loc) = &d.location {
-            let id = files.add(loc.file.name.as_str(), loc.file.text.as_str());
-            let label = cs::Label::primary(id, loc.span.clone());
-            let label = match &d.label {
-                Some(text) => label.with_message(text),
-                None => label,
-            };
-            cd = cd.with_labels(vec![label]);
-        }
+        .with_message(printable(&d.message));
         if let Some(hint) = &d.hint {
-            cd = cd.with_notes(vec![format!("hint: {hint}")]);
+            cd = cd.with_notes(vec![format!("hint: {}", printable(hint))]);
         }
-        if term::emit(writer, &config, &files, &cd).is_err() {
+        let emitted = match &d.location {
+            Some(loc) => {
+                let shown = Shown::new(&loc.file);
+                let label = cs::Label::primary((), shown.span(&loc.span));
+                let label = match &d.label {
+                    Some(text) => label.with_message(printable(text)),
+                    None => label,
+                };
+                term::emit(writer, &config, &shown, &cd.with_labels(vec![label]))
+            }
+            None => term::emit(writer, &config, &SimpleFile::new("", ""), &cd),
+        };
+        if emitted.is_err() {
             // The span was clamped to the file when it was set, so emitting cannot fail on
             // position; keep the message rather than lose it.
-            let _ = writeln!(writer, "error[{}]: {}", d.code, d.message);
+            let _ = writeln!(writer, "error[{}]: {}", d.code, printable(&d.message));
         }
+    }
+}
+
+/// `text` as it may go to a terminal: every control character a terminal could take as (the
+/// start of) an escape sequence is written as Rust writes it, `\u{1b}`. That is C0 (a notebook
+/// could set the window title or write the clipboard), DEL and C1 (U+0080 to U+009F, which
+/// some terminals obey). Newline and tab stay, and so does a carriage return before a newline.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    Escaped::new(text).text
+}
+
+/// Whether the character `c`, followed by `next`, is written escaped.
+fn is_terminal_control(c: char, next: Option<char>) -> bool {
+    c.is_control() && c != '\n' && c != '\t' && !(c == '\r' && next == Some('\n'))
+}
+
+/// A text with its terminal controls escaped (borrowed when it has none), and where the
+/// escapes made it longer.
+struct Escaped<'a> {
+    text: Cow<'a, str>,
+    growth: Growth,
+}
+
+/// For each escaped character: its end in the original text, and how many bytes the escapes
+/// up to and including it added.
+struct Growth(Vec<(usize, usize)>);
+
+impl<'a> Escaped<'a> {
+    fn new(original: &'a str) -> Escaped<'a> {
+        let mut text = String::new();
+        let mut growth = Vec::new();
+        let mut chars = original.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            if !is_terminal_control(c, chars.peek().map(|&(_, next)| next)) {
+                continue;
+            }
+            let (done, added) = growth.last().copied().unwrap_or_default();
+            text.push_str(original.get(done..at).unwrap_or_default());
+            let before = text.len();
+            let _ = write!(text, "\\u{{{:x}}}", u32::from(c));
+            growth.push((at + c.len_utf8(), added + text.len() - before - c.len_utf8()));
+        }
+        let Some(&(done, _)) = growth.last() else {
+            return Escaped { text: Cow::Borrowed(original), growth: Growth(growth) };
+        };
+        text.push_str(original.get(done..).unwrap_or_default());
+        Escaped { text: Cow::Owned(text), growth: Growth(growth) }
+    }
+}
+
+impl Growth {
+    /// The offset in the escaped text of `offset` in the original: a character's escape
+    /// starts where the character did.
+    fn escaped_offset(&self, offset: usize) -> usize {
+        let before = self.0.partition_point(|&(end, _)| end <= offset);
+        offset + before.checked_sub(1).and_then(|i| self.0.get(i)).map_or(0, |&(_, added)| added)
+    }
+
+    /// The offset in the original of `offset` in the escaped text (the inverse of
+    /// [`Growth::escaped_offset`] at the start of a character).
+    fn original_offset(&self, offset: usize) -> usize {
+        let before = self.0.partition_point(|&(end, added)| end + added <= offset);
+        offset - before.checked_sub(1).and_then(|i| self.0.get(i)).map_or(0, |&(_, added)| added)
+    }
+}
+
+/// A diagnostic's file as codespan shows it: its name and text escaped, while the column in
+/// `file:line:col` counts the characters of the line as it is in the file (as the JSON output
+/// does), not those of its escaped form.
+struct Shown<'a> {
+    original: &'a SourceFile,
+    growth: Growth,
+    file: SimpleFile<Cow<'a, str>, Cow<'a, str>>,
+}
+
+impl<'a> Shown<'a> {
+    fn new(original: &'a SourceFile) -> Shown<'a> {
+        let Escaped { text, growth } = Escaped::new(&original.text);
+        Shown { original, growth, file: SimpleFile::new(printable(&original.name), text) }
+    }
+
+    /// A span of the original text in the escaped one; a span over a control character covers
+    /// its whole escape, so the caret stays under what it pointed at.
+    fn span(&self, span: &Range<usize>) -> Range<usize> {
+        self.growth.escaped_offset(span.start)..self.growth.escaped_offset(span.end)
+    }
+}
+
+impl<'a> Files<'a> for Shown<'_> {
+    type FileId = ();
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, (): ()) -> Result<&'a str, codespan_reporting::files::Error> {
+        Ok(self.file.name().as_ref())
+    }
+
+    fn source(&'a self, (): ()) -> Result<&'a str, codespan_reporting::files::Error> {
+        Ok(self.file.source().as_ref())
+    }
+
+    fn line_index(&'a self, (): (), byte_index: usize) -> Result<usize, codespan_reporting::files::Error> {
+        self.file.line_index((), byte_index)
+    }
+
+    fn line_range(&'a self, (): (), line_index: usize) -> Result<Range<usize>, codespan_reporting::files::Error> {
+        self.file.line_range((), line_index)
+    }
+
+    fn column_number(
+        &'a self,
+        (): (),
+        _line_index: usize,
+        byte_index: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        Ok(self.original.line_col(self.growth.original_offset(byte_index)).1)
     }
 }
 
@@ -275,6 +413,84 @@ mod tests {
         let d = Diagnostic::error("t", "m").at(&f, 5..5);
         assert_eq!(d.location.as_ref().map(|l| l.span.clone()), Some(4..6));
         assert!(render(&[d], false).contains("nb.md:2:1"));
+    }
+
+    /// Every character a terminal could take as (the start of) a control sequence: C0 but tab
+    /// and newline, DEL, and C1.
+    fn is_raw_control(c: char) -> bool {
+        c.is_control() && c != '\n' && c != '\t'
+    }
+
+    #[test]
+    fn terminal_controls_in_message_label_hint_file_name_and_source_are_escaped() {
+        let source = "---\nslug: \"x\u{1b}]0;PWNED\u{7}\"\ntitle: a\u{9b}31mred\u{7f}\r\n---\n";
+        let f = Arc::new(SourceFile::new("nb\u{1b}[2J.md", source));
+        let d = Diagnostic::error("frontmatter::bad-slug", "invalid slug `x\u{1b}]52;c;aGk=\u{7}`")
+            .at(&f, 4..8)
+            .with_label("label \u{1b}[31m")
+            .with_hint("hint \u{9b}2J\u{0}\u{8}");
+        let text = render(&[d.clone(), d.at(&f, 31..34)], false);
+        assert!(!text.contains(is_raw_control), "{text:?}");
+        assert!(text.contains("invalid slug `x\\u{1b}]52;c;aGk=\\u{7}`"), "{text}");
+        assert!(text.contains("nb\\u{1b}[2J.md:2:1"), "{text}");
+        assert!(text.contains("slug: \"x\\u{1b}]0;PWNED\\u{7}\""), "{text}");
+        assert!(text.contains("title: a\\u{9b}31mred\\u{7f}"), "{text}");
+        assert!(text.contains("label \\u{1b}[31m") && text.contains("hint \\u{9b}2J\\u{0}\\u{8}"), "{text}");
+    }
+
+    /// What the carets of a rendered diagnostic stand under in the source line above them.
+    fn underlined(rendered: &str) -> &str {
+        let lines: Vec<&str> = rendered.lines().collect();
+        let Some(at) = lines.iter().position(|l| l.contains('^')) else { return "" };
+        let (source, carets) = (lines.get(at.wrapping_sub(1)).copied().unwrap_or(""), lines[at]);
+        let (start, end) = (carets.find('^').unwrap_or(0), carets.rfind('^').map_or(0, |i| i + 1));
+        source.get(start..end).unwrap_or("")
+    }
+
+    /// The caret under an escaped line points at the same character as in the file, and the
+    /// column in `file:line:col` is the file's (as in the JSON output), not the escaped line's.
+    #[test]
+    fn carets_and_columns_stay_right_after_escaped_characters() {
+        let f = file("x: \"\u{1b}\u{9b}\u{7}\tab\"\n");
+        let start = f.text.find("ab").unwrap_or_default();
+        let d = Diagnostic::error("t", "m").at(&f, start..start + 2);
+        assert_eq!(d.to_json()["column"], 9);
+        let text = render(&[d], false);
+        assert!(text.contains("nb.md:1:9"), "{text}");
+        assert_eq!(underlined(&text), "ab", "{text}");
+        // A span on the control character itself underlines all of its escape.
+        let esc = f.text.find('\u{1b}').unwrap_or_default();
+        let text = render(&[Diagnostic::error("t", "m").at(&f, esc..esc + 1)], false);
+        assert!(text.contains("nb.md:1:5"), "{text}");
+        assert_eq!(underlined(&text), "\\u{1b}", "{text}");
+    }
+
+    #[test]
+    fn offsets_map_to_the_escaped_text_and_back() {
+        let text = "\u{1b}a\u{e9}\u{9b}\u{7f}b\r\nc\rd\u{0}";
+        let Escaped { text: escaped, growth } = Escaped::new(text);
+        assert_eq!(escaped, "\\u{1b}a\u{e9}\\u{9b}\\u{7f}b\r\nc\\u{d}d\\u{0}");
+        let mut chars = text.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            let shown = growth.escaped_offset(at);
+            assert_eq!(growth.original_offset(shown), at);
+            let next = chars.peek().map(|&(_, next)| next);
+            let expected =
+                if is_terminal_control(c, next) { format!("\\u{{{:x}}}", u32::from(c)) } else { c.to_string() };
+            assert!(escaped.get(shown..).is_some_and(|s| s.starts_with(&expected)), "{at}");
+        }
+        assert_eq!(growth.escaped_offset(text.len()), escaped.len());
+        assert!(matches!(printable("plain\ttext\n"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn json_lines_carry_no_raw_terminal_controls() {
+        let f = file("a\u{9b}b\n");
+        let d = Diagnostic::error("t", "slug `\u{1b}]0;x\u{7}\u{7f}\u{9b}`").at(&f, 0..1).with_hint("\u{85}");
+        let line = d.to_json_line();
+        assert!(!line.contains(is_raw_control), "{line:?}");
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        assert_eq!(back, d.to_json(), "the escapes are JSON's own: the value is unchanged");
     }
 
     #[test]
