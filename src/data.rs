@@ -145,7 +145,7 @@ fn parse(path: &Path, text: &str, shown_as: &str, max_rows: usize) -> Result<Val
                 err.column()
             ))
         }),
-        "yaml" | "yml" => crate::yaml::from_str::<Value>(text).map_err(|err| {
+        "yaml" | "yml" => crate::yaml::from_str::<crate::yaml::FiniteJson>(text).map(|v| v.0).map_err(|err| {
             let at = err.position.map(|(l, c)| format!(" at line {l} column {c}")).unwrap_or_default();
             DataError::new(format!("in `{shown_as}`: invalid YAML{at}: {}", err.message))
         }),

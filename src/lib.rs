@@ -9,7 +9,8 @@
 //! 6. [`render`]: fill the theme's page template.
 //! 7. [`site`]: discover notebooks, run what is needed, write the output.
 //!
-//! [`diag`] renders the located diagnostics every stage produces; [`cli`] is the command line.
+//! [`diag`] renders the located diagnostics every stage produces; [`cli`] is the command line;
+//! [`pool`] holds the threads a build runs on.
 
 pub mod chart;
 pub mod cli;
@@ -18,6 +19,7 @@ pub mod diag;
 pub mod exec;
 pub mod format;
 pub mod notebook;
+pub mod pool;
 pub mod prose;
 pub mod render;
 pub mod site;

@@ -238,6 +238,9 @@ fn prose_env(output: Output) -> Environment<'static> {
                 "an array or map cannot be inserted into prose; insert one of its values",
             ));
         }
+        if let Some(x) = non_finite(value) {
+            return Err(not_finite_error(x));
+        }
         let text = match value.as_str() {
             Some(s) => s.to_string(),
             None => value.to_string(),
@@ -269,6 +272,9 @@ fn apply_filter(filter: Filter, v: &JValue) -> Result<String, Error> {
         };
     }
     let number = f64::try_from(v.clone()).ok().filter(|_| v.is_number());
+    if let Some(x) = number.filter(|x| !x.is_finite()) {
+        return Err(not_finite_error(x));
+    }
     match number {
         Some(x) if !filter.takes_band() => Ok(filter.number(x)),
         Some(_) => Err(Error::new(
@@ -289,6 +295,22 @@ fn apply_filter(filter: Filter, v: &JValue) -> Result<String, Error> {
             ),
         )),
     }
+}
+
+/// The number a value holds when it is not finite (infinity or NaN).
+fn non_finite(v: &JValue) -> Option<f64> {
+    f64::try_from(v.clone()).ok().filter(|x| v.is_number() && !x.is_finite())
+}
+
+fn not_finite_error(x: f64) -> Error {
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!(
+            "this value is {}: a page never shows a number that is not finite; \
+             look for a division by zero or an overflow in the cells",
+            crate::exec::band::non_finite_name(x)
+        ),
+    )
 }
 
 /// Stands for an `@` inside an inserted value until citations have been resolved.

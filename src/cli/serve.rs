@@ -135,13 +135,15 @@ pub fn serve(opts: ServeOptions, color: bool) -> Result<(), String> {
     let watcher = watch(&opts)?;
     let url = format!("http://{}/", display_address(address));
     let open = opts.open;
-    let rebuilder = thread::spawn(move || {
+    // With the build's stack size: the cache it keeps holds the values of the last build.
+    let rebuilder = crate::pool::spawn(move || {
         // The watcher must live as long as its channel is read.
         let (_watcher, changes) = watcher;
         while wait_for_change(&changes, &opts) {
             rebuild(&opts, &mut cache, &hub, color, "rebuilt");
         }
-    });
+    })
+    .map_err(|e| format!("cannot start the thread that rebuilds: {e}"))?;
     say(&format!("serving {url} (Ctrl-C to stop)"));
     if !address.ip().is_loopback() {
         say(&format!(

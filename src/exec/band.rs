@@ -23,15 +23,29 @@ pub fn as_number(value: &Dynamic) -> Option<f64> {
     }
 }
 
-/// A number from a Rhai value (INT or FLOAT), or an error naming what was given.
+/// A finite number from a Rhai value (INT or FLOAT), or an error naming what was given.
 pub fn number(value: &Dynamic, what: &str) -> Result<f64, Box<EvalAltResult>> {
-    as_number(value).ok_or_else(|| not_a_number(what, value))
+    as_number(value).filter(|x| x.is_finite()).ok_or_else(|| not_a_number(what, value))
 }
 
-/// The error for a value that should have been a number. Built only on failure: callers
-/// that check many values (every row of a column) must not format messages they drop.
+/// The error for a value that should have been a finite number. Built only on failure:
+/// callers that check many values (every row of a column) must not format messages they drop.
 pub fn not_a_number(what: &str, value: &Dynamic) -> Box<EvalAltResult> {
-    format!("{what} must be a number, not {}", super::library::describe(value)).into()
+    match as_number(value) {
+        Some(x) => format!("{what} must be a finite number, not {}", non_finite_name(x)).into(),
+        None => format!("{what} must be a number, not {}", super::library::describe(value)).into(),
+    }
+}
+
+/// How a number that is not finite is named in messages.
+pub fn non_finite_name(x: f64) -> &'static str {
+    if x.is_nan() {
+        "NaN (not a number)"
+    } else if x > 0.0 {
+        "infinity"
+    } else {
+        "minus infinity"
+    }
 }
 
 fn make(lo: Dynamic, hi: Dynamic) -> Result<Band, Box<EvalAltResult>> {

@@ -32,7 +32,9 @@ fn numbers(xs: &Array, func: &str) -> Res<Vec<f64>> {
     }
     xs.iter()
         .enumerate()
-        .map(|(i, x)| as_number(x).ok_or_else(|| not_a_number(&format!("{func}(xs): item {}", i + 1), x)))
+        .map(|(i, x)| {
+            as_number(x).filter(|n| n.is_finite()).ok_or_else(|| not_a_number(&format!("{func}(xs): item {}", i + 1), x))
+        })
         .collect()
 }
 
@@ -178,6 +180,14 @@ fn float_div(a: f64, b: f64) -> Res<FLOAT> {
     Ok(a / b)
 }
 
+/// `%` with a float: a remainder of a division by zero is an error too, not NaN.
+fn float_rem(a: f64, b: f64) -> Res<FLOAT> {
+    if b == 0.0 {
+        return Err("remainder of a division by zero".into());
+    }
+    Ok(a % b)
+}
+
 /// Rhai's `sleep` waits without using the CPU, where the CPU limit cannot see it: a cell has no
 /// clock, and cannot wait. Registered over Rhai's own, so that calling it by name
 /// (`Fn("sleep")`, `eval`) finds this one too.
@@ -207,9 +217,25 @@ pub fn register(engine: &mut Engine) {
         // `/` always gives a float, as in Python 3, also in `x /= y` and in `x = x / y`
         // (which Rhai rewrites to `x /= y`).
         .register_fn("/", |a: INT, b: INT| float_div(a as f64, b as f64))
+        .register_fn("/", |a: FLOAT, b: FLOAT| float_div(a, b))
+        .register_fn("/", |a: INT, b: FLOAT| float_div(a as f64, b))
+        .register_fn("/", |a: FLOAT, b: INT| float_div(a, b as f64))
         .register_fn("/=", |x: &mut Dynamic, b: INT| -> Res<()> {
             let a = number(x, "/=")?;
             *x = Dynamic::from_float(float_div(a, b as f64)?);
+            Ok(())
+        })
+        .register_fn("/=", |x: &mut Dynamic, b: FLOAT| -> Res<()> {
+            let a = number(x, "/=")?;
+            *x = Dynamic::from_float(float_div(a, b)?);
+            Ok(())
+        })
+        .register_fn("%", |a: FLOAT, b: FLOAT| float_rem(a, b))
+        .register_fn("%", |a: INT, b: FLOAT| float_rem(a as f64, b))
+        .register_fn("%", |a: FLOAT, b: INT| float_rem(a, b as f64))
+        .register_fn("%=", |x: &mut Dynamic, b: FLOAT| -> Res<()> {
+            let a = number(x, "%=")?;
+            *x = Dynamic::from_float(float_rem(a, b)?);
             Ok(())
         });
 }

@@ -147,6 +147,9 @@ fn engine(limits: &Limits) -> Engine {
         // of a build shares across threads: with it, running notebooks on two threads took
         // as long as on one.
         .set_max_strings_interned(0)
+        // No compile-time evaluation: with it, the optimizer folds the data and params (scope
+        // constants) into expressions before the cell runs, where no limit checks them.
+        .set_optimization_level(rhai::OptimizationLevel::None)
         .set_max_operations(limits.max_operations)
         .set_max_string_size(limits.max_string_size)
         .set_max_array_size(limits.max_array_size)
@@ -179,14 +182,14 @@ impl Executor {
     /// The engine for a notebook whose inputs hold `held`: the build's own when they fit the
     /// limits, else one with the limits raised by what they hold.
     fn engine_for(&self, held: Held) -> (Arc<Engine>, Limits) {
-        let limits = self.limits.with_room_for(held);
-        let fits = held.items <= self.limits.max_array_size
-            && held.keys <= self.limits.max_map_size
-            && held.text <= self.limits.max_string_size
-            && held.depth <= self.limits.max_value_depth;
-        if fits {
+        // The room is rounded up to a power of two, so that notebooks with data of about the
+        // same size share an engine: making one takes about a millisecond.
+        let room = |n: usize| if n == 0 { 0 } else { n.checked_next_power_of_two().unwrap_or(usize::MAX) };
+        let held = Held { items: room(held.items), keys: room(held.keys), text: room(held.text), depth: room(held.depth) };
+        if held == Held::default() {
             return (Arc::clone(&self.engine), self.limits);
         }
+        let limits = self.limits.with_room_for(held);
         let mut raised = self.raised.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some((_, engine)) = raised.iter().find(|(l, _)| *l == limits) {
             return (Arc::clone(engine), limits);
@@ -275,10 +278,20 @@ fn run_cell(
     sandbox::start(*limits, memory);
     let result = engine.eval_ast_with_scope::<Dynamic>(scope, &ast);
     let stream = sandbox::finish();
-    match result {
-        Ok(value) => Ok(CellOutput { number: cell.number, stream, value: to_value(&value) }),
-        Err(err) => Err(eval_error(notebook, cell, scope, &err, limits, memory)),
+    let value = match result {
+        Ok(value) => to_value(&value),
+        Err(err) => return Err(eval_error(notebook, cell, scope, &err, limits, memory)),
+    };
+    if let Some(x) = value.non_finite().filter(|_| cell.options.output) {
+        let what = band::non_finite_name(x);
+        return Err(Diagnostic::error("exec::runtime", format!("cell {}'s value holds {what}", cell.number))
+            .at(&notebook.source, notebook.source.line_span(cell.fence_line))
+            .with_hint(
+                "a page never shows a number that is not finite; look for a division by zero or an overflow, \
+                 or hide the output with `//| output: false`",
+            ));
     }
+    Ok(CellOutput { number: cell.number, stream, value })
 }
 
 /// Whether a value is, or holds, another notebook's results.
@@ -564,7 +577,9 @@ fn eval_error(
         }
         EvalAltResult::ErrorRuntime(d, _) => {
             let text = d.to_string();
-            let (code, hint) = if text.starts_with("assertion failed") {
+            let (code, hint) = if text.starts_with("sleep()") {
+                ("exec::runtime", "remove the call: a cell runs as fast as it can, and has no clock")
+            } else if text.starts_with("assertion failed") {
                 ("exec::assert", "the data no longer satisfies what this notebook assumes; check the data files")
             } else if text.starts_with("results(") {
                 ("exec::missing-key", "a notebook's results are the variables its cells define with `let`")

@@ -58,6 +58,9 @@ impl Default for Limits {
 /// [`STACK_BYTES`]).
 pub const MAX_VALUE_DEPTH: usize = 1_000;
 
+/// How deeply a data file may nest: serde_json's and serde_yaml's recursion limit.
+pub const DATA_DEPTH: usize = 128;
+
 /// The stack of the threads that run cells and handle their values: enough for the deepest
 /// value the limits allow ([`MAX_VALUE_DEPTH`] plus the 128 levels data files may nest) in
 /// every walk, with room to spare (`tests/bounds.rs` checks it on a debug build).
@@ -72,7 +75,9 @@ impl Limits {
             max_string_size: self.max_string_size.saturating_add(inputs.text),
             max_array_size: self.max_array_size.saturating_add(inputs.items),
             max_map_size: self.max_map_size.saturating_add(inputs.keys),
-            max_value_depth: self.max_value_depth.saturating_add(inputs.depth),
+            // As deep as a data file may nest, at most: results read from another notebook
+            // may nest deeper, and a chain of notebooks must not raise the limit link by link.
+            max_value_depth: self.max_value_depth.saturating_add(inputs.depth.min(DATA_DEPTH)),
             ..*self
         }
     }

@@ -45,6 +45,24 @@ pub fn build(rows: Array, columns: Array) -> Result<Table, Box<EvalAltResult>> {
                 )
             })?;
             let v = super::to_value(v);
+            if matches!(v, Value::Table(_) | Value::Chart(_) | Value::Results(_)) {
+                return Err(format!(
+                    "table(rows, columns): row {} holds {} in column `{}`; a table cell shows a number, text or a band",
+                    r + 1,
+                    v.type_name(),
+                    col.key
+                )
+                .into());
+            }
+            if let Some(x) = v.non_finite() {
+                return Err(format!(
+                    "table(rows, columns): row {} holds {} in column `{}`; a table shows finite numbers only",
+                    r + 1,
+                    super::band::non_finite_name(x),
+                    col.key
+                )
+                .into());
+            }
             if let Some(f) = col.format {
                 check_format(f, &v, r + 1, &col.key)?;
             }

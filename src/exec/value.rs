@@ -71,6 +71,61 @@ impl Value {
         }
     }
 
+    /// The first number in the value, nested ones included, that is not finite: a page
+    /// never shows infinity or NaN. Tables are checked when they are made, charts when drawn.
+    pub fn non_finite(&self) -> Option<f64> {
+        let mut pending = vec![self];
+        while let Some(v) = pending.pop() {
+            match v {
+                Value::Float(f) if !f.is_finite() => return Some(*f),
+                Value::Array(items) => pending.extend(items),
+                Value::Map(map) => pending.extend(map.values()),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Feeds the value to `h`, nested values included, without recursion: a value may nest as
+    /// deep as the limits allow. Another notebook's results count by their slug (their values
+    /// are hashed where they were made).
+    pub fn hash_into(&self, h: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        let mut pending = vec![self];
+        while let Some(v) = pending.pop() {
+            std::mem::discriminant(v).hash(h);
+            match v {
+                Value::Unit => {}
+                Value::Bool(b) => b.hash(h),
+                Value::Int(i) => i.hash(h),
+                Value::Float(f) => f.to_bits().hash(h),
+                Value::Str(s) => s.hash(h),
+                Value::Array(items) => {
+                    items.len().hash(h);
+                    pending.extend(items.iter().rev());
+                }
+                Value::Map(map) => {
+                    map.len().hash(h);
+                    for (k, v) in map.iter().rev() {
+                        k.hash(h);
+                        pending.push(v);
+                    }
+                }
+                Value::Band(b) => (b.lo.to_bits(), b.hi.to_bits()).hash(h),
+                Value::Table(t) => {
+                    for c in &t.columns {
+                        (&c.key, &c.title, c.format.map(|f| f.name())).hash(h);
+                    }
+                    t.rows.len().hash(h);
+                    pending.extend(t.rows.iter().rev().flat_map(|r| r.iter().rev()));
+                }
+                // Charts hold categories and numbers, never nested values.
+                Value::Chart(spec) => format!("{spec:?}").hash(h),
+                Value::Results(r) => r.slug().hash(h),
+            }
+        }
+    }
+
     fn debug_text(&self) -> String {
         match self {
             Value::Str(s) => format!("{s:?}"),

@@ -52,7 +52,7 @@ pub struct Frontmatter {
     pub updated: Option<String>,
     #[serde(default)]
     pub data: IndexMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "finite_params")]
     pub params: IndexMap<String, serde_json::Value>,
     #[serde(default)]
     pub related: Vec<Related>,
@@ -115,6 +115,12 @@ pub struct RelatedEntry {
     pub title: Option<String>,
     pub href: Option<String>,
     pub blurb: Option<String>,
+}
+
+/// `params:` values, refusing `.nan` and `.inf` where they are written.
+fn finite_params<'de, D: serde::Deserializer<'de>>(d: D) -> Result<IndexMap<String, serde_json::Value>, D::Error> {
+    let params = IndexMap::<String, crate::yaml::FiniteJson>::deserialize(d)?;
+    Ok(params.into_iter().map(|(k, v)| (k, v.0)).collect())
 }
 
 fn scalar_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

@@ -118,5 +118,14 @@ pub(crate) fn own_prints(notebooks: &[Notebook], needed: &[bool]) -> Vec<Option<
 /// A notebook's results as its readers see them, hashed: a reader runs again only when these
 /// changed, not whenever the notebook it reads was edited.
 pub(crate) fn exports_print(exports: &Exports) -> Fingerprint {
-    hash_of(format!("{exports:?}"))
+    let mut h = DefaultHasher::new();
+    exports.slug().hash(&mut h);
+    for (name, value) in exports.iter() {
+        name.hash(&mut h);
+        value.hash_into(&mut h);
+    }
+    for (label, figure) in exports.figures() {
+        (label, format!("{figure:?}")).hash(&mut h);
+    }
+    h.finish()
 }

@@ -58,7 +58,7 @@ pub struct ChartReport {
 /// Runs `notebook` (and what it reads), draws the chart of the cell labelled `label` and
 /// writes it to `opts.out`. Nothing is written when anything fails.
 pub fn export_chart(notebook: &Path, label: &str, opts: &ChartOptions) -> Result<ChartReport, Failure> {
-    let found = find_chart(notebook, label, &opts.params)?;
+    let found = crate::pool::install(|| find_chart(notebook, label, &opts.params))?;
     let spec =
         ChartSpec { width: opts.width.or(found.spec.width), height: opts.height.or(found.spec.height), ..found.spec };
     let drawn = match (opts.format, opts.dark) {

@@ -122,7 +122,7 @@ impl From<Vec<Diagnostic>> for Failure {
 
 /// Renders the notebook at `input` (and what it needs), or every notebook of the folder.
 pub fn build(input: &Path, opts: &BuildOptions, progress: &dyn Progress) -> Result<Report, Failure> {
-    build_with(input, opts, progress, None)
+    crate::pool::install(|| build_with(input, opts, progress, None))
 }
 
 /// `build`, reusing what earlier builds of the same input left in `cache`: only notebooks
@@ -134,7 +134,7 @@ pub fn rebuild(
     progress: &dyn Progress,
     cache: &mut Cache,
 ) -> Result<Report, Failure> {
-    build_with(input, opts, progress, Some(cache))
+    crate::pool::install(|| build_with(input, opts, progress, Some(cache)))
 }
 
 fn build_with(

@@ -46,7 +46,9 @@ pub(crate) fn run_notebook(
             .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| {
-                crate::yaml::from_str::<serde_json::Value>(v).unwrap_or_else(|_| serde_json::Value::from(v.as_str()))
+                crate::yaml::from_str::<crate::yaml::FiniteJson>(v)
+                    .map(|v| v.0)
+                    .unwrap_or_else(|_| serde_json::Value::from(v.as_str()))
             })
             .unwrap_or_else(|| value.clone());
         inputs.insert(name.clone(), value);

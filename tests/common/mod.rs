@@ -71,6 +71,50 @@ impl Project {
     }
 }
 
+/// A run with what it cost: peak resident memory in MiB and wall-clock seconds.
+pub struct Measured {
+    pub run: Run,
+    pub peak_mib: f64,
+    pub seconds: f64,
+}
+
+impl Project {
+    /// Runs `nbrender ARGS` in the project folder and measures the child's peak resident
+    /// memory (Python's `resource` module reads it after the child exits) and its wall time.
+    pub fn run_measured(&self, args: &[&str]) -> Measured {
+        let report = self.path("rusage.txt");
+        let script = "import resource, subprocess, sys, time\n\
+                      t = time.monotonic()\n\
+                      r = subprocess.run(sys.argv[2:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n\
+                      t = time.monotonic() - t\n\
+                      sys.stdout.buffer.write(r.stdout)\n\
+                      sys.stderr.buffer.write(r.stderr)\n\
+                      rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n\
+                      open(sys.argv[1], 'w').write(f'{rss} {t}')\n\
+                      sys.exit(r.returncode if r.returncode >= 0 else 128 - r.returncode)\n";
+        let out = Command::new("python3")
+            .args(["-c", script])
+            .arg(&report)
+            .arg(env!("CARGO_BIN_EXE_nbrender"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("python3 runs nbrender");
+        let text = std::fs::read_to_string(&report).expect("the measurement");
+        let (kib, seconds) = text.split_once(' ').expect("two numbers");
+        Measured {
+            run: Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            },
+            peak_mib: kib.parse::<f64>().expect("KiB") / 1024.0,
+            seconds: seconds.parse().expect("seconds"),
+        }
+    }
+}
+
 pub fn crate_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }

@@ -264,7 +264,13 @@ impl Engine {
                 // Append the new curried arguments to the existing list.
                 fn_ptr.extend(call_args.iter_mut().map(std::mem::take));
 
-                Ok((fn_ptr.into(), false))
+                // What is curried counts towards the data limits.
+                #[cfg(not(feature = "unchecked"))]
+                let fn_ptr = self.check_data_size(Dynamic::from(fn_ptr), pos)?;
+                #[cfg(feature = "unchecked")]
+                let fn_ptr = Dynamic::from(fn_ptr);
+
+                Ok((fn_ptr, false))
             }
 
             // Handle var.is_shared()
@@ -587,6 +593,10 @@ impl Engine {
                     fn_ptr.add_curry(value);
                 }
 
+                // What is curried counts towards the data limits.
+                #[cfg(not(feature = "unchecked"))]
+                return self.check_data_size(Dynamic::from(fn_ptr), pos);
+                #[cfg(feature = "unchecked")]
                 return Ok(fn_ptr.into());
             }
 
