@@ -78,6 +78,8 @@ pub struct Report {
     pub elapsed_ms: f64,
     /// Milliseconds spent in each stage, in order, for `-v`.
     pub stages: Vec<(&'static str, f64)>,
+    /// What the build did besides its pages that the user should hear of.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Times the stages of a build.
@@ -137,7 +139,27 @@ pub fn rebuild(
     build_with(input, opts, progress, Some(cache))
 }
 
+/// Puts back an output a killed build left aside (`write::recover`), then builds; the build's
+/// report or failure says that it did.
 fn build_with(
+    input: &Path,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+    cache: Option<&mut Cache>,
+) -> Result<Report, Failure> {
+    let restored = if opts.dry_run { None } else { write::recover(&opts.out) };
+    let outcome = build_pages(input, opts, progress, cache);
+    let Some(restored) = restored else { return outcome };
+    match outcome {
+        Ok(report) => Ok(Report { warnings: vec![restored], ..report }),
+        Err(mut failure) => {
+            failure.diagnostics.insert(0, restored);
+            Err(failure)
+        }
+    }
+}
+
+fn build_pages(
     input: &Path,
     opts: &BuildOptions,
     progress: &dyn Progress,
@@ -157,6 +179,9 @@ fn build_with(
         .with_hint("pass a notebook such as `notebooks/mlops.md` or a folder such as `notebooks/`")
         .into());
     };
+    if !opts.dry_run {
+        write::check_output(&opts.out, &folder)?;
+    }
     let config = SiteConfig::load(&folder)?;
     let theme_dir = opts.theme.clone().or_else(|| config.theme.as_ref().map(|t| folder.join(t)));
     let theme = Theme::load(theme_dir.as_deref()).map_err(|m| Diagnostic::error("theme::load", m))?;
@@ -398,6 +423,7 @@ fn build_with(
         rendered: fresh_pages,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         stages: watch.stages,
+        warnings: Vec::new(),
     })
 }
 
