@@ -5,8 +5,10 @@
 
 mod common;
 
-use common::{Project, tree};
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{Project, tree};
 
 /// The hidden `.NAME.nbrender-…` folders in `dir`, except the kept previous output.
 fn staging_left(dir: &Path) -> Vec<String> {
@@ -107,4 +109,72 @@ fn the_current_folder_or_the_notebooks_folder_is_refused_as_output() {
     assert!(stderr.contains("error[io::write]") && stderr.contains("current folder"), "{stderr}");
     assert!(staging_left(&p.path("out")).is_empty() && staging_left(p.dir.path()).is_empty());
     assert_eq!(tree(&p.path("out")), before);
+}
+#[test]
+fn a_theme_named_in_site_yaml_stays_inside_the_notebooks_folder() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    p.write("secret/id_rsa", "SECRET KEY");
+    let site = p.read("notebooks/_site.yaml");
+    for theme in ["../secret", &p.path("secret").display().to_string()] {
+        p.write("notebooks/_site.yaml", &format!("{site}theme: {theme}\n"));
+        let run = p.run(&["notebooks/", "-o", "out"]);
+        assert_eq!(run.code, 1, "theme: {theme}: {}", run.stderr);
+        assert!(run.stderr.contains("error[site::config]"), "{}", run.stderr);
+        assert!(run.stderr.contains("_site.yaml:6:"), "at the `theme:` line: {}", run.stderr);
+        assert!(!p.exists("out"));
+    }
+    // A theme folder inside, whose file links out of it.
+    p.write("notebooks/mytheme/style.css", "body{}");
+    std::os::unix::fs::symlink(p.path("secret/id_rsa"), p.path("notebooks/mytheme/id_rsa")).unwrap();
+    p.write("notebooks/_site.yaml", &format!("{site}theme: mytheme\n"));
+    let run = p.run(&["notebooks/", "-o", "out"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("error[theme::load]") && run.stderr.contains("id_rsa"), "{}", run.stderr);
+    assert!(!p.exists("out"));
+    std::fs::remove_file(p.path("notebooks/mytheme/id_rsa")).unwrap();
+    assert_eq!(p.run(&["notebooks/", "-o", "out", "-q"]).code, 0);
+    assert_eq!(p.read("out/assets/style.css"), "body{}");
+}
+
+#[test]
+fn the_command_line_theme_may_be_anywhere_but_its_links_out_are_refused() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    p.write("elsewhere/theme/style.css", "body{}");
+    p.write("secret/id_rsa", "SECRET KEY");
+    assert_eq!(p.run(&["notebooks/", "-o", "out", "-q", "--theme", "elsewhere/theme"]).code, 0);
+    assert_eq!(p.read("out/assets/style.css"), "body{}");
+    std::os::unix::fs::symlink(p.path("secret/id_rsa"), p.path("elsewhere/theme/id_rsa")).unwrap();
+    let run = p.run(&["notebooks/", "-o", "out2", "--theme", "elsewhere/theme"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("error[theme::load]") && run.stderr.contains("id_rsa"), "{}", run.stderr);
+    assert!(!p.exists("out2"));
+}
+
+#[test]
+fn a_runaway_theme_template_stops_the_build() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    p.write(
+        "theme/page.html",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{{ j }}{% endfor %}{% endfor %}",
+    );
+    let started = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nbrender"))
+        .args(["notebooks/", "-o", "out", "--theme", "theme"])
+        .current_dir(p.dir.path())
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("the runaway template was not stopped within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let run = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[theme::render]") && stderr.contains("page.html"), "{stderr}");
+    assert!(stderr.contains("theme_fuel"), "{stderr}");
 }

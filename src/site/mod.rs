@@ -184,7 +184,8 @@ fn build_pages(
     }
     let config = SiteConfig::load(&folder)?;
     let theme_dir = opts.theme.clone().or_else(|| config.theme.as_ref().map(|t| folder.join(t)));
-    let theme = Theme::load(theme_dir.as_deref()).map_err(|m| Diagnostic::error("theme::load", m))?;
+    let mut theme = Theme::load(theme_dir.as_deref())?;
+    theme.fuel = config.limits.theme_fuel;
 
     let mut watch = Stopwatch::new();
     // 1. Parse every notebook of the folder.
@@ -256,7 +257,7 @@ fn build_pages(
     // its last run.
     let own = match &mut cache {
         Some(cache) => {
-            cache.begin(site_fingerprint(&folder, theme_dir.as_deref(), opts, single.as_deref()));
+            cache.begin(site_fingerprint(&folder, &theme, opts, single.as_deref()));
             cache::own_prints(&notebooks, &needed)
         }
         None => Vec::new(),
@@ -390,7 +391,7 @@ fn build_pages(
     }
     if single.is_none() {
         let ctx = index::index_context(&notebooks, &texts, &order, &info);
-        let html = crate::render::index_html(&theme, &ctx).map_err(|m| Diagnostic::error("theme::render", m))?;
+        let html = crate::render::index_html(&theme, &ctx)?;
         files.push((PathBuf::from("index.html"), html.into_bytes()));
         if let Some(base) = &config.base_url {
             files.push((PathBuf::from("sitemap.xml"), index::sitemap(base, &notebooks, &order).into_bytes()));
@@ -472,16 +473,12 @@ fn page_key(t: usize, site: &Site<'_>, prints: &[Option<Fingerprint>]) -> Finger
     cache::hash_of((prints[t], site.order.position(t), neighbour(prev), neighbour(next), cards, embeds))
 }
 
-/// What every page depends on beyond its notebooks: the site file, the theme's files, the
-/// params and flags, and which notebook a one-page build renders.
-fn site_fingerprint(folder: &Path, theme: Option<&Path>, opts: &BuildOptions, single: Option<&Path>) -> Fingerprint {
+/// What every page depends on beyond its notebooks: the site file, the theme's files (as
+/// loaded: a theme file is read once), the params and flags, and which notebook a one-page
+/// build renders.
+fn site_fingerprint(folder: &Path, theme: &Theme, opts: &BuildOptions, single: Option<&Path>) -> Fingerprint {
     let site_file = std::fs::read(folder.join("_site.yaml")).ok();
-    let mut theme_files: Vec<(PathBuf, Option<Vec<u8>>)> = theme
-        .and_then(|dir| std::fs::read_dir(dir).ok())
-        .map(|entries| entries.flatten().map(|e| (e.path(), std::fs::read(e.path()).ok())).collect())
-        .unwrap_or_default();
-    theme_files.sort();
-    cache::hash_of((site_file, theme_files, &opts.params, opts.png, &opts.out, single))
+    cache::hash_of((site_file, theme.fingerprint, &opts.params, opts.png, &opts.out, single))
 }
 
 /// Which notebooks must run: the targets, what they read through `results()`, the notebooks
