@@ -42,6 +42,7 @@ fn a_one_page_build_never_writes_through_a_link_in_the_output() {
         assert_eq!(run.code, 1, "{}", run.stderr);
         assert!(run.stderr.contains("error[io::write]") && run.stderr.contains("symbolic link"), "{}", run.stderr);
         assert!(run.stderr.contains(&format!("out/{folder}")), "{}", run.stderr);
+        assert!(run.stderr.contains("nothing was written"), "{}", run.stderr);
         assert_eq!(tree(&elsewhere), before, "written through `out/{folder}`");
         std::fs::remove_file(p.path(&format!("out/{folder}"))).unwrap();
         assert_eq!(p.run(&["notebooks/", "-o", "out", "-q"]).code, 0);

@@ -400,11 +400,9 @@ fn build_pages(
     let written = if opts.dry_run {
         Vec::new()
     } else if single.is_some() {
-        write::write_files(&opts.out, &files).map_err(|d| Failure {
-            diagnostics: vec![d],
-            usage: false,
-            partial: true,
-        })?
+        // A refusal comes before any file is written; a failure after, maybe not.
+        let output = write::open_output(&opts.out, &files)?;
+        output.write(&files).map_err(|d| Failure { diagnostics: vec![d], usage: false, partial: true })?
     } else {
         write_site(&opts.out, &files, &unchanged, cache.as_deref_mut())?
     };

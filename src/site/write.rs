@@ -528,22 +528,43 @@ fn remove_tree(dir: &Path) {
 
 /// Writes `files` into `out`, keeping what else is there.
 pub fn write_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
-    let out = &output_path(out);
-    check(out, files)?;
-    std::fs::create_dir_all(out).map_err(|e| io("create folder", out, e))?;
-    let root = Folder::open(out)?;
+    open_output(out, files)?.write(files)
+}
+
+/// An output folder a one-page build writes into, checked, with the folders of its files open
+/// (and created): every refusal comes before any file is written.
+pub struct OpenOutput<'a> {
+    out: PathBuf,
+    root: Folder,
+    folders: HashMap<&'a Path, Folder>,
+}
+
+/// Checks `out` and opens the folders `files` go in, creating those missing.
+pub fn open_output<'a>(out: &Path, files: &'a [(PathBuf, Vec<u8>)]) -> Result<OpenOutput<'a>, Diagnostic> {
+    let out = output_path(out);
+    check(&out, files)?;
+    std::fs::create_dir_all(&out).map_err(|e| io("create folder", &out, e))?;
+    let root = Folder::open(&out)?;
     let folders = open_folders(&root, files.iter().map(|(rel, _)| rel.as_path()), true)?;
-    let mut written = Vec::with_capacity(files.len());
-    for (rel, bytes) in files {
-        write_into(&folders, out, rel, bytes)?;
-        written.push(rel.clone());
+    Ok(OpenOutput { out, root, folders })
+}
+
+impl OpenOutput<'_> {
+    /// Writes `files`, the files the output was opened for, one by one, then the marker.
+    pub fn write(&self, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
+        let mut written = Vec::with_capacity(files.len());
+        for (rel, bytes) in files {
+            write_into(&self.folders, &self.out, rel, bytes)?;
+            written.push(rel.clone());
+        }
+        // Left alone when it is there already: truncating and rewriting a file makes ext4 flush
+        // it on close, 5 to 10 ms of a one-page build.
+        let marker = OsStr::new(MARKER);
+        if !self.root.holds(marker, MARKER_TEXT.as_bytes()) {
+            self.root.replace(marker, MARKER_TEXT.as_bytes())?;
+        }
+        Ok(written)
     }
-    // Left alone when it is there already: truncating and rewriting a file makes ext4 flush it
-    // on close, 5 to 10 ms of a one-page build.
-    if !root.holds(OsStr::new(MARKER), MARKER_TEXT.as_bytes()) {
-        root.replace(OsStr::new(MARKER), MARKER_TEXT.as_bytes())?;
-    }
-    Ok(written)
 }
 
 /// Replaces the file `rel` among the opened `folders`, unless it holds these bytes already:
