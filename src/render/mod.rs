@@ -139,9 +139,12 @@ fn theme_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Diagnostic> {
         let path = entry.path();
         let Ok(mut kind) = entry.file_type() else { continue };
         if kind.is_symlink() {
-            let real = path
-                .canonicalize()
-                .map_err(|e| load_error(format!("cannot read theme file `{}`: {e}", path.display())))?;
+            let real = match path.canonicalize() {
+                Ok(real) => real,
+                // A link to nothing, such as an editor's lock file: nothing to publish.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(load_error(format!("cannot read theme file `{}`: {e}", path.display()))),
+            };
             if !real.starts_with(&root) {
                 return Err(load_error(format!(
                     "theme file `{}` is a symbolic link to `{}`, outside the theme folder",
@@ -444,6 +447,9 @@ mod tests {
         std::os::unix::fs::symlink(theme.join("variants/dark.css"), theme.join("style.css")).unwrap();
         let loaded = Theme::load(Some(&theme)).unwrap();
         assert!(loaded.assets.iter().any(|(n, b)| n == "style.css" && b == b"body{}"));
+        // A link to nothing (an editor's lock file) is not a theme file.
+        std::os::unix::fs::symlink("user@host.1234:1700000000", theme.join(".#page.html")).unwrap();
+        assert!(Theme::load(Some(&theme)).is_ok());
         // One that leaves it is refused, naming it.
         std::fs::create_dir_all(tmp.path().join(".ssh")).unwrap();
         std::fs::write(tmp.path().join(".ssh/id_rsa"), "SECRET").unwrap();

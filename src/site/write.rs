@@ -600,6 +600,8 @@ pub fn update_dir(
     }
     let changed: Vec<&(PathBuf, Vec<u8>)> =
         files.iter().filter(|(rel, _)| previous.get(rel) != current.get(rel)).collect();
+    // Removed by hand while `serve` ran: written again from here.
+    std::fs::create_dir_all(out).map_err(|e| io("create folder", out, e))?;
     let root = Folder::open(out)?;
     let folders = open_folders(&root, changed.iter().map(|(rel, _)| rel.as_path()), true)?;
     changed.par_iter().try_for_each(|(rel, bytes)| write_into(&folders, out, rel, bytes))?;
@@ -779,6 +781,20 @@ mod tests {
         let index_only = vec![second[1].clone()];
         assert!(update_dir(&out, &index_only, &[PathBuf::from("a/index.html")], &mut kept).unwrap().is_empty());
         assert!(out.join("a/index.html").is_file());
+    }
+
+    #[test]
+    fn updating_an_output_removed_by_hand_writes_what_changed_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let first = files(&["a/index.html", "index.html"]);
+        replace_dir(&out, &first).unwrap();
+        let mut kept = hashes(&first);
+        std::fs::remove_dir_all(&out).unwrap();
+        let mut second = first.clone();
+        second[0].1 = b"changed".to_vec();
+        update_dir(&out, &second, &[], &mut kept).unwrap();
+        assert_eq!(std::fs::read(out.join("a/index.html")).unwrap(), b"changed");
     }
 
     #[test]
