@@ -42,23 +42,38 @@ impl Default for DataLimits {
 /// Resolves a `data:` path relative to the notebook's folder; it may not leave that folder,
 /// neither by its own words (`..`, an absolute path) nor through a symbolic link.
 pub fn resolve(notebook_dir: &Path, relative: &str) -> Result<PathBuf, DataError> {
-    let rel = Path::new(relative);
-    if rel.is_absolute() || rel.components().any(|c| matches!(c, Component::ParentDir | Component::Prefix(_))) {
-        return Err(DataError::new(format!("data path `{relative}` leaves the notebook's folder"))
-            .hint("give a path inside the notebooks folder, such as `data/comp.csv`"));
-    }
-    let path = notebook_dir.join(rel);
-    // (A file that does not exist is reported when it is read.)
-    if let (Ok(real), Ok(root)) = (path.canonicalize(), notebook_dir.canonicalize())
-        && !real.starts_with(&root)
-    {
-        return Err(DataError::new(format!(
+    confine(notebook_dir, relative).map_err(|escape| match escape {
+        Escape::Words => DataError::new(format!("data path `{relative}` leaves the notebook's folder"))
+            .hint("give a path inside the notebooks folder, such as `data/comp.csv`"),
+        Escape::Link(real) => DataError::new(format!(
             "data path `{relative}` is a symbolic link to `{}`, outside the notebook's folder",
             real.display()
         ))
-        .hint("copy the file into the notebooks folder instead of linking to it"));
+        .hint("copy the file into the notebooks folder instead of linking to it"),
+    })
+}
+
+/// How a path written by a site's authors would leave the folder it must stay in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Escape {
+    /// By its own words: absolute, or with `..`.
+    Words,
+    /// Through a symbolic link, to this real path.
+    Link(PathBuf),
+}
+
+/// `relative` under `folder`, provided it stays there: `data:` paths, and the `theme:` folder of
+/// `_site.yaml`. A path that does not exist yet stays where it is written; reading it reports it.
+pub fn confine(folder: &Path, relative: &str) -> Result<PathBuf, Escape> {
+    let rel = Path::new(relative);
+    if rel.is_absolute() || rel.components().any(|c| matches!(c, Component::ParentDir | Component::Prefix(_))) {
+        return Err(Escape::Words);
     }
-    Ok(path)
+    let path = folder.join(rel);
+    match (path.canonicalize(), folder.canonicalize()) {
+        (Ok(real), Ok(root)) if !real.starts_with(&root) => Err(Escape::Link(real)),
+        _ => Ok(path),
+    }
 }
 
 /// Loads one data file by its extension.

@@ -22,6 +22,8 @@ pub struct TemplateError {
     pub line: Option<usize>,
     /// For undefined names: the name, so callers can suggest another.
     pub undefined: Option<String>,
+    /// The template used up the fuel it was given.
+    pub out_of_fuel: bool,
 }
 
 /// How expanded values are written into the output.
@@ -348,7 +350,7 @@ pub fn escape_markdown(s: &str) -> String {
 fn undefined_error(source: &str, name: String) -> TemplateError {
     let range = find_name_in_tags(source, &name).map(|start| start..start + name.len());
     let line = range.as_ref().map(|r| source[..r.start].matches('\n').count() + 1);
-    TemplateError { message: format!("`{name}` is undefined"), range, line, undefined: Some(name) }
+    TemplateError { message: format!("`{name}` is undefined"), range, line, undefined: Some(name), out_of_fuel: false }
 }
 
 fn find_name_in_tags(source: &str, name: &str) -> Option<usize> {
@@ -398,7 +400,7 @@ fn template_error(err: &Error, source: &str) -> TemplateError {
         },
         _ => err.detail().map_or_else(|| err.kind().to_string(), str::to_string),
     };
-    TemplateError { message, range, line: err.line(), undefined }
+    TemplateError { message, range, line: err.line(), undefined, out_of_fuel: err.kind() == ErrorKind::OutOfFuel }
 }
 
 /// The theme's page templates, with every value HTML-escaped unless marked safe.
@@ -407,10 +409,12 @@ pub struct PageTemplates {
 }
 
 impl PageTemplates {
-    /// Compiles the given templates (name, source); errors name the template and line.
-    pub fn new(templates: Vec<(String, String)>) -> Result<Self, TemplateError> {
+    /// Compiles the given templates (name, source); an error comes with its template's name.
+    pub fn new(templates: Vec<(String, String)>) -> Result<Self, (String, TemplateError)> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Macros and includes recurse on the rendering thread's stack: as deep as prose may.
+        env.set_recursion_limit(64);
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".html") || name.ends_with(".xml") { AutoEscape::Html } else { AutoEscape::None }
         });
@@ -428,21 +432,20 @@ impl PageTemplates {
         });
         for (name, source) in templates {
             let src = source.clone();
-            env.add_template_owned(name.clone(), source).map_err(|err| {
-                let mut e = template_error(&err, &src);
-                e.message = format!("theme template `{name}`: {}", e.message);
-                e
-            })?;
+            env.add_template_owned(name.clone(), source).map_err(|err| (name.clone(), template_error(&err, &src)))?;
         }
         Ok(PageTemplates { env })
     }
 
     /// Renders `name` with a JSON object as context; `safe` names values inserted verbatim.
+    /// The render may use `fuel`: about one unit per instruction and one per 64 bytes it makes
+    /// (output, strings, lists), so that it bounds both the time and the memory a template takes.
     pub fn render(
         &self,
         name: &str,
         context: &serde_json::Value,
         safe: &[(&str, &str)],
+        fuel: u64,
     ) -> Result<String, TemplateError> {
         let mut ctx: BTreeMap<String, JValue> = BTreeMap::new();
         if let Some(object) = context.as_object() {
@@ -453,16 +456,11 @@ impl PageTemplates {
         for (key, html) in safe {
             ctx.insert((*key).to_string(), JValue::from_safe_string((*html).to_string()));
         }
-        let template = self.env.get_template(name).map_err(|err| template_error(&err, ""))?;
-        template.render(JValue::from(ctx)).map_err(|err| {
-            let mut e = template_error(&err, "");
-            e.message = format!(
-                "theme template `{name}`{}: {}",
-                err.line().map(|l| format!(" line {l}")).unwrap_or_default(),
-                e.message
-            );
-            e
-        })
+        // Fuel is the environment's; a clone shares the compiled templates.
+        let mut env = self.env.clone();
+        env.set_fuel(Some(fuel));
+        let template = env.get_template(name).map_err(|err| template_error(&err, ""))?;
+        template.render(JValue::from(ctx)).map_err(|err| template_error(&err, ""))
     }
 }
 
@@ -544,7 +542,7 @@ mod tests {
     fn page_templates_escape_and_pass_safe_html() {
         let t = PageTemplates::new(vec![("p.html".into(), "{{ t }}|{{ body }}".into())]).unwrap();
         let ctx = serde_json::json!({ "t": "<a href=\"https://x/\">" });
-        let html = t.render("p.html", &ctx, &[("body", "<p>ok</p>")]).unwrap();
+        let html = t.render("p.html", &ctx, &[("body", "<p>ok</p>")], 1000).unwrap();
         assert_eq!(html, "&lt;a href=&quot;https://x/&quot;&gt;|<p>ok</p>");
     }
 }

@@ -221,3 +221,44 @@ fn killing_a_build_leaves_the_previous_site_whole() {
     // Not asserted: whether the swap came before some kill depends on the machine's speed.
     let _ = changed_at_least_once;
 }
+
+/// Where the file system cannot exchange two folders atomically, the swap is two renames, and a
+/// kill between them leaves the previous site only under `.out.nbrender-old-PID`. The next
+/// build, even one that fails, puts it back first, and says so.
+#[test]
+fn a_kill_between_the_two_renames_is_repaired_by_the_next_build() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/site/basic");
+    let tmp = tempfile::tempdir().unwrap();
+    let notebooks = tmp.path().join("notebooks");
+    copy_dir(&fixture, &notebooks);
+    let out = tmp.path().join("out");
+    let build = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_nbrender"))
+            .arg(&notebooks)
+            .arg("-o")
+            .arg(&out)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    assert!(build().status.success());
+    let before = tree(&out);
+    // The state a kill between the renames leaves: the old site moved aside by a process
+    // that is gone (no process has this id: it is above the kernel's limit).
+    let aside = tmp.path().join(".out.nbrender-old-999999999");
+    std::fs::rename(&out, &aside).unwrap();
+    // A build that fails still restores the site first.
+    let base = std::fs::read_to_string(notebooks.join("base.md")).unwrap();
+    std::fs::write(notebooks.join("base.md"), base.replace("{{ band_all | money_band }}", "{{ nope }}")).unwrap();
+    let failed = build();
+    assert_eq!(failed.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&failed.stderr);
+    assert!(said.contains("restored"), "{said}");
+    assert!(said.contains("1 error found"), "the restore is not counted as an error: {said}");
+    assert_eq!(tree(&out), before, "the previous site is back");
+    assert!(!aside.exists());
+    std::fs::write(notebooks.join("base.md"), base).unwrap();
+    let fixed = build();
+    assert!(fixed.status.success(), "{}", String::from_utf8_lossy(&fixed.stderr));
+    assert_eq!(tree(&out), before);
+}

@@ -323,6 +323,7 @@ fn render(cli: Render, color: bool) -> ExitCode {
     bar.0.finish_and_clear();
     match outcome {
         Ok(report) => {
+            eprint!("{}", diag::render(&report.warnings, color));
             if cli.verbose {
                 for (stage, ms) in &report.stages {
                     say(&format!("{stage:>8}: {ms:.1} ms"));
@@ -379,7 +380,7 @@ fn export(cli: Chart, color: bool) -> ExitCode {
 /// Prints every diagnostic and the closing line; returns the exit code.
 fn fail(failure: &site::Failure, color: bool) -> ExitCode {
     eprint!("{}", diag::render(&failure.diagnostics, color));
-    let n = failure.diagnostics.len();
+    let n = failure.diagnostics.iter().filter(|d| d.severity == diag::Severity::Error).count();
     let outcome = match failure.partial {
         true => "some files may have been written",
         false => "nothing was written",

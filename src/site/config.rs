@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::data::DataLimits;
+use crate::data::{DataLimits, Escape};
 use crate::diag::{Diagnostic, SourceFile};
 use crate::exec::Limits;
 
@@ -27,6 +27,7 @@ const LIMIT_KEYS: &[&str] = &[
     "data_bytes",
     "data_rows",
     "notebook_bytes",
+    "theme_fuel",
 ];
 
 /// Recursion runs on nbrender's own stack: deeper than this could overflow it.
@@ -71,6 +72,8 @@ pub struct SiteLimits {
     pub data_rows: usize,
     /// Per notebook file.
     pub notebook_bytes: u64,
+    /// Fuel per theme render, before what the page gives it (`render::Theme::fuel`).
+    pub theme_fuel: u64,
 }
 
 impl Default for SiteLimits {
@@ -92,6 +95,7 @@ impl Default for SiteLimits {
             data_bytes: data.max_bytes,
             data_rows: data.max_rows,
             notebook_bytes: 16 << 20,
+            theme_fuel: crate::render::DEFAULT_THEME_FUEL,
         }
     }
 }
@@ -133,6 +137,7 @@ impl SiteLimits {
             ("data_bytes", self.data_bytes),
             ("data_rows", self.data_rows as u64),
             ("notebook_bytes", self.notebook_bytes),
+            ("theme_fuel", self.theme_fuel),
         ];
         if let Some((key, _)) = whole.iter().find(|(_, v)| *v == 0) {
             return Some((key, "must be at least 1".into()));
@@ -197,6 +202,22 @@ impl SiteConfig {
             .at(&file, file.line_span(line))
             .with_hint("write the site's address with its scheme, such as `https://example.org`"));
         }
+        if let Some(theme) = &config.theme
+            && let Err(escape) = crate::data::confine(folder, theme)
+        {
+            let line = file.text.lines().position(|l| l.starts_with("theme:")).map_or(1, |i| i + 1);
+            let why = match escape {
+                Escape::Words => "leaves the notebooks folder".to_string(),
+                Escape::Link(real) => {
+                    format!("is a symbolic link to `{}`, outside the notebooks folder", real.display())
+                }
+            };
+            return Err(Diagnostic::error("site::config", format!("invalid `_site.yaml`: `theme` `{theme}` {why}"))
+                .at(&file, file.line_span(line))
+                .with_hint(
+                    "give a folder inside the notebooks folder, such as `theme: mytheme`; a theme kept elsewhere can be given with --theme",
+                ));
+        }
         if let Some((key, why)) = config.limits.problem() {
             let line = limit_line(&file.text, key);
             return Err(Diagnostic::error("site::config", format!("invalid `_site.yaml`: `limits: {key}` {why}"))
@@ -248,6 +269,36 @@ mod tests {
             let d = load(&format!("base_url: {bad}\n")).unwrap_err();
             assert!(d.message.contains("is not a web address"), "{bad}: {}", d.message);
         }
+    }
+
+    #[test]
+    fn the_theme_folder_stays_inside_the_notebooks_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let notebooks = tmp.path().join("notebooks");
+        std::fs::create_dir_all(notebooks.join("mytheme")).unwrap();
+        std::fs::create_dir_all(tmp.path().join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), notebooks.join("linked")).unwrap();
+        let load_in = |text: &str| {
+            std::fs::write(notebooks.join("_site.yaml"), text).unwrap();
+            SiteConfig::load(&notebooks)
+        };
+        assert!(load_in("theme: mytheme\n").is_ok());
+        let outside = tmp.path().join("elsewhere").display().to_string();
+        for bad in [outside.as_str(), "../elsewhere", "mytheme/../../elsewhere", "linked"] {
+            let d = load_in(&format!("title: T\ntheme: {bad}\n")).unwrap_err();
+            assert_eq!(d.code, "site::config", "{bad}");
+            assert!(d.message.contains("theme"), "{bad}: {}", d.message);
+            assert_eq!(d.location.map(|l| l.file.line_col(l.span.start).0), Some(2), "{bad}");
+            assert!(d.hint.is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn theme_fuel_is_a_limit() {
+        assert_eq!(load("limits:\n  theme_fuel: 5000\n").unwrap().limits.theme_fuel, 5000);
+        assert_eq!(SiteLimits::default().theme_fuel, crate::render::DEFAULT_THEME_FUEL);
+        let d = load("limits:\n  theme_fuel: 0\n").unwrap_err();
+        assert!(d.message.contains("`limits: theme_fuel` must be at least 1"), "{}", d.message);
     }
 
     #[test]

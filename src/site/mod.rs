@@ -78,6 +78,8 @@ pub struct Report {
     pub elapsed_ms: f64,
     /// Milliseconds spent in each stage, in order, for `-v`.
     pub stages: Vec<(&'static str, f64)>,
+    /// What the build did besides its pages that the user should hear of.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Times the stages of a build.
@@ -137,7 +139,27 @@ pub fn rebuild(
     crate::pool::install(|| build_with(input, opts, progress, Some(cache)))
 }
 
+/// Puts back an output a killed build left aside (`write::recover`), then builds; the build's
+/// report or failure says that it did.
 fn build_with(
+    input: &Path,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+    cache: Option<&mut Cache>,
+) -> Result<Report, Failure> {
+    let restored = if opts.dry_run { None } else { write::recover(&opts.out) };
+    let outcome = build_pages(input, opts, progress, cache);
+    let Some(restored) = restored else { return outcome };
+    match outcome {
+        Ok(report) => Ok(Report { warnings: vec![restored], ..report }),
+        Err(mut failure) => {
+            failure.diagnostics.insert(0, restored);
+            Err(failure)
+        }
+    }
+}
+
+fn build_pages(
     input: &Path,
     opts: &BuildOptions,
     progress: &dyn Progress,
@@ -157,9 +179,13 @@ fn build_with(
         .with_hint("pass a notebook such as `notebooks/mlops.md` or a folder such as `notebooks/`")
         .into());
     };
+    if !opts.dry_run {
+        write::check_output(&opts.out, &folder)?;
+    }
     let config = SiteConfig::load(&folder)?;
     let theme_dir = opts.theme.clone().or_else(|| config.theme.as_ref().map(|t| folder.join(t)));
-    let theme = Theme::load(theme_dir.as_deref()).map_err(|m| Diagnostic::error("theme::load", m))?;
+    let mut theme = Theme::load(theme_dir.as_deref())?;
+    theme.fuel = config.limits.theme_fuel;
 
     let mut watch = Stopwatch::new();
     // 1. Parse every notebook of the folder.
@@ -231,7 +257,7 @@ fn build_with(
     // its last run.
     let own = match &mut cache {
         Some(cache) => {
-            cache.begin(site_fingerprint(&folder, theme_dir.as_deref(), opts, single.as_deref()));
+            cache.begin(site_fingerprint(&folder, &theme, opts, single.as_deref()));
             cache::own_prints(&notebooks, &needed)
         }
         None => Vec::new(),
@@ -365,7 +391,7 @@ fn build_with(
     }
     if single.is_none() {
         let ctx = index::index_context(&notebooks, &texts, &order, &info);
-        let html = crate::render::index_html(&theme, &ctx).map_err(|m| Diagnostic::error("theme::render", m))?;
+        let html = crate::render::index_html(&theme, &ctx)?;
         files.push((PathBuf::from("index.html"), html.into_bytes()));
         if let Some(base) = &config.base_url {
             files.push((PathBuf::from("sitemap.xml"), index::sitemap(base, &notebooks, &order).into_bytes()));
@@ -374,11 +400,9 @@ fn build_with(
     let written = if opts.dry_run {
         Vec::new()
     } else if single.is_some() {
-        write::write_files(&opts.out, &files).map_err(|d| Failure {
-            diagnostics: vec![d],
-            usage: false,
-            partial: true,
-        })?
+        // A refusal comes before any file is written; a failure after, maybe not.
+        let output = write::open_output(&opts.out, &files)?;
+        output.write(&files).map_err(|d| Failure { diagnostics: vec![d], usage: false, partial: true })?
     } else {
         write_site(&opts.out, &files, &unchanged, cache.as_deref_mut())?
     };
@@ -398,6 +422,7 @@ fn build_with(
         rendered: fresh_pages,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         stages: watch.stages,
+        warnings: Vec::new(),
     })
 }
 
@@ -446,16 +471,12 @@ fn page_key(t: usize, site: &Site<'_>, prints: &[Option<Fingerprint>]) -> Finger
     cache::hash_of((prints[t], site.order.position(t), neighbour(prev), neighbour(next), cards, embeds))
 }
 
-/// What every page depends on beyond its notebooks: the site file, the theme's files, the
-/// params and flags, and which notebook a one-page build renders.
-fn site_fingerprint(folder: &Path, theme: Option<&Path>, opts: &BuildOptions, single: Option<&Path>) -> Fingerprint {
+/// What every page depends on beyond its notebooks: the site file, the theme's files (as
+/// loaded: a theme file is read once), the params and flags, and which notebook a one-page
+/// build renders.
+fn site_fingerprint(folder: &Path, theme: &Theme, opts: &BuildOptions, single: Option<&Path>) -> Fingerprint {
     let site_file = std::fs::read(folder.join("_site.yaml")).ok();
-    let mut theme_files: Vec<(PathBuf, Option<Vec<u8>>)> = theme
-        .and_then(|dir| std::fs::read_dir(dir).ok())
-        .map(|entries| entries.flatten().map(|e| (e.path(), std::fs::read(e.path()).ok())).collect())
-        .unwrap_or_default();
-    theme_files.sort();
-    cache::hash_of((site_file, theme_files, &opts.params, opts.png, &opts.out, single))
+    cache::hash_of((site_file, theme.fingerprint, &opts.params, opts.png, &opts.out, single))
 }
 
 /// Which notebooks must run: the targets, what they read through `results()`, the notebooks

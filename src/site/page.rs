@@ -106,8 +106,7 @@ pub(crate) fn render_page(i: usize, site: &Site<'_>) -> Result<Page, Vec<Diagnos
         home: "../".to_string(),
         generator: format!("nbrender {}", env!("CARGO_PKG_VERSION")),
     };
-    let html = render::page_html(site.theme, &ctx, &body.html, &body.faq)
-        .map_err(|m| vec![Diagnostic::error("theme::render", m).with_hint("fix the theme template named above")])?;
+    let html = render::page_html(site.theme, &ctx, &body.html, &body.faq).map_err(|d| vec![d])?;
     Ok(Page { html, body })
 }
 
@@ -210,18 +209,16 @@ fn related_cards(nb: &Notebook, site: &Site<'_>, diagnostics: &mut Vec<Diagnosti
             Related::Entry(e) => (e.slug.clone(), e.title.clone(), e.blurb.clone(), e.href.clone()),
         };
         if let Some(href) = href {
-            let safe = href.starts_with("https://")
-                || href.starts_with("http://")
-                || href.starts_with('/')
-                || href.starts_with("../");
-            if !safe {
+            if let Some(why) = href_problem(&href) {
+                // As parsed, or as written in YAML's double quotes (`"/\\host"`).
+                let line = related_line(nb, &href).max(related_line(nb, &href.escape_debug().to_string()));
                 diagnostics.push(
                     Diagnostic::error(
                         "frontmatter::bad-href",
-                        format!("the related link `{href}` is not an http(s) or relative URL"),
+                        format!("the related link `{}` {why}", href.escape_debug()),
                     )
-                    .at(&nb.source, nb.source.line_span(nb.front_key_line("related")))
-                    .with_hint("external links start with https://"),
+                    .at(&nb.source, nb.source.line_span(line))
+                    .with_hint("external links start with https://; links inside the site are paths such as `../other/` or `/pay/`"),
                 );
                 continue;
             }
@@ -261,6 +258,26 @@ fn related_cards(nb: &Notebook, site: &Site<'_>, diagnostics: &mut Vec<Diagnosti
     cards
 }
 
+/// Why a `related:` link cannot be used, if it cannot: it must be http(s), or a path of this
+/// site. A browser reads `//host` as another site, reads `\` as `/` and drops tabs and
+/// newlines, so `/\host` and `/<tab>/host` leave the site too.
+fn href_problem(href: &str) -> Option<&'static str> {
+    if href.chars().any(|c| c == '\\' || c.is_control()) {
+        Some(
+            "has a backslash or a control character: browsers read `\\` as `/` and drop tabs and newlines, so it may lead to another site",
+        )
+    } else if href.starts_with("https://") || href.starts_with("http://") || href.starts_with("../") {
+        None
+    } else if href.starts_with("//") {
+        Some("has no scheme, so browsers read it as another site's address")
+    } else if href.starts_with('/') {
+        None
+    } else {
+        Some("is not an http(s) or relative URL")
+    }
+}
+
+/// The line of the `related:` entry that holds `needle`, or the `related:` line.
 fn related_line(nb: &Notebook, slug: &str) -> usize {
     let start = nb.front_key_line("related");
     nb.source
@@ -271,4 +288,27 @@ fn related_line(nb: &Notebook, slug: &str) -> usize {
         .take_while(|(_, l)| l.starts_with(' ') || l.starts_with('\t'))
         .find(|(_, l)| l.contains(slug))
         .map_or(start, |(i, _)| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn related_links_that_leave_the_site_are_refused() {
+        for fine in ["https://example.com/pay", "http://example.com", "../other/", "/pay/", "/"] {
+            assert_eq!(href_problem(fine), None, "{fine}");
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "\\/evil",
+            "javascript:x",
+            "evil.example",
+        ] {
+            assert!(href_problem(bad).is_some(), "{bad}");
+        }
+    }
 }

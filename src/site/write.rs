@@ -4,13 +4,23 @@
 //! and the next build stages into that folder: its folders exist and most of its files already
 //! hold the right bytes, so a rebuild creates and deletes little. A single-notebook build
 //! writes its files one by one, each to a temporary name renamed into place.
+//!
+//! No write ever follows a link. Below the output folder every folder is opened relative to
+//! its parent without following one ([`Folder`]), and files are created with `O_EXCL`, so a
+//! link planted where a folder or a temporary file goes, even while the build runs, is refused
+//! or replaced, never written through. rustix lives here and nowhere else.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
+use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
+use rustix::fd::OwnedFd;
+use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, RenameFlags};
+use rustix::io::Errno;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Severity};
 
 use super::cache::hash_of;
 
@@ -22,8 +32,39 @@ fn io(what: &str, p: &Path, e: std::io::Error) -> Diagnostic {
     Diagnostic::error("io::write", format!("cannot {what} `{}`: {e}", p.display()))
 }
 
+/// The output folder as nbrender names it: `out/` and `out/.` are `out`, so that a trailing
+/// slash cannot make a link look like the folder it points to; a path that ends in `..` or is
+/// `.` is resolved, so that the folder has a name its hidden siblings can carry.
+fn output_path(out: &Path) -> PathBuf {
+    let plain: PathBuf = out.components().collect();
+    match plain.components().next_back() {
+        Some(Component::Normal(_)) => plain,
+        _ => plain.canonicalize().unwrap_or(plain),
+    }
+}
+
+/// Refuses an output folder no build may write into: the current folder or one holding it,
+/// and the notebooks folder or one holding it. A site build replaces its output whole, so it
+/// would delete them; a one-page build would mix pages into them. Checked before the build runs.
+pub fn check_output(out: &Path, notebooks: &Path) -> Result<(), Diagnostic> {
+    // A folder that does not exist yet holds nothing.
+    let Ok(real) = output_path(out).canonicalize() else { return Ok(()) };
+    let cwd = std::env::current_dir().and_then(|d| d.canonicalize()).ok();
+    let notebooks_real = notebooks.canonicalize().ok();
+    let what = match (&cwd, &notebooks_real) {
+        (Some(cwd), _) if *cwd == real => "it is the current folder".to_string(),
+        (Some(cwd), _) if cwd.starts_with(&real) => "it holds the current folder".to_string(),
+        (_, Some(n)) if *n == real => "it is the notebooks folder".to_string(),
+        (_, Some(n)) if n.starts_with(&real) => format!("it holds the notebooks folder `{}`", notebooks.display()),
+        _ => return Ok(()),
+    };
+    Err(Diagnostic::error("io::write", format!("refusing to write into `{}`: {what}", out.display())).with_hint(
+        "a site build replaces its output folder whole: give the site a folder of its own, such as `-o out`",
+    ))
+}
+
 /// Refuses to replace or write into a folder nbrender did not make, and relative paths
-/// that would leave the output folder.
+/// that would leave the output folder. `out` is as [`output_path`] gives it.
 fn check(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
     for (rel, _) in files {
         if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
@@ -53,6 +94,164 @@ fn check(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+/// A folder of the output, open. What lies below it is named relative to it and opened without
+/// following a link, so no path is resolved through a link planted in the output, whenever
+/// it was planted.
+struct Folder {
+    fd: OwnedFd,
+    /// For messages.
+    path: PathBuf,
+}
+
+const FOLDER: OFlags = OFlags::DIRECTORY.union(OFlags::NOFOLLOW).union(OFlags::RDONLY).union(OFlags::CLOEXEC);
+
+impl Folder {
+    /// The output folder itself, which must not be a link (`check` refuses one).
+    fn open(path: &Path) -> Result<Folder, Diagnostic> {
+        let fd = rustix::fs::openat(CWD, path, FOLDER, Mode::empty()).map_err(|e| not_a_folder(path, e))?;
+        Ok(Folder { fd, path: path.to_path_buf() })
+    }
+
+    /// The folder `rel` below this one, taken a step at a time without following a link.
+    /// A missing folder is created when `create`, or else gives `None`.
+    fn below(&self, rel: &Path, create: bool) -> Result<Option<Folder>, Diagnostic> {
+        let mut folder =
+            Folder { fd: self.fd.try_clone().map_err(|e| io("open", &self.path, e))?, path: self.path.clone() };
+        for name in rel.iter() {
+            let path = folder.path.join(name);
+            let open = || rustix::fs::openat(&folder.fd, name, FOLDER, Mode::empty());
+            let fd = match open() {
+                Ok(fd) => fd,
+                Err(Errno::NOENT) if create => {
+                    match rustix::fs::mkdirat(&folder.fd, name, Mode::from_raw_mode(0o777)) {
+                        Ok(()) | Err(Errno::EXIST) => {}
+                        Err(e) => return Err(io("create folder", &path, e.into())),
+                    }
+                    open().map_err(|e| not_a_folder(&path, e))?
+                }
+                Err(Errno::NOENT) => return Ok(None),
+                Err(e) => return Err(not_a_folder(&path, e)),
+            };
+            folder = Folder { fd, path };
+        }
+        Ok(Some(folder))
+    }
+
+    /// What `name` is, the link itself for a link.
+    fn kind(&self, name: &OsStr) -> Option<(FileType, u64)> {
+        let stat = rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW).ok()?;
+        Some((FileType::from_raw_mode(stat.st_mode), u64::try_from(stat.st_size).unwrap_or(u64::MAX)))
+    }
+
+    /// Whether `name` is a regular file holding exactly `bytes`.
+    fn holds(&self, name: &OsStr, bytes: &[u8]) -> bool {
+        if self.kind(name) != Some((FileType::RegularFile, bytes.len() as u64)) {
+            return false;
+        }
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let Ok(fd) = rustix::fs::openat(&self.fd, name, flags, Mode::empty()) else { return false };
+        let mut held = Vec::with_capacity(bytes.len());
+        std::fs::File::from(fd).read_to_end(&mut held).is_ok() && held == bytes
+    }
+
+    /// Writes `bytes` as a new file `name`; anything already there, a link included, makes it
+    /// fail (`O_EXCL`) rather than be written through.
+    fn create(&self, name: &OsStr, bytes: &[u8]) -> std::io::Result<()> {
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::from_raw_mode(0o666))?;
+        std::fs::File::from(fd).write_all(bytes)
+    }
+
+    /// Replaces `name` with `bytes`, so that it is either the old file or the whole new one:
+    /// written under a temporary name first, then renamed over it. A link at either name is
+    /// replaced, never followed.
+    fn replace(&self, name: &OsStr, bytes: &[u8]) -> Result<(), Diagnostic> {
+        let path = self.path.join(name);
+        if self.kind(name).is_some_and(|(kind, _)| kind == FileType::Directory) {
+            return Err(Diagnostic::error("io::write", format!("cannot write `{}`: it is a folder", path.display())));
+        }
+        let mut tmp = name.to_os_string();
+        tmp.push(".nbrender-tmp");
+        let created = match self.create(&tmp, bytes) {
+            // Left by a killed build, or planted: removed (a link is removed, not followed).
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = self.remove(&tmp);
+                self.create(&tmp, bytes)
+            }
+            other => other,
+        };
+        created.map_err(|e| io("write", &self.path.join(&tmp), e))?;
+        rustix::fs::renameat(&self.fd, &tmp, &self.fd, name).map_err(|e| {
+            let _ = self.remove(&tmp);
+            io("replace", &path, e.into())
+        })
+    }
+
+    /// Hard-links `name` from the same name in `from`.
+    fn link_from(&self, from: &Folder, name: &OsStr) -> bool {
+        rustix::fs::linkat(&from.fd, name, &self.fd, name, AtFlags::empty()).is_ok()
+    }
+
+    /// Removes the file or link `name`.
+    fn remove(&self, name: &OsStr) -> std::io::Result<()> {
+        Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())?)
+    }
+
+    /// Removes the folder `name` if it is empty.
+    fn remove_empty(&self, name: &OsStr) {
+        let _ = rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR);
+    }
+}
+
+/// Why `path` could not be opened as a folder: a link, or a file, where a folder goes.
+fn not_a_folder(path: &Path, e: Errno) -> Diagnostic {
+    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    match e {
+        Errno::LOOP | Errno::NOTDIR if link => Diagnostic::error(
+            "io::write",
+            format!("refusing to write through `{}`: it is a symbolic link", path.display()),
+        )
+        .with_hint("nbrender never writes through a link in its output folder: remove the link (a site build replaces the output folder whole, links included)"),
+        Errno::NOTDIR => Diagnostic::error(
+            "io::write",
+            format!("cannot write into `{}`: it is a file, where a folder goes", path.display()),
+        )
+        .with_hint("remove it, or run a site build, which replaces the output folder whole"),
+        e => io("open folder", path, e.into()),
+    }
+}
+
+/// The folders of `files` below `root`, each opened once, the root's own under the empty path.
+/// Missing ones are created when `create`; otherwise only those there are opened.
+fn open_folders<'a>(
+    root: &Folder,
+    files: impl Iterator<Item = &'a Path>,
+    create: bool,
+) -> Result<HashMap<&'a Path, Folder>, Diagnostic> {
+    let mut wanted: Vec<&Path> = files.map(|rel| rel.parent().unwrap_or(Path::new(""))).collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut folders = HashMap::with_capacity(wanted.len());
+    for rel in wanted {
+        match root.below(rel, create) {
+            Ok(Some(folder)) => {
+                folders.insert(rel, folder);
+            }
+            // Only looking: a folder that is missing, or not a folder, has nothing to offer.
+            Ok(None) => {}
+            Err(_) if !create => {}
+            Err(d) => return Err(d),
+        }
+    }
+    Ok(folders)
+}
+
+/// A file's folder among `folders` and its name.
+fn place<'f, 'r>(folders: &'f HashMap<&Path, Folder>, rel: &'r Path) -> Option<(&'f Folder, &'r OsStr)> {
+    let folder = folders.get(rel.parent().unwrap_or(Path::new("")))?;
+    Some((folder, rel.file_name()?))
+}
+
 /// Brings `dir`, a new folder or one an earlier build left (see `replace_dir`), to exactly
 /// `files` and the marker. What it holds is not trusted: every file kept is compared byte for
 /// byte; anything else (a stale page, a link, a folder where a file goes) is removed, never
@@ -64,8 +263,8 @@ fn update_into(dir: &Path, files: &[(PathBuf, Vec<u8>)], previous: Option<&Path>
     wanted.insert(Path::new(MARKER));
     let folders: HashSet<&Path> =
         files.iter().flat_map(|(rel, _)| rel.ancestors().skip(1)).filter(|a| !a.as_os_str().is_empty()).collect();
-    // What the folder holds now: regular files that may be kept, with their sizes; the rest goes.
-    let mut present: HashMap<PathBuf, u64> = HashMap::new();
+    // What the folder holds now: regular files that may be kept; the rest goes.
+    let mut present: HashSet<PathBuf> = HashSet::new();
     let mut stale: Vec<PathBuf> = Vec::new();
     let mut pending: Vec<PathBuf> = vec![PathBuf::new()];
     while let Some(rel) = pending.pop() {
@@ -77,42 +276,47 @@ fn update_into(dir: &Path, files: &[(PathBuf, Vec<u8>)], previous: Option<&Path>
             if kind.is_dir() && folders.contains(child.as_path()) {
                 pending.push(child);
             } else if kind.is_file() && wanted.contains(child.as_path()) {
-                present.insert(child, entry.metadata().map_or(u64::MAX, |m| m.len()));
+                present.insert(child);
             } else {
                 stale.push(child);
             }
         }
     }
+    let root = Folder::open(dir)?;
     stale.par_iter().for_each(|rel| {
-        let path = dir.join(rel);
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
-            remove_tree(&path);
+        let Ok(Some(parent)) = root.below(rel.parent().unwrap_or(Path::new("")), false) else { return };
+        let Some(name) = rel.file_name() else { return };
+        if parent.kind(name).is_some_and(|(kind, _)| kind == FileType::Directory) {
+            remove_tree(&dir.join(rel));
         } else {
-            let _ = std::fs::remove_file(&path);
+            let _ = parent.remove(name);
         }
     });
-    let mut missing: Vec<&Path> = folders.iter().copied().filter(|f| !dir.join(f).is_dir()).collect();
-    missing.sort();
-    for folder in missing {
-        let path = dir.join(folder);
-        std::fs::create_dir_all(&path).map_err(|e| io("create folder", &path, e))?;
-    }
     let marker = (PathBuf::from(MARKER), MARKER_TEXT.as_bytes().to_vec());
+    let all = || files.iter().chain(std::iter::once(&marker)).map(|(rel, _)| rel.as_path());
+    let staged = open_folders(&root, all(), true)?;
+    let old = previous.and_then(|p| Folder::open(p).ok());
+    let old_folders = match &old {
+        Some(folder) => open_folders(folder, all(), false)?,
+        None => HashMap::new(),
+    };
     files.par_iter().chain(rayon::iter::once(&marker)).try_for_each(|(rel, bytes)| {
-        let path = dir.join(rel);
-        if let Some(&len) = present.get(rel) {
-            if len == bytes.len() as u64 && std::fs::read(&path).is_ok_and(|b| b == *bytes) {
+        let Some((folder, name)) = place(&staged, rel) else {
+            return Err(io("write", &dir.join(rel), std::io::ErrorKind::NotFound.into()));
+        };
+        if present.contains(rel) {
+            if folder.holds(name, bytes) {
                 return Ok(());
             }
-            std::fs::remove_file(&path).map_err(|e| io("replace", &path, e))?;
+            folder.remove(name).map_err(|e| io("replace", &dir.join(rel), e))?;
         }
-        if let Some(old) = previous.map(|p| p.join(rel))
-            && unchanged(&old, bytes)
-            && std::fs::hard_link(&old, &path).is_ok()
+        if let Some((old, _)) = place(&old_folders, rel)
+            && old.holds(name, bytes)
+            && folder.link_from(old, name)
         {
             return Ok(());
         }
-        std::fs::write(&path, bytes).map_err(|e| io("write", &path, e))
+        folder.create(name, bytes).map_err(|e| io("write", &dir.join(rel), e))
     })?;
     Ok(files.iter().map(|(rel, _)| rel.clone()).collect())
 }
@@ -133,11 +337,6 @@ fn is_ours(p: &Path) -> bool {
     is_real_dir(p) && std::fs::symlink_metadata(p.join(MARKER)).is_ok_and(|m| m.is_file())
 }
 
-fn unchanged(old: &Path, bytes: &[u8]) -> bool {
-    std::fs::symlink_metadata(old).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
-        && std::fs::read(old).is_ok_and(|b| b == bytes)
-}
-
 /// The output folder's name and the folder that holds it, where its hidden siblings go.
 fn name_and_parent(out: &Path) -> (String, &Path) {
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
@@ -154,59 +353,127 @@ fn beside(out: &Path, what: &str) -> PathBuf {
 /// The folder beside `out` where a site build keeps the output it replaced, for the next build
 /// to stage into: `.out.nbrender-previous` for `out`.
 pub fn kept_path(out: &Path) -> PathBuf {
-    beside(out, "previous")
+    beside(&output_path(out), "previous")
 }
 
 /// Replaces `out` with exactly `files` (paths relative to `out`). The files are staged in the
 /// output the last build replaced, when it was kept, or else in a new folder; then the staged
-/// folder takes `out`'s place and the replaced output is kept for the next build.
+/// folder takes `out`'s place and the replaced output is kept for the next build. On any
+/// error the staging folder is removed and `out` is as it was.
 pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
+    let out = &output_path(out);
     check(out, files)?;
     let (name, parent) = name_and_parent(out);
     std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
-    remove_leftovers(parent, &name);
+    remove_leftovers(out, parent, &name);
     let pid = std::process::id();
     let staging = beside(out, &format!("new-{pid}"));
-    let old = beside(out, &format!("old-{pid}"));
     let kept = kept_path(out);
-    let _ = std::fs::remove_dir_all(&staging);
-    let previous = out.join(MARKER).is_file().then_some(out);
+    remove_tree(&staging);
+    let previous = is_ours(out).then_some(out.as_path());
     let staged = if claim_kept(&kept, &staging) {
         update_into(&staging, files, previous)
     } else {
-        std::fs::create_dir_all(&staging)
+        std::fs::create_dir(&staging)
             .map_err(|e| io("create folder", &staging, e))
             .and_then(|()| update_into(&staging, files, previous))
     };
-    let written = match staged {
-        Ok(w) => w,
+    let replaced = staged.and_then(|written| Ok((written, swap(&staging, out, &beside(out, &format!("old-{pid}")))?)));
+    let (written, replaced) = match replaced {
+        Ok(done) => done,
         Err(d) => {
-            let _ = std::fs::remove_dir_all(&staging);
+            remove_tree(&staging);
             return Err(d);
         }
     };
-    let had_old = out.exists();
-    if had_old {
-        std::fs::rename(out, &old).map_err(|e| io("move aside", out, e))?;
-    }
-    if let Err(e) = std::fs::rename(&staging, out) {
-        // Put the previous site back rather than leave nothing.
-        if had_old {
-            let _ = std::fs::rename(&old, out);
-        }
-        return Err(io("move into place", out, e));
-    }
     // Kept for the next build, unless another build kept one meanwhile.
-    if had_old && std::fs::rename(&old, &kept).is_err() {
-        remove_tree(&old);
+    if let Some(replaced) = replaced
+        && std::fs::rename(&replaced, &kept).is_err()
+    {
+        remove_tree(&replaced);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests take the two renames a file system without an exchange would need.
+    static WITHOUT_EXCHANGE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Puts `staging` in `out`'s place and returns where the output it replaced is now. Where the
+/// file system can, the two are exchanged in one step, so `out` is never missing. Elsewhere
+/// `out` is first moved to `old`, and a kill between the two renames leaves it there for the
+/// next build to put back ([`recover`]).
+fn swap(staging: &Path, out: &Path, old: &Path) -> Result<Option<PathBuf>, Diagnostic> {
+    if std::fs::symlink_metadata(out).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        std::fs::rename(staging, out).map_err(|e| io("move into place", out, e))?;
+        return Ok(None);
+    }
+    #[cfg(test)]
+    let exchange = !WITHOUT_EXCHANGE.get();
+    #[cfg(not(test))]
+    let exchange = true;
+    if exchange {
+        match rustix::fs::renameat_with(CWD, staging, CWD, out, RenameFlags::EXCHANGE) {
+            Ok(()) => return Ok(Some(staging.to_path_buf())),
+            // The file system or the kernel cannot exchange: two renames, below.
+            Err(e) if [Errno::INVAL, Errno::NOSYS, Errno::NOTSUP, Errno::OPNOTSUPP].contains(&e) => {}
+            Err(e) => return Err(io("swap in", out, e.into())),
+        }
+    }
+    std::fs::rename(out, old).map_err(|e| io("move aside", out, e))?;
+    if let Err(e) = std::fs::rename(staging, out) {
+        // Put the previous site back rather than leave nothing.
+        let _ = std::fs::rename(old, out);
+        return Err(io("move into place", out, e));
+    }
+    Ok(Some(old.to_path_buf()))
+}
+
+/// Puts back an output that a build killed between the two renames of its swap left aside:
+/// when `out` is missing and a `.out.nbrender-old-PID` of a process that is gone holds
+/// nbrender's output. Returns a warning saying so.
+pub fn recover(out: &Path) -> Option<Diagnostic> {
+    let out = &output_path(out);
+    if !std::fs::symlink_metadata(out).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return None;
+    }
+    let (name, parent) = name_and_parent(out);
+    let prefix = format!(".{name}.nbrender-old-");
+    let mut aside: Vec<PathBuf> = std::fs::read_dir(parent)
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name().to_str().and_then(|n| n.strip_prefix(&prefix)).is_some_and(dead))
+        .map(|e| e.path())
+        .filter(|p| is_ours(p))
+        .collect();
+    aside.sort();
+    let from = aside.pop()?;
+    std::fs::rename(&from, out).ok()?;
+    let mut d = Diagnostic::error(
+        "io::write",
+        format!(
+            "restored `{}` from `{}`, where a build killed while swapping in a new site had left it",
+            out.display(),
+            from.display()
+        ),
+    );
+    d.severity = Severity::Warning;
+    Some(d)
+}
+
+/// Whether `pid`, the end of a hidden folder's name, is the id of a process that is gone: a
+/// running build owns its staging folders.
+fn dead(pid: &str) -> bool {
+    !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && !Path::new("/proc").join(pid).exists()
 }
 
 /// Removes an output folder nbrender made (it holds the marker), the output kept beside it
 /// and this process's staging folders: `serve` cleaning up its temporary site when stopped.
 /// A link in their place is left alone, never followed.
 pub fn remove_output(out: &Path) {
+    let out = &output_path(out);
     for dir in [out.to_path_buf(), kept_path(out)] {
         if is_ours(&dir) {
             remove_tree(&dir);
@@ -214,37 +481,42 @@ pub fn remove_output(out: &Path) {
     }
     let pid = std::process::id();
     for stage in ["new", "old"] {
-        let staging = beside(out, &format!("{stage}-{pid}"));
-        if is_real_dir(&staging) {
-            remove_tree(&staging);
-        }
+        remove_tree(&beside(out, &format!("{stage}-{pid}")));
     }
 }
 
-/// Removes the staging folders of earlier builds that were killed before they finished.
-fn remove_leftovers(parent: &Path, name: &str) {
+/// Removes the staging folders of earlier builds that were killed before they finished. An
+/// output moved aside is left while `out` is missing: [`recover`] puts it back.
+fn remove_leftovers(out: &Path, parent: &Path, name: &str) {
     let Ok(entries) = std::fs::read_dir(parent) else { return };
-    let prefixes = [format!(".{name}.nbrender-new-"), format!(".{name}.nbrender-old-")];
+    let out_missing = std::fs::symlink_metadata(out).is_err();
+    let new = format!(".{name}.nbrender-new-");
+    let old = format!(".{name}.nbrender-old-");
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = prefixes.iter().find_map(|p| file_name.strip_prefix(p.as_str())) else { continue };
-        // A build still running (another process) owns its staging folder.
-        let running = Path::new("/proc").join(pid).exists();
-        if !running && entry.file_type().is_ok_and(|t| t.is_dir()) {
+        let pid = match (file_name.strip_prefix(&new), file_name.strip_prefix(&old)) {
+            (Some(pid), _) => pid,
+            (None, Some(pid)) if !out_missing => pid,
+            _ => continue,
+        };
+        if dead(pid) {
             remove_tree(&entry.path());
         }
     }
 }
 
-/// Removes a folder tree, its subfolders in parallel. Best effort: what is left is a hidden
-/// `.name.nbrender-…` folder beside the output, harmless, and removed by the next site build
-/// or by hand.
+/// Removes a folder tree, its subfolders in parallel; a link in its place is left alone.
+/// Best effort: what is left is a hidden `.name.nbrender-…` folder beside the output,
+/// harmless, and removed by the next site build or by hand.
 fn remove_tree(dir: &Path) {
+    if !is_real_dir(dir) {
+        return;
+    }
     if let Ok(entries) = std::fs::read_dir(dir) {
         let children: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         children.par_iter().for_each(|child| {
             // Never follow a link out of the folder being removed.
-            if std::fs::symlink_metadata(child).is_ok_and(|m| m.is_dir()) {
+            if is_real_dir(child) {
                 let _ = std::fs::remove_dir_all(child);
             } else {
                 let _ = std::fs::remove_file(child);
@@ -256,16 +528,56 @@ fn remove_tree(dir: &Path) {
 
 /// Writes `files` into `out`, keeping what else is there.
 pub fn write_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
-    check(out, files)?;
-    let mut written = Vec::with_capacity(files.len());
-    for (rel, bytes) in files {
-        write_file(&out.join(rel), bytes)?;
-        written.push(rel.clone());
+    open_output(out, files)?.write(files)
+}
+
+/// An output folder a one-page build writes into, checked, with the folders of its files open
+/// (and created): every refusal comes before any file is written.
+pub struct OpenOutput<'a> {
+    out: PathBuf,
+    root: Folder,
+    folders: HashMap<&'a Path, Folder>,
+}
+
+/// Checks `out` and opens the folders `files` go in, creating those missing.
+pub fn open_output<'a>(out: &Path, files: &'a [(PathBuf, Vec<u8>)]) -> Result<OpenOutput<'a>, Diagnostic> {
+    let out = output_path(out);
+    check(&out, files)?;
+    std::fs::create_dir_all(&out).map_err(|e| io("create folder", &out, e))?;
+    let root = Folder::open(&out)?;
+    let folders = open_folders(&root, files.iter().map(|(rel, _)| rel.as_path()), true)?;
+    Ok(OpenOutput { out, root, folders })
+}
+
+impl OpenOutput<'_> {
+    /// Writes `files`, the files the output was opened for, one by one, then the marker.
+    pub fn write(&self, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
+        let mut written = Vec::with_capacity(files.len());
+        for (rel, bytes) in files {
+            write_into(&self.folders, &self.out, rel, bytes)?;
+            written.push(rel.clone());
+        }
+        // Left alone when it is there already: truncating and rewriting a file makes ext4 flush
+        // it on close, 5 to 10 ms of a one-page build.
+        let marker = OsStr::new(MARKER);
+        if !self.root.holds(marker, MARKER_TEXT.as_bytes()) {
+            self.root.replace(marker, MARKER_TEXT.as_bytes())?;
+        }
+        Ok(written)
     }
-    // Through `write_file`, which leaves it alone when it is there already: truncating and
-    // rewriting a file makes ext4 flush it on close, 5 to 10 ms of a one-page build.
-    write_file(&out.join(MARKER), MARKER_TEXT.as_bytes())?;
-    Ok(written)
+}
+
+/// Replaces the file `rel` among the opened `folders`, unless it holds these bytes already:
+/// renaming over a file makes ext4 flush the new one to disk, which costs milliseconds, where
+/// reading and comparing costs microseconds.
+fn write_into(folders: &HashMap<&Path, Folder>, out: &Path, rel: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+    let Some((folder, name)) = place(folders, rel) else {
+        return Err(io("write", &out.join(rel), std::io::ErrorKind::NotFound.into()));
+    };
+    if folder.holds(name, bytes) {
+        return Ok(());
+    }
+    folder.replace(name, bytes)
 }
 
 /// Brings `out`, which nbrender wrote, up to date in place: writes those of `files` whose hash
@@ -278,6 +590,7 @@ pub fn update_dir(
     unchanged: &[PathBuf],
     previous: &mut HashMap<PathBuf, u64>,
 ) -> Result<Vec<PathBuf>, Diagnostic> {
+    let out = &output_path(out);
     check(out, files)?;
     let mut current = hashes(files);
     for rel in unchanged {
@@ -287,13 +600,22 @@ pub fn update_dir(
     }
     let changed: Vec<&(PathBuf, Vec<u8>)> =
         files.iter().filter(|(rel, _)| previous.get(rel) != current.get(rel)).collect();
-    changed.par_iter().try_for_each(|(rel, bytes)| write_file(&out.join(rel), bytes))?;
+    // Removed by hand while `serve` ran: written again from here.
+    std::fs::create_dir_all(out).map_err(|e| io("create folder", out, e))?;
+    let root = Folder::open(out)?;
+    let folders = open_folders(&root, changed.iter().map(|(rel, _)| rel.as_path()), true)?;
+    changed.par_iter().try_for_each(|(rel, bytes)| write_into(&folders, out, rel, bytes))?;
     for gone in previous.keys().filter(|rel| !current.contains_key(*rel)) {
-        let path = out.join(gone);
-        let _ = std::fs::remove_file(&path);
+        let folder = gone.parent().unwrap_or(Path::new(""));
+        // A link where its folder was is not followed: the file is not there to remove.
+        let Ok(Some(dir)) = root.below(folder, false) else { continue };
+        let Some(name) = gone.file_name() else { continue };
+        let _ = dir.remove(name);
         // The folder of a page that is gone goes too, once it is empty.
-        if let Some(dir) = path.parent().filter(|d| *d != out) {
-            let _ = std::fs::remove_dir(dir);
+        if let (Some(name), Ok(Some(above))) =
+            (folder.file_name(), root.below(folder.parent().unwrap_or(Path::new("")), false))
+        {
+            above.remove_empty(name);
         }
     }
     *previous = current;
@@ -305,27 +627,22 @@ pub fn hashes(files: &[(PathBuf, Vec<u8>)]) -> HashMap<PathBuf, u64> {
     files.par_iter().map(|(rel, bytes)| (rel.clone(), hash_of(bytes))).collect()
 }
 
-/// Writes one file under a temporary name and renames it into place, so the file is either
-/// the old one or the whole new one; its folder is created when missing. A file that already
-/// holds these bytes is left alone: renaming over a file makes ext4 flush the new one to disk,
-/// which costs milliseconds, where reading and comparing costs microseconds.
+/// Writes the file at `path` (`nbrender chart -o FILE`), a path the operator chose: its folder
+/// is created when missing, and the file is replaced whole through a temporary name, unless
+/// it holds these bytes already.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
-    if path.is_dir() {
-        return Err(Diagnostic::error("io::write", format!("cannot write `{}`: it is a folder", path.display())));
-    }
-    if unchanged(path, bytes) {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let Some(name) = path.file_name() else {
+        return Err(Diagnostic::error("io::write", format!("cannot write `{}`: it names no file", path.display())));
+    };
+    std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
+    let fd = rustix::fs::openat(CWD, parent, FOLDER.difference(OFlags::NOFOLLOW), Mode::empty())
+        .map_err(|e| io("open folder", parent, e.into()))?;
+    let folder = Folder { fd, path: parent.to_path_buf() };
+    if folder.holds(name, bytes) {
         return Ok(());
     }
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
-    }
-    let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_extension(format!("{ext}.nbrender-tmp"));
-    std::fs::write(&tmp, bytes).map_err(|e| io("write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io("replace", path, e)
-    })
+    folder.replace(name, bytes)
 }
 
 #[cfg(test)]
@@ -467,6 +784,20 @@ mod tests {
     }
 
     #[test]
+    fn updating_an_output_removed_by_hand_writes_what_changed_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let first = files(&["a/index.html", "index.html"]);
+        replace_dir(&out, &first).unwrap();
+        let mut kept = hashes(&first);
+        std::fs::remove_dir_all(&out).unwrap();
+        let mut second = first.clone();
+        second[0].1 = b"changed".to_vec();
+        update_dir(&out, &second, &[], &mut kept).unwrap();
+        assert_eq!(std::fs::read(out.join("a/index.html")).unwrap(), b"changed");
+    }
+
+    #[test]
     fn a_one_page_build_leaves_files_that_hold_its_bytes_alone() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
@@ -496,6 +827,174 @@ mod tests {
         remove_output(&out);
         assert!(!out.exists());
         assert!(elsewhere.join("precious.txt").is_file());
+    }
+
+    /// A folder outside the output holding one precious file, and a link to it at `link`.
+    fn planted_link(tmp: &Path, link: &Path) -> PathBuf {
+        let elsewhere = tmp.join(format!("elsewhere-{}", link.file_name().unwrap().to_string_lossy()));
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join("index.html"), "precious").unwrap();
+        std::fs::write(elsewhere.join("style.css"), "precious").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, link).unwrap();
+        elsewhere
+    }
+
+    /// What a folder holds, as (name, bytes), for checking that nothing there changed.
+    fn untouched(dir: &Path) -> Vec<(std::ffi::OsString, Vec<u8>)> {
+        let mut all: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| (e.file_name(), std::fs::read(e.path()).unwrap()))
+            .collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn a_one_page_build_never_writes_through_a_link_in_the_output() {
+        for folder in ["a", "assets"] {
+            let tmp = tempfile::tempdir().unwrap();
+            let out = tmp.path().join("out");
+            write_files(&out, &files(&["b/index.html"])).unwrap();
+            let elsewhere = planted_link(tmp.path(), &out.join(folder));
+            let before = untouched(&elsewhere);
+            let d = write_files(&out, &files(&["a/index.html", "a/fig.svg", "assets/style.css"])).unwrap_err();
+            assert_eq!(d.code, "io::write");
+            assert!(d.message.contains(&format!("`{}`", out.join(folder).display())), "{}", d.message);
+            assert!(d.message.contains("symbolic link"), "{}", d.message);
+            assert_eq!(untouched(&elsewhere), before, "{folder}: written through the link");
+        }
+    }
+
+    #[test]
+    fn a_link_planted_at_the_temporary_name_is_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        write_files(&out, &files(&["a/index.html"])).unwrap();
+        let victim = tmp.path().join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        std::os::unix::fs::symlink(&victim, out.join("a/index.html.nbrender-tmp")).unwrap();
+        let mut page = files(&["a/index.html"]);
+        page[0].1 = b"the new page".to_vec();
+        write_files(&out, &page).unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(std::fs::read(out.join("a/index.html")).unwrap(), b"the new page");
+    }
+
+    #[test]
+    fn updating_in_place_never_follows_a_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let first = files(&["a/index.html", "b/index.html", "index.html"]);
+        replace_dir(&out, &first).unwrap();
+        let mut previous = hashes(&first);
+        // `b`'s page is gone in the next build: removing it must not remove through a link.
+        std::fs::remove_dir_all(out.join("b")).unwrap();
+        let gone_elsewhere = planted_link(tmp.path(), &out.join("b"));
+        let mut second = files(&["a/index.html", "index.html"]);
+        second[1].1 = b"new index".to_vec();
+        update_dir(&out, &second, &[], &mut previous).unwrap();
+        assert_eq!(untouched(&gone_elsewhere).len(), 2, "a file was removed through the link");
+        // A page written again must not be written through a link where its folder goes.
+        std::fs::remove_dir_all(out.join("a")).unwrap();
+        let elsewhere = planted_link(tmp.path(), &out.join("a"));
+        let before = untouched(&elsewhere);
+        second[0].1 = b"changed page".to_vec();
+        let d = update_dir(&out, &second, &[], &mut previous).unwrap_err();
+        assert!(d.message.contains("symbolic link"), "{}", d.message);
+        assert_eq!(untouched(&elsewhere), before);
+    }
+
+    #[test]
+    fn the_output_is_never_missing_while_it_is_swapped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        replace_dir(&out, &files(&["a/index.html"])).unwrap();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watcher = {
+            let (out, done) = (out.clone(), std::sync::Arc::clone(&done));
+            std::thread::spawn(move || {
+                let mut missing = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    if std::fs::symlink_metadata(&out).is_err() {
+                        missing += 1;
+                    }
+                }
+                missing
+            })
+        };
+        for _ in 0..300 {
+            replace_dir(&out, &files(&["a/index.html"])).unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(watcher.join().unwrap(), 0, "the output was missing while it was swapped");
+    }
+
+    /// The folders beside `out` whose names say nbrender made them, but the kept one.
+    fn staging_beside(out: &Path) -> Vec<std::ffi::OsString> {
+        let (_, parent) = name_and_parent(out);
+        let names = std::fs::read_dir(parent).unwrap().flatten().map(|e| e.file_name());
+        names
+            .filter(|n| n.to_string_lossy().contains(".nbrender-") && !n.to_string_lossy().ends_with("-previous"))
+            .collect()
+    }
+
+    #[test]
+    fn without_an_exchange_a_kill_between_the_two_renames_is_recovered() {
+        WITHOUT_EXCHANGE.set(true);
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        replace_dir(&out, &files(&["a/index.html"])).unwrap();
+        replace_dir(&out, &files(&["b/index.html"])).unwrap();
+        assert!(out.join("b/index.html").is_file() && kept_path(&out).join("a/index.html").is_file());
+        assert!(recover(&out).is_none(), "nothing to recover while the output is there");
+        // A kill between the renames: the output aside, under the id of a process that is gone.
+        let aside = beside(&out, "old-999999999");
+        std::fs::rename(&out, &aside).unwrap();
+        let said = recover(&out).expect("the output is put back");
+        assert_eq!(said.severity, Severity::Warning);
+        assert!(said.message.contains("restored"), "{}", said.message);
+        assert!(out.join("b/index.html").is_file() && !aside.exists());
+        replace_dir(&out, &files(&["c/index.html"])).unwrap();
+        assert!(out.join("c/index.html").is_file() && !out.join("b").exists());
+        assert!(staging_beside(&out).is_empty(), "{:?}", staging_beside(&out));
+        // An output moved aside by a build that still runs is not taken from it.
+        std::fs::rename(&out, beside(&out, &format!("old-{}", std::process::id()))).unwrap();
+        assert!(recover(&out).is_none());
+        WITHOUT_EXCHANGE.set(false);
+    }
+
+    #[test]
+    fn a_swap_that_fails_leaves_the_output_and_no_staging() {
+        WITHOUT_EXCHANGE.set(true);
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        replace_dir(&out, &files(&["a/index.html"])).unwrap();
+        // Where this build would move the output aside, a folder that cannot be replaced.
+        let old = beside(&out, &format!("old-{}", std::process::id()));
+        std::fs::create_dir_all(old.join("in-the-way")).unwrap();
+        let d = replace_dir(&out, &files(&["b/index.html"])).unwrap_err();
+        WITHOUT_EXCHANGE.set(false);
+        assert!(d.message.contains("move aside"), "{}", d.message);
+        assert!(out.join("a/index.html").is_file() && !out.join("b").exists());
+        std::fs::remove_dir_all(&old).unwrap();
+        assert!(staging_beside(&out).is_empty(), "{:?}", staging_beside(&out));
+    }
+
+    #[test]
+    fn an_output_link_with_a_trailing_slash_is_refused_and_nothing_is_left() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real");
+        replace_dir(&real, &files(&["a/index.html"])).unwrap();
+        std::os::unix::fs::symlink(&real, tmp.path().join("link")).unwrap();
+        let before: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        let slashed = PathBuf::from(format!("{}/", tmp.path().join("link").display()));
+        let d = replace_dir(&slashed, &files(&["b/index.html"])).unwrap_err();
+        assert!(d.message.contains("symbolic link"), "{}", d.message);
+        let after: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(after.len(), before.len(), "left behind: {after:?}");
+        assert!(write_files(&slashed, &files(&["b/index.html"])).is_err());
+        assert!(!real.join("b").exists());
     }
 
     #[test]
