@@ -69,7 +69,13 @@ fn the_deepest_value_the_limits_allow_is_safe_everywhere_it_goes() {
         json.push(']');
     }
     p.write("notebooks/data/deep.json", &json);
-    notebook(&p, "deep", "data:\n  d: data/deep.json\n", "let a = d;\nfor i in 0..1000 { a = [a]; }\nprint(a);\na", "Deep.");
+    notebook(
+        &p,
+        "deep",
+        "data:\n  d: data/deep.json\n",
+        "let a = d;\nfor i in 0..1000 { a = [a]; }\nprint(a);\na",
+        "Deep.",
+    );
     notebook(&p, "reader", "", "let b = results(\"deep\").a;\nlet c = [b];\nc.len()", "Reads {{ c | length }}.");
     let run = p.run(&["notebooks/", "-o", "out"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -146,7 +152,11 @@ fn printing_is_counted_as_it_prints() {
 fn values_held_in_function_pointers_and_closures_count() {
     // Strings curried into function pointers grew past 1.3 GB unseen.
     for (name, line, script) in [
-        ("curried", 9, "fn f(x) { x }\nlet s = \"x\";\ns.pad(100000, \"x\");\nlet a = [];\nfor i in 0..20000 { a.push(Fn(\"f\").curry(s + i)); }"),
+        (
+            "curried",
+            9,
+            "fn f(x) { x }\nlet s = \"x\";\ns.pad(100000, \"x\");\nlet a = [];\nfor i in 0..20000 { a.push(Fn(\"f\").curry(s + i)); }",
+        ),
         ("captured", 6, "let a = [];\nfor i in 0..20000 { let s = \"x\"; s.pad(100000, \"x\"); a.push(|| s); }"),
     ] {
         let p = Project::empty();
@@ -160,7 +170,10 @@ fn values_held_in_function_pointers_and_closures_count() {
 fn memory_piled_up_a_little_at_a_time_is_stopped_at_the_memory_limit() {
     for (name, script) in [
         // Each result is checked only when `map` returns: 1,000,000 strings of 1 MiB before.
-        ("mapped", "let a = [];\na.pad(1000000, 0);\nlet b = \"x\";\nb.pad(1000000, \"x\");\nlet c = a.map(|x| b + x);"),
+        (
+            "mapped",
+            "let a = [];\na.pad(1000000, 0);\nlet b = \"x\";\nb.pad(1000000, \"x\");\nlet c = a.map(|x| b + x);",
+        ),
         // Every value within its limits, but ever more of them.
         ("spread", "let b = \"x\";\nb.pad(1000000, \"x\");\nlet m = #{};\nfor i in 0..100000 { m[`k${i}`] = b + i; }"),
     ] {
@@ -218,7 +231,12 @@ fn no_page_shows_a_number_that_is_not_finite() {
         ("money", "let x = 1e308 * 10.0;", "{{ x | money }}", "this value is infinity"),
         ("plain", "let x = 1e308 * 10.0;", "{{ x }}", "this value is infinity"),
         ("band", "let x = -1e308 * 10.0;", "{{ x | pct }}", "this value is minus infinity"),
-        ("median", "let x = median([1.0, 2.0, sqrt(-1.0)]);", "{{ x }}", "median(xs): item 3 must be a finite number, not NaN"),
+        (
+            "median",
+            "let x = median([1.0, 2.0, sqrt(-1.0)]);",
+            "{{ x }}",
+            "median(xs): item 3 must be a finite number, not NaN",
+        ),
         ("table", "table([#{ v: 1e308 * 10.0 }], [\"v\"])", "Text.", "row 1 holds infinity in column `v`"),
         ("output", "[1.0, parse_float(\"inf\")]", "Text.", "cell 1's value holds infinity"),
     ];

@@ -33,7 +33,9 @@ fn numbers(xs: &Array, func: &str) -> Res<Vec<f64>> {
     xs.iter()
         .enumerate()
         .map(|(i, x)| {
-            as_number(x).filter(|n| n.is_finite()).ok_or_else(|| not_a_number(&format!("{func}(xs): item {}", i + 1), x))
+            as_number(x)
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| not_a_number(&format!("{func}(xs): item {}", i + 1), x))
         })
         .collect()
 }

@@ -185,7 +185,8 @@ impl Executor {
         // The room is rounded up to a power of two, so that notebooks with data of about the
         // same size share an engine: making one takes about a millisecond.
         let room = |n: usize| if n == 0 { 0 } else { n.checked_next_power_of_two().unwrap_or(usize::MAX) };
-        let held = Held { items: room(held.items), keys: room(held.keys), text: room(held.text), depth: room(held.depth) };
+        let held =
+            Held { items: room(held.items), keys: room(held.keys), text: room(held.text), depth: room(held.depth) };
         if held == Held::default() {
             return (Arc::clone(&self.engine), self.limits);
         }
