@@ -55,6 +55,8 @@ pub struct Exports {
     figures: Arc<IndexMap<String, Figure>>,
     /// What the values hold, as the data limits count it: a reader may hold as much.
     held: Held,
+    /// The names of variables that held other notebooks' results, which are not passed on.
+    withheld: Arc<[String]>,
 }
 
 /// A labelled chart of a notebook, as other pages embed it.
@@ -100,7 +102,7 @@ impl PartialEq for Exports {
 /// `results("slug")` in a script: read-only access by property or index.
 fn results_key(r: &mut Exports, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
     r.script.get(key).cloned().ok_or_else(|| {
-        if r.values.get(key).is_some_and(holds_results) {
+        if r.withheld.iter().any(|w| w == key) {
             return format!(
                 "results(\"{}\").{key} holds the results of another notebook, which are not passed on; \
                  call results(\"slug\") of that notebook instead",
@@ -243,6 +245,7 @@ impl Executor {
         let mut final_scope = IndexMap::new();
         let mut script = Map::new();
         let mut values = IndexMap::new();
+        let mut withheld = Vec::new();
         for (name, _, value) in scope.iter_raw() {
             let v = to_value(value);
             // Another notebook's results held in a variable are not passed on to this one's
@@ -252,6 +255,8 @@ impl Executor {
                 // Variables captured by closures are shared; the results of a notebook are plain data.
                 script.insert(name.into(), value.flatten_clone());
                 values.insert(name.to_string(), v.clone());
+            } else {
+                withheld.push(name.to_string());
             }
             final_scope.insert(name.to_string(), v);
         }
@@ -262,6 +267,7 @@ impl Executor {
             values: Arc::new(values),
             figures: Arc::new(figures(notebook, &outputs)),
             held,
+            withheld: withheld.into(),
         };
         Ok(Executed { outputs, scope: final_scope, exports })
     }
@@ -762,6 +768,26 @@ mod tests {
             .run(&parse("---\ntitle: C\n---\n```{rhai}\nresults(\"a\").n\n```\n"), &IndexMap::new(), results)
             .unwrap_err();
         assert!(d.message.contains("results(\"a\") has no value `n` (did you mean `m`?)"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_view_of_results_is_not_passed_on() {
+        let exec = Executor::new(Limits::default());
+        let parse = |t: &str| crate::notebook::parse(Path::new("x.md"), "x.md", t.to_string()).unwrap();
+        let a = exec.run(&parse("---\ntitle: A\n---\n```{rhai}\nlet x = 1;\n```\n"), &IndexMap::new(), Results::new());
+        let mut results = Results::new();
+        results.insert("a".into(), a.unwrap().exports);
+        let b = "---\ntitle: B\n---\n```{rhai}\nlet a = results(\"a\");\nlet y = [a.x, a];\nlet z = 2;\n```\n";
+        let b = exec.run(&parse(b), &IndexMap::new(), results).unwrap();
+        assert!(b.scope.contains_key("a"), "the notebook's own page sees its view");
+        assert!(b.exports.get("a").is_none(), "{:?}", b.exports.get("a"));
+        assert!(b.exports.get("y").is_none(), "{:?}", b.exports.get("y"));
+        assert!(b.exports.get("z").is_some());
+        let mut results = Results::new();
+        results.insert("b".into(), b.exports);
+        let c = "---\ntitle: C\n---\n```{rhai}\nresults(\"b\").a.x\n```\n";
+        let d = exec.run(&parse(c), &IndexMap::new(), results).unwrap_err();
+        assert!(d.message.contains("holds the results of another notebook, which are not passed on"), "{}", d.message);
     }
 
     #[test]
