@@ -138,6 +138,9 @@ pub struct Executor {
     raised: Mutex<Vec<(Limits, Arc<Engine>)>>,
 }
 
+/// How many engines with raised limits a build keeps.
+const MAX_RAISED_ENGINES: usize = 64;
+
 /// An engine that runs cells under `limits`.
 fn engine(limits: &Limits) -> Engine {
     let mut engine = Engine::new();
@@ -198,7 +201,11 @@ impl Executor {
             return (Arc::clone(engine), limits);
         }
         let engine = Arc::new(engine(&limits));
-        raised.push((limits, Arc::clone(&engine)));
+        // Kept for the notebooks that follow, up to a bound: data of many sizes in one build
+        // makes an engine each rather than a pile of them.
+        if raised.len() < MAX_RAISED_ENGINES {
+            raised.push((limits, Arc::clone(&engine)));
+        }
         (engine, limits)
     }
 
