@@ -1,7 +1,7 @@
 //! Stage 2, load: the tables a notebook declares under `data:`, read from CSV, JSON or YAML
 //! into plain values. The csv crate lives here and nowhere else.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
@@ -31,11 +31,14 @@ pub struct DataLimits {
     pub max_bytes: u64,
     /// Rows of a CSV file, items of a JSON or YAML list.
     pub max_rows: usize,
+    /// Columns of a CSV file, keys of a row (a map in the top-level list) of a JSON or YAML
+    /// file: a row becomes one map that cells and templates walk.
+    pub max_columns: usize,
 }
 
 impl Default for DataLimits {
     fn default() -> Self {
-        DataLimits { max_bytes: 64 << 20, max_rows: 250_000 }
+        DataLimits { max_bytes: 64 << 20, max_rows: 250_000, max_columns: 1_000 }
     }
 }
 
@@ -73,11 +76,29 @@ pub fn load(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Value, D
         ))
         .hint("load a smaller extract, or raise `data_bytes` under `limits:` in `_site.yaml`"));
     }
-    let table = read(path, shown_as, limits.max_rows)?;
-    match &table {
-        Value::Array(rows) if rows.len() > limits.max_rows => Err(too_many_rows(shown_as, limits.max_rows)),
-        _ => Ok(table),
+    let table = read(path, shown_as, limits)?;
+    if let Value::Array(rows) = &table {
+        if rows.len() > limits.max_rows {
+            return Err(too_many_rows(shown_as, limits.max_rows));
+        }
+        let wide = rows.iter().enumerate().find_map(|(i, r)| match r {
+            Value::Object(row) if row.len() > limits.max_columns => Some((i, row.len())),
+            _ => None,
+        });
+        if let Some((i, columns)) = wide {
+            let what = format!("row {} has {} columns", i + 1, crate::format::num(columns as f64));
+            return Err(too_many_columns(shown_as, &what, limits.max_columns));
+        }
     }
+    Ok(table)
+}
+
+fn too_many_columns(shown_as: &str, what: &str, max_columns: usize) -> DataError {
+    DataError::new(format!(
+        "data file `{shown_as}`: {what}, over the limit of {}",
+        crate::format::num(max_columns as f64)
+    ))
+    .hint("load fewer columns, or raise `data_columns` under `limits:` in `_site.yaml`")
 }
 
 fn too_many_rows(shown_as: &str, max_rows: usize) -> DataError {
@@ -88,7 +109,7 @@ fn too_many_rows(shown_as: &str, max_rows: usize) -> DataError {
     .hint("load a smaller extract, or raise `data_rows` under `limits:` in `_site.yaml`")
 }
 
-fn read(path: &Path, shown_as: &str, max_rows: usize) -> Result<Value, DataError> {
+fn read(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Value, DataError> {
     let text = std::fs::read_to_string(path).map_err(|err| {
         let e = DataError::new(format!("cannot read data file `{shown_as}`: {err}"));
         if err.kind() == std::io::ErrorKind::NotFound {
@@ -100,7 +121,7 @@ fn read(path: &Path, shown_as: &str, max_rows: usize) -> Result<Value, DataError
     if let Some(value) = PARSED.recall(path, &text) {
         return Ok(value);
     }
-    let value = parse(path, &text, shown_as, max_rows)?;
+    let value = parse(path, &text, shown_as, limits)?;
     PARSED.remember(path, text, &value);
     Ok(value)
 }
@@ -128,11 +149,16 @@ impl Parsed {
     }
 }
 
-fn parse(path: &Path, text: &str, shown_as: &str, max_rows: usize) -> Result<Value, DataError> {
+fn parse(path: &Path, text: &str, shown_as: &str, limits: &DataLimits) -> Result<Value, DataError> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
-        "csv" => parse_csv(text, max_rows).map_err(|e| match e {
-            CsvError::TooManyRows => too_many_rows(shown_as, max_rows),
+        "csv" => parse_csv(text, limits).map_err(|e| match e {
+            CsvError::TooManyRows => too_many_rows(shown_as, limits.max_rows),
+            CsvError::TooManyColumns(n) => too_many_columns(
+                shown_as,
+                &format!("the header has {} columns", crate::format::num(n as f64)),
+                limits.max_columns,
+            ),
             CsvError::Invalid(m) => DataError::new(format!("in `{shown_as}`: {m}")),
         }),
         "json" => serde_json::from_str(text).map_err(|err| {
@@ -160,6 +186,8 @@ pub enum CsvError {
     Invalid(String),
     /// More rows than the limit: reading stopped there.
     TooManyRows,
+    /// More columns than the limit, this many: nothing past the header was read.
+    TooManyColumns(usize),
 }
 
 impl From<String> for CsvError {
@@ -169,16 +197,20 @@ impl From<String> for CsvError {
 }
 
 /// A CSV file with a header row becomes an array of maps; numeric fields become numbers and
-/// empty fields become null. Reading stops past `max_rows` rows.
-pub fn parse_csv(text: &str, max_rows: usize) -> Result<Value, CsvError> {
+/// empty fields become null. Reading stops at the first limit passed.
+pub fn parse_csv(text: &str, limits: &DataLimits) -> Result<Value, CsvError> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
-    if let Some(dup) = headers.iter().enumerate().find(|(i, h)| headers.iter().take(*i).any(|o| o == *h)) {
-        return Err(format!("the header names column `{}` twice", dup.1).into());
+    if headers.len() > limits.max_columns {
+        return Err(CsvError::TooManyColumns(headers.len()));
+    }
+    let mut seen = HashSet::with_capacity(headers.len());
+    if let Some(dup) = headers.iter().find(|h| !seen.insert(*h)) {
+        return Err(format!("the header names column `{dup}` twice").into());
     }
     let mut rows = Vec::new();
     for record in reader.records() {
-        if rows.len() == max_rows {
+        if rows.len() == limits.max_rows {
             return Err(CsvError::TooManyRows);
         }
         let record = record.map_err(|e| {
@@ -214,9 +246,13 @@ fn field_value(field: &str) -> Value {
 mod tests {
     use super::*;
 
+    fn rows(max_rows: usize) -> DataLimits {
+        DataLimits { max_rows, ..DataLimits::default() }
+    }
+
     #[test]
     fn csv_numbers_become_numbers() {
-        let v = parse_csv("name,lo,share,note\nA, 190000 ,0.25,\nB,1,x,\"q, r\"\n", 10).unwrap();
+        let v = parse_csv("name,lo,share,note\nA, 190000 ,0.25,\nB,1,x,\"q, r\"\n", &rows(10)).unwrap();
         assert_eq!(v[0]["lo"], 190000);
         assert_eq!(v[0]["share"], 0.25);
         assert_eq!(v[0]["note"], Value::Null);
@@ -226,21 +262,52 @@ mod tests {
 
     #[test]
     fn csv_ragged_rows_report_their_line() {
-        let err = parse_csv("a,b\n1,2\n3\n", 10).unwrap_err();
+        let err = parse_csv("a,b\n1,2\n3\n", &rows(10)).unwrap_err();
         assert!(matches!(&err, CsvError::Invalid(m) if m.contains("line 3")), "{err:?}");
     }
 
     #[test]
     fn words_like_inf_and_nan_stay_text() {
-        let v = parse_csv("a\ninf\nNaN\n", 10).unwrap();
+        let v = parse_csv("a\ninf\nNaN\n", &rows(10)).unwrap();
         assert_eq!(v[0]["a"], "inf");
         assert_eq!(v[1]["a"], "NaN");
     }
 
     #[test]
+    fn a_wide_header_is_checked_in_linear_time() {
+        let header: Vec<String> = (0..100_000).map(|i| format!("c{i}")).collect();
+        let text = format!("{}\nlast\n", header.join(","));
+        let wide = DataLimits { max_columns: 200_000, ..DataLimits::default() };
+        let started = std::time::Instant::now();
+        assert!(matches!(parse_csv(&text, &wide), Err(CsvError::Invalid(m)) if m.contains("has 1 fields")));
+        assert!(started.elapsed().as_secs() < 5, "took {:?}", started.elapsed());
+        let twice = format!("{},c5\n", header.join(","));
+        assert!(matches!(parse_csv(&twice, &wide), Err(CsvError::Invalid(m)) if m.contains("column `c5` twice")));
+        assert_eq!(parse_csv(&text, &DataLimits::default()), Err(CsvError::TooManyColumns(100_000)));
+    }
+
+    #[test]
+    fn rows_of_json_and_yaml_have_the_column_limit_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let narrow = DataLimits { max_columns: 2, ..DataLimits::default() };
+        let csv = dir.path().join("t.csv");
+        std::fs::write(&csv, "a,b,c\n1,2,3\n").unwrap();
+        let err = load(&csv, "t.csv", &narrow).unwrap_err();
+        assert_eq!(err.message, "data file `t.csv`: the header has 3 columns, over the limit of 2");
+        assert!(err.hint.unwrap().contains("raise `data_columns` under `limits:`"));
+        let json = dir.path().join("t.json");
+        std::fs::write(&json, r#"[{"a": 1, "b": 2}, {"a": 1, "b": 2, "c": 3}]"#).unwrap();
+        let err = load(&json, "t.json", &narrow).unwrap_err();
+        assert_eq!(err.message, "data file `t.json`: row 2 has 3 columns, over the limit of 2");
+        let yaml = dir.path().join("t.yaml");
+        std::fs::write(&yaml, "lookup: {a: 1, b: 2, c: 3}\n").unwrap();
+        assert!(load(&yaml, "t.yaml", &narrow).is_ok(), "only rows are held to the column limit");
+    }
+
+    #[test]
     fn reading_stops_past_the_row_limit() {
-        assert!(parse_csv("a\n1\n2\n", 2).is_ok());
-        assert_eq!(parse_csv("a\n1\n2\n3\n", 2), Err(CsvError::TooManyRows));
+        assert!(parse_csv("a\n1\n2\n", &rows(2)).is_ok());
+        assert_eq!(parse_csv("a\n1\n2\n3\n", &rows(2)), Err(CsvError::TooManyRows));
     }
 
     #[test]
@@ -253,7 +320,7 @@ mod tests {
         assert_eq!(load(&path, "t.csv", &limits).unwrap()[0]["a"], 1);
         std::fs::write(&path, "a\n2\n3\n").unwrap();
         assert_eq!(load(&path, "t.csv", &limits).unwrap()[0]["a"], 2);
-        let one_row = DataLimits { max_rows: 1, ..limits };
+        let one_row = rows(1);
         assert!(load(&path, "t.csv", &one_row).unwrap_err().message.contains("more than 1 rows"));
         std::fs::write(&path, "a,a\n2,3\n").unwrap();
         assert!(load(&path, "t.csv", &limits).is_err(), "a broken file is not answered from memory");
@@ -264,9 +331,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.json");
         std::fs::write(&path, "[1, 2, 3]").unwrap();
-        let small = DataLimits { max_bytes: 4, max_rows: 10 };
+        let small = DataLimits { max_bytes: 4, ..rows(10) };
         assert!(load(&path, "t.json", &small).unwrap_err().message.contains("over the limit of 4 bytes"));
-        let short = DataLimits { max_bytes: 100, max_rows: 2 };
+        let short = DataLimits { max_bytes: 100, ..rows(2) };
         assert!(load(&path, "t.json", &short).unwrap_err().message.contains("more than 2 rows"));
         assert!(load(&path, "t.json", &DataLimits::default()).is_ok());
     }

@@ -22,6 +22,7 @@ const LIMIT_KEYS: &[&str] = &[
     "nesting_depth",
     "data_bytes",
     "data_rows",
+    "data_columns",
     "notebook_bytes",
 ];
 
@@ -57,6 +58,7 @@ pub struct SiteLimits {
     /// Per data file.
     pub data_bytes: u64,
     pub data_rows: usize,
+    pub data_columns: usize,
     /// Per notebook file.
     pub notebook_bytes: u64,
 }
@@ -75,6 +77,7 @@ impl Default for SiteLimits {
             nesting_depth: cells.max_expr_depth,
             data_bytes: data.max_bytes,
             data_rows: data.max_rows,
+            data_columns: data.max_columns,
             notebook_bytes: 16 << 20,
         }
     }
@@ -95,7 +98,7 @@ impl SiteLimits {
     }
 
     pub fn data(&self) -> DataLimits {
-        DataLimits { max_bytes: self.data_bytes, max_rows: self.data_rows }
+        DataLimits { max_bytes: self.data_bytes, max_rows: self.data_rows, max_columns: self.data_columns }
     }
 
     /// The first value that cannot be used, as (key, why).
@@ -109,6 +112,7 @@ impl SiteLimits {
             ("nesting_depth", self.nesting_depth as u64),
             ("data_bytes", self.data_bytes),
             ("data_rows", self.data_rows as u64),
+            ("data_columns", self.data_columns as u64),
             ("notebook_bytes", self.notebook_bytes),
         ];
         if let Some((key, _)) = whole.iter().find(|(_, v)| *v == 0) {
@@ -199,12 +203,16 @@ mod tests {
 
     #[test]
     fn limits_can_be_raised_key_by_key() {
-        let config = load("title: T\nlimits:\n  operations: 50000000\n  seconds: 2.5\n  data_rows: 1000000\n").unwrap();
+        let config = load(
+            "title: T\nlimits:\n  operations: 50000000\n  seconds: 2.5\n  data_rows: 1000000\n  data_columns: 5000\n",
+        )
+        .unwrap();
         let cells = config.limits.cells();
         assert_eq!(cells.max_operations, 50_000_000);
         assert_eq!(cells.max_cell_time, Duration::from_millis(2500));
         assert_eq!(cells.max_array_size, Limits::default().max_array_size);
         assert_eq!(config.limits.data().max_rows, 1_000_000);
+        assert_eq!(config.limits.data().max_columns, 5_000);
     }
 
     #[test]
