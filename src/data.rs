@@ -7,6 +7,8 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Number, Value};
 
+use crate::file::{FileError, over};
+
 /// Why a data file could not be loaded. The caller locates it at the `data:` entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataError {
@@ -64,18 +66,9 @@ pub fn resolve(notebook_dir: &Path, relative: &str) -> Result<PathBuf, DataError
     Ok(path)
 }
 
-/// Loads one data file by its extension.
+/// Loads one data file by its extension. It must be a regular file (a link to one is
+/// followed), of at most `limits.max_bytes`: a pipe or a device is refused before it is read.
 pub fn load(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Value, DataError> {
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.len() > limits.max_bytes
-    {
-        return Err(DataError::new(format!(
-            "data file `{shown_as}` is {} bytes, over the limit of {} bytes",
-            crate::format::num(meta.len() as f64),
-            crate::format::num(limits.max_bytes as f64)
-        ))
-        .hint("load a smaller extract, or raise `data_bytes` under `limits:` in `_site.yaml`"));
-    }
     let table = read(path, shown_as, limits)?;
     if let Value::Array(rows) = &table {
         if rows.len() > limits.max_rows {
@@ -110,13 +103,32 @@ fn too_many_rows(shown_as: &str, max_rows: usize) -> DataError {
 }
 
 fn read(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Value, DataError> {
-    let text = std::fs::read_to_string(path).map_err(|err| {
-        let e = DataError::new(format!("cannot read data file `{shown_as}`: {err}"));
-        if err.kind() == std::io::ErrorKind::NotFound {
-            e.hint("check the path: it is relative to the notebook file")
-        } else {
-            e
+    let bytes = crate::file::read(path, limits.max_bytes).map_err(|err| match err {
+        FileError::Io(err) => {
+            let e = DataError::new(format!("cannot read data file `{shown_as}`: {err}"));
+            if err.kind() == std::io::ErrorKind::NotFound {
+                e.hint("check the path: it is relative to the notebook file")
+            } else {
+                e
+            }
         }
+        FileError::NotRegular(what) => {
+            DataError::new(format!("data file `{shown_as}` {}", FileError::not_regular(what)))
+                .hint("a data file must be a plain file inside the notebooks folder")
+        }
+        FileError::TooLarge(size) => DataError::new(format!(
+            "data file `{shown_as}` {} the limit of {} bytes",
+            over(size),
+            crate::format::num(limits.max_bytes as f64)
+        ))
+        .hint("load a smaller extract, or raise `data_bytes` under `limits:` in `_site.yaml`"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        DataError::new(format!(
+            "cannot read data file `{shown_as}`: it is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+        .hint("save the file as UTF-8")
     })?;
     if let Some(value) = PARSED.recall(path, &text) {
         return Ok(value);
@@ -351,6 +363,44 @@ mod tests {
         let err = resolve(&site, "data/link.csv").unwrap_err();
         assert!(err.message.contains("symbolic link"), "{}", err.message);
         assert!(resolve(&site, "data/inside.csv").is_ok(), "a link within the folder is fine");
+    }
+
+    /// Runs `f` on a thread and gives up after a few seconds: reading a pipe must not hang.
+    #[cfg(unix)]
+    fn within_seconds<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(f()));
+        rx.recv_timeout(std::time::Duration::from_secs(10)).expect("finished without hanging")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn data_files_that_are_not_regular_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().to_path_buf();
+        std::fs::create_dir(site.join("data")).unwrap();
+        let fifo = site.join("data/pipe.csv");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        std::os::unix::fs::symlink(&fifo, site.join("data/to-pipe.csv")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", site.join("data/zero.csv")).unwrap();
+        let load_in = move |rel: &'static str| {
+            let site = site.clone();
+            within_seconds(move || resolve(&site, rel).and_then(|p| load(&p, rel, &DataLimits::default())))
+        };
+        for rel in ["data/pipe.csv", "data/to-pipe.csv"] {
+            let err = load_in(rel).unwrap_err();
+            assert_eq!(err.message, format!("data file `{rel}` is not a regular file: it is a named pipe (FIFO)"));
+            assert!(err.hint.unwrap().contains("a plain file"));
+        }
+        let err = load_in("data/zero.csv").unwrap_err();
+        assert!(err.message.contains("symbolic link to `/dev/zero`, outside the notebook's folder"), "{}", err.message);
+        // A device node inside the folder (making one needs privileges the test may not have).
+        let device = dir.path().join("data/null.csv");
+        let made = std::process::Command::new("mknod").arg(&device).args(["c", "1", "3"]).status();
+        if made.is_ok_and(|s| s.success()) {
+            let err = load_in("data/null.csv").unwrap_err();
+            assert_eq!(err.message, "data file `data/null.csv` is not a regular file: it is a device");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::data::DataLimits;
 use crate::diag::{Diagnostic, SourceFile};
 use crate::exec::Limits;
+use crate::file::{FileError, over};
 
 const KEYS: &[&str] = &["title", "base_url", "theme", "groups", "limits"];
 const LIMIT_KEYS: &[&str] = &[
@@ -25,6 +26,9 @@ const LIMIT_KEYS: &[&str] = &[
     "data_columns",
     "notebook_bytes",
 ];
+
+/// The largest `_site.yaml` read: far more than any site's settings.
+const MAX_BYTES: u64 = 1 << 20;
 
 /// Recursion runs on nbrender's own stack: deeper than this could overflow it.
 const MAX_DEPTH: usize = 64;
@@ -137,11 +141,30 @@ impl SiteConfig {
     /// Reads `_site.yaml` from the folder; absent means defaults.
     pub fn load(folder: &Path) -> Result<SiteConfig, Diagnostic> {
         let path = folder.join("_site.yaml");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(SiteConfig::default()),
-            Err(e) => return Err(Diagnostic::error("io::read", format!("cannot read `{}`: {e}", path.display()))),
+        let shown = path.display();
+        let bytes = match crate::file::read(&path, MAX_BYTES) {
+            Ok(bytes) => bytes,
+            Err(FileError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(SiteConfig::default()),
+            Err(FileError::Io(e)) => return Err(Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}"))),
+            Err(FileError::NotRegular(what)) => {
+                return Err(Diagnostic::error("io::read", format!("`{shown}` {}", FileError::not_regular(what)))
+                    .with_hint("`_site.yaml` must be a plain file"));
+            }
+            Err(FileError::TooLarge(size)) => {
+                return Err(Diagnostic::error(
+                    "site::config",
+                    format!("`{shown}` {} the limit of {} bytes", over(size), crate::format::num(MAX_BYTES as f64)),
+                )
+                .with_hint("a site's settings fit in a few lines; notebooks and data have files of their own"));
+            }
         };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Diagnostic::error(
+                "io::read",
+                format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            )
+            .with_hint("save `_site.yaml` as UTF-8")
+        })?;
         if text.trim().is_empty() {
             return Ok(SiteConfig::default());
         }
@@ -213,6 +236,29 @@ mod tests {
         assert_eq!(cells.max_array_size, Limits::default().max_array_size);
         assert_eq!(config.limits.data().max_rows, 1_000_000);
         assert_eq!(config.limits.data().max_columns, 5_000);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_site_yaml_that_is_not_a_regular_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().to_path_buf();
+        assert!(std::process::Command::new("mkfifo").arg(folder.join("_site.yaml")).status().unwrap().success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(SiteConfig::load(&folder).map(|_| ())));
+        let d = rx.recv_timeout(Duration::from_secs(10)).expect("no hang on a pipe").unwrap_err();
+        assert!(d.message.ends_with("_site.yaml` is not a regular file: it is a named pipe (FIFO)"), "{}", d.message);
+
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("_site.yaml")).unwrap();
+        let d = SiteConfig::load(dir.path()).unwrap_err();
+        assert!(d.message.ends_with("_site.yaml` is not a regular file: it is a device"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_site_yaml_over_one_mib_is_refused() {
+        let d = load(&format!("title: T\n#{}\n", "x".repeat(1 << 20))).unwrap_err();
+        assert!(d.message.contains("over the limit of 1,048,576 bytes"), "{}", d.message);
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::diag::Diagnostic;
+use crate::file::{FileError, over};
 use crate::notebook::{self, Notebook, Related};
 
 pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
@@ -13,14 +14,17 @@ pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Every `*.md` of the folder that does not start with `_`, sorted by name.
+/// Every `*.md` of the folder that does not start with `_`, sorted by name. Folders and
+/// links to nothing (an editor's lock file) are passed over; a pipe or a device named `.md`
+/// is listed, for [`read_notebook`] to refuse.
 pub fn discover(folder: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let entries = std::fs::read_dir(folder)
         .map_err(|e| Diagnostic::error("io::read", format!("cannot read folder `{}`: {e}", folder.display())))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "md"))
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| !m.is_dir()))
         .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('_')))
         .collect();
     paths.sort();
@@ -29,23 +33,24 @@ pub fn discover(folder: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 
 pub(crate) fn read_notebook(path: &Path, max_bytes: u64) -> Result<Notebook, Vec<Diagnostic>> {
     let shown = path.strip_prefix(".").unwrap_or(path).display().to_string();
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.len() > max_bytes
-    {
-        return Err(vec![
-            Diagnostic::error(
+    let bytes = crate::file::read(path, max_bytes).map_err(|e| {
+        vec![match e {
+            FileError::Io(e) => Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}")),
+            FileError::NotRegular(what) => {
+                Diagnostic::error("io::read", format!("`{shown}` {}", FileError::not_regular(what)))
+                    .with_hint("a notebook must be a plain file; rename it if it is not one")
+            }
+            FileError::TooLarge(size) => Diagnostic::error(
                 "notebook::too-large",
                 format!(
-                    "`{shown}` is {} bytes, over the limit of {} bytes for a notebook",
-                    crate::format::num(meta.len() as f64),
+                    "`{shown}` {} the limit of {} bytes for a notebook",
+                    over(size),
                     crate::format::num(max_bytes as f64)
                 ),
             )
             .with_hint("split it into several notebooks, or raise `notebook_bytes` under `limits:` in `_site.yaml`"),
-        ]);
-    }
-    let bytes =
-        std::fs::read(path).map_err(|e| vec![Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}"))])?;
+        }]
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         vec![
             Diagnostic::error(
@@ -110,4 +115,38 @@ pub(crate) fn check_params(notebooks: &[Notebook], params: &[(String, String)]) 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn notebooks_that_are_not_regular_files_are_refused_not_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().to_path_buf();
+        std::fs::write(folder.join("a.md"), "---\ntitle: A\n---\n").unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(folder.join("b.md")).status().unwrap().success());
+        std::os::unix::fs::symlink("/dev/null", folder.join("c.md")).unwrap();
+        // An editor's lock file (a link to nowhere) and a folder are not notebooks.
+        std::os::unix::fs::symlink("user@host.1234", folder.join(".#a.md")).unwrap();
+        std::fs::create_dir(folder.join("e.md")).unwrap();
+        let found: Vec<String> =
+            discover(&folder).unwrap().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(found, ["a.md", "b.md", "c.md"]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let read = |name: &str| {
+                let d = read_notebook(&folder.join(name), 1 << 20).map(|_| ()).unwrap_err().remove(0);
+                format!("{}: {}", d.code, d.message)
+            };
+            tx.send([read("b.md"), read("c.md")])
+        });
+        let [pipe, device] = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("no hang on a pipe");
+        assert!(
+            pipe.starts_with("io::read: ") && pipe.ends_with("b.md` is not a regular file: it is a named pipe (FIFO)")
+        );
+        assert!(device.ends_with("c.md` is not a regular file: it is a device"), "{device}");
+    }
 }

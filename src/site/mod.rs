@@ -232,7 +232,7 @@ fn build_with(
     let own = match &mut cache {
         Some(cache) => {
             cache.begin(site_fingerprint(&folder, theme_dir.as_deref(), opts, single.as_deref()));
-            cache::own_prints(&notebooks, &needed)
+            cache::own_prints(&notebooks, &needed, config.limits.data_bytes)
         }
         None => Vec::new(),
     };
