@@ -183,7 +183,7 @@ fn parse(path: &Path, text: &str, shown_as: &str, limits: &DataLimits) -> Result
                 err.column()
             ))
         }),
-        "yaml" | "yml" => crate::yaml::from_str::<Value>(text).map_err(|err| {
+        "yaml" | "yml" => crate::yaml::from_str_within::<Value>(text, u64::MAX).map_err(|err| {
             let at = err.position.map(|(l, c)| format!(" at line {l} column {c}")).unwrap_or_default();
             DataError::new(format!("in `{shown_as}`: invalid YAML{at}: {}", err.message))
         }),
