@@ -64,8 +64,8 @@ pub struct CellOutput {
 #[derive(Debug, Clone)]
 pub struct Executed {
     pub outputs: Vec<CellOutput>,
-    /// Every variable at the end, by name: what prose templates see.
-    pub scope: IndexMap<String, Value>,
+    /// Every variable at the end, by name: what prose templates see (shared with `exports`).
+    pub scope: Arc<IndexMap<String, Value>>,
     /// The same values as other notebooks' `results("slug")` see them.
     pub exports: Exports,
 }
@@ -206,11 +206,12 @@ impl Executor {
 
     /// Runs every cell of `notebook` with `inputs` (data tables and params) in scope and
     /// `results` readable through `results("slug")`. Stops at the first failing cell: later
-    /// cells depend on what it should have made.
+    /// cells depend on what it should have made. Each input is let go of once the cells have
+    /// their own copy, so a large table is not held twice while they run.
     pub fn run(
         &self,
         notebook: &Notebook,
-        inputs: &IndexMap<String, serde_json::Value>,
+        inputs: IndexMap<String, Arc<serde_json::Value>>,
         results: Results,
     ) -> Result<Executed, Diagnostic> {
         RESULTS.with(|r| *r.borrow_mut() = results);
@@ -222,13 +223,14 @@ impl Executor {
     fn run_cells(
         &self,
         notebook: &Notebook,
-        inputs: &IndexMap<String, serde_json::Value>,
+        inputs: IndexMap<String, Arc<serde_json::Value>>,
     ) -> Result<Executed, Diagnostic> {
         let mut scope = Scope::new();
         for (name, value) in inputs {
-            let dynamic = rhai::serde::to_dynamic(value)
+            let dynamic = rhai::serde::to_dynamic(value.as_ref())
                 .map_err(|err| Diagnostic::error("exec::input", format!("cannot hand `{name}` to the cells: {err}")))?;
             scope.push_constant_dynamic(name.as_str(), dynamic);
+            drop(value);
         }
         let mut outputs = Vec::new();
         for cell in notebook.cells() {
@@ -246,10 +248,12 @@ impl Executor {
             // Variables captured by closures are shared; the results of a notebook are plain data.
             script.insert(name.into(), value.flatten_clone());
         }
+        // One copy of the final values serves both the page and the notebook's readers.
+        let final_scope = Arc::new(final_scope);
         let exports = Exports {
             slug: Arc::from(notebook.slug().as_str()),
             script: Arc::new(script),
-            values: Arc::new(final_scope.clone()),
+            values: Arc::clone(&final_scope),
             figures: Arc::new(figures(notebook, &outputs)),
         };
         Ok(Executed { outputs, scope: final_scope, exports })
@@ -527,9 +531,9 @@ mod tests {
         let mut inputs = IndexMap::new();
         inputs.insert(
             "rows".to_string(),
-            serde_json::json!([{"k": "a", "lo": 1, "hi": 3}, {"k": "b", "lo": 2, "hi": 5}]),
+            Arc::new(serde_json::json!([{"k": "a", "lo": 1, "hi": 3}, {"k": "b", "lo": 2, "hi": 5}])),
         );
-        Executor::new(Limits::default()).run(&nb, &inputs, Results::new())
+        Executor::new(Limits::default()).run(&nb, inputs, Results::new())
     }
 
     fn value_of(body: &str) -> Value {
@@ -594,7 +598,7 @@ mod tests {
             crate::notebook::parse(Path::new("nb.md"), "nb.md", "---\ntitle: T\n---\n```{rhai}\nloop {}\n```\n".into())
                 .unwrap();
         let limits = Limits { max_operations: 10_000, ..Limits::default() };
-        let d = Executor::new(limits).run(&nb, &IndexMap::new(), Results::new()).unwrap_err();
+        let d = Executor::new(limits).run(&nb, IndexMap::new(), Results::new()).unwrap_err();
         assert_eq!(d.code, "exec::limit");
         assert!(d.message.contains("10,000 operations"), "{}", d.message);
     }
@@ -623,7 +627,7 @@ mod tests {
             crate::notebook::parse(Path::new("nb.md"), "nb.md", "---\ntitle: T\n---\n```{rhai}\nloop {}\n```\n".into())
                 .unwrap();
         let limits = Limits { max_operations: u64::MAX, max_cell_time: Duration::from_millis(50), ..Limits::default() };
-        let d = Executor::new(limits).run(&nb, &IndexMap::new(), Results::new()).unwrap_err();
+        let d = Executor::new(limits).run(&nb, IndexMap::new(), Results::new()).unwrap_err();
         assert_eq!(d.message, "cell 1 ran longer than the limit of 0.05 seconds of CPU time");
     }
 
@@ -632,17 +636,17 @@ mod tests {
         let exec = Executor::new(Limits::default());
         let parse = |t: &str| crate::notebook::parse(Path::new("nb.md"), "nb.md", t.to_string()).unwrap();
         let a = exec
-            .run(&parse("---\ntitle: A\n---\n```{rhai}\nlet tc = band(1, 2);\n```\n"), &IndexMap::new(), Results::new())
+            .run(&parse("---\ntitle: A\n---\n```{rhai}\nlet tc = band(1, 2);\n```\n"), IndexMap::new(), Results::new())
             .unwrap();
         let mut results = Results::new();
         results.insert("a".into(), a.exports);
 
         let b = exec
-            .run(&parse("---\ntitle: B\n---\n```{rhai}\nresults(\"a\").tc.hi * 2\n```\n"), &IndexMap::new(), results)
+            .run(&parse("---\ntitle: B\n---\n```{rhai}\nresults(\"a\").tc.hi * 2\n```\n"), IndexMap::new(), results)
             .unwrap();
         assert_eq!(b.outputs[0].value, Value::Float(4.0));
         let d = exec
-            .run(&parse("---\ntitle: C\n---\n```{rhai}\nresults(\"a\")\n```\n"), &IndexMap::new(), Results::new())
+            .run(&parse("---\ntitle: C\n---\n```{rhai}\nresults(\"a\")\n```\n"), IndexMap::new(), Results::new())
             .unwrap_err();
         assert!(d.message.contains("no notebook with that slug has run"), "{}", d.message);
     }
@@ -652,16 +656,16 @@ mod tests {
         let exec = Executor::new(Limits::default());
         let parse = |t: &str| crate::notebook::parse(Path::new("a.md"), "a.md", t.to_string()).unwrap();
         let a = exec
-            .run(&parse("---\ntitle: A\n---\n```{rhai}\nlet m = #{ x: 1 };\n```\n"), &IndexMap::new(), Results::new())
+            .run(&parse("---\ntitle: A\n---\n```{rhai}\nlet m = #{ x: 1 };\n```\n"), IndexMap::new(), Results::new())
             .unwrap();
         let mut results = Results::new();
         results.insert("a".into(), a.exports.clone());
         let script =
             "---\ntitle: B\n---\n```{rhai}\nlet r = results(\"a\");\nlet m = r.m;\nm.x = 5;\nr[\"m\"].x\n```\n";
-        let b = exec.run(&parse(script), &IndexMap::new(), results.clone()).unwrap();
+        let b = exec.run(&parse(script), IndexMap::new(), results.clone()).unwrap();
         assert_eq!(b.outputs[0].value, Value::Int(1), "a copy was changed, not a's results");
         let d = exec
-            .run(&parse("---\ntitle: C\n---\n```{rhai}\nresults(\"a\").n\n```\n"), &IndexMap::new(), results)
+            .run(&parse("---\ntitle: C\n---\n```{rhai}\nresults(\"a\").n\n```\n"), IndexMap::new(), results)
             .unwrap_err();
         assert!(d.message.contains("results(\"a\") has no value `n` (did you mean `m`?)"), "{}", d.message);
     }

@@ -21,7 +21,7 @@ pub(crate) struct Run {
 
 impl Run {
     pub fn new(executed: Executed) -> Run {
-        let scope = crate::template::scope_value(&executed.scope);
+        let scope = crate::template::scope_value(executed.scope.iter());
         Run { executed, scope, results_print: std::sync::OnceLock::new() }
     }
 
