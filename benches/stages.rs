@@ -48,7 +48,7 @@ fn fixture(relative: &str, executor: &Executor, templates: &ProseTemplates, them
     let notebook = notebook::parse(&path, relative, text.clone()).expect("the notebook parses");
     let inputs = load(&notebook);
     let executed = executor.run(&notebook, inputs.clone(), Results::default()).expect("the cells run");
-    let scope = scope_value(executed.scope.iter());
+    let scope = scope_value(&executed.scope);
     let chart = executed
         .outputs
         .iter()

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
-use minijinja::value::{Object, Value as JValue};
+use indexmap::IndexMap;
+use minijinja::value::{Object, ObjectRepr, Value as JValue};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 use crate::exec::{Band, Value};
@@ -90,10 +91,55 @@ pub fn is_fixed(text: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Scope(JValue);
 
-/// Converts a notebook's final values to a template context.
-pub fn scope_value<'a>(scope: impl IntoIterator<Item = (&'a String, &'a Value)>) -> Scope {
-    let map: BTreeMap<String, JValue> = scope.into_iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect();
+/// Converts a notebook's final values to a template context. A long list (a data table) is
+/// converted row by row where a template looks, not copied whole.
+pub fn scope_value(scope: &Arc<IndexMap<String, Value>>) -> Scope {
+    let map: BTreeMap<String, JValue> = scope
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                Value::Array(items) if items.len() > LAZY_ITEMS => {
+                    JValue::from_object(Rows { scope: Arc::clone(scope), name: k.clone() })
+                }
+                v => to_jvalue(v),
+            };
+            (k.clone(), value)
+        })
+        .collect();
     Scope(JValue::from(map))
+}
+
+/// Lists longer than this are handed to templates as [`Rows`].
+const LAZY_ITEMS: usize = 1_000;
+
+/// A long list of a notebook's final values, each item converted when a template reads it.
+#[derive(Debug)]
+struct Rows {
+    scope: Arc<IndexMap<String, Value>>,
+    name: String,
+}
+
+impl Rows {
+    fn items(&self) -> &[Value] {
+        match self.scope.get(&self.name) {
+            Some(Value::Array(items)) => items,
+            _ => &[],
+        }
+    }
+}
+
+impl Object for Rows {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &JValue) -> Option<JValue> {
+        self.items().get(key.as_usize()?).map(to_jvalue)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Seq(self.items().len())
+    }
 }
 
 fn to_jvalue(v: &Value) -> JValue {
@@ -471,7 +517,12 @@ mod tests {
         m.insert("premium".to_string(), Value::Band(Band { lo: 0.0, hi: 0.1 }));
         m.insert("n".to_string(), Value::Int(1234567));
         m.insert("evil".to_string(), Value::Str("<b>*x*</b>\n# h".to_string()));
-        scope_value(&m)
+        let rows = |n: i64| {
+            Value::Array((0..n).map(|i| Value::Map(IndexMap::from([("lo".to_string(), Value::Int(i))]))).collect())
+        };
+        m.insert("short".to_string(), rows(3));
+        m.insert("long".to_string(), rows(5_000));
+        scope_value(&Arc::new(m))
     }
 
     fn expand(src: &str) -> Result<String, TemplateError> {
@@ -492,6 +543,22 @@ mod tests {
         assert_eq!(expand("{{ premium | pct_band }}").unwrap(), "0 to 10 percent");
         assert_eq!(expand("{{ base.hi | money_k }}").unwrap(), "$260k");
         assert_eq!(expand("{{ n | num }}").unwrap(), "1,234,567");
+    }
+
+    #[test]
+    fn long_lists_read_in_templates_as_short_ones_do() {
+        for list in ["short", "long"] {
+            let src = format!(
+                "{{{{ {list}[0].lo }}}} {{{{ {list}[-1].lo }}}} {{{{ {list} | length }}}} \
+                 {{% for r in {list} %}}{{% if loop.index < 3 %}}{{{{ r.lo }}}},{{% endif %}}{{% endfor %}} \
+                 {{{{ ({list} | first).lo }}}} {{{{ ({list} | last).lo }}}} {{{{ {list}[1:3] | map(attribute='lo') | join(' and ') }}}}"
+            );
+            let n = if list == "short" { 3 } else { 5_000 };
+            assert_eq!(expand(&src).unwrap(), format!("0 {} {n} 0,1, 0 {} 1 and 2", n - 1, n - 1), "{list}");
+            assert!(
+                expand(&format!("{{{{ {list} }}}}")).unwrap_err().message.contains("cannot be inserted into prose")
+            );
+        }
     }
 
     #[test]

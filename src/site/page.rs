@@ -21,7 +21,7 @@ pub(crate) struct Run {
 
 impl Run {
     pub fn new(executed: Executed) -> Run {
-        let scope = crate::template::scope_value(executed.scope.iter());
+        let scope = crate::template::scope_value(&executed.scope);
         Run { executed, scope, results_print: std::sync::OnceLock::new() }
     }
 
