@@ -79,7 +79,7 @@ fn load(nb: &Notebook) -> IndexMap<String, std::sync::Arc<serde_json::Value>> {
                 .and_then(|p| nbrender::data::load(&p, rel, &nbrender::data::DataLimits::default()))
                 .map_err(|e| e.message)
                 .expect("the data loads");
-            (name.clone(), std::sync::Arc::new(value))
+            (name.clone(), value)
         })
         .collect()
 }

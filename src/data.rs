@@ -2,9 +2,11 @@
 //! into plain values. The csv crate lives here and nowhere else.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use crate::file::{FileError, over};
@@ -36,11 +38,15 @@ pub struct DataLimits {
     /// Columns of a CSV file, keys of a row (a map in the top-level list) of a JSON or YAML
     /// file: a row becomes one map that cells and templates walk.
     pub max_columns: usize,
+    /// Values below the rows: the fields of a CSV file (rows × columns), and in a JSON or
+    /// YAML file every value but the top-level list's items (each list and map counts, and so
+    /// does each of its items). Memory grows with them, not with bytes: see [`count_fields`].
+    pub max_fields: usize,
 }
 
 impl Default for DataLimits {
     fn default() -> Self {
-        DataLimits { max_bytes: 64 << 20, max_rows: 250_000, max_columns: 1_000 }
+        DataLimits { max_bytes: 64 << 20, max_rows: 250_000, max_columns: 1_000, max_fields: 2_000_000 }
     }
 }
 
@@ -68,9 +74,13 @@ pub fn resolve(notebook_dir: &Path, relative: &str) -> Result<PathBuf, DataError
 
 /// Loads one data file by its extension. It must be a regular file (a link to one is
 /// followed), of at most `limits.max_bytes`: a pipe or a device is refused before it is read.
-pub fn load(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Value, DataError> {
+/// The table is shared with every other load of the same file (see `PARSED`).
+pub fn load(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Arc<Value>, DataError> {
     let table = read(path, shown_as, limits)?;
-    if let Value::Array(rows) = &table {
+    if count_fields(&table) > limits.max_fields as u64 {
+        return Err(too_many_fields(shown_as, limits.max_fields));
+    }
+    if let Value::Array(rows) = &*table {
         if rows.len() > limits.max_rows {
             return Err(too_many_rows(shown_as, limits.max_rows));
         }
@@ -84,6 +94,30 @@ pub fn load(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Value, D
         }
     }
     Ok(table)
+}
+
+/// The fields of a table: every value below the rows (the items of a top-level list), or
+/// below the top-level value when it is not a list. A CSV file has rows × columns.
+pub fn count_fields(table: &Value) -> u64 {
+    fn inside(v: &Value) -> u64 {
+        match v {
+            Value::Array(items) => items.iter().map(|i| 1 + inside(i)).sum(),
+            Value::Object(map) => map.values().map(|i| 1 + inside(i)).sum(),
+            _ => 0,
+        }
+    }
+    match table {
+        Value::Array(rows) => rows.iter().map(inside).sum(),
+        other => inside(other),
+    }
+}
+
+fn too_many_fields(shown_as: &str, max_fields: usize) -> DataError {
+    DataError::new(format!(
+        "data file `{shown_as}` has more than {} fields, the limit",
+        crate::format::num(max_fields as f64)
+    ))
+    .hint("load a smaller extract, or raise `data_fields` under `limits:` in `_site.yaml`")
 }
 
 fn too_many_columns(shown_as: &str, what: &str, max_columns: usize) -> DataError {
@@ -102,7 +136,7 @@ fn too_many_rows(shown_as: &str, max_rows: usize) -> DataError {
     .hint("load a smaller extract, or raise `data_rows` under `limits:` in `_site.yaml`")
 }
 
-fn read(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Value, DataError> {
+fn read(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Arc<Value>, DataError> {
     let bytes = crate::file::read(path, limits.max_bytes).map_err(|err| match err {
         FileError::Io(err) => {
             let e = DataError::new(format!("cannot read data file `{shown_as}`: {err}"));
@@ -130,33 +164,44 @@ fn read(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Value, DataE
         ))
         .hint("save the file as UTF-8")
     })?;
-    if let Some(value) = PARSED.recall(path, &text) {
+    let print = {
+        let mut h = DefaultHasher::new();
+        text.hash(&mut h);
+        h.finish()
+    };
+    if let Some(value) = PARSED.recall(path, print) {
         return Ok(value);
     }
-    let value = parse(path, &text, shown_as, limits)?;
-    PARSED.remember(path, text, &value);
+    let value = Arc::new(parse(path, &text, shown_as, limits)?);
+    PARSED.remember(path, print, &value);
     Ok(value)
 }
 
-/// Data files this process has parsed, by path, with the text each was parsed from. The
-/// notebooks of a folder often share a table, and a one-page build also runs the notebooks
-/// its page links to: each file is parsed once. A file whose text changed since (a save
-/// under `nbrender serve`) is parsed again; only successes are kept, and [`load`] checks
-/// the row limit on what is recalled too.
+/// The tables in use, by path, with the hash of the text each was parsed from. Notebooks
+/// running side by side often load the same table: it is parsed once and shared while any
+/// of them holds it. It is not kept past that: a run lets go of its tables once its cells have
+/// their own copy, and a table kept for later would double the memory of every run after.
+/// A file whose text changed since (a save under `nbrender serve`) is parsed again; only
+/// successes are kept, and [`load`] checks the limits on what is recalled too.
 static PARSED: Parsed = Parsed(Mutex::new(None));
 
-struct Parsed(Mutex<Option<HashMap<PathBuf, (String, Value)>>>);
+/// By path: the hash of the text and the table made from it.
+type InUse = HashMap<PathBuf, (u64, Weak<Value>)>;
+
+struct Parsed(Mutex<Option<InUse>>);
 
 impl Parsed {
-    fn recall(&self, path: &Path, text: &str) -> Option<Value> {
+    fn recall(&self, path: &Path, print: u64) -> Option<Arc<Value>> {
         let files = self.0.lock().ok()?;
         let (seen, value) = files.as_ref()?.get(path)?;
-        (seen == text).then(|| value.clone())
+        if *seen == print { value.upgrade() } else { None }
     }
 
-    fn remember(&self, path: &Path, text: String, value: &Value) {
+    fn remember(&self, path: &Path, print: u64, value: &Arc<Value>) {
         if let Ok(mut files) = self.0.lock() {
-            files.get_or_insert_with(HashMap::new).insert(path.to_path_buf(), (text, value.clone()));
+            let files = files.get_or_insert_with(HashMap::new);
+            files.retain(|_, (_, v)| v.strong_count() > 0);
+            files.insert(path.to_path_buf(), (print, Arc::downgrade(value)));
         }
     }
 }
@@ -171,25 +216,134 @@ fn parse(path: &Path, text: &str, shown_as: &str, limits: &DataLimits) -> Result
                 &format!("the header has {} columns", crate::format::num(n as f64)),
                 limits.max_columns,
             ),
+            CsvError::TooManyFields => too_many_fields(shown_as, limits.max_fields),
             CsvError::Invalid(m) => DataError::new(format!("in `{shown_as}`: {m}")),
         }),
-        "json" => serde_json::from_str(text).map_err(|err| {
-            // serde_json ends its message with the position, which is already said up front.
-            let message = err.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-            DataError::new(format!(
-                "in `{shown_as}`: invalid JSON at line {} column {}: {message}",
-                err.line(),
-                err.column()
-            ))
-        }),
-        "yaml" | "yml" => crate::yaml::from_str_within::<Value>(text, u64::MAX).map_err(|err| {
-            let at = err.position.map(|(l, c)| format!(" at line {l} column {c}")).unwrap_or_default();
-            DataError::new(format!("in `{shown_as}`: invalid YAML{at}: {}", err.message))
-        }),
+        "json" | "yaml" | "yml" => {
+            let kind = if ext == "json" { "JSON" } else { "YAML" };
+            // JSON is YAML: one scan bounds the nesting of either and counts its rows and
+            // fields before anything is built.
+            let counted =
+                crate::yaml::scan(text, values_allowed(limits)).map_err(|e| scan_error(e, shown_as, kind, limits))?;
+            if counted.rows > limits.max_rows as u64 {
+                return Err(too_many_rows(shown_as, limits.max_rows));
+            }
+            if counted.values - counted.rows > limits.max_fields as u64 {
+                return Err(too_many_fields(shown_as, limits.max_fields));
+            }
+            let table = if kind == "JSON" {
+                serde_json::from_str::<Compact>(text).map_err(|err| {
+                    // serde_json ends its message with the position, which is said up front.
+                    let message = err.to_string();
+                    let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                    DataError::new(format!(
+                        "in `{shown_as}`: invalid JSON at line {} column {}: {message}",
+                        err.line(),
+                        err.column()
+                    ))
+                })
+            } else {
+                crate::yaml::from_str_within::<Compact>(text, counted.values)
+                    .map_err(|e| scan_error(e, shown_as, kind, limits))
+            };
+            table.map(|c| c.0)
+        }
         _ => Err(DataError::new(format!("unsupported data file type `{shown_as}`"))
             .hint("data files are .csv, .json, .yaml or .yml")),
     }
+}
+
+/// A JSON or YAML value as parsed, with every map and list sized to what it holds:
+/// serde_json's own `Value` grows them by doubling while it parses, a third more memory for a
+/// table of rows.
+struct Compact(Value);
+
+impl<'de> Deserialize<'de> for Compact {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(CompactVisitor).map(Compact)
+    }
+}
+
+struct CompactVisitor;
+
+impl<'de> Visitor<'de> for CompactVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // As serde_json's own `Value` does.
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        Compact::deserialize(deserializer).map(|c| c.0)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Compact(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        items.shrink_to_fit();
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries: Vec<(String, Value)> = Vec::new();
+        while let Some((key, Compact(value))) = map.next_entry()? {
+            entries.push((key, value));
+        }
+        // Collected from a list of known length, the map is made at its size.
+        Ok(Value::Object(entries.into_iter().collect()))
+    }
+}
+
+/// How many values a JSON or YAML file may hold before it is parsed: its rows and fields.
+fn values_allowed(limits: &DataLimits) -> u64 {
+    (limits.max_rows as u64).saturating_add(limits.max_fields as u64)
+}
+
+fn scan_error(err: crate::yaml::YamlError, shown_as: &str, kind: &str, limits: &DataLimits) -> DataError {
+    let at = err.position.map(|(l, c)| format!(" at line {l} column {c}")).unwrap_or_default();
+    if err.too_many_values {
+        return DataError::new(format!(
+            "data file `{shown_as}` holds more than {} values{at}: more rows and fields than the limits allow together",
+            crate::format::num(values_allowed(limits) as f64)
+        ))
+        .hint("load a smaller extract, or raise `data_fields` (or `data_rows`) under `limits:` in `_site.yaml`");
+    }
+    DataError::new(format!("in `{shown_as}`: invalid {kind}{at}: {}", err.message))
 }
 
 /// Why a CSV file was not read.
@@ -200,6 +354,8 @@ pub enum CsvError {
     TooManyRows,
     /// More columns than the limit, this many: nothing past the header was read.
     TooManyColumns(usize),
+    /// More fields than the limit: reading stopped there.
+    TooManyFields,
 }
 
 impl From<String> for CsvError {
@@ -220,11 +376,22 @@ pub fn parse_csv(text: &str, limits: &DataLimits) -> Result<Value, CsvError> {
     if let Some(dup) = headers.iter().find(|h| !seen.insert(*h)) {
         return Err(format!("the header names column `{dup}` twice").into());
     }
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        if rows.len() == limits.max_rows {
+    // Rows are counted first, without keeping them: a file past the limits is refused before
+    // its table is built. (A broken row stops the count; the reading below reports it.)
+    let mut counter = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let mut record = csv::ByteRecord::new();
+    let mut count = 0usize;
+    while let Ok(true) = counter.read_byte_record(&mut record) {
+        count += 1;
+        if count > limits.max_rows {
             return Err(CsvError::TooManyRows);
         }
+        if count.saturating_mul(headers.len()) > limits.max_fields {
+            return Err(CsvError::TooManyFields);
+        }
+    }
+    let mut rows = Vec::with_capacity(count);
+    for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
             match e.kind() {
@@ -320,6 +487,62 @@ mod tests {
     fn reading_stops_past_the_row_limit() {
         assert!(parse_csv("a\n1\n2\n", &rows(2)).is_ok());
         assert_eq!(parse_csv("a\n1\n2\n3\n", &rows(2)), Err(CsvError::TooManyRows));
+    }
+
+    #[test]
+    fn fields_are_counted_below_the_rows_and_limited_before_the_table_is_built() {
+        let fields = |max_fields: usize| DataLimits { max_fields, ..DataLimits::default() };
+        assert!(parse_csv("a,b\n1,2\n3,4\n", &fields(4)).is_ok());
+        assert_eq!(parse_csv("a,b\n1,2\n3,4\n5,6\n", &fields(4)), Err(CsvError::TooManyFields));
+        assert_eq!(count_fields(&serde_json::json!([{"a": 1, "b": [1, 2]}, [3], 4])), 5);
+        assert_eq!(count_fields(&serde_json::json!({"a": 1, "b": [1, 2]})), 4);
+
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [
+            ("t.json", r#"[{"a": 1, "b": 2}, {"a": 3, "b": [4, 5, 6]}]"#),
+            ("t.yaml", "- {a: 1, b: 2}\n- a: 3\n  b: [4, 5, 6]\n"),
+            ("t.csv", "a,b,c\n1,2,3\n4,5,6\n7,8,9\n"),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            assert!(load(&path, name, &fields(9)).is_ok(), "{name}");
+            let err = load(&path, name, &fields(6)).unwrap_err();
+            assert_eq!(err.message, format!("data file `{name}` has more than 6 fields, the limit"));
+            assert!(err.hint.unwrap().contains("raise `data_fields` under `limits:`"));
+        }
+        // Refused from the scan, before parsing: rows, fields, and both past their sum.
+        let path = dir.path().join("big.yaml");
+        std::fs::write(&path, "- [1, 2]\n".repeat(10)).unwrap();
+        assert!(load(&path, "big.yaml", &rows(9)).unwrap_err().message.contains("more than 9 rows"));
+        assert!(load(&path, "big.yaml", &fields(19)).unwrap_err().message.contains("more than 19 fields"));
+        let both = DataLimits { max_rows: 5, max_fields: 5, ..DataLimits::default() };
+        let err = load(&path, "big.yaml", &both).unwrap_err();
+        assert!(err.message.starts_with("data file `big.yaml` holds more than 10 values at line 4"), "{}", err.message);
+    }
+
+    #[test]
+    fn tables_parse_as_serde_json_would_make_them() {
+        let text =
+            r#"[{"a": 1, "b": -2, "c": 1.5, "d": "x", "e": null, "f": true, "a": 9}, [], {}, 18446744073709551615]"#;
+        let compact: Compact = serde_json::from_str(text).unwrap();
+        assert_eq!(compact.0, serde_json::from_str::<Value>(text).unwrap());
+        let yaml = "- a: 1\n  b: [x, 'y', ~, .5]\n- !!str 3\n";
+        let compact: Compact = crate::yaml::from_str_within(yaml, 100).unwrap();
+        assert_eq!(compact.0, crate::yaml::from_str_within::<Value>(yaml, 100).unwrap());
+    }
+
+    #[test]
+    fn a_table_in_use_is_shared_and_not_kept_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared.csv");
+        std::fs::write(&path, "a\n1\n").unwrap();
+        let limits = DataLimits::default();
+        let first = load(&path, "shared.csv", &limits).unwrap();
+        let second = load(&path, "shared.csv", &limits).unwrap();
+        assert!(Arc::ptr_eq(&first, &second), "one table while both runs hold it");
+        let weak = Arc::downgrade(&first);
+        drop((first, second));
+        assert!(weak.upgrade().is_none(), "nothing keeps a table no run holds");
     }
 
     #[test]

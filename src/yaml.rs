@@ -58,17 +58,26 @@ pub fn from_str_within<T: DeserializeOwned>(text: &str, max_values: u64) -> Resu
 ///
 /// Where the scan cannot tell what libyaml will make of a line, it counts rather than skips:
 /// it may refuse a text libyaml would reject anyway, never let through nesting it missed.
-pub fn scan(text: &str, max_values: u64) -> Result<u64, YamlError> {
+pub fn scan(text: &str, max_values: u64) -> Result<Counted, YamlError> {
     scan_within(text, MAX_DEPTH, max_values)
 }
 
-fn scan_within(text: &str, max_depth: usize, max_values: u64) -> Result<u64, YamlError> {
+/// What [`scan`] counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    /// Every value: items of lists and values of maps, aliases expanded.
+    pub values: u64,
+    /// Of those, the items of the top-level list (a table's rows), when the text is a list.
+    pub rows: u64,
+}
+
+fn scan_within(text: &str, max_depth: usize, max_values: u64) -> Result<Counted, YamlError> {
     let mut scanner = Scanner { max_depth, max_values, ..Scanner::default() };
     for (i, line) in text.split('\n').enumerate() {
         scanner.line_no = i + 1;
         scanner.line(line.strip_suffix('\r').unwrap_or(line))?;
     }
-    Ok(scanner.values)
+    Ok(Counted { values: scanner.values, rows: scanner.rows })
 }
 
 /// Where scanning a line goes on: block or flow context from a byte, or the next line.
@@ -126,6 +135,7 @@ struct Scanner<'t> {
     max_depth: usize,
     max_values: u64,
     values: u64,
+    rows: u64,
     line_no: usize,
     text: &'t str,
     /// The byte of the line being looked at, for positions.
@@ -249,6 +259,10 @@ impl<'t> Scanner<'t> {
                     self.push(start, c != b'-')?;
                     self.open_pending(Ends::Block { col: start as isize - 1, entries_continue: false })?;
                     self.add(1)?;
+                    let top_list = matches!(self.indents.as_slice(), [i] if !i.map);
+                    if c == b'-' && top_list && self.flow.is_empty() {
+                        self.rows += 1;
+                    }
                     owner = Ends::Block { col: at as isize, entries_continue: false };
                     at += 1;
                 }
@@ -440,9 +454,11 @@ impl<'t> Scanner<'t> {
 
     /// Counts the current item of the innermost bracket, once.
     fn item(&mut self) -> Result<(), YamlError> {
+        let row = self.indents.is_empty() && matches!(self.flow.as_slice(), [b] if b.list);
         match self.flow.last_mut() {
             Some(top) if !top.counted => {
                 top.counted = true;
+                self.rows += u64::from(row);
                 self.add(1)
             }
             _ => Ok(()),
@@ -645,17 +661,21 @@ mod tests {
 
     #[test]
     fn values_are_counted_as_a_table_has_them() {
-        let count = |text: &str| scan(text, u64::MAX).unwrap();
+        let count = |text: &str| scan(text, u64::MAX).unwrap().values;
         assert_eq!(count("- {a: 1, b: 2}\n- {a: 3, b: 4}\n"), 6);
         assert_eq!(count("- a: 1\n  b: 2\n- a: 3\n  b: 'x'\n"), 6);
         assert_eq!(count(r#"[{"a": 1, "b": "x, y"}, {"a": 3, "b": [1, 2]}]"#), 8);
         assert_eq!(count("a: 1\nb:\n  - 1\n  - 2\nc: |\n  - not\n  - items\n"), 5);
         assert_eq!(count("[]\n"), 0);
+        let rows = |text: &str| scan(text, u64::MAX).unwrap().rows;
+        assert_eq!(rows("- {a: 1, b: 2}\n- a: 3\n  b: [4, 5]\n- - 6\n"), 3);
+        assert_eq!(rows(r#"[{"a": [1, 2]}, [3], 4]"#), 3);
+        assert_eq!(rows("a:\n- 1\n- 2\nb: [1, 2]\n"), 0);
     }
 
     #[test]
     fn aliases_count_what_they_repeat() {
-        let count = |text: &str| scan(text, u64::MAX).unwrap();
+        let count = |text: &str| scan(text, u64::MAX).unwrap().values;
         assert_eq!(count("a: &a [1, 2, 3]\nb: [*a, *a]\n"), 4 + 3 + 6);
         assert_eq!(count("a: &a\n  x: 1\n  y: [1, 2]\nb: *a\nc: *a\n"), 5 + 2 * 5);
         assert_eq!(count("a: &a\n- 1\n- 2\nb: *a\n"), 3 + 1 + 2);
@@ -706,7 +726,10 @@ mod tests {
                 assert!(scan_within(&text, depth - 1, u64::MAX).is_err(), "depth {depth} unseen in {text:?}");
             }
             if let Ok(counted) = scan_within(&text, MAX_DEPTH, u64::MAX) {
-                assert!(counted >= values, "{counted} < {values} values in {text:?}");
+                assert!(counted.values >= values, "{counted:?} < {values} values in {text:?}");
+                if let serde_json::Value::Array(items) = &value {
+                    assert_eq!(counted.rows, items.len() as u64, "rows of {text:?}");
+                }
             }
         }
         assert!(parsed > 1_000, "only {parsed} texts parsed");

@@ -55,14 +55,15 @@ fn a_million_row_csv_is_refused_early_in_bounded_memory() {
     assert!(peak < 300.0, "peak memory {peak:.0} MiB");
 
     // With more rows allowed, the cell's own limits still hold, and say which key raises them.
-    p.write("notebooks/_site.yaml", "limits:\n  data_rows: 1000000\n");
+    p.write("notebooks/_site.yaml", "limits:\n  data_rows: 1000000\n  data_fields: 3000000\n");
     let (code, stderr, _) = measured(&p, &["notebooks/", "-o", "out"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("exceeded the limit of 1,048,576 bytes of text in one value"), "{stderr}");
     assert!(stderr.contains("raise `string_bytes` under `limits:`"), "{stderr}");
 
     // Raised in `_site.yaml`, the same file loads.
-    let raised = "limits:\n  data_rows: 1000000\n  string_bytes: 100000000\n  map_keys: 10000000\n";
+    let raised =
+        "limits:\n  data_rows: 1000000\n  data_fields: 3000000\n  string_bytes: 100000000\n  map_keys: 10000000\n";
     p.write("notebooks/_site.yaml", raised);
     let (code, stderr, peak) = measured(&p, &["notebooks/", "-o", "out"]);
     assert_eq!(code, 0, "{stderr}");
@@ -119,4 +120,61 @@ fn a_5000_notebook_site_builds_in_bounded_memory() {
     assert!(p.read("out/page-4999/index.html").contains("Pay is $105k to $155k."));
     assert!(peak < 1024.0, "peak memory {peak:.0} MiB for 5,000 notebooks");
     println!("5,000 notebooks: peak {peak:.0} MiB");
+}
+
+/// Cell limits raised so that a whole table reaches the cells (a cell's limits count what it
+/// builds; these tests are about what loading a table costs).
+const CELLS_TAKE_ANY_TABLE: &str = "  string_bytes: 1000000000\n  array_items: 1000000000\n  map_keys: 1000000000\n";
+
+fn data_notebook(p: &Project, file: &str, text: &str) {
+    p.write(&format!("notebooks/data/{file}"), text);
+    p.write(
+        "notebooks/a.md",
+        &format!(
+            "---\ntitle: Data\ndata:\n  t: data/{file}\n---\n```{{rhai}}\nlet n = t.len();\n```\n\n{{{{ n }}}} rows.\n"
+        ),
+    );
+}
+
+#[test]
+fn a_table_at_the_field_limit_loads_in_under_one_gib() {
+    // 250,000 rows of 8 one-letter texts: 2,000,000 fields, the default limit, and the
+    // costliest shape per field (each field a string in every copy of the table).
+    let p = Project::empty();
+    p.write("notebooks/_site.yaml", &format!("limits:\n{CELLS_TAKE_ANY_TABLE}"));
+    let mut csv = String::from("a,b,c,d,e,f,g,h\n");
+    csv.push_str(&"a,b,c,d,e,f,g,h\n".repeat(250_000));
+    data_notebook(&p, "t.csv", &csv);
+    let (code, stderr, peak) = measured(&p, &["notebooks/", "-o", "out", "-q"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(p.read("out/a/index.html").contains("250000 rows."));
+    assert!(peak < 1024.0, "peak memory {peak:.0} MiB for 2,000,000 fields");
+    println!("a 250,000 x 8 CSV of texts: peak {peak:.0} MiB");
+}
+
+#[test]
+fn a_table_past_the_field_limit_is_refused_before_it_is_built() {
+    let p = Project::empty();
+    // 16 MB of one-digit fields, 128 to a row: 8,000,000 fields.
+    let mut csv: String = (0..128).map(|i| format!("c{i},")).collect();
+    csv.pop();
+    csv.push('\n');
+    let row = format!("{}1\n", "1,".repeat(127));
+    csv.push_str(&row.repeat(16_000_000 / row.len()));
+    data_notebook(&p, "t.csv", &csv);
+    let (code, stderr, peak) = measured(&p, &["notebooks/", "-o", "out", "-q"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("data file `data/t.csv` has more than 2,000,000 fields, the limit"), "{stderr}");
+    assert!(stderr.contains("notebooks/a.md:4") && stderr.contains("raise `data_fields`"), "{stderr}");
+    assert!(peak < 100.0, "peak memory {peak:.0} MiB");
+
+    // JSON and YAML are counted before they are parsed: one list of 8,000,000 numbers.
+    let list = format!("{{\"a\": [{}1]}}", "1,".repeat(8_000_000));
+    for file in ["t.json", "t.yaml"] {
+        data_notebook(&p, file, &list);
+        let (code, stderr, peak) = measured(&p, &["notebooks/", "-o", "out", "-q"]);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains(&format!("data file `data/{file}` holds more than 2,250,000 values")), "{stderr}");
+        assert!(peak < 100.0, "peak memory {peak:.0} MiB for {file}");
+    }
 }

@@ -24,6 +24,7 @@ const LIMIT_KEYS: &[&str] = &[
     "data_bytes",
     "data_rows",
     "data_columns",
+    "data_fields",
     "notebook_bytes",
 ];
 
@@ -63,6 +64,7 @@ pub struct SiteLimits {
     pub data_bytes: u64,
     pub data_rows: usize,
     pub data_columns: usize,
+    pub data_fields: usize,
     /// Per notebook file.
     pub notebook_bytes: u64,
 }
@@ -82,6 +84,7 @@ impl Default for SiteLimits {
             data_bytes: data.max_bytes,
             data_rows: data.max_rows,
             data_columns: data.max_columns,
+            data_fields: data.max_fields,
             notebook_bytes: 16 << 20,
         }
     }
@@ -102,7 +105,12 @@ impl SiteLimits {
     }
 
     pub fn data(&self) -> DataLimits {
-        DataLimits { max_bytes: self.data_bytes, max_rows: self.data_rows, max_columns: self.data_columns }
+        DataLimits {
+            max_bytes: self.data_bytes,
+            max_rows: self.data_rows,
+            max_columns: self.data_columns,
+            max_fields: self.data_fields,
+        }
     }
 
     /// The first value that cannot be used, as (key, why).
@@ -117,6 +125,7 @@ impl SiteLimits {
             ("data_bytes", self.data_bytes),
             ("data_rows", self.data_rows as u64),
             ("data_columns", self.data_columns as u64),
+            ("data_fields", self.data_fields as u64),
             ("notebook_bytes", self.notebook_bytes),
         ];
         if let Some((key, _)) = whole.iter().find(|(_, v)| *v == 0) {
@@ -227,7 +236,7 @@ mod tests {
     #[test]
     fn limits_can_be_raised_key_by_key() {
         let config = load(
-            "title: T\nlimits:\n  operations: 50000000\n  seconds: 2.5\n  data_rows: 1000000\n  data_columns: 5000\n",
+            "title: T\nlimits:\n  operations: 50000000\n  seconds: 2.5\n  data_rows: 1000000\n  data_columns: 5000\n  data_fields: 9\n",
         )
         .unwrap();
         let cells = config.limits.cells();
@@ -236,6 +245,7 @@ mod tests {
         assert_eq!(cells.max_array_size, Limits::default().max_array_size);
         assert_eq!(config.limits.data().max_rows, 1_000_000);
         assert_eq!(config.limits.data().max_columns, 5_000);
+        assert_eq!(config.limits.data().max_fields, 9);
     }
 
     #[cfg(unix)]

@@ -35,7 +35,7 @@ pub(crate) fn run_notebook(
         };
         match crate::data::resolve(dir, rel).and_then(|p| crate::data::load(&p, rel, data_limits)) {
             Ok(v) => {
-                inputs.insert(name.clone(), Arc::new(v));
+                inputs.insert(name.clone(), v);
             }
             Err(e) => diagnostics.push(at(e)),
         }
