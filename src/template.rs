@@ -23,6 +23,8 @@ pub struct TemplateError {
     pub line: Option<usize>,
     /// For undefined names: the name, so callers can suggest another.
     pub undefined: Option<String>,
+    /// The output passed the limit on expanded text: expanding stopped there.
+    pub too_large: bool,
 }
 
 /// How expanded values are written into the output.
@@ -39,6 +41,23 @@ pub enum Output {
 pub struct ProseTemplates {
     markdown: Environment<'static>,
     text: Environment<'static>,
+    limits: ProseLimits,
+}
+
+/// How much prose one notebook may make (`limits:` in `_site.yaml`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProseLimits {
+    /// Bytes of one expanded text, and of a notebook's prose once expanded.
+    pub max_bytes: u64,
+    /// Markdown elements of a notebook's prose once expanded (see
+    /// `prose::markdown::past_element_limit`).
+    pub max_elements: usize,
+}
+
+impl Default for ProseLimits {
+    fn default() -> Self {
+        ProseLimits { max_bytes: 16 << 20, max_elements: 1_500_000 }
+    }
 }
 
 impl Default for ProseTemplates {
@@ -49,7 +68,15 @@ impl Default for ProseTemplates {
 
 impl ProseTemplates {
     pub fn new() -> Self {
-        ProseTemplates { markdown: prose_env(Output::Markdown), text: prose_env(Output::Text) }
+        Self::within(ProseLimits::default())
+    }
+
+    pub fn within(limits: ProseLimits) -> Self {
+        ProseTemplates { markdown: prose_env(Output::Markdown), text: prose_env(Output::Text), limits }
+    }
+
+    pub fn limits(&self) -> ProseLimits {
+        self.limits
     }
 
     /// Expands `source` over `scope`. Every undefined name is reported, not only the first.
@@ -78,7 +105,49 @@ impl ProseTemplates {
             undefined.sort_by_key(|e| e.range.as_ref().map_or(0, |r| r.start));
             return Err(undefined);
         }
-        template.render(scope.clone()).map_err(|err| vec![template_error(&err, source)])
+        // Written through a cap: one `{{ x }}` of a long text in a loop could otherwise make
+        // gigabytes before any limit looked.
+        let mut out = Capped { bytes: Vec::new(), left: self.limits.max_bytes, over: false };
+        match template.render_captured_to(scope.clone(), &mut out) {
+            Ok(_) => {
+                Ok(String::from_utf8(out.bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+            }
+            Err(_) if out.over => Err(vec![TemplateError {
+                message: format!(
+                    "the text expands to more than {} bytes, the limit",
+                    crate::format::num(self.limits.max_bytes as f64)
+                ),
+                range: None,
+                line: None,
+                undefined: None,
+                too_large: true,
+            }]),
+            Err(err) => Err(vec![template_error(&err, source)]),
+        }
+    }
+}
+
+/// An output that refuses to grow past a number of bytes.
+struct Capped {
+    bytes: Vec<u8>,
+    left: u64,
+    /// A write was refused.
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            self.over = true;
+            return Err(std::io::Error::other("the expanded text passes its limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        self.left -= buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -372,7 +441,7 @@ pub fn escape_markdown(s: &str) -> String {
 fn undefined_error(source: &str, name: String) -> TemplateError {
     let range = find_name_in_tags(source, &name).map(|start| start..start + name.len());
     let line = range.as_ref().map(|r| source[..r.start].matches('\n').count() + 1);
-    TemplateError { message: format!("`{name}` is undefined"), range, line, undefined: Some(name) }
+    TemplateError { message: format!("`{name}` is undefined"), range, line, undefined: Some(name), too_large: false }
 }
 
 fn find_name_in_tags(source: &str, name: &str) -> Option<usize> {
@@ -422,7 +491,7 @@ fn template_error(err: &Error, source: &str) -> TemplateError {
         },
         _ => err.detail().map_or_else(|| err.kind().to_string(), str::to_string),
     };
-    TemplateError { message, range, line: err.line(), undefined }
+    TemplateError { message, range, line: err.line(), undefined, too_large: false }
 }
 
 /// The theme's page templates, with every value HTML-escaped unless marked safe.

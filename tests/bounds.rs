@@ -178,3 +178,81 @@ fn a_table_past_the_field_limit_is_refused_before_it_is_built() {
         assert!(peak < 100.0, "peak memory {peak:.0} MiB for {file}");
     }
 }
+
+#[test]
+fn prose_past_the_element_limit_is_refused_in_bounded_memory() {
+    // 16 MB of `*a* `: four million emphases, each three Markdown nodes.
+    let p = Project::empty();
+    p.write("notebooks/a.md", &format!("---\ntitle: A\n---\n\n{}\n", "*a* ".repeat(4_000_000)));
+    let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
+    assert_eq!(code, 1, "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("error[notebook::too-large]"), "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("Markdown elements") && stderr.contains("raise `prose_elements`"), "{}", &stderr[..2000]);
+    assert!(peak < 300.0, "peak memory {peak:.0} MiB");
+}
+
+#[test]
+fn prose_at_the_element_limit_stays_under_one_gib() {
+    // The costliest shape per element, `*a* ` (three nodes for two elements), at the default
+    // limit of 1,500,000 elements (the frontmatter's lines count too).
+    let p = Project::empty();
+    let emphases = "*a* ".repeat(1_500_000 / 2 - 8);
+    p.write("notebooks/a.md", &format!("---\ntitle: A\n---\n\n{emphases}\n"));
+    let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
+    assert_eq!(code, 0, "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(peak < 1024.0, "peak memory {peak:.0} MiB");
+    println!("1,500,000 Markdown elements of `*a* `: peak {peak:.0} MiB");
+}
+
+#[test]
+fn a_notebook_of_too_many_cells_is_refused_before_they_run() {
+    let p = Project::empty();
+    let cells = "```{rhai}\n1\n```\n".repeat(2_000);
+    p.write("notebooks/a.md", &format!("---\ntitle: A\n---\n{cells}"));
+    let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("has more than 1,000 cells, the limit"), "{stderr}");
+    assert!(stderr.contains("notebooks/a.md:3004:1"), "at the 1,001st cell: {stderr}");
+    assert!(peak < 300.0, "peak memory {peak:.0} MiB");
+}
+
+#[test]
+fn prose_that_expands_past_the_notebook_limit_is_refused_as_it_expands() {
+    // 3 KB of notebook: a 1 MiB text inserted 50 times in each of 20 paragraphs split by code
+    // blocks (each expanded on its own), a 1 GB page.
+    let p = Project::empty();
+    let chunk = format!("{}\n\n```\ncode\n```\n\n", "{{ x }}".repeat(50));
+    p.write(
+        "notebooks/a.md",
+        &format!(
+            "---\ntitle: A\n---\n```{{rhai}}\nlet x = \"aaaaaaaaaaaaaaaa\"; for i in 0..16 {{ x += x; }}\n```\n\n{}",
+            chunk.repeat(20)
+        ),
+    );
+    let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
+    assert_eq!(code, 1, "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("error[prose::too-large]"), "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("more than 16,777,216 bytes"), "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(peak < 300.0, "peak memory {peak:.0} MiB");
+}
+
+#[test]
+fn prose_whose_values_expand_past_the_element_limit_is_refused_before_it_is_parsed() {
+    // A few lines of notebook; a 500,000-character text of `*` inserted four times, each
+    // escaped to `\*`: four million elements once expanded.
+    let p = Project::empty();
+    p.write(
+        "notebooks/a.md",
+        "---\ntitle: A\n---\n```{rhai}\nlet x = \"*\"; for i in 0..19 { x += x; } let x = x.sub_string(0, 500000);\n```\n\n{{ x }} {{ x }}\n\n{{ x }} {{ x }}\n",
+    );
+    let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
+    assert_eq!(code, 1, "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("error[prose::too-large]"), "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("has more than 1,500,000 Markdown elements"), "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(
+        stderr.contains("notebooks/a.md:8:1"),
+        "at the line that passes the limit: {}",
+        &stderr[..stderr.len().min(2000)]
+    );
+    assert!(peak < 300.0, "peak memory {peak:.0} MiB");
+}

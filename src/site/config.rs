@@ -11,6 +11,7 @@ use crate::data::DataLimits;
 use crate::diag::{Diagnostic, SourceFile};
 use crate::exec::Limits;
 use crate::file::{FileError, over};
+use crate::site::load::NotebookLimits;
 
 const KEYS: &[&str] = &["title", "base_url", "theme", "groups", "limits"];
 const LIMIT_KEYS: &[&str] = &[
@@ -26,6 +27,8 @@ const LIMIT_KEYS: &[&str] = &[
     "data_columns",
     "data_fields",
     "notebook_bytes",
+    "notebook_cells",
+    "prose_elements",
 ];
 
 /// The largest `_site.yaml` read: far more than any site's settings.
@@ -67,6 +70,9 @@ pub struct SiteLimits {
     pub data_fields: usize,
     /// Per notebook file.
     pub notebook_bytes: u64,
+    pub notebook_cells: usize,
+    /// Markdown elements of a notebook, and of its prose once its `{{ }}` are expanded.
+    pub prose_elements: usize,
 }
 
 impl Default for SiteLimits {
@@ -86,6 +92,8 @@ impl Default for SiteLimits {
             data_columns: data.max_columns,
             data_fields: data.max_fields,
             notebook_bytes: 16 << 20,
+            notebook_cells: 1_000,
+            prose_elements: crate::template::ProseLimits::default().max_elements,
         }
     }
 }
@@ -101,6 +109,20 @@ impl SiteLimits {
             max_call_levels: self.call_depth,
             max_expr_depth: self.nesting_depth,
             max_cell_time: Duration::try_from_secs_f64(self.seconds).unwrap_or(Duration::MAX),
+        }
+    }
+
+    /// How much prose one notebook may make once expanded.
+    pub fn prose(&self) -> crate::template::ProseLimits {
+        crate::template::ProseLimits { max_bytes: self.notebook_bytes, max_elements: self.prose_elements }
+    }
+
+    /// What one notebook file may hold.
+    pub fn notebook(&self) -> NotebookLimits {
+        NotebookLimits {
+            max_bytes: self.notebook_bytes,
+            max_elements: self.prose_elements,
+            max_cells: self.notebook_cells,
         }
     }
 
@@ -127,6 +149,8 @@ impl SiteLimits {
             ("data_columns", self.data_columns as u64),
             ("data_fields", self.data_fields as u64),
             ("notebook_bytes", self.notebook_bytes),
+            ("notebook_cells", self.notebook_cells as u64),
+            ("prose_elements", self.prose_elements as u64),
         ];
         if let Some((key, _)) = whole.iter().find(|(_, v)| *v == 0) {
             return Some((key, "must be at least 1".into()));
@@ -236,7 +260,7 @@ mod tests {
     #[test]
     fn limits_can_be_raised_key_by_key() {
         let config = load(
-            "title: T\nlimits:\n  operations: 50000000\n  seconds: 2.5\n  data_rows: 1000000\n  data_columns: 5000\n  data_fields: 9\n",
+            "title: T\nlimits:\n  operations: 50000000\n  seconds: 2.5\n  data_rows: 1000000\n  data_columns: 5000\n  data_fields: 9\n  prose_elements: 7\n  notebook_cells: 3\n",
         )
         .unwrap();
         let cells = config.limits.cells();
@@ -246,6 +270,9 @@ mod tests {
         assert_eq!(config.limits.data().max_rows, 1_000_000);
         assert_eq!(config.limits.data().max_columns, 5_000);
         assert_eq!(config.limits.data().max_fields, 9);
+        assert_eq!(config.limits.notebook().max_elements, 7);
+        assert_eq!(config.limits.notebook().max_cells, 3);
+        assert_eq!(config.limits.prose().max_elements, 7);
     }
 
     #[cfg(unix)]

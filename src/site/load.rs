@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::diag::Diagnostic;
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, SourceFile};
 use crate::file::{FileError, over};
 use crate::notebook::{self, Notebook, Related};
 
@@ -31,8 +33,20 @@ pub fn discover(folder: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     Ok(paths)
 }
 
-pub(crate) fn read_notebook(path: &Path, max_bytes: u64) -> Result<Notebook, Vec<Diagnostic>> {
+/// How much one notebook file may hold (`limits:` in `_site.yaml`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NotebookLimits {
+    pub max_bytes: u64,
+    /// Markdown elements, counted before parsing (see `prose::markdown::past_element_limit`).
+    pub max_elements: usize,
+    pub max_cells: usize,
+}
+
+/// Reads and parses a notebook within `limits`: its size before it is read, its Markdown
+/// elements before it is parsed, its cells before they run.
+pub(crate) fn read_notebook(path: &Path, limits: &NotebookLimits) -> Result<Notebook, Vec<Diagnostic>> {
     let shown = path.strip_prefix(".").unwrap_or(path).display().to_string();
+    let max_bytes = limits.max_bytes;
     let bytes = crate::file::read(path, max_bytes).map_err(|e| {
         vec![match e {
             FileError::Io(e) => Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}")),
@@ -60,7 +74,35 @@ pub(crate) fn read_notebook(path: &Path, max_bytes: u64) -> Result<Notebook, Vec
             .with_hint("save the notebook as UTF-8"),
         ]
     })?;
-    notebook::parse(path, &shown, text)
+    if let Some(at) = crate::prose::markdown::past_element_limit(&text, limits.max_elements) {
+        let file = Arc::new(SourceFile::new(shown.as_str(), text));
+        return Err(vec![too_many_elements(&shown, limits.max_elements).at(&file, at..at + 1)]);
+    }
+    let nb = notebook::parse(path, &shown, text)?;
+    if let Some(cell) = nb.cells().nth(limits.max_cells) {
+        let span = nb.source.line_span(cell.fence_line);
+        return Err(vec![
+            Diagnostic::error(
+                "notebook::too-large",
+                format!("`{shown}` has more than {} cells, the limit", crate::format::num(limits.max_cells as f64)),
+            )
+            .at(&nb.source, span)
+            .with_hint("split it into several notebooks, or raise `notebook_cells` under `limits:` in `_site.yaml`"),
+        ]);
+    }
+    Ok(nb)
+}
+
+/// A notebook (or its prose once expanded) past the element limit.
+pub(crate) fn too_many_elements(shown: &str, max: usize) -> Diagnostic {
+    Diagnostic::error(
+        "notebook::too-large",
+        format!(
+            "`{shown}` has more than {} Markdown elements, the limit (counted before parsing, as the characters that can open one: `*`, `[`, `|`, line ends, …)",
+            crate::format::num(max as f64)
+        ),
+    )
+    .with_hint("split it into several notebooks, or raise `prose_elements` under `limits:` in `_site.yaml`")
 }
 
 pub(crate) fn slug_index(notebooks: &[Notebook], diagnostics: &mut Vec<Diagnostic>) -> HashMap<String, usize> {
@@ -138,7 +180,8 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let read = |name: &str| {
-                let d = read_notebook(&folder.join(name), 1 << 20).map(|_| ()).unwrap_err().remove(0);
+                let limits = NotebookLimits { max_bytes: 1 << 20, max_elements: 1000, max_cells: 10 };
+                let d = read_notebook(&folder.join(name), &limits).map(|_| ()).unwrap_err().remove(0);
                 format!("{}: {}", d.code, d.message)
             };
             tx.send([read("b.md"), read("c.md")])
