@@ -228,8 +228,16 @@ fn parse(path: &Path, text: &str, shown_as: &str, limits: &DataLimits) -> Result
             if counted.rows > limits.max_rows as u64 {
                 return Err(too_many_rows(shown_as, limits.max_rows));
             }
-            if counted.values - counted.rows > limits.max_fields as u64 {
-                return Err(too_many_fields(shown_as, limits.max_fields));
+            // YAML's parser holds every key and every value as an event before the table is
+            // built: there, keys count as fields too.
+            let keys = if kind == "YAML" { counted.keys } else { 0 };
+            if counted.values - counted.rows + keys > limits.max_fields as u64 {
+                let e = too_many_fields(shown_as, limits.max_fields);
+                return Err(if keys > 0 {
+                    DataError { message: format!("{} (in YAML, keys count as fields)", e.message), ..e }
+                } else {
+                    e
+                });
             }
             let table = if kind == "JSON" {
                 serde_json::from_str::<Compact>(text).map_err(|err| {
@@ -498,16 +506,18 @@ mod tests {
         assert_eq!(count_fields(&serde_json::json!({"a": 1, "b": [1, 2]})), 4);
 
         let dir = tempfile::tempdir().unwrap();
-        for (name, text) in [
-            ("t.json", r#"[{"a": 1, "b": 2}, {"a": 3, "b": [4, 5, 6]}]"#),
-            ("t.yaml", "- {a: 1, b: 2}\n- a: 3\n  b: [4, 5, 6]\n"),
-            ("t.csv", "a,b,c\n1,2,3\n4,5,6\n7,8,9\n"),
+        // 7 fields in the JSON and the YAML (whose 4 keys count too), 9 in the CSV.
+        for (name, text, count, also) in [
+            ("t.json", r#"[{"a": 1, "b": 2}, {"a": 3, "b": [4, 5, 6]}]"#, 7, ""),
+            ("t.yaml", "- {a: 1, b: 2}\n- a: 3\n  b: [4, 5, 6]\n", 11, " (in YAML, keys count as fields)"),
+            ("t.csv", "a,b,c\n1,2,3\n4,5,6\n7,8,9\n", 9, ""),
         ] {
             let path = dir.path().join(name);
             std::fs::write(&path, text).unwrap();
-            assert!(load(&path, name, &fields(9)).is_ok(), "{name}");
-            let err = load(&path, name, &fields(6)).unwrap_err();
-            assert_eq!(err.message, format!("data file `{name}` has more than 6 fields, the limit"));
+            assert!(load(&path, name, &fields(count)).is_ok(), "{name}");
+            let err = load(&path, name, &fields(count - 1)).unwrap_err();
+            let limit = count - 1;
+            assert_eq!(err.message, format!("data file `{name}` has more than {limit} fields, the limit{also}"));
             assert!(err.hint.unwrap().contains("raise `data_fields` under `limits:`"));
         }
         // Refused from the scan, before parsing: rows, fields, and both past their sum.
@@ -515,6 +525,7 @@ mod tests {
         std::fs::write(&path, "- [1, 2]\n".repeat(10)).unwrap();
         assert!(load(&path, "big.yaml", &rows(9)).unwrap_err().message.contains("more than 9 rows"));
         assert!(load(&path, "big.yaml", &fields(19)).unwrap_err().message.contains("more than 19 fields"));
+        assert!(load(&path, "big.yaml", &fields(20)).is_ok());
         let both = DataLimits { max_rows: 5, max_fields: 5, ..DataLimits::default() };
         let err = load(&path, "big.yaml", &both).unwrap_err();
         assert!(err.message.starts_with("data file `big.yaml` holds more than 10 values at line 4"), "{}", err.message);

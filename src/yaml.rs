@@ -69,6 +69,9 @@ pub struct Counted {
     pub values: u64,
     /// Of those, the items of the top-level list (a table's rows), when the text is a list.
     pub rows: u64,
+    /// The keys of the maps as written (not counted in `values`). The parser holds each key
+    /// and value as an event before anything is built.
+    pub keys: u64,
 }
 
 fn scan_within(text: &str, max_depth: usize, max_values: u64) -> Result<Counted, YamlError> {
@@ -77,7 +80,7 @@ fn scan_within(text: &str, max_depth: usize, max_values: u64) -> Result<Counted,
         scanner.line_no = i + 1;
         scanner.line(line.strip_suffix('\r').unwrap_or(line))?;
     }
-    Ok(Counted { values: scanner.values, rows: scanner.rows })
+    Ok(Counted { values: scanner.values, rows: scanner.rows, keys: scanner.keys })
 }
 
 /// Where scanning a line goes on: block or flow context from a byte, or the next line.
@@ -136,6 +139,7 @@ struct Scanner<'t> {
     max_values: u64,
     values: u64,
     rows: u64,
+    keys: u64,
     line_no: usize,
     text: &'t str,
     /// The byte of the line being looked at, for positions.
@@ -263,6 +267,7 @@ impl<'t> Scanner<'t> {
                     if c == b'-' && top_list && self.flow.is_empty() {
                         self.rows += 1;
                     }
+                    self.keys += u64::from(c == b'?');
                     owner = Ends::Block { col: at as isize, entries_continue: false };
                     at += 1;
                 }
@@ -372,6 +377,7 @@ impl<'t> Scanner<'t> {
                         && !top.pair
                     {
                         top.pair = true;
+                        self.keys += 1;
                         self.check_depth(at)?;
                         self.add(1)?;
                     }
@@ -446,6 +452,7 @@ impl<'t> Scanner<'t> {
     }
 
     fn key(&mut self, at: usize) -> Result<(), YamlError> {
+        self.keys += 1;
         self.push(at, true)?;
         // `- &a key: v` anchors the map that starts at the key.
         self.open_pending(Ends::Block { col: at as isize - 1, entries_continue: false })?;
@@ -458,6 +465,7 @@ impl<'t> Scanner<'t> {
         match self.flow.last_mut() {
             Some(top) if !top.counted => {
                 top.counted = true;
+                self.keys += u64::from(!top.list);
                 self.rows += u64::from(row);
                 self.add(1)
             }
@@ -667,6 +675,9 @@ mod tests {
         assert_eq!(count(r#"[{"a": 1, "b": "x, y"}, {"a": 3, "b": [1, 2]}]"#), 8);
         assert_eq!(count("a: 1\nb:\n  - 1\n  - 2\nc: |\n  - not\n  - items\n"), 5);
         assert_eq!(count("[]\n"), 0);
+        let keys = |text: &str| scan(text, u64::MAX).unwrap().keys;
+        assert_eq!(keys("- {a: 1, b: 2}\n- a: 3\n  b: [4, 5]\n"), 4);
+        assert_eq!(keys(r#"[{"a": {"b": 1}}, [3, {"c": 4}]]"#), 3);
         let rows = |text: &str| scan(text, u64::MAX).unwrap().rows;
         assert_eq!(rows("- {a: 1, b: 2}\n- a: 3\n  b: [4, 5]\n- - 6\n"), 3);
         assert_eq!(rows(r#"[{"a": [1, 2]}, [3], 4]"#), 3);

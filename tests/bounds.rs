@@ -153,6 +153,24 @@ fn a_table_at_the_field_limit_loads_in_under_one_gib() {
 }
 
 #[test]
+fn a_yaml_table_at_the_field_limit_loads_in_under_one_gib() {
+    // In YAML keys count as fields (the parser holds each as an event): 125,000 rows of 8
+    // keyed values are 2,000,000 fields.
+    let p = Project::empty();
+    p.write("notebooks/_site.yaml", &format!("limits:\n{CELLS_TAKE_ANY_TABLE}"));
+    let row = "- {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8}\n";
+    data_notebook(&p, "t.yaml", &row.repeat(125_000));
+    let (code, stderr, peak) = measured(&p, &["notebooks/", "-o", "out", "-q"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(peak < 1024.0, "peak memory {peak:.0} MiB for 2,000,000 YAML fields");
+    println!("a 125,000 x 8 YAML list of maps: peak {peak:.0} MiB");
+    data_notebook(&p, "t.yaml", &row.repeat(125_001));
+    let (code, stderr, _) = measured(&p, &["notebooks/", "-o", "out", "-q"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("more than 2,000,000 fields, the limit (in YAML, keys count as fields)"), "{stderr}");
+}
+
+#[test]
 fn a_table_past_the_field_limit_is_refused_before_it_is_built() {
     let p = Project::empty();
     // 16 MB of one-digit fields, 128 to a row: 8,000,000 fields.
@@ -193,15 +211,15 @@ fn prose_past_the_element_limit_is_refused_in_bounded_memory() {
 
 #[test]
 fn prose_at_the_element_limit_stays_under_one_gib() {
-    // The costliest shape per element, `*a* ` (three nodes for two elements), at the default
-    // limit of 1,500,000 elements (the frontmatter's lines count too).
+    // The costliest shape per element found, footnote references (`[^a]`: three elements, a
+    // reference and its back-link), at the default limit of 1,500,000 elements.
     let p = Project::empty();
-    let emphases = "*a* ".repeat(1_500_000 / 2 - 8);
-    p.write("notebooks/a.md", &format!("---\ntitle: A\n---\n\n{emphases}\n"));
+    let refs = "[^a]".repeat(1_500_000 / 3 - 10);
+    p.write("notebooks/a.md", &format!("---\ntitle: A\n---\n\n{refs}\n\n[^a]: A note.\n"));
     let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
     assert_eq!(code, 0, "{}", &stderr[..stderr.len().min(2000)]);
     assert!(peak < 1024.0, "peak memory {peak:.0} MiB");
-    println!("1,500,000 Markdown elements of `*a* `: peak {peak:.0} MiB");
+    println!("1,500,000 Markdown elements of footnote references: peak {peak:.0} MiB");
 }
 
 #[test]

@@ -66,8 +66,10 @@ pub struct Rendered {
 /// `www.`, an address's `@`), strikethrough, footnotes, table cells, the block markers (`>`,
 /// `-`, `+`, `#`, `1.`, `1)`) and line ends. Each element comrak builds starts at one of them
 /// or at a line, and none of them makes more than a few elements, so their count bounds the
-/// tree comrak builds (about 250 bytes an element) before it is built.
-const OPENERS: &[u8] = b"\n_*\"`\\&<>[]!:~^|@-+#.)";
+/// tree comrak builds (about 250 bytes an element) before it is built. `{` counts too: in the
+/// notebook as written it opens a `{{ }}`, which the template engine compiles to a node of
+/// its own (`{{x}}` repeated is 50 times its size in memory).
+const OPENERS: &[u8] = b"\n_*\"`\\&<>[]!:~^|@-+#.){";
 
 /// Where `text` passes `max` Markdown elements, counted as the bytes that can open one
 /// ([`OPENERS`]): the byte offset of the first one past `max`.
