@@ -33,7 +33,7 @@ struct Fixture {
     path: PathBuf,
     text: String,
     notebook: Notebook,
-    inputs: IndexMap<String, serde_json::Value>,
+    inputs: IndexMap<String, std::sync::Arc<serde_json::Value>>,
     executed: Executed,
     scope: Scope,
     chart: ChartSpec,
@@ -47,7 +47,7 @@ fn fixture(relative: &str, executor: &Executor, templates: &ProseTemplates, them
     let text = std::fs::read_to_string(&path).expect("read the notebook");
     let notebook = notebook::parse(&path, relative, text.clone()).expect("the notebook parses");
     let inputs = load(&notebook);
-    let executed = executor.run(&notebook, &inputs, Results::default()).expect("the cells run");
+    let executed = executor.run(&notebook, inputs.clone(), Results::default()).expect("the cells run");
     let scope = scope_value(&executed.scope);
     let chart = executed
         .outputs
@@ -69,7 +69,7 @@ fn fixture(relative: &str, executor: &Executor, templates: &ProseTemplates, them
 }
 
 /// The `data:` tables, as a build loads them before the first cell.
-fn load(nb: &Notebook) -> IndexMap<String, serde_json::Value> {
+fn load(nb: &Notebook) -> IndexMap<String, std::sync::Arc<serde_json::Value>> {
     let dir = nb.path.parent().unwrap_or(Path::new("."));
     nb.front
         .data
@@ -146,7 +146,7 @@ fn stages(c: &mut Criterion) {
         });
         group.bench_function("load", |b| b.iter(|| load(black_box(&f.notebook))));
         group.bench_function("execute", |b| {
-            b.iter(|| executor.run(black_box(&f.notebook), &f.inputs, Results::default()).expect("runs"))
+            b.iter(|| executor.run(black_box(&f.notebook), f.inputs.clone(), Results::default()).expect("runs"))
         });
         group.bench_function("chart", |b| b.iter(|| chart::to_svg(black_box(&f.chart), "chart").expect("draws")));
         group.bench_function("prose", |b| {

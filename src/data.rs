@@ -1,11 +1,14 @@
 //! Stage 2, load: the tables a notebook declares under `data:`, read from CSV, JSON or YAML
 //! into plain values. The csv crate lives here and nowhere else.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
 use serde_json::{Map, Number, Value};
+
+use crate::file::{FileError, over};
 
 /// Why a data file could not be loaded. The caller locates it at the `data:` entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,11 +34,18 @@ pub struct DataLimits {
     pub max_bytes: u64,
     /// Rows of a CSV file, items of a JSON or YAML list.
     pub max_rows: usize,
+    /// Columns of a CSV file, keys of a row (a map in the top-level list) of a JSON or YAML
+    /// file: a row becomes one map that cells and templates walk.
+    pub max_columns: usize,
+    /// Values below the rows: the fields of a CSV file (rows × columns), and in a JSON or
+    /// YAML file every value but the top-level list's items (each list and map counts, and so
+    /// does each of its items). Memory grows with them, not with bytes: see [`count_fields`].
+    pub max_fields: usize,
 }
 
 impl Default for DataLimits {
     fn default() -> Self {
-        DataLimits { max_bytes: 64 << 20, max_rows: 250_000 }
+        DataLimits { max_bytes: 64 << 20, max_rows: 250_000, max_columns: 1_000, max_fields: 2_000_000 }
     }
 }
 
@@ -76,23 +86,60 @@ pub fn confine(folder: &Path, relative: &str) -> Result<PathBuf, Escape> {
     }
 }
 
-/// Loads one data file by its extension.
-pub fn load(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Value, DataError> {
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.len() > limits.max_bytes
-    {
-        return Err(DataError::new(format!(
-            "data file `{shown_as}` is {} bytes, over the limit of {} bytes",
-            crate::format::num(meta.len() as f64),
-            crate::format::num(limits.max_bytes as f64)
-        ))
-        .hint("load a smaller extract, or raise `data_bytes` under `limits:` in `_site.yaml`"));
+/// Loads one data file by its extension. It must be a regular file (a link to one is
+/// followed), of at most `limits.max_bytes`: a pipe or a device is refused before it is read.
+/// The table is shared with every other load of the same file (see `PARSED`).
+pub fn load(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Arc<Value>, DataError> {
+    let table = read(path, shown_as, limits)?;
+    if count_fields(&table) > limits.max_fields as u64 {
+        return Err(too_many_fields(shown_as, limits.max_fields));
     }
-    let table = read(path, shown_as, limits.max_rows)?;
-    match &table {
-        Value::Array(rows) if rows.len() > limits.max_rows => Err(too_many_rows(shown_as, limits.max_rows)),
-        _ => Ok(table),
+    if let Value::Array(rows) = &*table {
+        if rows.len() > limits.max_rows {
+            return Err(too_many_rows(shown_as, limits.max_rows));
+        }
+        let wide = rows.iter().enumerate().find_map(|(i, r)| match r {
+            Value::Object(row) if row.len() > limits.max_columns => Some((i, row.len())),
+            _ => None,
+        });
+        if let Some((i, columns)) = wide {
+            let what = format!("row {} has {} columns", i + 1, crate::format::num(columns as f64));
+            return Err(too_many_columns(shown_as, &what, limits.max_columns));
+        }
     }
+    Ok(table)
+}
+
+/// The fields of a table: every value below the rows (the items of a top-level list), or
+/// below the top-level value when it is not a list. A CSV file has rows × columns.
+pub fn count_fields(table: &Value) -> u64 {
+    fn inside(v: &Value) -> u64 {
+        match v {
+            Value::Array(items) => items.iter().map(|i| 1 + inside(i)).sum(),
+            Value::Object(map) => map.values().map(|i| 1 + inside(i)).sum(),
+            _ => 0,
+        }
+    }
+    match table {
+        Value::Array(rows) => rows.iter().map(inside).sum(),
+        other => inside(other),
+    }
+}
+
+fn too_many_fields(shown_as: &str, max_fields: usize) -> DataError {
+    DataError::new(format!(
+        "data file `{shown_as}` has more than {} fields, the limit",
+        crate::format::num(max_fields as f64)
+    ))
+    .hint("load a smaller extract, or raise `data_fields` under `limits:` in `_site.yaml`")
+}
+
+fn too_many_columns(shown_as: &str, what: &str, max_columns: usize) -> DataError {
+    DataError::new(format!(
+        "data file `{shown_as}`: {what}, over the limit of {}",
+        crate::format::num(max_columns as f64)
+    ))
+    .hint("load fewer columns, or raise `data_columns` under `limits:` in `_site.yaml`")
 }
 
 fn too_many_rows(shown_as: &str, max_rows: usize) -> DataError {
@@ -103,70 +150,146 @@ fn too_many_rows(shown_as: &str, max_rows: usize) -> DataError {
     .hint("load a smaller extract, or raise `data_rows` under `limits:` in `_site.yaml`")
 }
 
-fn read(path: &Path, shown_as: &str, max_rows: usize) -> Result<Value, DataError> {
-    let text = std::fs::read_to_string(path).map_err(|err| {
-        let e = DataError::new(format!("cannot read data file `{shown_as}`: {err}"));
-        if err.kind() == std::io::ErrorKind::NotFound {
-            e.hint("check the path: it is relative to the notebook file")
-        } else {
-            e
+fn read(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Arc<Value>, DataError> {
+    let bytes = crate::file::read(path, limits.max_bytes).map_err(|err| match err {
+        FileError::Io(err) => {
+            let e = DataError::new(format!("cannot read data file `{shown_as}`: {err}"));
+            if err.kind() == std::io::ErrorKind::NotFound {
+                e.hint("check the path: it is relative to the notebook file")
+            } else {
+                e
+            }
         }
+        FileError::NotRegular(what) => {
+            DataError::new(format!("data file `{shown_as}` {}", FileError::not_regular(what)))
+                .hint("a data file must be a plain file inside the notebooks folder")
+        }
+        FileError::TooLarge(size) => DataError::new(format!(
+            "data file `{shown_as}` {} the limit of {} bytes",
+            over(size),
+            crate::format::num(limits.max_bytes as f64)
+        ))
+        .hint("load a smaller extract, or raise `data_bytes` under `limits:` in `_site.yaml`"),
     })?;
-    if let Some(value) = PARSED.recall(path, &text) {
+    let text = String::from_utf8(bytes).map_err(|e| {
+        DataError::new(format!(
+            "cannot read data file `{shown_as}`: it is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+        .hint("save the file as UTF-8")
+    })?;
+    let print = {
+        let mut h = DefaultHasher::new();
+        text.hash(&mut h);
+        h.finish()
+    };
+    if let Some(value) = PARSED.recall(path, print) {
         return Ok(value);
     }
-    let value = parse(path, &text, shown_as, max_rows)?;
-    PARSED.remember(path, text, &value);
+    let value = Arc::new(parse(path, &text, shown_as, limits)?);
+    PARSED.remember(path, print, &value);
     Ok(value)
 }
 
-/// Data files this process has parsed, by path, with the text each was parsed from. The
-/// notebooks of a folder often share a table, and a one-page build also runs the notebooks
-/// its page links to: each file is parsed once. A file whose text changed since (a save
-/// under `nbrender serve`) is parsed again; only successes are kept, and [`load`] checks
-/// the row limit on what is recalled too.
+/// The tables in use, by path, with the hash of the text each was parsed from. Notebooks
+/// running side by side often load the same table: it is parsed once and shared while any
+/// of them holds it. It is not kept past that: a run lets go of its tables once its cells have
+/// their own copy, and a table kept for later would double the memory of every run after.
+/// A file whose text changed since (a save under `nbrender serve`) is parsed again; only
+/// successes are kept, and [`load`] checks the limits on what is recalled too.
 static PARSED: Parsed = Parsed(Mutex::new(None));
 
-struct Parsed(Mutex<Option<HashMap<PathBuf, (String, Value)>>>);
+/// By path: the hash of the text and the table made from it.
+type InUse = HashMap<PathBuf, (u64, Weak<Value>)>;
+
+struct Parsed(Mutex<Option<InUse>>);
 
 impl Parsed {
-    fn recall(&self, path: &Path, text: &str) -> Option<Value> {
+    fn recall(&self, path: &Path, print: u64) -> Option<Arc<Value>> {
         let files = self.0.lock().ok()?;
         let (seen, value) = files.as_ref()?.get(path)?;
-        (seen == text).then(|| value.clone())
+        if *seen == print { value.upgrade() } else { None }
     }
 
-    fn remember(&self, path: &Path, text: String, value: &Value) {
+    fn remember(&self, path: &Path, print: u64, value: &Arc<Value>) {
         if let Ok(mut files) = self.0.lock() {
-            files.get_or_insert_with(HashMap::new).insert(path.to_path_buf(), (text, value.clone()));
+            let files = files.get_or_insert_with(HashMap::new);
+            files.retain(|_, (_, v)| v.strong_count() > 0);
+            files.insert(path.to_path_buf(), (print, Arc::downgrade(value)));
         }
     }
 }
 
-fn parse(path: &Path, text: &str, shown_as: &str, max_rows: usize) -> Result<Value, DataError> {
+fn parse(path: &Path, text: &str, shown_as: &str, limits: &DataLimits) -> Result<Value, DataError> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
-        "csv" => parse_csv(text, max_rows).map_err(|e| match e {
-            CsvError::TooManyRows => too_many_rows(shown_as, max_rows),
+        "csv" => parse_csv(text, limits).map_err(|e| match e {
+            CsvError::TooManyRows => too_many_rows(shown_as, limits.max_rows),
+            CsvError::TooManyColumns(n) => too_many_columns(
+                shown_as,
+                &format!("the header has {} columns", crate::format::num(n as f64)),
+                limits.max_columns,
+            ),
+            CsvError::TooManyFields => too_many_fields(shown_as, limits.max_fields),
             CsvError::Invalid(m) => DataError::new(format!("in `{shown_as}`: {m}")),
         }),
-        "json" => serde_json::from_str(text).map_err(|err| {
-            // serde_json ends its message with the position, which is already said up front.
-            let message = err.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-            DataError::new(format!(
-                "in `{shown_as}`: invalid JSON at line {} column {}: {message}",
-                err.line(),
-                err.column()
-            ))
-        }),
-        "yaml" | "yml" => crate::yaml::from_str::<crate::yaml::FiniteJson>(text).map(|v| v.0).map_err(|err| {
-            let at = err.position.map(|(l, c)| format!(" at line {l} column {c}")).unwrap_or_default();
-            DataError::new(format!("in `{shown_as}`: invalid YAML{at}: {}", err.message))
-        }),
+        "json" | "yaml" | "yml" => {
+            let kind = if ext == "json" { "JSON" } else { "YAML" };
+            // JSON is YAML: one scan bounds the nesting of either and counts its rows and
+            // fields before anything is built.
+            let counted =
+                crate::yaml::scan(text, values_allowed(limits)).map_err(|e| scan_error(e, shown_as, kind, limits))?;
+            if counted.rows > limits.max_rows as u64 {
+                return Err(too_many_rows(shown_as, limits.max_rows));
+            }
+            // YAML's parser holds every key and every value as an event before the table is
+            // built: there, keys count as fields too.
+            let keys = if kind == "YAML" { counted.keys } else { 0 };
+            if counted.values - counted.rows + keys > limits.max_fields as u64 {
+                let e = too_many_fields(shown_as, limits.max_fields);
+                return Err(if keys > 0 {
+                    DataError { message: format!("{} (in YAML, keys count as fields)", e.message), ..e }
+                } else {
+                    e
+                });
+            }
+            let table = if kind == "JSON" {
+                serde_json::from_str::<crate::yaml::Json>(text).map_err(|err| {
+                    // serde_json ends its message with the position, which is said up front.
+                    let message = err.to_string();
+                    let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                    DataError::new(format!(
+                        "in `{shown_as}`: invalid JSON at line {} column {}: {message}",
+                        err.line(),
+                        err.column()
+                    ))
+                })
+            } else {
+                crate::yaml::from_str_within::<crate::yaml::Json>(text, counted.values)
+                    .map_err(|e| scan_error(e, shown_as, kind, limits))
+            };
+            table.map(|c| c.0)
+        }
         _ => Err(DataError::new(format!("unsupported data file type `{shown_as}`"))
             .hint("data files are .csv, .json, .yaml or .yml")),
     }
+}
+
+/// How many values a JSON or YAML file may hold before it is parsed: its rows and fields.
+fn values_allowed(limits: &DataLimits) -> u64 {
+    (limits.max_rows as u64).saturating_add(limits.max_fields as u64)
+}
+
+fn scan_error(err: crate::yaml::YamlError, shown_as: &str, kind: &str, limits: &DataLimits) -> DataError {
+    let at = err.position.map(|(l, c)| format!(" at line {l} column {c}")).unwrap_or_default();
+    if err.too_many_values {
+        return DataError::new(format!(
+            "data file `{shown_as}` holds more than {} values{at}: more rows and fields than the limits allow together",
+            crate::format::num(values_allowed(limits) as f64)
+        ))
+        .hint("load a smaller extract, or raise `data_fields` (or `data_rows`) under `limits:` in `_site.yaml`");
+    }
+    DataError::new(format!("in `{shown_as}`: invalid {kind}{at}: {}", err.message))
 }
 
 /// Why a CSV file was not read.
@@ -175,6 +298,10 @@ pub enum CsvError {
     Invalid(String),
     /// More rows than the limit: reading stopped there.
     TooManyRows,
+    /// More columns than the limit, this many: nothing past the header was read.
+    TooManyColumns(usize),
+    /// More fields than the limit: reading stopped there.
+    TooManyFields,
 }
 
 impl From<String> for CsvError {
@@ -184,18 +311,33 @@ impl From<String> for CsvError {
 }
 
 /// A CSV file with a header row becomes an array of maps; numeric fields become numbers and
-/// empty fields become null. Reading stops past `max_rows` rows.
-pub fn parse_csv(text: &str, max_rows: usize) -> Result<Value, CsvError> {
+/// empty fields become null. Reading stops at the first limit passed.
+pub fn parse_csv(text: &str, limits: &DataLimits) -> Result<Value, CsvError> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
-    if let Some(dup) = headers.iter().enumerate().find(|(i, h)| headers.iter().take(*i).any(|o| o == *h)) {
-        return Err(format!("the header names column `{}` twice", dup.1).into());
+    if headers.len() > limits.max_columns {
+        return Err(CsvError::TooManyColumns(headers.len()));
     }
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        if rows.len() == max_rows {
+    let mut seen = HashSet::with_capacity(headers.len());
+    if let Some(dup) = headers.iter().find(|h| !seen.insert(*h)) {
+        return Err(format!("the header names column `{dup}` twice").into());
+    }
+    // Rows are counted first, without keeping them: a file past the limits is refused before
+    // its table is built. (A broken row stops the count; the reading below reports it.)
+    let mut counter = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let mut record = csv::ByteRecord::new();
+    let mut count = 0usize;
+    while let Ok(true) = counter.read_byte_record(&mut record) {
+        count += 1;
+        if count > limits.max_rows {
             return Err(CsvError::TooManyRows);
         }
+        if count.saturating_mul(headers.len()) > limits.max_fields {
+            return Err(CsvError::TooManyFields);
+        }
+    }
+    let mut rows = Vec::with_capacity(count);
+    for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
             match e.kind() {
@@ -229,9 +371,13 @@ fn field_value(field: &str) -> Value {
 mod tests {
     use super::*;
 
+    fn rows(max_rows: usize) -> DataLimits {
+        DataLimits { max_rows, ..DataLimits::default() }
+    }
+
     #[test]
     fn csv_numbers_become_numbers() {
-        let v = parse_csv("name,lo,share,note\nA, 190000 ,0.25,\nB,1,x,\"q, r\"\n", 10).unwrap();
+        let v = parse_csv("name,lo,share,note\nA, 190000 ,0.25,\nB,1,x,\"q, r\"\n", &rows(10)).unwrap();
         assert_eq!(v[0]["lo"], 190000);
         assert_eq!(v[0]["share"], 0.25);
         assert_eq!(v[0]["note"], Value::Null);
@@ -241,21 +387,111 @@ mod tests {
 
     #[test]
     fn csv_ragged_rows_report_their_line() {
-        let err = parse_csv("a,b\n1,2\n3\n", 10).unwrap_err();
+        let err = parse_csv("a,b\n1,2\n3\n", &rows(10)).unwrap_err();
         assert!(matches!(&err, CsvError::Invalid(m) if m.contains("line 3")), "{err:?}");
     }
 
     #[test]
     fn words_like_inf_and_nan_stay_text() {
-        let v = parse_csv("a\ninf\nNaN\n", 10).unwrap();
+        let v = parse_csv("a\ninf\nNaN\n", &rows(10)).unwrap();
         assert_eq!(v[0]["a"], "inf");
         assert_eq!(v[1]["a"], "NaN");
     }
 
     #[test]
+    fn a_wide_header_is_checked_in_linear_time() {
+        let header: Vec<String> = (0..100_000).map(|i| format!("c{i}")).collect();
+        let text = format!("{}\nlast\n", header.join(","));
+        let wide = DataLimits { max_columns: 200_000, ..DataLimits::default() };
+        let started = std::time::Instant::now();
+        assert!(matches!(parse_csv(&text, &wide), Err(CsvError::Invalid(m)) if m.contains("has 1 fields")));
+        assert!(started.elapsed().as_secs() < 5, "took {:?}", started.elapsed());
+        let twice = format!("{},c5\n", header.join(","));
+        assert!(matches!(parse_csv(&twice, &wide), Err(CsvError::Invalid(m)) if m.contains("column `c5` twice")));
+        assert_eq!(parse_csv(&text, &DataLimits::default()), Err(CsvError::TooManyColumns(100_000)));
+    }
+
+    #[test]
+    fn rows_of_json_and_yaml_have_the_column_limit_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let narrow = DataLimits { max_columns: 2, ..DataLimits::default() };
+        let csv = dir.path().join("t.csv");
+        std::fs::write(&csv, "a,b,c\n1,2,3\n").unwrap();
+        let err = load(&csv, "t.csv", &narrow).unwrap_err();
+        assert_eq!(err.message, "data file `t.csv`: the header has 3 columns, over the limit of 2");
+        assert!(err.hint.unwrap().contains("raise `data_columns` under `limits:`"));
+        let json = dir.path().join("t.json");
+        std::fs::write(&json, r#"[{"a": 1, "b": 2}, {"a": 1, "b": 2, "c": 3}]"#).unwrap();
+        let err = load(&json, "t.json", &narrow).unwrap_err();
+        assert_eq!(err.message, "data file `t.json`: row 2 has 3 columns, over the limit of 2");
+        let yaml = dir.path().join("t.yaml");
+        std::fs::write(&yaml, "lookup: {a: 1, b: 2, c: 3}\n").unwrap();
+        assert!(load(&yaml, "t.yaml", &narrow).is_ok(), "only rows are held to the column limit");
+    }
+
+    #[test]
     fn reading_stops_past_the_row_limit() {
-        assert!(parse_csv("a\n1\n2\n", 2).is_ok());
-        assert_eq!(parse_csv("a\n1\n2\n3\n", 2), Err(CsvError::TooManyRows));
+        assert!(parse_csv("a\n1\n2\n", &rows(2)).is_ok());
+        assert_eq!(parse_csv("a\n1\n2\n3\n", &rows(2)), Err(CsvError::TooManyRows));
+    }
+
+    #[test]
+    fn fields_are_counted_below_the_rows_and_limited_before_the_table_is_built() {
+        let fields = |max_fields: usize| DataLimits { max_fields, ..DataLimits::default() };
+        assert!(parse_csv("a,b\n1,2\n3,4\n", &fields(4)).is_ok());
+        assert_eq!(parse_csv("a,b\n1,2\n3,4\n5,6\n", &fields(4)), Err(CsvError::TooManyFields));
+        assert_eq!(count_fields(&serde_json::json!([{"a": 1, "b": [1, 2]}, [3], 4])), 5);
+        assert_eq!(count_fields(&serde_json::json!({"a": 1, "b": [1, 2]})), 4);
+
+        let dir = tempfile::tempdir().unwrap();
+        // 7 fields in the JSON and the YAML (whose 4 keys count too), 9 in the CSV.
+        for (name, text, count, also) in [
+            ("t.json", r#"[{"a": 1, "b": 2}, {"a": 3, "b": [4, 5, 6]}]"#, 7, ""),
+            ("t.yaml", "- {a: 1, b: 2}\n- a: 3\n  b: [4, 5, 6]\n", 11, " (in YAML, keys count as fields)"),
+            ("t.csv", "a,b,c\n1,2,3\n4,5,6\n7,8,9\n", 9, ""),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            assert!(load(&path, name, &fields(count)).is_ok(), "{name}");
+            let err = load(&path, name, &fields(count - 1)).unwrap_err();
+            let limit = count - 1;
+            assert_eq!(err.message, format!("data file `{name}` has more than {limit} fields, the limit{also}"));
+            assert!(err.hint.unwrap().contains("raise `data_fields` under `limits:`"));
+        }
+        // Refused from the scan, before parsing: rows, fields, and both past their sum.
+        let path = dir.path().join("big.yaml");
+        std::fs::write(&path, "- [1, 2]\n".repeat(10)).unwrap();
+        assert!(load(&path, "big.yaml", &rows(9)).unwrap_err().message.contains("more than 9 rows"));
+        assert!(load(&path, "big.yaml", &fields(19)).unwrap_err().message.contains("more than 19 fields"));
+        assert!(load(&path, "big.yaml", &fields(20)).is_ok());
+        let both = DataLimits { max_rows: 5, max_fields: 5, ..DataLimits::default() };
+        let err = load(&path, "big.yaml", &both).unwrap_err();
+        assert!(err.message.starts_with("data file `big.yaml` holds more than 10 values at line 4"), "{}", err.message);
+    }
+
+    #[test]
+    fn tables_parse_as_serde_json_would_make_them() {
+        let text =
+            r#"[{"a": 1, "b": -2, "c": 1.5, "d": "x", "e": null, "f": true, "a": 9}, [], {}, 18446744073709551615]"#;
+        let compact: crate::yaml::Json = serde_json::from_str(text).unwrap();
+        assert_eq!(compact.0, serde_json::from_str::<Value>(text).unwrap());
+        let yaml = "- a: 1\n  b: [x, 'y', ~, .5]\n- !!str 3\n";
+        let compact: crate::yaml::Json = crate::yaml::from_str_within(yaml, 100).unwrap();
+        assert_eq!(compact.0, crate::yaml::from_str_within::<Value>(yaml, 100).unwrap());
+    }
+
+    #[test]
+    fn a_table_in_use_is_shared_and_not_kept_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared.csv");
+        std::fs::write(&path, "a\n1\n").unwrap();
+        let limits = DataLimits::default();
+        let first = load(&path, "shared.csv", &limits).unwrap();
+        let second = load(&path, "shared.csv", &limits).unwrap();
+        assert!(Arc::ptr_eq(&first, &second), "one table while both runs hold it");
+        let weak = Arc::downgrade(&first);
+        drop((first, second));
+        assert!(weak.upgrade().is_none(), "nothing keeps a table no run holds");
     }
 
     #[test]
@@ -268,7 +504,7 @@ mod tests {
         assert_eq!(load(&path, "t.csv", &limits).unwrap()[0]["a"], 1);
         std::fs::write(&path, "a\n2\n3\n").unwrap();
         assert_eq!(load(&path, "t.csv", &limits).unwrap()[0]["a"], 2);
-        let one_row = DataLimits { max_rows: 1, ..limits };
+        let one_row = rows(1);
         assert!(load(&path, "t.csv", &one_row).unwrap_err().message.contains("more than 1 rows"));
         std::fs::write(&path, "a,a\n2,3\n").unwrap();
         assert!(load(&path, "t.csv", &limits).is_err(), "a broken file is not answered from memory");
@@ -279,9 +515,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.json");
         std::fs::write(&path, "[1, 2, 3]").unwrap();
-        let small = DataLimits { max_bytes: 4, max_rows: 10 };
+        let small = DataLimits { max_bytes: 4, ..rows(10) };
         assert!(load(&path, "t.json", &small).unwrap_err().message.contains("over the limit of 4 bytes"));
-        let short = DataLimits { max_bytes: 100, max_rows: 2 };
+        let short = DataLimits { max_bytes: 100, ..rows(2) };
         assert!(load(&path, "t.json", &short).unwrap_err().message.contains("more than 2 rows"));
         assert!(load(&path, "t.json", &DataLimits::default()).is_ok());
     }
@@ -299,6 +535,44 @@ mod tests {
         let err = resolve(&site, "data/link.csv").unwrap_err();
         assert!(err.message.contains("symbolic link"), "{}", err.message);
         assert!(resolve(&site, "data/inside.csv").is_ok(), "a link within the folder is fine");
+    }
+
+    /// Runs `f` on a thread and gives up after a few seconds: reading a pipe must not hang.
+    #[cfg(unix)]
+    fn within_seconds<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(f()));
+        rx.recv_timeout(std::time::Duration::from_secs(10)).expect("finished without hanging")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn data_files_that_are_not_regular_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().to_path_buf();
+        std::fs::create_dir(site.join("data")).unwrap();
+        let fifo = site.join("data/pipe.csv");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        std::os::unix::fs::symlink(&fifo, site.join("data/to-pipe.csv")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", site.join("data/zero.csv")).unwrap();
+        let load_in = move |rel: &'static str| {
+            let site = site.clone();
+            within_seconds(move || resolve(&site, rel).and_then(|p| load(&p, rel, &DataLimits::default())))
+        };
+        for rel in ["data/pipe.csv", "data/to-pipe.csv"] {
+            let err = load_in(rel).unwrap_err();
+            assert_eq!(err.message, format!("data file `{rel}` is not a regular file: it is a named pipe (FIFO)"));
+            assert!(err.hint.unwrap().contains("a plain file"));
+        }
+        let err = load_in("data/zero.csv").unwrap_err();
+        assert!(err.message.contains("symbolic link to `/dev/zero`, outside the notebook's folder"), "{}", err.message);
+        // A device node inside the folder (making one needs privileges the test may not have).
+        let device = dir.path().join("data/null.csv");
+        let made = std::process::Command::new("mknod").arg(&device).args(["c", "1", "3"]).status();
+        if made.is_ok_and(|s| s.success()) {
+            let err = load_in("data/null.csv").unwrap_err();
+            assert_eq!(err.message, "data file `data/null.csv` is not a regular file: it is a device");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod data;
 pub mod diag;
 pub mod exec;
+pub mod file;
 pub mod format;
 pub mod notebook;
 pub mod pool;

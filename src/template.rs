@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
-use minijinja::value::{Object, Value as JValue};
+use indexmap::IndexMap;
+use minijinja::value::{Object, ObjectRepr, Value as JValue};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 use crate::exec::{Band, Value};
@@ -24,6 +25,8 @@ pub struct TemplateError {
     pub undefined: Option<String>,
     /// The template used up the fuel it was given.
     pub out_of_fuel: bool,
+    /// The output passed the limit on expanded text: expanding stopped there.
+    pub too_large: bool,
 }
 
 /// How expanded values are written into the output.
@@ -40,6 +43,23 @@ pub enum Output {
 pub struct ProseTemplates {
     markdown: Environment<'static>,
     text: Environment<'static>,
+    limits: ProseLimits,
+}
+
+/// How much prose one notebook may make (`limits:` in `_site.yaml`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProseLimits {
+    /// Bytes of one expanded text, and of a notebook's prose once expanded.
+    pub max_bytes: u64,
+    /// Markdown elements of a notebook's prose once expanded (see
+    /// `prose::markdown::past_element_limit`).
+    pub max_elements: usize,
+}
+
+impl Default for ProseLimits {
+    fn default() -> Self {
+        ProseLimits { max_bytes: 16 << 20, max_elements: 1_500_000 }
+    }
 }
 
 impl Default for ProseTemplates {
@@ -50,7 +70,15 @@ impl Default for ProseTemplates {
 
 impl ProseTemplates {
     pub fn new() -> Self {
-        ProseTemplates { markdown: prose_env(Output::Markdown), text: prose_env(Output::Text) }
+        Self::within(ProseLimits::default())
+    }
+
+    pub fn within(limits: ProseLimits) -> Self {
+        ProseTemplates { markdown: prose_env(Output::Markdown), text: prose_env(Output::Text), limits }
+    }
+
+    pub fn limits(&self) -> ProseLimits {
+        self.limits
     }
 
     /// Expands `source` over `scope`. Every undefined name is reported, not only the first.
@@ -79,7 +107,50 @@ impl ProseTemplates {
             undefined.sort_by_key(|e| e.range.as_ref().map_or(0, |r| r.start));
             return Err(undefined);
         }
-        template.render(scope.clone()).map_err(|err| vec![template_error(&err, source)])
+        // Written through a cap: one `{{ x }}` of a long text in a loop could otherwise make
+        // gigabytes before any limit looked.
+        let mut out = Capped { bytes: Vec::new(), left: self.limits.max_bytes, over: false };
+        match template.render_captured_to(scope.clone(), &mut out) {
+            Ok(_) => {
+                Ok(String::from_utf8(out.bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+            }
+            Err(_) if out.over => Err(vec![TemplateError {
+                message: format!(
+                    "the text expands to more than {} bytes, the limit",
+                    crate::format::num(self.limits.max_bytes as f64)
+                ),
+                range: None,
+                line: None,
+                undefined: None,
+                out_of_fuel: false,
+                too_large: true,
+            }]),
+            Err(err) => Err(vec![template_error(&err, source)]),
+        }
+    }
+}
+
+/// An output that refuses to grow past a number of bytes.
+struct Capped {
+    bytes: Vec<u8>,
+    left: u64,
+    /// A write was refused.
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            self.over = true;
+            return Err(std::io::Error::other("the expanded text passes its limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        self.left -= buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -92,10 +163,55 @@ pub fn is_fixed(text: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Scope(JValue);
 
-/// Converts a notebook's final values to a template context.
-pub fn scope_value<'a>(scope: impl IntoIterator<Item = (&'a String, &'a Value)>) -> Scope {
-    let map: BTreeMap<String, JValue> = scope.into_iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect();
+/// Converts a notebook's final values to a template context. A long list (a data table) is
+/// converted row by row where a template looks, not copied whole.
+pub fn scope_value(scope: &Arc<IndexMap<String, Value>>) -> Scope {
+    let map: BTreeMap<String, JValue> = scope
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                Value::Array(items) if items.len() > LAZY_ITEMS => {
+                    JValue::from_object(Rows { scope: Arc::clone(scope), name: k.clone() })
+                }
+                v => to_jvalue(v),
+            };
+            (k.clone(), value)
+        })
+        .collect();
     Scope(JValue::from(map))
+}
+
+/// Lists longer than this are handed to templates as [`Rows`].
+const LAZY_ITEMS: usize = 1_000;
+
+/// A long list of a notebook's final values, each item converted when a template reads it.
+#[derive(Debug)]
+struct Rows {
+    scope: Arc<IndexMap<String, Value>>,
+    name: String,
+}
+
+impl Rows {
+    fn items(&self) -> &[Value] {
+        match self.scope.get(&self.name) {
+            Some(Value::Array(items)) => items,
+            _ => &[],
+        }
+    }
+}
+
+impl Object for Rows {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &JValue) -> Option<JValue> {
+        self.items().get(key.as_usize()?).map(to_jvalue)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Seq(self.items().len())
+    }
 }
 
 fn to_jvalue(v: &Value) -> JValue {
@@ -350,7 +466,14 @@ pub fn escape_markdown(s: &str) -> String {
 fn undefined_error(source: &str, name: String) -> TemplateError {
     let range = find_name_in_tags(source, &name).map(|start| start..start + name.len());
     let line = range.as_ref().map(|r| source[..r.start].matches('\n').count() + 1);
-    TemplateError { message: format!("`{name}` is undefined"), range, line, undefined: Some(name), out_of_fuel: false }
+    TemplateError {
+        message: format!("`{name}` is undefined"),
+        range,
+        line,
+        undefined: Some(name),
+        out_of_fuel: false,
+        too_large: false,
+    }
 }
 
 fn find_name_in_tags(source: &str, name: &str) -> Option<usize> {
@@ -400,7 +523,14 @@ fn template_error(err: &Error, source: &str) -> TemplateError {
         },
         _ => err.detail().map_or_else(|| err.kind().to_string(), str::to_string),
     };
-    TemplateError { message, range, line: err.line(), undefined, out_of_fuel: err.kind() == ErrorKind::OutOfFuel }
+    TemplateError {
+        message,
+        range,
+        line: err.line(),
+        undefined,
+        out_of_fuel: err.kind() == ErrorKind::OutOfFuel,
+        too_large: false,
+    }
 }
 
 /// The theme's page templates, with every value HTML-escaped unless marked safe.
@@ -491,7 +621,12 @@ mod tests {
         m.insert("premium".to_string(), Value::Band(Band { lo: 0.0, hi: 0.1 }));
         m.insert("n".to_string(), Value::Int(1234567));
         m.insert("evil".to_string(), Value::Str("<b>*x*</b>\n# h".to_string()));
-        scope_value(&m)
+        let rows = |n: i64| {
+            Value::Array((0..n).map(|i| Value::Map(IndexMap::from([("lo".to_string(), Value::Int(i))]))).collect())
+        };
+        m.insert("short".to_string(), rows(3));
+        m.insert("long".to_string(), rows(5_000));
+        scope_value(&Arc::new(m))
     }
 
     fn expand(src: &str) -> Result<String, TemplateError> {
@@ -512,6 +647,22 @@ mod tests {
         assert_eq!(expand("{{ premium | pct_band }}").unwrap(), "0 to 10 percent");
         assert_eq!(expand("{{ base.hi | money_k }}").unwrap(), "$260k");
         assert_eq!(expand("{{ n | num }}").unwrap(), "1,234,567");
+    }
+
+    #[test]
+    fn long_lists_read_in_templates_as_short_ones_do() {
+        for list in ["short", "long"] {
+            let src = format!(
+                "{{{{ {list}[0].lo }}}} {{{{ {list}[-1].lo }}}} {{{{ {list} | length }}}} \
+                 {{% for r in {list} %}}{{% if loop.index < 3 %}}{{{{ r.lo }}}},{{% endif %}}{{% endfor %}} \
+                 {{{{ ({list} | first).lo }}}} {{{{ ({list} | last).lo }}}} {{{{ {list}[1:3] | map(attribute='lo') | join(' and ') }}}}"
+            );
+            let n = if list == "short" { 3 } else { 5_000 };
+            assert_eq!(expand(&src).unwrap(), format!("0 {} {n} 0,1, 0 {} 1 and 2", n - 1, n - 1), "{list}");
+            assert!(
+                expand(&format!("{{{{ {list} }}}}")).unwrap_err().message.contains("cannot be inserted into prose")
+            );
+        }
     }
 
     #[test]

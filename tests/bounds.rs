@@ -54,9 +54,9 @@ fn a_million_row_csv_is_refused_early_in_bounded_memory() {
     assert!(stderr.contains("raise `data_rows` under `limits:`"), "{stderr}");
     assert!(peak < 300.0, "peak memory {peak:.0} MiB");
 
-    // With more rows allowed, the same file loads: the cell limits count what a cell builds,
-    // not the data it is given.
-    p.write("notebooks/_site.yaml", "limits:\n  data_rows: 1000000\n");
+    // With more rows and fields allowed, the same file loads: the cell limits count what a cell
+    // builds, not the data it is given.
+    p.write("notebooks/_site.yaml", "limits:\n  data_rows: 1000000\n  data_fields: 3000000\n");
     let (code, stderr, peak) = measured(&p, &["notebooks/", "-o", "out"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(p.read("out/big/index.html").contains("1000000 rows."));
@@ -112,4 +112,167 @@ fn a_5000_notebook_site_builds_in_bounded_memory() {
     assert!(p.read("out/page-4999/index.html").contains("Pay is $105k to $155k."));
     assert!(peak < 1024.0, "peak memory {peak:.0} MiB for 5,000 notebooks");
     println!("5,000 notebooks: peak {peak:.0} MiB");
+}
+
+/// Cell limits raised so that a whole table reaches the cells (a cell's limits count what it
+/// builds; these tests are about what loading a table costs).
+const CELLS_TAKE_ANY_TABLE: &str = "  string_bytes: 1000000000\n  array_items: 1000000000\n  map_keys: 1000000000\n";
+
+fn data_notebook(p: &Project, file: &str, text: &str) {
+    p.write(&format!("notebooks/data/{file}"), text);
+    p.write(
+        "notebooks/a.md",
+        &format!(
+            "---\ntitle: Data\ndata:\n  t: data/{file}\n---\n```{{rhai}}\nlet n = t.len();\n```\n\n{{{{ n }}}} rows.\n"
+        ),
+    );
+}
+
+#[test]
+fn a_table_at_the_field_limit_loads_in_under_one_gib() {
+    // 250,000 rows of 8 one-letter texts: 2,000,000 fields, the default limit, and the
+    // costliest shape per field (each field a string in every copy of the table).
+    let p = Project::empty();
+    p.write("notebooks/_site.yaml", &format!("limits:\n{CELLS_TAKE_ANY_TABLE}"));
+    let mut csv = String::from("a,b,c,d,e,f,g,h\n");
+    csv.push_str(&"a,b,c,d,e,f,g,h\n".repeat(250_000));
+    data_notebook(&p, "t.csv", &csv);
+    let (code, stderr, peak) = measured(&p, &["notebooks/", "-o", "out", "-q"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(p.read("out/a/index.html").contains("250000 rows."));
+    assert!(peak < 1024.0, "peak memory {peak:.0} MiB for 2,000,000 fields");
+    // docs/format.md §5.7 gives 178 bytes of peak per byte of this CSV (release build).
+    let multiple = peak * 1048576.0 / csv.len() as f64;
+    assert!(multiple < 200.0, "{multiple:.0} bytes of peak memory per byte of CSV");
+    println!("a 250,000 x 8 CSV of texts: peak {peak:.0} MiB, {multiple:.0} times its size");
+}
+
+#[test]
+fn a_yaml_table_at_the_field_limit_loads_in_under_one_gib() {
+    // In YAML keys count as fields (the parser holds each as an event): 125,000 rows of 8
+    // keyed values are 2,000,000 fields.
+    let p = Project::empty();
+    p.write("notebooks/_site.yaml", &format!("limits:\n{CELLS_TAKE_ANY_TABLE}"));
+    let row = "- {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8}\n";
+    data_notebook(&p, "t.yaml", &row.repeat(125_000));
+    let (code, stderr, peak) = measured(&p, &["notebooks/", "-o", "out", "-q"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(peak < 1024.0, "peak memory {peak:.0} MiB for 2,000,000 YAML fields");
+    // docs/format.md §5.7 gives 113 bytes of peak per byte of this YAML (release build).
+    let multiple = peak * 1048576.0 / (row.len() * 125_000) as f64;
+    assert!(multiple < 130.0, "{multiple:.0} bytes of peak memory per byte of YAML");
+    println!("a 125,000 x 8 YAML list of maps: peak {peak:.0} MiB, {multiple:.0} times its size");
+    data_notebook(&p, "t.yaml", &row.repeat(125_001));
+    let (code, stderr, _) = measured(&p, &["notebooks/", "-o", "out", "-q"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("more than 2,000,000 fields, the limit (in YAML, keys count as fields)"), "{stderr}");
+}
+
+#[test]
+fn a_table_past_the_field_limit_is_refused_before_it_is_built() {
+    let p = Project::empty();
+    // 16 MB of one-digit fields, 128 to a row: 8,000,000 fields.
+    let mut csv: String = (0..128).map(|i| format!("c{i},")).collect();
+    csv.pop();
+    csv.push('\n');
+    let row = format!("{}1\n", "1,".repeat(127));
+    csv.push_str(&row.repeat(16_000_000 / row.len()));
+    data_notebook(&p, "t.csv", &csv);
+    let (code, stderr, peak) = measured(&p, &["notebooks/", "-o", "out", "-q"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("data file `data/t.csv` has more than 2,000,000 fields, the limit"), "{stderr}");
+    assert!(stderr.contains("notebooks/a.md:4") && stderr.contains("raise `data_fields`"), "{stderr}");
+    assert!(peak < 100.0, "peak memory {peak:.0} MiB");
+
+    // JSON and YAML are counted before they are parsed: one list of 8,000,000 numbers.
+    let list = format!("{{\"a\": [{}1]}}", "1,".repeat(8_000_000));
+    for file in ["t.json", "t.yaml"] {
+        data_notebook(&p, file, &list);
+        let (code, stderr, peak) = measured(&p, &["notebooks/", "-o", "out", "-q"]);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains(&format!("data file `data/{file}` holds more than 2,250,000 values")), "{stderr}");
+        assert!(peak < 100.0, "peak memory {peak:.0} MiB for {file}");
+    }
+}
+
+#[test]
+fn prose_past_the_element_limit_is_refused_in_bounded_memory() {
+    // 16 MB of `*a* `: four million emphases, each three Markdown nodes.
+    let p = Project::empty();
+    p.write("notebooks/a.md", &format!("---\ntitle: A\n---\n\n{}\n", "*a* ".repeat(4_000_000)));
+    let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
+    assert_eq!(code, 1, "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("error[notebook::too-large]"), "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("Markdown elements") && stderr.contains("raise `prose_elements`"), "{}", &stderr[..2000]);
+    assert!(peak < 300.0, "peak memory {peak:.0} MiB");
+}
+
+#[test]
+fn prose_at_the_element_limit_stays_under_one_gib() {
+    // The costliest shape per element found, footnote references (`[^a]`: three elements, a
+    // reference and its back-link), at the default limit of 1,500,000 elements.
+    let p = Project::empty();
+    let refs = "[^a]".repeat(1_500_000 / 3 - 10);
+    let text = format!("---\ntitle: A\n---\n\n{refs}\n\n[^a]: A note.\n");
+    p.write("notebooks/a.md", &text);
+    let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
+    assert_eq!(code, 0, "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(peak < 1024.0, "peak memory {peak:.0} MiB");
+    // docs/format.md §5.7 gives 390 bytes of peak per byte of this notebook (release build).
+    let multiple = peak * 1048576.0 / text.len() as f64;
+    assert!(multiple < 450.0, "{multiple:.0} bytes of peak memory per byte of notebook");
+    println!("1,500,000 Markdown elements of footnote references: peak {peak:.0} MiB, {multiple:.0} times its size");
+}
+
+#[test]
+fn a_notebook_of_too_many_cells_is_refused_before_they_run() {
+    let p = Project::empty();
+    let cells = "```{rhai}\n1\n```\n".repeat(2_000);
+    p.write("notebooks/a.md", &format!("---\ntitle: A\n---\n{cells}"));
+    let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("has more than 1,000 cells, the limit"), "{stderr}");
+    assert!(stderr.contains("notebooks/a.md:3004:1"), "at the 1,001st cell: {stderr}");
+    assert!(peak < 300.0, "peak memory {peak:.0} MiB");
+}
+
+#[test]
+fn prose_that_expands_past_the_notebook_limit_is_refused_as_it_expands() {
+    // 3 KB of notebook: a 1 MiB text inserted 50 times in each of 20 paragraphs split by code
+    // blocks (each expanded on its own), a 1 GB page.
+    let p = Project::empty();
+    let chunk = format!("{}\n\n```\ncode\n```\n\n", "{{ x }}".repeat(50));
+    p.write(
+        "notebooks/a.md",
+        &format!(
+            "---\ntitle: A\n---\n```{{rhai}}\nlet x = \"aaaaaaaaaaaaaaaa\"; for i in 0..16 {{ x += x; }}\n```\n\n{}",
+            chunk.repeat(20)
+        ),
+    );
+    let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
+    assert_eq!(code, 1, "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("error[prose::too-large]"), "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("more than 16,777,216 bytes"), "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(peak < 300.0, "peak memory {peak:.0} MiB");
+}
+
+#[test]
+fn prose_whose_values_expand_past_the_element_limit_is_refused_before_it_is_parsed() {
+    // A few lines of notebook; a 500,000-character text of `*` inserted four times, each
+    // escaped to `\*`: four million elements once expanded.
+    let p = Project::empty();
+    p.write(
+        "notebooks/a.md",
+        "---\ntitle: A\n---\n```{rhai}\nlet x = \"*\"; for i in 0..19 { x += x; } let x = x.sub_string(0, 500000);\n```\n\n{{ x }} {{ x }}\n\n{{ x }} {{ x }}\n",
+    );
+    let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
+    assert_eq!(code, 1, "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("error[prose::too-large]"), "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(stderr.contains("has more than 1,500,000 Markdown elements"), "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(
+        stderr.contains("notebooks/a.md:8:1"),
+        "at the line that passes the limit: {}",
+        &stderr[..stderr.len().min(2000)]
+    );
+    assert!(peak < 300.0, "peak memory {peak:.0} MiB");
 }

@@ -38,8 +38,8 @@ pub struct CellOutput {
 #[derive(Debug, Clone)]
 pub struct Executed {
     pub outputs: Vec<CellOutput>,
-    /// Every variable at the end, by name: what prose templates see.
-    pub scope: IndexMap<String, Value>,
+    /// Every variable at the end, by name: what prose templates see (shared with `exports`).
+    pub scope: Arc<IndexMap<String, Value>>,
     /// The same values as other notebooks' `results("slug")` see them.
     pub exports: Exports,
 }
@@ -211,11 +211,12 @@ impl Executor {
 
     /// Runs every cell of `notebook` with `inputs` (data tables and params) in scope and
     /// `results` readable through `results("slug")`. Stops at the first failing cell: later
-    /// cells depend on what it should have made.
+    /// cells depend on what it should have made. Each input is let go of once the cells have
+    /// their own copy, so a large table is not held twice while they run.
     pub fn run(
         &self,
         notebook: &Notebook,
-        inputs: &IndexMap<String, serde_json::Value>,
+        inputs: IndexMap<String, Arc<serde_json::Value>>,
         results: Results,
     ) -> Result<Executed, Diagnostic> {
         RESULTS.with(|r| *r.borrow_mut() = results);
@@ -227,17 +228,18 @@ impl Executor {
     fn run_cells(
         &self,
         notebook: &Notebook,
-        inputs: &IndexMap<String, serde_json::Value>,
+        inputs: IndexMap<String, Arc<serde_json::Value>>,
     ) -> Result<Executed, Diagnostic> {
-        let mut held = inputs.values().map(Held::of_json).fold(Held::default(), Held::and);
+        let mut held = inputs.values().map(|v| Held::of_json(v)).fold(Held::default(), Held::and);
         held = RESULTS.with(|r| r.borrow().values().map(Exports::held).fold(held, Held::and));
         let (engine, limits) = self.engine_for(held);
         let before_data = sandbox::Memory::reading();
         let mut scope = Scope::new();
         for (name, value) in inputs {
-            let dynamic = rhai::serde::to_dynamic(value)
+            let dynamic = rhai::serde::to_dynamic(value.as_ref())
                 .map_err(|err| Diagnostic::error("exec::input", format!("cannot hand `{name}` to the cells: {err}")))?;
             scope.push_constant_dynamic(name.as_str(), dynamic);
+            drop(value);
         }
         let memory = sandbox::Memory::from_now(limits.max_memory, before_data);
         let mut outputs = Vec::new();
@@ -251,27 +253,39 @@ impl Executor {
         }
         let mut final_scope = IndexMap::new();
         let mut script = Map::new();
-        let mut values = IndexMap::new();
         let mut withheld = Vec::new();
         for (name, _, value) in scope.iter_raw() {
             let v = to_value(value);
             // Another notebook's results held in a variable are not passed on to this one's
             // readers: they read that notebook themselves. Passed on, a chain of notebooks
             // would nest as deep as it is long.
-            if !holds_results(&v) {
+            if holds_results(&v) {
+                withheld.push(name.to_string());
+            } else {
                 // Variables captured by closures are shared; the results of a notebook are plain data.
                 script.insert(name.into(), value.flatten_clone());
-                values.insert(name.to_string(), v.clone());
-            } else {
-                withheld.push(name.to_string());
             }
             final_scope.insert(name.to_string(), v);
         }
+        // One copy of the final values serves both the page and the notebook's readers, unless
+        // some are withheld.
+        let final_scope = Arc::new(final_scope);
+        let values = if withheld.is_empty() {
+            Arc::clone(&final_scope)
+        } else {
+            Arc::new(
+                final_scope
+                    .iter()
+                    .filter(|(k, _)| !withheld.contains(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
+        };
         let held = values.values().map(Held::of_value).fold(Held::default(), Held::and);
         let exports = Exports {
             slug: Arc::from(notebook.slug().as_str()),
             script: Arc::new(script),
-            values: Arc::new(values),
+            values,
             figures: Arc::new(figures(notebook, &outputs)),
             held,
             withheld: withheld.into(),
@@ -634,9 +648,9 @@ mod tests {
         let mut inputs = IndexMap::new();
         inputs.insert(
             "rows".to_string(),
-            serde_json::json!([{"k": "a", "lo": 1, "hi": 3}, {"k": "b", "lo": 2, "hi": 5}]),
+            Arc::new(serde_json::json!([{"k": "a", "lo": 1, "hi": 3}, {"k": "b", "lo": 2, "hi": 5}])),
         );
-        Executor::new(Limits::default()).run(&nb, &inputs, Results::new())
+        Executor::new(Limits::default()).run(&nb, inputs, Results::new())
     }
 
     fn value_of(body: &str) -> Value {
@@ -701,7 +715,7 @@ mod tests {
             crate::notebook::parse(Path::new("nb.md"), "nb.md", "---\ntitle: T\n---\n```{rhai}\nloop {}\n```\n".into())
                 .unwrap();
         let limits = Limits { max_operations: 10_000, ..Limits::default() };
-        let d = Executor::new(limits).run(&nb, &IndexMap::new(), Results::new()).unwrap_err();
+        let d = Executor::new(limits).run(&nb, IndexMap::new(), Results::new()).unwrap_err();
         assert_eq!(d.code, "exec::limit");
         assert!(d.message.contains("10,000 operations"), "{}", d.message);
     }
@@ -734,7 +748,7 @@ mod tests {
             max_cell_time: std::time::Duration::from_millis(50),
             ..Limits::default()
         };
-        let d = Executor::new(limits).run(&nb, &IndexMap::new(), Results::new()).unwrap_err();
+        let d = Executor::new(limits).run(&nb, IndexMap::new(), Results::new()).unwrap_err();
         assert_eq!(d.message, "cell 1 ran longer than the limit of 0.05 seconds of CPU time");
     }
 
@@ -743,17 +757,17 @@ mod tests {
         let exec = Executor::new(Limits::default());
         let parse = |t: &str| crate::notebook::parse(Path::new("nb.md"), "nb.md", t.to_string()).unwrap();
         let a = exec
-            .run(&parse("---\ntitle: A\n---\n```{rhai}\nlet tc = band(1, 2);\n```\n"), &IndexMap::new(), Results::new())
+            .run(&parse("---\ntitle: A\n---\n```{rhai}\nlet tc = band(1, 2);\n```\n"), IndexMap::new(), Results::new())
             .unwrap();
         let mut results = Results::new();
         results.insert("a".into(), a.exports);
 
         let b = exec
-            .run(&parse("---\ntitle: B\n---\n```{rhai}\nresults(\"a\").tc.hi * 2\n```\n"), &IndexMap::new(), results)
+            .run(&parse("---\ntitle: B\n---\n```{rhai}\nresults(\"a\").tc.hi * 2\n```\n"), IndexMap::new(), results)
             .unwrap();
         assert_eq!(b.outputs[0].value, Value::Float(4.0));
         let d = exec
-            .run(&parse("---\ntitle: C\n---\n```{rhai}\nresults(\"a\")\n```\n"), &IndexMap::new(), Results::new())
+            .run(&parse("---\ntitle: C\n---\n```{rhai}\nresults(\"a\")\n```\n"), IndexMap::new(), Results::new())
             .unwrap_err();
         assert!(d.message.contains("no notebook with that slug has run"), "{}", d.message);
     }
@@ -763,16 +777,16 @@ mod tests {
         let exec = Executor::new(Limits::default());
         let parse = |t: &str| crate::notebook::parse(Path::new("a.md"), "a.md", t.to_string()).unwrap();
         let a = exec
-            .run(&parse("---\ntitle: A\n---\n```{rhai}\nlet m = #{ x: 1 };\n```\n"), &IndexMap::new(), Results::new())
+            .run(&parse("---\ntitle: A\n---\n```{rhai}\nlet m = #{ x: 1 };\n```\n"), IndexMap::new(), Results::new())
             .unwrap();
         let mut results = Results::new();
         results.insert("a".into(), a.exports.clone());
         let script =
             "---\ntitle: B\n---\n```{rhai}\nlet r = results(\"a\");\nlet m = r.m;\nm.x = 5;\nr[\"m\"].x\n```\n";
-        let b = exec.run(&parse(script), &IndexMap::new(), results.clone()).unwrap();
+        let b = exec.run(&parse(script), IndexMap::new(), results.clone()).unwrap();
         assert_eq!(b.outputs[0].value, Value::Int(1), "a copy was changed, not a's results");
         let d = exec
-            .run(&parse("---\ntitle: C\n---\n```{rhai}\nresults(\"a\").n\n```\n"), &IndexMap::new(), results)
+            .run(&parse("---\ntitle: C\n---\n```{rhai}\nresults(\"a\").n\n```\n"), IndexMap::new(), results)
             .unwrap_err();
         assert!(d.message.contains("results(\"a\") has no value `n` (did you mean `m`?)"), "{}", d.message);
     }
@@ -781,11 +795,11 @@ mod tests {
     fn a_view_of_results_is_not_passed_on() {
         let exec = Executor::new(Limits::default());
         let parse = |t: &str| crate::notebook::parse(Path::new("x.md"), "x.md", t.to_string()).unwrap();
-        let a = exec.run(&parse("---\ntitle: A\n---\n```{rhai}\nlet x = 1;\n```\n"), &IndexMap::new(), Results::new());
+        let a = exec.run(&parse("---\ntitle: A\n---\n```{rhai}\nlet x = 1;\n```\n"), IndexMap::new(), Results::new());
         let mut results = Results::new();
         results.insert("a".into(), a.unwrap().exports);
         let b = "---\ntitle: B\n---\n```{rhai}\nlet a = results(\"a\");\nlet y = [a.x, a];\nlet z = 2;\n```\n";
-        let b = exec.run(&parse(b), &IndexMap::new(), results).unwrap();
+        let b = exec.run(&parse(b), IndexMap::new(), results).unwrap();
         assert!(b.scope.contains_key("a"), "the notebook's own page sees its view");
         assert!(b.exports.get("a").is_none(), "{:?}", b.exports.get("a"));
         assert!(b.exports.get("y").is_none(), "{:?}", b.exports.get("y"));
@@ -793,7 +807,7 @@ mod tests {
         let mut results = Results::new();
         results.insert("b".into(), b.exports);
         let c = "---\ntitle: C\n---\n```{rhai}\nresults(\"b\").a.x\n```\n";
-        let d = exec.run(&parse(c), &IndexMap::new(), results).unwrap_err();
+        let d = exec.run(&parse(c), IndexMap::new(), results).unwrap_err();
         assert!(d.message.contains("holds the results of another notebook, which are not passed on"), "{}", d.message);
     }
 

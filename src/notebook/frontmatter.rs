@@ -119,7 +119,7 @@ pub struct RelatedEntry {
 
 /// `params:` values, refusing `.nan` and `.inf` where they are written.
 fn finite_params<'de, D: serde::Deserializer<'de>>(d: D) -> Result<IndexMap<String, serde_json::Value>, D::Error> {
-    let params = IndexMap::<String, crate::yaml::FiniteJson>::deserialize(d)?;
+    let params = IndexMap::<String, crate::yaml::Json>::deserialize(d)?;
     Ok(params.into_iter().map(|(k, v)| (k, v.0)).collect())
 }
 
@@ -205,8 +205,15 @@ fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontma
         p => p,
     };
     let message = err.message.clone();
+    let hint = if err.too_many_values {
+        "a frontmatter holds a page's settings (an alias counts as all it repeats); put tables in a data file under `data:`"
+    } else if message.starts_with("lists and maps nested") {
+        "flatten the lists and maps: nothing a page needs nests that deep"
+    } else {
+        "the frontmatter is YAML between the two `---` lines; check indentation and quoting"
+    };
     Err(at_line(Diagnostic::error("frontmatter::yaml", format!("invalid frontmatter: {message}")), line, col)
-        .with_hint("the frontmatter is YAML between the two `---` lines; check indentation and quoting")
+        .with_hint(hint)
         .into())
 }
 

@@ -61,6 +61,40 @@ pub struct Rendered {
     pub faq: Vec<(String, String)>,
 }
 
+/// The bytes that can open or split a Markdown element as comrak parses it here: emphasis,
+/// links, images, code, escapes, entities, raw HTML, autolinks (a scheme's `:`, the `.` of
+/// `www.`, an address's `@`), strikethrough, footnotes, table cells, the block markers (`>`,
+/// `-`, `+`, `#`, `1.`, `1)`) and line ends. Each element comrak builds starts at one of them
+/// or at a line, and none of them makes more than a few elements, so their count bounds the
+/// tree comrak builds (about 250 bytes an element) before it is built. `{` counts too: in the
+/// notebook as written it opens a `{{ }}`, which the template engine compiles to a node of
+/// its own (`{{x}}` repeated is 50 times its size in memory).
+const OPENERS: &[u8] = b"\n_*\"`\\&<>[]!:~^|@-+#.){";
+
+/// Where `text` passes `max` Markdown elements, counted as the bytes that can open one
+/// ([`OPENERS`]): the byte offset of the first one past `max`.
+pub fn past_element_limit(text: &str, max: usize) -> Option<usize> {
+    const TABLE: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < OPENERS.len() {
+            table[OPENERS[i] as usize] = true;
+            i += 1;
+        }
+        table
+    };
+    let mut seen = 0usize;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if TABLE[b as usize] {
+            seen += 1;
+            if seen > max {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
 fn options() -> Options<'static> {
     let mut o = Options::default();
     o.extension.table = true;
@@ -327,6 +361,13 @@ fn wrap_faq<'a>(arena: &'a Arena<'a>, root: &'a AstNode<'a>, plan: &Plan) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn elements_are_counted_by_the_bytes_that_open_them() {
+        assert_eq!(past_element_limit("*a* [b] `c`\n", 7), None);
+        assert_eq!(past_element_limit("*a* [b] `c`\n", 6), Some(11));
+        assert_eq!(past_element_limit("plain words only", 0), None);
+    }
 
     #[test]
     fn citations_are_found_with_word_boundaries() {

@@ -55,7 +55,11 @@ fn template_diagnostic(
         }
         None => (e.line.unwrap_or(1), 1, 1),
     };
-    let code = if e.undefined.is_some() { "prose::undefined" } else { "prose::template" };
+    let code = match () {
+        _ if e.too_large => "prose::too-large",
+        _ if e.undefined.is_some() => "prose::undefined",
+        _ => "prose::template",
+    };
     let d =
         Diagnostic::error(code, format!("in prose: {}", e.message)).at_line_col(file, first_line + line - 1, col, len);
     match &e.undefined {
@@ -72,6 +76,9 @@ fn template_diagnostic(
                 None => d.with_hint(format!("filters are {}", crate::format::Filter::NAMES.join(", "))),
             }
         }
+        None if e.too_large => d.with_hint(
+            "insert less: a value repeated in a loop or over many lines adds up; the limit is `notebook_bytes` under `limits:` in `_site.yaml`",
+        ),
         None if e.message.contains("expected") || e.message.contains("unexpected") => {
             d.with_hint("insert a value as `{{ name }}` or `{{ name | filter }}`")
         }
@@ -88,7 +95,7 @@ fn expand_outside_code(
     file: &Arc<SourceFile>,
     first_line: usize,
     names: &[&str],
-    diagnostics: &mut Vec<Diagnostic>,
+    budget: &mut Budget,
 ) -> String {
     let lines: Vec<&str> = text.split('\n').collect();
     let mut out: Vec<String> = Vec::with_capacity(lines.len());
@@ -99,10 +106,24 @@ fn expand_outside_code(
             return;
         }
         let chunk = lines[from..to].join("\n");
+        // Past the budget, what is left stays as written: the build fails anyway.
+        if budget.spent {
+            out.push(chunk);
+            return;
+        }
         match expand(templates, &chunk, scope, Output::Markdown, file, first_line + from, names) {
-            Ok(t) => out.push(t),
+            Ok(t) => {
+                budget.left = budget.left.saturating_sub(t.len() as u64);
+                if budget.left == 0 {
+                    budget.spent = true;
+                    let overrun = budget.overrun(file, first_line + from);
+                    budget.diagnostics.push(overrun);
+                }
+                out.push(t);
+            }
             Err(mut d) => {
-                diagnostics.append(&mut d);
+                budget.spent |= d.iter().any(|d| d.code == "prose::too-large");
+                budget.diagnostics.append(&mut d);
                 out.push(chunk);
             }
         }
@@ -125,6 +146,29 @@ fn expand_outside_code(
     }
     flush(run_start, lines.len(), &mut out);
     out.join("\n")
+}
+
+/// What a notebook's prose may still expand to, in bytes, and the errors of expanding it.
+struct Budget {
+    left: u64,
+    max: u64,
+    /// The budget ran out (and that was reported).
+    spent: bool,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Budget {
+    fn overrun(&self, file: &Arc<SourceFile>, line: usize) -> Diagnostic {
+        Diagnostic::error(
+            "prose::too-large",
+            format!(
+                "the prose expands to more than {} bytes, the limit",
+                crate::format::num(self.max as f64)
+            ),
+        )
+        .at(file, file.line_span(line))
+        .with_hint("insert less: a value repeated in a loop or over many lines adds up; the limit is `notebook_bytes` under `limits:` in `_site.yaml`")
+    }
 }
 
 /// Attributes of a heading: `{#id .class key="value"}`.
@@ -212,6 +256,25 @@ pub fn render_body(
     let (md, embeds) = crate::template::with_embeds(embeddable.exports.clone(), || {
         expanded_markdown(notebook, templates, scope, &names, &mut diagnostics)
     });
+    // Expanded, the prose must still be a tree comrak can hold: counted before it is built.
+    let max_elements = templates.limits().max_elements;
+    if let Some(at) = markdown::past_element_limit(&md, max_elements) {
+        let line = md[..at].matches('\n').count() + 1;
+        diagnostics.push(
+            Diagnostic::error(
+                "prose::too-large",
+                format!(
+                    "the prose, once its `{{{{ }}}}` are expanded, has more than {} Markdown elements, the limit",
+                    crate::format::num(max_elements as f64)
+                ),
+            )
+            .at(&notebook.source, notebook.source.line_span(line))
+            .with_hint("insert fewer values, or raise `prose_elements` under `limits:` in `_site.yaml`"),
+        );
+    }
+    if diagnostics.iter().any(|d| d.code == "prose::too-large") {
+        return Err(diagnostics);
+    }
 
     let planner = RefCell::new(Planner { png, ..Planner::new(notebook, executed, prefix) });
     let mut unknown: Vec<Citation> = Vec::new();
@@ -305,10 +368,12 @@ fn expanded_markdown(
     let file = &notebook.source;
     let source_lines: Vec<&str> = file.text.split('\n').collect();
     let mut lines: Vec<String> = vec![String::new(); source_lines.len()];
+    let max = templates.limits().max_bytes;
+    let mut budget = Budget { left: max, max, spent: false, diagnostics: Vec::new() };
     for segment in &notebook.segments {
         let (first, text) = match segment {
             Segment::Prose(p) => {
-                (p.first_line, expand_outside_code(templates, &p.text, scope, file, p.first_line, names, diagnostics))
+                (p.first_line, expand_outside_code(templates, &p.text, scope, file, p.first_line, names, &mut budget))
             }
             Segment::Cell(c) => {
                 let cell_lines = source_lines.get(c.fence_line - 1..c.close_line).unwrap_or(&[]);
@@ -321,6 +386,7 @@ fn expanded_markdown(
             }
         }
     }
+    diagnostics.append(&mut budget.diagnostics);
     lines.join("\n")
 }
 

@@ -102,7 +102,7 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
     let limits = super::SiteConfig::load(folder)?.limits;
     let paths = load::discover(folder)?;
     // Other notebooks only matter when this one reads their results: their parse errors do not count.
-    let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p, limits.notebook_bytes))).collect();
+    let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p, &limits.notebook()))).collect();
     let mut notebooks: Vec<Notebook> = Vec::new();
     let mut unparsed = Vec::new();
     for (path, result) in parsed {

@@ -10,6 +10,8 @@ use serde::Deserialize;
 use crate::data::{DataLimits, Escape};
 use crate::diag::{Diagnostic, SourceFile};
 use crate::exec::Limits;
+use crate::file::{FileError, over};
+use crate::site::load::NotebookLimits;
 
 const KEYS: &[&str] = &["title", "base_url", "theme", "groups", "limits"];
 const LIMIT_KEYS: &[&str] = &[
@@ -26,9 +28,16 @@ const LIMIT_KEYS: &[&str] = &[
     "nesting_depth",
     "data_bytes",
     "data_rows",
+    "data_columns",
+    "data_fields",
     "notebook_bytes",
+    "notebook_cells",
+    "prose_elements",
     "theme_fuel",
 ];
+
+/// The largest `_site.yaml` read: far more than any site's settings.
+const MAX_BYTES: u64 = 1 << 20;
 
 /// Recursion runs on nbrender's own stack: deeper than this could overflow it.
 const MAX_DEPTH: usize = 64;
@@ -70,8 +79,13 @@ pub struct SiteLimits {
     /// Per data file.
     pub data_bytes: u64,
     pub data_rows: usize,
+    pub data_columns: usize,
+    pub data_fields: usize,
     /// Per notebook file.
     pub notebook_bytes: u64,
+    pub notebook_cells: usize,
+    /// Markdown elements of a notebook, and of its prose once its `{{ }}` are expanded.
+    pub prose_elements: usize,
     /// Fuel per theme render, before what the page gives it (`render::Theme::fuel`).
     pub theme_fuel: u64,
 }
@@ -94,7 +108,11 @@ impl Default for SiteLimits {
             nesting_depth: cells.max_expr_depth,
             data_bytes: data.max_bytes,
             data_rows: data.max_rows,
+            data_columns: data.max_columns,
+            data_fields: data.max_fields,
             notebook_bytes: 16 << 20,
+            notebook_cells: 1_000,
+            prose_elements: crate::template::ProseLimits::default().max_elements,
             theme_fuel: crate::render::DEFAULT_THEME_FUEL,
         }
     }
@@ -118,8 +136,27 @@ impl SiteLimits {
         }
     }
 
+    /// How much prose one notebook may make once expanded.
+    pub fn prose(&self) -> crate::template::ProseLimits {
+        crate::template::ProseLimits { max_bytes: self.notebook_bytes, max_elements: self.prose_elements }
+    }
+
+    /// What one notebook file may hold.
+    pub fn notebook(&self) -> NotebookLimits {
+        NotebookLimits {
+            max_bytes: self.notebook_bytes,
+            max_elements: self.prose_elements,
+            max_cells: self.notebook_cells,
+        }
+    }
+
     pub fn data(&self) -> DataLimits {
-        DataLimits { max_bytes: self.data_bytes, max_rows: self.data_rows }
+        DataLimits {
+            max_bytes: self.data_bytes,
+            max_rows: self.data_rows,
+            max_columns: self.data_columns,
+            max_fields: self.data_fields,
+        }
     }
 
     /// The first value that cannot be used, as (key, why).
@@ -136,7 +173,11 @@ impl SiteLimits {
             ("memory_bytes", self.memory_bytes as u64),
             ("data_bytes", self.data_bytes),
             ("data_rows", self.data_rows as u64),
+            ("data_columns", self.data_columns as u64),
+            ("data_fields", self.data_fields as u64),
             ("notebook_bytes", self.notebook_bytes),
+            ("notebook_cells", self.notebook_cells as u64),
+            ("prose_elements", self.prose_elements as u64),
             ("theme_fuel", self.theme_fuel),
         ];
         if let Some((key, _)) = whole.iter().find(|(_, v)| *v == 0) {
@@ -172,11 +213,30 @@ impl SiteConfig {
     /// Reads `_site.yaml` from the folder; absent means defaults.
     pub fn load(folder: &Path) -> Result<SiteConfig, Diagnostic> {
         let path = folder.join("_site.yaml");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(SiteConfig::default()),
-            Err(e) => return Err(Diagnostic::error("io::read", format!("cannot read `{}`: {e}", path.display()))),
+        let shown = path.display();
+        let bytes = match crate::file::read(&path, MAX_BYTES) {
+            Ok(bytes) => bytes,
+            Err(FileError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(SiteConfig::default()),
+            Err(FileError::Io(e)) => return Err(Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}"))),
+            Err(FileError::NotRegular(what)) => {
+                return Err(Diagnostic::error("io::read", format!("`{shown}` {}", FileError::not_regular(what)))
+                    .with_hint("`_site.yaml` must be a plain file"));
+            }
+            Err(FileError::TooLarge(size)) => {
+                return Err(Diagnostic::error(
+                    "site::config",
+                    format!("`{shown}` {} the limit of {} bytes", over(size), crate::format::num(MAX_BYTES as f64)),
+                )
+                .with_hint("a site's settings fit in a few lines; notebooks and data have files of their own"));
+            }
         };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Diagnostic::error(
+                "io::read",
+                format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            )
+            .with_hint("save `_site.yaml` as UTF-8")
+        })?;
         if text.trim().is_empty() {
             return Ok(SiteConfig::default());
         }
@@ -254,12 +314,43 @@ mod tests {
 
     #[test]
     fn limits_can_be_raised_key_by_key() {
-        let config = load("title: T\nlimits:\n  operations: 50000000\n  seconds: 2.5\n  data_rows: 1000000\n").unwrap();
+        let config = load(
+            "title: T\nlimits:\n  operations: 50000000\n  seconds: 2.5\n  data_rows: 1000000\n  data_columns: 5000\n  data_fields: 9\n  prose_elements: 7\n  notebook_cells: 3\n",
+        )
+        .unwrap();
         let cells = config.limits.cells();
         assert_eq!(cells.max_operations, 50_000_000);
         assert_eq!(cells.max_cell_time, Duration::from_millis(2500));
         assert_eq!(cells.max_array_size, Limits::default().max_array_size);
         assert_eq!(config.limits.data().max_rows, 1_000_000);
+        assert_eq!(config.limits.data().max_columns, 5_000);
+        assert_eq!(config.limits.data().max_fields, 9);
+        assert_eq!(config.limits.notebook().max_elements, 7);
+        assert_eq!(config.limits.notebook().max_cells, 3);
+        assert_eq!(config.limits.prose().max_elements, 7);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_site_yaml_that_is_not_a_regular_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().to_path_buf();
+        assert!(std::process::Command::new("mkfifo").arg(folder.join("_site.yaml")).status().unwrap().success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(SiteConfig::load(&folder).map(|_| ())));
+        let d = rx.recv_timeout(Duration::from_secs(10)).expect("no hang on a pipe").unwrap_err();
+        assert!(d.message.ends_with("_site.yaml` is not a regular file: it is a named pipe (FIFO)"), "{}", d.message);
+
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("_site.yaml")).unwrap();
+        let d = SiteConfig::load(dir.path()).unwrap_err();
+        assert!(d.message.ends_with("_site.yaml` is not a regular file: it is a device"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_site_yaml_over_one_mib_is_refused() {
+        let d = load(&format!("title: T\n#{}\n", "x".repeat(1 << 20))).unwrap_err();
+        assert!(d.message.contains("over the limit of 1,048,576 bytes"), "{}", d.message);
     }
 
     #[test]

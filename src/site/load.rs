@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::diag::Diagnostic;
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, SourceFile};
+use crate::file::{FileError, over};
 use crate::notebook::{self, Notebook, Related};
 
 pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
@@ -13,39 +16,55 @@ pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Every `*.md` of the folder that does not start with `_`, sorted by name.
+/// Every `*.md` of the folder that does not start with `_`, sorted by name. Folders and
+/// links to nothing (an editor's lock file) are passed over; a pipe or a device named `.md`
+/// is listed, for [`read_notebook`] to refuse.
 pub fn discover(folder: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let entries = std::fs::read_dir(folder)
         .map_err(|e| Diagnostic::error("io::read", format!("cannot read folder `{}`: {e}", folder.display())))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "md"))
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| !m.is_dir()))
         .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('_')))
         .collect();
     paths.sort();
     Ok(paths)
 }
 
-pub(crate) fn read_notebook(path: &Path, max_bytes: u64) -> Result<Notebook, Vec<Diagnostic>> {
+/// How much one notebook file may hold (`limits:` in `_site.yaml`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NotebookLimits {
+    pub max_bytes: u64,
+    /// Markdown elements, counted before parsing (see `prose::markdown::past_element_limit`).
+    pub max_elements: usize,
+    pub max_cells: usize,
+}
+
+/// Reads and parses a notebook within `limits`: its size before it is read, its Markdown
+/// elements before it is parsed, its cells before they run.
+pub(crate) fn read_notebook(path: &Path, limits: &NotebookLimits) -> Result<Notebook, Vec<Diagnostic>> {
     let shown = path.strip_prefix(".").unwrap_or(path).display().to_string();
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.len() > max_bytes
-    {
-        return Err(vec![
-            Diagnostic::error(
+    let max_bytes = limits.max_bytes;
+    let bytes = crate::file::read(path, max_bytes).map_err(|e| {
+        vec![match e {
+            FileError::Io(e) => Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}")),
+            FileError::NotRegular(what) => {
+                Diagnostic::error("io::read", format!("`{shown}` {}", FileError::not_regular(what)))
+                    .with_hint("a notebook must be a plain file; rename it if it is not one")
+            }
+            FileError::TooLarge(size) => Diagnostic::error(
                 "notebook::too-large",
                 format!(
-                    "`{shown}` is {} bytes, over the limit of {} bytes for a notebook",
-                    crate::format::num(meta.len() as f64),
+                    "`{shown}` {} the limit of {} bytes for a notebook",
+                    over(size),
                     crate::format::num(max_bytes as f64)
                 ),
             )
             .with_hint("split it into several notebooks, or raise `notebook_bytes` under `limits:` in `_site.yaml`"),
-        ]);
-    }
-    let bytes =
-        std::fs::read(path).map_err(|e| vec![Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}"))])?;
+        }]
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         vec![
             Diagnostic::error(
@@ -55,7 +74,35 @@ pub(crate) fn read_notebook(path: &Path, max_bytes: u64) -> Result<Notebook, Vec
             .with_hint("save the notebook as UTF-8"),
         ]
     })?;
-    notebook::parse(path, &shown, text)
+    if let Some(at) = crate::prose::markdown::past_element_limit(&text, limits.max_elements) {
+        let file = Arc::new(SourceFile::new(shown.as_str(), text));
+        return Err(vec![too_many_elements(&shown, limits.max_elements).at(&file, at..at + 1)]);
+    }
+    let nb = notebook::parse(path, &shown, text)?;
+    if let Some(cell) = nb.cells().nth(limits.max_cells) {
+        let span = nb.source.line_span(cell.fence_line);
+        return Err(vec![
+            Diagnostic::error(
+                "notebook::too-large",
+                format!("`{shown}` has more than {} cells, the limit", crate::format::num(limits.max_cells as f64)),
+            )
+            .at(&nb.source, span)
+            .with_hint("split it into several notebooks, or raise `notebook_cells` under `limits:` in `_site.yaml`"),
+        ]);
+    }
+    Ok(nb)
+}
+
+/// A notebook (or its prose once expanded) past the element limit.
+pub(crate) fn too_many_elements(shown: &str, max: usize) -> Diagnostic {
+    Diagnostic::error(
+        "notebook::too-large",
+        format!(
+            "`{shown}` has more than {} Markdown elements, the limit (counted before parsing, as the characters that can open one: `*`, `[`, `|`, line ends, …)",
+            crate::format::num(max as f64)
+        ),
+    )
+    .with_hint("split it into several notebooks, or raise `prose_elements` under `limits:` in `_site.yaml`")
 }
 
 pub(crate) fn slug_index(notebooks: &[Notebook], diagnostics: &mut Vec<Diagnostic>) -> HashMap<String, usize> {
@@ -110,4 +157,39 @@ pub(crate) fn check_params(notebooks: &[Notebook], params: &[(String, String)]) 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn notebooks_that_are_not_regular_files_are_refused_not_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().to_path_buf();
+        std::fs::write(folder.join("a.md"), "---\ntitle: A\n---\n").unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(folder.join("b.md")).status().unwrap().success());
+        std::os::unix::fs::symlink("/dev/null", folder.join("c.md")).unwrap();
+        // An editor's lock file (a link to nowhere) and a folder are not notebooks.
+        std::os::unix::fs::symlink("user@host.1234", folder.join(".#a.md")).unwrap();
+        std::fs::create_dir(folder.join("e.md")).unwrap();
+        let found: Vec<String> =
+            discover(&folder).unwrap().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(found, ["a.md", "b.md", "c.md"]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let read = |name: &str| {
+                let limits = NotebookLimits { max_bytes: 1 << 20, max_elements: 1000, max_cells: 10 };
+                let d = read_notebook(&folder.join(name), &limits).map(|_| ()).unwrap_err().remove(0);
+                format!("{}: {}", d.code, d.message)
+            };
+            tx.send([read("b.md"), read("c.md")])
+        });
+        let [pipe, device] = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("no hang on a pipe");
+        assert!(
+            pipe.starts_with("io::read: ") && pipe.ends_with("b.md` is not a regular file: it is a named pipe (FIFO)")
+        );
+        assert!(device.ends_with("c.md` is not a regular file: it is a device"), "{device}");
+    }
 }

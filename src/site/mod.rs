@@ -190,8 +190,8 @@ fn build_pages(
     let mut watch = Stopwatch::new();
     // 1. Parse every notebook of the folder.
     let paths = discover(&folder)?;
-    let max_bytes = config.limits.notebook_bytes;
-    let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p, max_bytes))).collect();
+    let limits = config.limits.notebook();
+    let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p, &limits))).collect();
     let mut notebooks = Vec::new();
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut target_broken = false;
@@ -258,7 +258,7 @@ fn build_pages(
     let own = match &mut cache {
         Some(cache) => {
             cache.begin(site_fingerprint(&folder, &theme, opts, single.as_deref()));
-            cache::own_prints(&notebooks, &needed)
+            cache::own_prints(&notebooks, &needed, config.limits.data_bytes)
         }
         None => Vec::new(),
     };
@@ -294,7 +294,7 @@ fn build_pages(
     watch.lap("execute");
 
     // 4. The frontmatter texts of every notebook that ran, then the pages.
-    let templates = ProseTemplates::new();
+    let templates = ProseTemplates::within(config.limits.prose());
     let texts_or: Vec<_> = runs
         .par_iter()
         .enumerate()

@@ -2,8 +2,8 @@
 //! soon as the notebooks it reads have run, in parallel.
 
 use std::path::Path;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
 
@@ -21,7 +21,7 @@ pub(crate) fn run_notebook(
     data_limits: &DataLimits,
     results: Results,
 ) -> Result<Executed, Vec<Diagnostic>> {
-    let mut inputs: IndexMap<String, serde_json::Value> = IndexMap::new();
+    let mut inputs: IndexMap<String, Arc<serde_json::Value>> = IndexMap::new();
     let mut diagnostics = Vec::new();
     let dir = nb.path.parent().unwrap_or(Path::new("."));
     for (name, rel) in &nb.front.data {
@@ -46,17 +46,17 @@ pub(crate) fn run_notebook(
             .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| {
-                crate::yaml::from_str::<crate::yaml::FiniteJson>(v)
+                crate::yaml::from_str::<crate::yaml::Json>(v)
                     .map(|v| v.0)
                     .unwrap_or_else(|_| serde_json::Value::from(v.as_str()))
             })
             .unwrap_or_else(|| value.clone());
-        inputs.insert(name.clone(), value);
+        inputs.insert(name.clone(), Arc::new(value));
     }
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    guard(nb, || executor.run(nb, &inputs, results).map_err(|d| vec![d]))
+    guard(nb, || executor.run(nb, inputs, results).map_err(|d| vec![d]))
 }
 
 /// The line of `name:` under `data:` in the frontmatter.
