@@ -58,11 +58,11 @@ impl Default for Limits {
 /// [`STACK_BYTES`]).
 pub const MAX_VALUE_DEPTH: usize = 1_000;
 
-/// How deeply a data file may nest: serde_json's and serde_yaml's recursion limit.
-pub const DATA_DEPTH: usize = 128;
+/// How deeply a data file may nest (JSON and YAML are scanned for it before they are parsed).
+pub const DATA_DEPTH: usize = crate::yaml::MAX_DEPTH;
 
 /// The stack of the threads that run cells and handle their values: enough for the deepest
-/// value the limits allow ([`MAX_VALUE_DEPTH`] plus the 128 levels data files may nest) in
+/// value the limits allow ([`MAX_VALUE_DEPTH`] plus the [`DATA_DEPTH`] levels data files may nest) in
 /// every walk, with room to spare: `tests/sandbox.rs` takes such a value through a build and
 /// a rebuild on a debug build, whose frames are the larger, and passes with 4 MiB. Only the
 /// pages a thread touches are memory; the rest is address space.

@@ -287,3 +287,25 @@ pub fn chromium() -> PathBuf {
         )
     })
 }
+
+/// A notebook `notebooks/<name>.md` with one cell holding `script`, then `prose`.
+pub fn notebook(p: &Project, name: &str, front: &str, script: &str, prose: &str) {
+    p.write(
+        &format!("notebooks/{name}.md"),
+        &format!("---\ntitle: {name}\n{front}---\n```{{rhai}}\n{script}\n```\n\n{prose}\n"),
+    );
+}
+
+/// Builds the site and expects it to fail with `message` at `notebooks/<name>.md:<line>`,
+/// quickly and in bounded memory; returns what it cost, for the reports.
+pub fn refused(p: &Project, name: &str, line: usize, message: &str) -> Measured {
+    let m = p.run_measured(&["notebooks/", "-o", "out"]);
+    assert_eq!(m.run.code, 1, "{}", m.run.stderr);
+    assert!(m.run.stderr.contains(message), "wanted {message:?} in:\n{}", m.run.stderr);
+    assert!(m.run.stderr.contains(&format!("notebooks/{name}.md:{line}:")), "{}", m.run.stderr);
+    assert!(!p.exists("out"), "nothing is written");
+    assert!(m.peak_mib < 400.0, "peak memory {:.0} MiB", m.peak_mib);
+    assert!(m.seconds < 30.0, "{:.1} s", m.seconds);
+    println!("{name}: refused in {:.2} s, peak {:.0} MiB", m.seconds, m.peak_mib);
+    m
+}
