@@ -46,6 +46,20 @@ pub struct NotebookLimits {
 /// elements before it is parsed, its cells before they run.
 pub(crate) fn read_notebook(path: &Path, limits: &NotebookLimits) -> Result<Notebook, Vec<Diagnostic>> {
     let shown = path.strip_prefix(".").unwrap_or(path).display().to_string();
+    // A notebook in the folder that is a link to a file elsewhere would publish that file:
+    // refused as a `data:` link out of the folder is.
+    if let (Some(folder), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str()))
+        && let Err(crate::data::Escape::Link(real)) =
+            crate::data::confine(if folder.as_os_str().is_empty() { Path::new(".") } else { folder }, name)
+    {
+        return Err(vec![
+            Diagnostic::error(
+                "io::read",
+                format!("`{shown}` is a symbolic link to `{}`, outside the notebooks folder", real.display()),
+            )
+            .with_hint("copy the notebook into the notebooks folder instead of linking to it"),
+        ]);
+    }
     let max_bytes = limits.max_bytes;
     let bytes = crate::file::read(path, max_bytes).map_err(|e| {
         vec![match e {
@@ -190,6 +204,23 @@ mod tests {
         assert!(
             pipe.starts_with("io::read: ") && pipe.ends_with("b.md` is not a regular file: it is a named pipe (FIFO)")
         );
-        assert!(device.ends_with("c.md` is not a regular file: it is a device"), "{device}");
+        assert!(device.ends_with("c.md` is a symbolic link to `/dev/null`, outside the notebooks folder"), "{device}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_notebook_that_links_out_of_the_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("notebooks");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(dir.path().join("secret.md"), "---\ntitle: Not for publishing\n---\n").unwrap();
+        std::fs::write(folder.join("real.md"), "---\ntitle: Real\n---\n").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret.md"), folder.join("out.md")).unwrap();
+        std::os::unix::fs::symlink(folder.join("real.md"), folder.join("in.md")).unwrap();
+        let limits = NotebookLimits { max_bytes: 1 << 20, max_elements: 1000, max_cells: 10 };
+        let d = read_notebook(&folder.join("out.md"), &limits).map(|_| ()).unwrap_err().remove(0);
+        assert!(d.message.contains("out.md` is a symbolic link to"), "{}", d.message);
+        assert!(d.message.ends_with("secret.md`, outside the notebooks folder"), "{}", d.message);
+        assert!(read_notebook(&folder.join("in.md"), &limits).is_ok(), "a link within the folder is fine");
     }
 }
