@@ -37,7 +37,7 @@ const LIMIT_KEYS: &[&str] = &[
 ];
 
 /// The largest `_site.yaml` read: far more than any site's settings.
-const MAX_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_BYTES: u64 = 1 << 20;
 
 /// Recursion runs on nbrender's own stack: deeper than this could overflow it.
 const MAX_DEPTH: usize = 64;

@@ -475,7 +475,8 @@ fn page_key(t: usize, site: &Site<'_>, prints: &[Option<Fingerprint>]) -> Finger
 /// loaded: a theme file is read once), the params and flags, and which notebook a one-page
 /// build renders.
 fn site_fingerprint(folder: &Path, theme: &Theme, opts: &BuildOptions, single: Option<&Path>) -> Fingerprint {
-    let site_file = std::fs::read(folder.join("_site.yaml")).ok();
+    // Read as `SiteConfig::load` read it a moment ago: a regular file, and not past its cap.
+    let site_file = crate::file::read(&folder.join("_site.yaml"), config::MAX_BYTES).ok();
     cache::hash_of((site_file, theme.fingerprint, &opts.params, opts.png, &opts.out, single))
 }
 
