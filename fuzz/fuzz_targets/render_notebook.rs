@@ -12,6 +12,11 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use nbrender::site::{BuildOptions, Silent, build};
 
+/// The binary's counting allocator, so that a notebook's cells meet their memory limit here as
+/// they do in `nbrender` (without it a cell that piles up memory would take the fuzzer down).
+#[global_allocator]
+static ALLOCATOR: nbrender_alloc::Counting<std::alloc::System> = nbrender_alloc::Counting(std::alloc::System);
+
 /// The data folders the seed notebooks read, merged into one `data/`.
 const DATA: &[&str] = &[
     "notebooks/data",
