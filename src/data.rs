@@ -405,7 +405,9 @@ mod tests {
         let wide = DataLimits { max_columns: 200_000, ..DataLimits::default() };
         let started = std::time::Instant::now();
         assert!(matches!(parse_csv(&text, &wide), Err(CsvError::Invalid(m)) if m.contains("has 1 fields")));
-        assert!(started.elapsed().as_secs() < 5, "took {:?}", started.elapsed());
+        // Not a benchmark: far above what a loaded machine takes, far below the minutes the
+        // quadratic check took (474 s on a debug build).
+        assert!(started.elapsed().as_secs() < 120, "took {:?}", started.elapsed());
         let twice = format!("{},c5\n", header.join(","));
         assert!(matches!(parse_csv(&twice, &wide), Err(CsvError::Invalid(m)) if m.contains("column `c5` twice")));
         assert_eq!(parse_csv(&text, &DataLimits::default()), Err(CsvError::TooManyColumns(100_000)));

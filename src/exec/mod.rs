@@ -526,10 +526,17 @@ fn eval_error(
                      raise `wall_seconds` under `limits:` in `_site.yaml` if it must run this long",
                 ),
                 Some(sandbox::Stop::Memory) => (
-                    format!(
-                        "cell {n} holds more than the limit of {} of memory, with what the notebook's earlier cells hold",
-                        crate::format::bytes(memory.room())
-                    ),
+                    {
+                        let data = memory.room().saturating_sub(limits.max_memory);
+                        let room = match data {
+                            0 => String::new(),
+                            d => format!(", and {} more for a copy of its data", crate::format::bytes(d)),
+                        };
+                        format!(
+                            "cell {n} holds more than the limit of {} of memory{room}, with what the notebook's earlier cells hold",
+                            crate::format::bytes(limits.max_memory)
+                        )
+                    },
                     "work on less data, keep fewer copies of large values, \
                      or raise `memory_bytes` under `limits:` in `_site.yaml`",
                 ),

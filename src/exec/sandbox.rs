@@ -48,7 +48,7 @@ impl Default for Limits {
             max_cell_time: Duration::from_secs(10),
             max_wall_time: Duration::from_secs(60),
             max_print_bytes: 1 << 20,
-            max_memory: 512 << 20,
+            max_memory: 256 << 20,
         }
     }
 }

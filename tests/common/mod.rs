@@ -305,6 +305,7 @@ pub fn refused(p: &Project, name: &str, line: usize, message: &str) -> Measured 
     assert!(m.run.stderr.contains(&format!("notebooks/{name}.md:{line}:")), "{}", m.run.stderr);
     assert!(!p.exists("out"), "nothing is written");
     assert!(m.peak_mib < 400.0, "peak memory {:.0} MiB", m.peak_mib);
+    // Generous, for a loaded machine: the attacks took minutes, or never ended, before.
     assert!(m.seconds < 30.0, "{:.1} s", m.seconds);
     println!("{name}: refused in {:.2} s, peak {:.0} MiB", m.seconds, m.peak_mib);
     m
