@@ -178,29 +178,52 @@ fn read(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Arc<Value>, 
         ))
         .hint("save the file as UTF-8")
     })?;
+    // The limits too: a table recalled was parsed, and its limits checked, under the same ones.
     let print = {
         let mut h = DefaultHasher::new();
         text.hash(&mut h);
+        (limits.max_bytes, limits.max_rows, limits.max_columns, limits.max_fields).hash(&mut h);
         h.finish()
     };
     if let Some(value) = PARSED.recall(path, print) {
         return Ok(value);
     }
     let value = Arc::new(parse(path, &text, shown_as, limits)?);
-    PARSED.remember(path, print, &value);
+    PARSED.remember(path, print, &value, text.len());
     Ok(value)
 }
 
 /// The tables in use, by path, with the hash of the text each was parsed from. Notebooks
 /// running side by side often load the same table: it is parsed once and shared while any
-/// of them holds it. It is not kept past that: a run lets go of its tables once its cells have
-/// their own copy, and a table kept for later would double the memory of every run after.
+/// of them holds it. A large one is not kept past that: a run lets go of its tables once its
+/// cells have their own copy, and a table kept for later would double the memory of every run
+/// after. A small one (up to 64 KiB of text) is kept: many notebooks of a site read the same
+/// few small tables, one after another.
 /// A file whose text changed since (a save under `nbrender serve`) is parsed again; only
 /// successes are kept, and [`load`] checks the limits on what is recalled too.
 static PARSED: Parsed = Parsed(Mutex::new(None));
 
 /// By path: the hash of the text and the table made from it.
-type InUse = HashMap<PathBuf, (u64, Weak<Value>)>;
+type InUse = HashMap<PathBuf, (u64, Kept)>;
+
+/// How a parsed table is kept: a small one for good (parsing it again for every notebook
+/// that reads it cost a tenth of a site build), a large one only while a notebook uses it.
+enum Kept {
+    Small(Arc<Value>),
+    Large(Weak<Value>),
+}
+
+/// The largest data file whose table is kept for good: a few hundred of them hold little.
+const KEPT_BYTES: usize = 64 << 10;
+
+impl Kept {
+    fn get(&self) -> Option<Arc<Value>> {
+        match self {
+            Kept::Small(v) => Some(Arc::clone(v)),
+            Kept::Large(v) => v.upgrade(),
+        }
+    }
+}
 
 struct Parsed(Mutex<Option<InUse>>);
 
@@ -208,14 +231,19 @@ impl Parsed {
     fn recall(&self, path: &Path, print: u64) -> Option<Arc<Value>> {
         let files = self.0.lock().ok()?;
         let (seen, value) = files.as_ref()?.get(path)?;
-        if *seen == print { value.upgrade() } else { None }
+        if *seen == print { value.get() } else { None }
     }
 
-    fn remember(&self, path: &Path, print: u64, value: &Arc<Value>) {
+    fn remember(&self, path: &Path, print: u64, value: &Arc<Value>, text_bytes: usize) {
         if let Ok(mut files) = self.0.lock() {
             let files = files.get_or_insert_with(HashMap::new);
-            files.retain(|_, (_, v)| v.strong_count() > 0);
-            files.insert(path.to_path_buf(), (print, Arc::downgrade(value)));
+            files.retain(|_, (_, v)| !matches!(v, Kept::Large(w) if w.strong_count() == 0));
+            let kept = if text_bytes <= KEPT_BYTES {
+                Kept::Small(Arc::clone(value))
+            } else {
+                Kept::Large(Arc::downgrade(value))
+            };
+            files.insert(path.to_path_buf(), (print, kept));
         }
     }
 }
@@ -313,8 +341,11 @@ impl From<String> for CsvError {
 /// A CSV file with a header row becomes an array of maps; numeric fields become numbers and
 /// empty fields become null. Reading stops at the first limit passed.
 pub fn parse_csv(text: &str, limits: &DataLimits) -> Result<Value, CsvError> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    // One reader, rewound after counting: making a reader builds its state machine, which
+    // costs more than reading a small file.
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(std::io::Cursor::new(text.as_bytes()));
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let after_headers = reader.position().clone();
     if headers.len() > limits.max_columns {
         return Err(CsvError::TooManyColumns(headers.len()));
     }
@@ -324,10 +355,9 @@ pub fn parse_csv(text: &str, limits: &DataLimits) -> Result<Value, CsvError> {
     }
     // Rows are counted first, without keeping them: a file past the limits is refused before
     // its table is built. (A broken row stops the count; the reading below reports it.)
-    let mut counter = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let mut record = csv::ByteRecord::new();
     let mut count = 0usize;
-    while let Ok(true) = counter.read_byte_record(&mut record) {
+    while let Ok(true) = reader.read_byte_record(&mut record) {
         count += 1;
         if count > limits.max_rows {
             return Err(CsvError::TooManyRows);
@@ -336,6 +366,7 @@ pub fn parse_csv(text: &str, limits: &DataLimits) -> Result<Value, CsvError> {
             return Err(CsvError::TooManyFields);
         }
     }
+    reader.seek(after_headers).map_err(|e| e.to_string())?;
     let mut rows = Vec::with_capacity(count);
     for record in reader.records() {
         let record = record.map_err(|e| {
@@ -483,17 +514,36 @@ mod tests {
     }
 
     #[test]
-    fn a_table_in_use_is_shared_and_not_kept_after() {
+    fn a_large_table_in_use_is_shared_and_not_kept_after() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("shared.csv");
-        std::fs::write(&path, "a\n1\n").unwrap();
+        let mut text = String::from("a\n");
+        while text.len() <= KEPT_BYTES {
+            text.push_str("12345\n");
+        }
+        std::fs::write(&path, &text).unwrap();
         let limits = DataLimits::default();
         let first = load(&path, "shared.csv", &limits).unwrap();
         let second = load(&path, "shared.csv", &limits).unwrap();
         assert!(Arc::ptr_eq(&first, &second), "one table while both runs hold it");
         let weak = Arc::downgrade(&first);
         drop((first, second));
-        assert!(weak.upgrade().is_none(), "nothing keeps a table no run holds");
+        assert!(weak.upgrade().is_none(), "nothing keeps a large table no run holds");
+    }
+
+    #[test]
+    fn a_small_table_is_parsed_once_for_every_notebook_that_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("small.csv");
+        std::fs::write(&path, "a\n1\n").unwrap();
+        let limits = DataLimits::default();
+        let first = load(&path, "small.csv", &limits).unwrap();
+        let weak = Arc::downgrade(&first);
+        drop(first);
+        let again = load(&path, "small.csv", &limits).unwrap();
+        assert!(weak.upgrade().is_some_and(|w| Arc::ptr_eq(&w, &again)), "the small table was kept");
+        let stricter = DataLimits { max_rows: 1, ..limits };
+        assert!(!Arc::ptr_eq(&again, &load(&path, "small.csv", &stricter).unwrap()), "other limits parse again");
     }
 
     #[test]
