@@ -143,7 +143,15 @@ const MAX_RAISED_ENGINES: usize = 64;
 
 /// An engine that runs cells under `limits`.
 fn engine(limits: &Limits) -> Engine {
-    let mut engine = Engine::new();
+    // Rhai's standard functions, built once and shared: building them is most of the cost of
+    // a new engine, and a build makes one per set of raised limits.
+    static STANDARD: std::sync::OnceLock<rhai::Shared<rhai::Module>> = std::sync::OnceLock::new();
+    let standard = STANDARD.get_or_init(|| {
+        use rhai::packages::Package;
+        rhai::packages::StandardPackage::new().as_shared_module()
+    });
+    let mut engine = Engine::new_raw();
+    engine.register_global_module(rhai::Shared::clone(standard));
     engine
         .set_strict_variables(true)
         .set_fail_on_invalid_map_property(true)
