@@ -7,6 +7,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use indexmap::IndexMap;
+
 use crate::diag::{Diagnostic, SourceFile};
 use crate::exec::{CellOutput, Executed, Value};
 use crate::notebook::{Cell, Notebook, Segment};
@@ -315,6 +317,29 @@ pub fn render_body(
         return Err(diagnostics);
     }
     Ok(Body { html, faq: rendered.faq, charts: planner.charts })
+}
+
+/// Renders `md` as the prose of a notebook with no cells, over string values `values`: the
+/// whole prose path (templates, Markdown, numbering, citations), for tests that hold it to
+/// suites written elsewhere. Returns the article body's HTML.
+pub fn render_fragment(md: &str, values: &[(&str, &str)]) -> Result<String, Vec<Diagnostic>> {
+    let text = format!("---\ntitle: Fragment\n---\n{md}");
+    let notebook = crate::notebook::parse(std::path::Path::new("fragment.md"), "fragment.md", text)?;
+    let scope: IndexMap<String, Value> =
+        values.iter().map(|(k, v)| (k.to_string(), Value::Str(v.to_string()))).collect();
+    let scope = Arc::new(scope);
+    let executed = Executed { outputs: Vec::new(), scope: Arc::clone(&scope), exports: Default::default() };
+    let templates = ProseTemplates::new();
+    let body = render_body(
+        &notebook,
+        &executed,
+        &templates,
+        &crate::template::scope_value(&scope),
+        "fr",
+        &Embeddable::default(),
+        false,
+    )?;
+    Ok(body.html)
 }
 
 /// The charts of other notebooks a page may embed with `figure("slug", "label")`, and those
