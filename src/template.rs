@@ -81,6 +81,41 @@ impl ProseTemplates {
         self.limits
     }
 
+    /// Expands a notebook's prose: statements run, and each value a `{{ }}` inserts is written
+    /// as a placeholder (`marks.value`, its index, `marks.value`) and returned in the list,
+    /// so that Markdown parses what the writer typed and never what a value holds.
+    pub fn expand_prose(
+        &self,
+        source: &str,
+        scope: &Scope,
+        marks: Marks,
+    ) -> Result<(String, Vec<Inserted>), Vec<TemplateError>> {
+        let placing = Placing { marks, values: Vec::new(), left: self.limits.max_bytes, over: false };
+        PLACING.with(|p| *p.borrow_mut() = Some(placing));
+        let result = self.expand(source, scope, Output::Markdown);
+        let placing = PLACING.with(|p| p.borrow_mut().take());
+        let Some(placing) = placing else { return Err(Vec::new()) };
+        match result {
+            Err(_) if placing.over => Err(vec![self.too_large()]),
+            Err(e) => Err(e),
+            Ok(text) => Ok((text, placing.values)),
+        }
+    }
+
+    fn too_large(&self) -> TemplateError {
+        TemplateError {
+            message: format!(
+                "the text expands to more than {} bytes, the limit",
+                crate::format::num(self.limits.max_bytes as f64)
+            ),
+            range: None,
+            line: None,
+            undefined: None,
+            out_of_fuel: false,
+            too_large: true,
+        }
+    }
+
     /// Expands `source` over `scope`. Every undefined name is reported, not only the first.
     pub fn expand(&self, source: &str, scope: &Scope, output: Output) -> Result<String, Vec<TemplateError>> {
         let scope = &scope.0;
@@ -114,20 +149,51 @@ impl ProseTemplates {
             Ok(_) => {
                 Ok(String::from_utf8(out.bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
             }
-            Err(_) if out.over => Err(vec![TemplateError {
-                message: format!(
-                    "the text expands to more than {} bytes, the limit",
-                    crate::format::num(self.limits.max_bytes as f64)
-                ),
-                range: None,
-                line: None,
-                undefined: None,
-                out_of_fuel: false,
-                too_large: true,
-            }]),
+            Err(_) if out.over => Err(vec![self.too_large()]),
             Err(err) => Err(vec![template_error(&err, source)]),
         }
     }
+}
+
+/// The characters that mark, in expanded prose, what Markdown must not read: each is a
+/// private-use character the notebook's body does not contain, so nothing a writer typed can
+/// be taken for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marks {
+    /// `V12V`: the 13th value inserted with `{{ }}`.
+    pub value: char,
+    /// `L7L`: what follows comes from line 7 of the notebook.
+    pub line: char,
+    /// `R3R`: the 4th fenced code block, put back as written after expanding.
+    pub region: char,
+}
+
+impl Marks {
+    fn contains(&self, c: char) -> bool {
+        c == self.value || c == self.line || c == self.region
+    }
+}
+
+/// What a value placeholder stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inserted {
+    /// Text, shown exactly as it is (the Markdown stage escapes nothing: it never parses it).
+    Text(String),
+    /// An embedded figure: the index of its request (see [`with_embeds`]).
+    Embed(usize),
+}
+
+/// The values one prose expansion inserted, while it runs on this thread.
+struct Placing {
+    marks: Marks,
+    values: Vec<Inserted>,
+    /// Bytes of values still allowed.
+    left: u64,
+    over: bool,
+}
+
+thread_local! {
+    static PLACING: RefCell<Option<Placing>> = const { RefCell::new(None) };
 }
 
 /// An output that refuses to grow past a number of bytes.
@@ -154,9 +220,9 @@ impl std::io::Write for Capped {
     }
 }
 
-/// Text with no `{{ }}` or `{% %}`: it expands to itself, whatever the scope.
+/// Text with no `{{ }}`, `{% %}` or `{## ##}`: it expands to itself, whatever the scope.
 pub fn is_fixed(text: &str) -> bool {
-    !text.contains("{{") && !text.contains("{%")
+    !text.contains("{{") && !text.contains("{%") && !text.contains("{##")
 }
 
 /// A notebook's final values, ready for its templates.
@@ -269,9 +335,6 @@ struct Opaque(&'static str);
 
 impl Object for Opaque {}
 
-/// Marks where an embedded figure goes, until the page's HTML exists.
-pub const EMBED_MARK: char = '\u{E001}';
-
 /// The charts prose may embed with `figure("slug", "label")` while one page renders, and the
 /// embeds asked for so far.
 pub struct Embeds {
@@ -294,8 +357,14 @@ pub fn with_embeds<R>(
     (result, requests)
 }
 
-/// `figure("slug", "label")`: a token standing for another notebook's chart.
-fn figure(slug: &str, label: &str) -> Result<String, Error> {
+/// An embedded figure in prose: the index of its request.
+#[derive(Debug)]
+struct EmbedRef(usize);
+
+impl Object for EmbedRef {}
+
+/// `figure("slug", "label")`: stands for another notebook's chart.
+fn figure(slug: &str, label: &str) -> Result<JValue, Error> {
     EMBEDS.with(|cell| {
         let mut guard = cell.borrow_mut();
         let Some(embeds) = guard.as_mut() else {
@@ -323,7 +392,7 @@ fn figure(slug: &str, label: &str) -> Result<String, Error> {
             ));
         }
         embeds.requests.push((slug.to_string(), label.to_string()));
-        Ok(format!("{EMBED_MARK}{}{EMBED_MARK}", embeds.requests.len() - 1))
+        Ok(JValue::from_object(EmbedRef(embeds.requests.len() - 1)))
     })
 }
 
@@ -333,13 +402,26 @@ fn prose_env(output: Output) -> Environment<'static> {
     env.set_debug(false);
     env.set_fuel(Some(1_000_000));
     env.set_recursion_limit(64);
-    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().comment_delimiters("{##", "##}").build() {
+    // A prose text ends as it was written: the newline after a last `{% endfor %}` is the
+    // writer's, and Markdown reads it.
+    if let Ok(syntax) =
+        minijinja::syntax::SyntaxConfig::builder().comment_delimiters("{##", "##}").keep_trailing_newline(true).build()
+    {
         env.set_syntax(syntax);
     }
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_formatter(move |out, _state, value| {
         if value.is_none() {
             return Err(Error::new(ErrorKind::InvalidOperation, "this value is empty `()`: nothing to insert"));
+        }
+        if let Some(embed) = value.downcast_object_ref::<EmbedRef>() {
+            return match output {
+                Output::Markdown => place(out, Inserted::Embed(embed.0), 0),
+                Output::Text => Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    "figure(...) places a chart in the page's prose, not here",
+                )),
+            };
         }
         if let Some(o) = value.downcast_object_ref::<Opaque>() {
             return Err(Error::new(
@@ -359,15 +441,22 @@ fn prose_env(output: Output) -> Environment<'static> {
         if let Some(x) = non_finite(value) {
             return Err(not_finite_error(x));
         }
+        // Macros and `caller()` give back the prose they made: it is the writer's Markdown,
+        // with its values already placed.
+        if output == Output::Markdown && value.is_safe() && value.as_str().is_some() {
+            return out.write_str(value.as_str().unwrap_or_default()).map_err(Error::from);
+        }
         let text = match value.as_str() {
             Some(s) => s.to_string(),
             None => value.to_string(),
         };
-        let text = match output {
-            Output::Markdown => escape_markdown(&text),
-            Output::Text => text.replace(['\n', '\r'], " "),
-        };
-        out.write_str(&text).map_err(Error::from)
+        match output {
+            Output::Markdown => {
+                let bytes = text.len() as u64;
+                place(out, Inserted::Text(text), bytes)
+            }
+            Output::Text => out.write_str(&text.replace(['\n', '\r'], " ")).map_err(Error::from),
+        }
     });
     env.add_function("figure", |slug: &str, label: &str| figure(slug, label));
     for &name in Filter::NAMES {
@@ -376,6 +465,56 @@ fn prose_env(output: Output) -> Environment<'static> {
         }
     }
     env
+}
+
+/// Writes the placeholder of a value and records what it stands for. A text that holds
+/// placeholders (a `{% filter %}` block's output) stands for the text they stand for.
+fn place(out: &mut minijinja::Output<'_>, inserted: Inserted, bytes: u64) -> Result<(), Error> {
+    let token = PLACING.with(|p| {
+        let mut guard = p.borrow_mut();
+        let placing = guard.as_mut()?;
+        if bytes > placing.left {
+            placing.over = true;
+            return Some(Err(Error::new(ErrorKind::InvalidOperation, "the prose passes its limit")));
+        }
+        placing.left -= bytes;
+        let inserted = match inserted {
+            Inserted::Text(t) if t.chars().any(|c| placing.marks.contains(c)) => {
+                Inserted::Text(resolve_marks(&t, placing.marks, &placing.values))
+            }
+            other => other,
+        };
+        placing.values.push(inserted);
+        let mark = placing.marks.value;
+        Some(Ok(format!("{mark}{}{mark}", placing.values.len() - 1)))
+    });
+    match token {
+        Some(Ok(token)) => out.write_str(&token).map_err(Error::from),
+        Some(Err(e)) => Err(e),
+        None => Err(Error::new(ErrorKind::InvalidOperation, "prose is expanded with `expand_prose`")),
+    }
+}
+
+/// Text with its value placeholders replaced by their text and every other mark dropped.
+fn resolve_marks(text: &str, marks: Marks, values: &[Inserted]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(|c| marks.contains(c)) {
+        out.push_str(&rest[..at]);
+        let c = rest[at..].chars().next().unwrap_or(marks.value);
+        let after = &rest[at + c.len_utf8()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let closed = after[digits..].starts_with(c);
+        if closed
+            && c == marks.value
+            && let Some(Inserted::Text(t)) = after[..digits].parse::<usize>().ok().and_then(|i| values.get(i))
+        {
+            out.push_str(t);
+        }
+        rest = if closed { &after[digits + c.len_utf8()..] } else { after };
+    }
+    out.push_str(rest);
+    out
 }
 
 fn apply_filter(filter: Filter, v: &JValue) -> Result<String, Error> {
@@ -429,37 +568,6 @@ fn not_finite_error(x: f64) -> Error {
             crate::exec::band::non_finite_name(x)
         ),
     )
-}
-
-/// Stands for an `@` inside an inserted value until citations have been resolved.
-pub const AT_PLACEHOLDER: char = '\u{E000}';
-
-/// Escapes what Markdown would read as markup, and folds newlines, so an inserted value is
-/// always text on the line it was written on.
-pub fn escape_markdown(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    let mut at_start = true;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' | '\r' => out.push(' '),
-            // An inserted `@sec-x` must not become a citation: the Markdown stage turns this
-            // placeholder back into `@` after citations are resolved.
-            '@' => out.push(AT_PLACEHOLDER),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '#' | '!' | '|' | '~' | '{' | '}' | '-' | '+'
-            | '=' | '^' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '.' if at_start && out.chars().all(|p| p.is_ascii_digit()) && !out.is_empty() => out.push_str("\\."),
-            _ => out.push(c),
-        }
-        if !c.is_ascii_digit() {
-            at_start = false;
-        }
-        let _ = chars.peek();
-    }
-    out
 }
 
 /// An undefined name, located at its first use inside `{{ }}` or `{% %}`.
@@ -629,8 +737,12 @@ mod tests {
         scope_value(&Arc::new(m))
     }
 
+    const MARKS: Marks = Marks { value: '\u{E100}', line: '\u{E101}', region: '\u{E102}' };
+
+    /// Expands prose and puts each value where its placeholder is.
     fn expand(src: &str) -> Result<String, TemplateError> {
-        ProseTemplates::new().expand(src, &scope(), Output::Markdown).map_err(|mut e| e.remove(0))
+        let (text, values) = ProseTemplates::new().expand_prose(src, &scope(), MARKS).map_err(|mut e| e.remove(0))?;
+        Ok(resolve_marks(&text, MARKS, &values))
     }
 
     #[test]
@@ -685,8 +797,23 @@ mod tests {
     }
 
     #[test]
-    fn inserted_values_are_text_not_markup() {
-        assert_eq!(expand("{{ evil }}").unwrap(), "\\<b\\>\\*x\\*\\</b\\> \\# h");
+    fn inserted_values_are_placeholders_for_their_exact_text() {
+        let (text, values) = ProseTemplates::new().expand_prose("a {{ evil }} b\n", &scope(), MARKS).unwrap();
+        assert_eq!(text, "a \u{E100}0\u{E100} b\n");
+        assert_eq!(values, [Inserted::Text("<b>*x*</b>\n# h".into())]);
+    }
+
+    #[test]
+    fn statements_keep_every_line_they_make() {
+        assert_eq!(expand("{% for r in short %}\n- {{ r.lo }}\n{% endfor %}\n").unwrap(), "\n- 0\n\n- 1\n\n- 2\n\n");
+        assert_eq!(expand("{% for r in short %}- {{ r.lo }}\n{% endfor %}").unwrap(), "- 0\n- 1\n- 2\n");
+    }
+
+    #[test]
+    fn values_are_counted_against_the_limit() {
+        let t = ProseTemplates::within(ProseLimits { max_bytes: 40, max_elements: 100 });
+        let e = t.expand_prose("{% for i in range(10) %}{{ evil }}{% endfor %}", &scope(), MARKS).unwrap_err();
+        assert!(e[0].too_large, "{e:?}");
     }
 
     #[test]

@@ -245,13 +245,25 @@ fn prose_that_expands_past_the_notebook_limit_is_refused_as_it_expands() {
 }
 
 #[test]
-fn prose_whose_values_expand_past_the_element_limit_is_refused_before_it_is_parsed() {
-    // A few lines of notebook; a 500,000-character text of `*` inserted four times, each
-    // escaped to `\*`: four million elements once expanded.
+fn prose_whose_statements_make_more_than_the_element_limit_is_refused_before_it_is_parsed() {
+    // A value is text, never Markdown: a 500,000-character text of `*` inserted four times
+    // makes four text nodes, not four million elements.
     let p = Project::empty();
     p.write(
         "notebooks/a.md",
         "---\ntitle: A\n---\n```{rhai}\nlet x = \"*\"; for i in 0..19 { x += x; } let x = x.sub_string(0, 500000);\n```\n\n{{ x }} {{ x }}\n\n{{ x }} {{ x }}\n",
+    );
+    let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
+    assert_eq!(code, 0, "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(peak < 300.0, "peak memory {peak:.0} MiB");
+    // Markup a loop writes is Markdown: counted before comrak builds it.
+    let p = Project::empty();
+    p.write(
+        "notebooks/a.md",
+        &format!(
+            "---\ntitle: A\n---\n```{{rhai}}\nlet n = 20000;\n```\n\n{{% for i in range(n) %}}{}{{% endfor %}}\n",
+            "*a* ".repeat(100)
+        ),
     );
     let (code, stderr, peak) = measured(&p, &["notebooks/a.md", "-o", "out"]);
     assert_eq!(code, 1, "{}", &stderr[..stderr.len().min(2000)]);

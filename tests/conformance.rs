@@ -186,10 +186,32 @@ fn normalize_all(html: &[String]) -> Vec<String> {
     out
 }
 
-/// Removes what nbrender adds to CommonMark's HTML by design (DEVIATIONS.md): section numbers
-/// in H2 headings and the cross-reference labels after labelled headings.
+/// Removes what nbrender adds to CommonMark's HTML by design (DEVIATIONS.md): every heading's
+/// id (checked for here: present, not empty, unique on the page), section numbers in H2
+/// headings and the cross-reference labels after labelled headings.
 fn without_additions(html: &str) -> String {
-    let mut html = remove_elements(html, "<span class=\"sec-num\">", "</span>");
+    let mut ids = std::collections::HashSet::new();
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<h") {
+        let tag = &rest[at..];
+        let level = tag.as_bytes().get(2).copied().unwrap_or(b'x');
+        if !(b'1'..=b'6').contains(&level) || !tag[3..].starts_with(" id=\"") {
+            assert!(!(b'1'..=b'6').contains(&level) || !tag[3..].starts_with('>'), "a heading without an id: {html}");
+            out.push_str(&rest[..at + 2]);
+            rest = &rest[at + 2..];
+            continue;
+        }
+        let id_start = at + 3 + " id=\"".len();
+        let id_end = id_start + rest[id_start..].find('"').unwrap();
+        let id = &rest[id_start..id_end];
+        assert!(!id.is_empty(), "an empty heading id: {html}");
+        assert!(ids.insert(id.to_string()), "the heading id `{id}` twice: {html}");
+        out.push_str(&rest[..at + 3]);
+        rest = &rest[id_end + 1..];
+    }
+    out.push_str(rest);
+    let mut html = remove_elements(&out, "<span class=\"sec-num\">", "</span>");
     html = remove_elements(&html, "<p class=\"xref-label\">", "</p>\n");
     remove_elements(&html, "<p class=\"xref-label\">", "</p>")
 }

@@ -409,7 +409,9 @@ pub fn to_value(d: &Dynamic) -> Value {
 /// The location in the notebook file of a position inside a cell's script.
 fn locate(notebook: &Notebook, cell: &Cell, pos: Position, d: Diagnostic) -> Diagnostic {
     match (pos.line(), pos.position()) {
-        (Some(line), col) => d.at_line_col(&notebook.source, cell.file_line(line), col.unwrap_or(1), 1),
+        (Some(line), col) => {
+            d.at_line_col(&notebook.source, cell.file_line(line), cell.file_column(line, col.unwrap_or(1)), 1)
+        }
         _ => d.at(&notebook.source, notebook.source.line_span(cell.fence_line)),
     }
 }

@@ -40,12 +40,20 @@ pub struct Cell {
     pub fence_line: usize,
     /// 1-based file line of the closing fence (the last line of the file when unclosed).
     pub close_line: usize,
+    /// Bytes before each line of the script on its file line: what a list item or a quote
+    /// holding the cell puts there (`  `, `> `).
+    pub indents: Vec<usize>,
 }
 
 impl Cell {
     /// The file line of a 1-based line of the script.
     pub fn file_line(&self, script_line: usize) -> usize {
         self.fence_line + script_line.max(1)
+    }
+
+    /// The file column of a 1-based column on a 1-based line of the script.
+    pub fn file_column(&self, script_line: usize, column: usize) -> usize {
+        column + self.indents.get(script_line.max(1) - 1).copied().unwrap_or(0)
     }
 }
 
@@ -67,12 +75,16 @@ pub fn parse_cell(
     let mut script_lines = Vec::with_capacity(body.len());
     let mut in_options = true;
     let mut display_start = 0;
+    let mut indents = Vec::with_capacity(body.len());
     for (i, line) in body.iter().enumerate() {
         let file_line = fence_line + 1 + i;
+        let written = file.text[file.line_span(file_line)].trim_end_matches('\r');
+        let indent = if written.ends_with(line) { written.len() - line.len() } else { 0 };
+        indents.push(indent);
         let option = line.trim_start().strip_prefix("//|").or_else(|| line.trim_start().strip_prefix("#|"));
         match option {
             Some(rest) if in_options => {
-                parse_option(file, file_line, line, rest, &mut options, diagnostics);
+                parse_option(file, file.line_start(file_line) + indent, line, rest, &mut options, diagnostics);
                 script_lines.push("");
                 display_start = i + 1;
             }
@@ -90,23 +102,23 @@ pub fn parse_cell(
         display: display.trim_end().to_string(),
         fence_line,
         close_line: fence_line + body.len() + 1,
+        indents,
     }
 }
 
 fn parse_option(
     file: &Arc<SourceFile>,
-    file_line: usize,
+    line_start: usize,
     line: &str,
     rest: &str,
     options: &mut CellOptions,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let line_start = file.line_start(file_line);
     let rest_offset = line.len() - rest.len();
     let Some((raw_key, raw_value)) = rest.split_once(':') else {
         diagnostics.push(
             Diagnostic::error("cell::option-syntax", "a cell option line needs the form `//| key: value`")
-                .at(file, file.line_span(file_line))
+                .at(file, line_start..line_start + line.len())
                 .with_hint("e.g. `//| label: fig-bands`"),
         );
         return;

@@ -1,5 +1,5 @@
 //! Stage 1, parse: a notebook file becomes a typed [`Notebook`]: its frontmatter, its prose
-//! segments and its code cells, each with the line it starts on.
+//! body, and the code cells CommonMark finds in it, each with the line it starts on.
 
 pub mod cells;
 pub mod frontmatter;
@@ -21,22 +21,34 @@ pub struct Notebook {
     pub front: Frontmatter,
     /// 1-based line of the frontmatter's first YAML line (after the opening `---`).
     pub front_first_line: usize,
-    pub segments: Vec<Segment>,
+    /// The body (everything after the frontmatter): where it starts in `source`.
+    pub body: Body,
 }
 
-/// The body in order: prose and cells alternate.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Segment {
-    Prose(Prose),
-    Cell(Cell),
-}
-
-/// A run of Markdown between cells.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Prose {
-    pub text: String,
-    /// 1-based file line of the first line of `text`.
+/// Where a notebook's body is, and the fenced code blocks CommonMark finds in it: the cells,
+/// and the blocks shown as written.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Body {
+    /// Byte offset in the source where the body starts.
+    pub start: usize,
+    /// 1-based file line of the body's first line.
     pub first_line: usize,
+    /// The `{rhai}` cells, in file order.
+    pub cells: Vec<Cell>,
+    /// Every fenced code block, cells included, as byte ranges of the file (from the opening
+    /// fence to the end of the closing fence's line), in file order: templates never look
+    /// inside them.
+    pub fences: Vec<Fence>,
+}
+
+/// A fenced code block of the body, found the way CommonMark finds it (in lists and quotes too).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fence {
+    pub span: std::ops::Range<usize>,
+    /// 1-based file line of the opening fence.
+    pub line: usize,
+    /// The number of the cell it is, when it is one.
+    pub cell: Option<usize>,
 }
 
 impl Notebook {
@@ -46,10 +58,7 @@ impl Notebook {
     }
 
     pub fn cells(&self) -> impl Iterator<Item = &Cell> {
-        self.segments.iter().filter_map(|s| match s {
-            Segment::Cell(c) => Some(c),
-            Segment::Prose(_) => None,
-        })
+        self.body.cells.iter()
     }
 
     /// 1-based file line of a top-level frontmatter key, for errors about its value.
@@ -95,11 +104,11 @@ pub fn parse(path: &Path, display_name: &str, text: String) -> Result<Notebook, 
         }
     };
 
-    let segments = split_body(&file, &lines, close + 1, &front, &mut diagnostics);
+    let body = find_cells(&file, close + 2, &front, &mut diagnostics);
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    Ok(Notebook { path: path.to_path_buf(), source: file, front, front_first_line: 2, segments })
+    Ok(Notebook { path: path.to_path_buf(), source: file, front, front_first_line: 2, body })
 }
 
 /// Index of the closing `---` line, when the first line opens a frontmatter.
@@ -110,15 +119,9 @@ fn frontmatter_end(lines: &[&str]) -> Option<usize> {
     lines.iter().enumerate().skip(1).find(|(_, l)| l.trim_end() == "---").map(|(i, _)| i)
 }
 
-/// An opening or closing code fence: its character, its length and its info string.
-pub(crate) struct Fence<'a> {
-    pub ch: u8,
-    pub len: usize,
-    pub info: &'a str,
-}
-
-/// Reads a line as a code fence (up to three spaces of indent, three or more ` or ~).
-pub(crate) fn fence(line: &str) -> Option<Fence<'_>> {
+/// A line that reads as a code fence (up to three spaces of indent, three or more ` or ~):
+/// its character, its length and its info string.
+fn fence_line(line: &str) -> Option<(u8, usize, &str)> {
     let indent = line.len() - line.trim_start_matches(' ').len();
     if indent > 3 {
         return None;
@@ -129,75 +132,96 @@ pub(crate) fn fence(line: &str) -> Option<Fence<'_>> {
         return None;
     }
     let len = rest.bytes().take_while(|&b| b == ch).count();
-    if len < 3 {
-        return None;
-    }
     let info = rest[len..].trim();
-    if ch == b'`' && info.contains('`') {
-        return None;
-    }
-    Some(Fence { ch, len, info })
+    (len >= 3 && !(ch == b'`' && info.contains('`'))).then_some((ch, len, info))
 }
 
-fn split_body(
+/// Finds the body's fenced code blocks with CommonMark's own parser, so that a cell in a list
+/// item or a quote is a cell, and a fence a writer left open is seen as CommonMark sees it.
+/// `first_line` is the 1-based file line where the body starts.
+fn find_cells(
     file: &Arc<SourceFile>,
-    lines: &[&str],
-    start: usize,
+    first_line: usize,
     front: &Frontmatter,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<Segment> {
-    let mut segments = Vec::new();
-    let mut prose_start = start;
-    let mut i = start;
-    let mut cell_number = 0;
-    while i < lines.len() {
-        let Some(open) = lines.get(i).and_then(|l| fence(l)) else {
-            i += 1;
+) -> Body {
+    let start = file.line_start(first_line).min(file.text.len());
+    let mut body = Body { start, first_line, ..Body::default() };
+    let text = &file.text[start..];
+    // No fence in the body, no code block to find: the common prose-only case parses nothing.
+    if !text.contains("```") && !text.contains("~~~") {
+        return body;
+    }
+    let line_end = |line: usize| {
+        let s = file.line_span(line);
+        if file.text[s.clone()].ends_with('\r') { s.end - 1 } else { s.end }
+    };
+    for block in crate::prose::markdown::fenced_blocks(text) {
+        let line = first_line + block.start.0 - 1;
+        let at = file.line_start(line) + block.start.1.saturating_sub(1);
+        let at = if file.text.is_char_boundary(at) { at } else { file.line_start(line) };
+        let end_line = first_line + block.end.0 - 1;
+        let span = at..line_end(end_line).max(at);
+        let info = block.info.trim();
+        if info == "{rhai}" {
+            if !block.closed {
+                diagnostics.push(
+                    Diagnostic::error("notebook::unclosed-cell", "this code cell is never closed")
+                        .at(file, file.line_span(line))
+                        .with_hint(format!(
+                            "end the cell with a line of {} {} after its code",
+                            block.fence_len,
+                            if block.fence_char == b'~' { "tildes" } else { "backticks" }
+                        )),
+                );
+            }
+            let number = body.cells.len() + 1;
+            let lines: Vec<&str> = block.literal.split_terminator('\n').collect();
+            let cell = cells::parse_cell(file, number, line, &lines, &front.execute, diagnostics);
+            body.cells.push(cell);
+            body.fences.push(Fence { span, line, cell: Some(number) });
             continue;
-        };
-        let close = (i + 1..lines.len()).find(|&j| {
-            lines
-                .get(j)
-                .and_then(|l| fence(l))
-                .is_some_and(|f| f.ch == open.ch && f.len >= open.len && f.info.is_empty())
-        });
-        let is_cell = open.info == "{rhai}";
-        if is_cell && close.is_none() {
-            diagnostics.push(
-                Diagnostic::error("notebook::unclosed-cell", "this code cell is never closed")
-                    .at(file, file.line_span(i + 1))
-                    .with_hint(format!("end the cell with a line of {} backticks after its code", open.len)),
-            );
         }
-        let end = close.unwrap_or(lines.len());
-        if is_cell {
-            push_prose(&mut segments, lines, prose_start, i);
-            cell_number += 1;
-            let body = lines.get(i + 1..end).unwrap_or(&[]);
-            let cell = cells::parse_cell(file, cell_number, i + 1, body, &front.execute, diagnostics);
-            segments.push(Segment::Cell(cell));
-            prose_start = end + 1;
-        } else if open.info.starts_with("{rhai") || open.info.starts_with("{r}") || open.info.starts_with("{python") {
+        if info.starts_with("{rhai") || info.starts_with("{r}") || info.starts_with("{python") {
             diagnostics.push(
-                Diagnostic::error("notebook::cell-language", format!("unsupported cell fence `{}`", open.info))
-                    .at(file, file.line_span(i + 1))
+                Diagnostic::error("notebook::cell-language", format!("unsupported cell fence `{info}`"))
+                    .at(file, file.line_span(line))
                     .with_hint(
                         "code cells are written ```{rhai}; use a plain ```lang fence to show code without running it",
                     ),
             );
         }
-        i = end + 1;
+        // A fence left open runs to the end of what holds it, or to the next bare fence: the
+        // closing fence of a cell after it. A cell it swallows would be shown as code and never
+        // run. (A `{rhai}` fence shown with its own closing fence inside a longer fence is
+        // fine: that is how a page shows what a cell looks like.)
+        let code: Vec<&str> = block.literal.split('\n').collect();
+        let swallowed = code.iter().enumerate().position(|(i, l)| {
+            let Some((ch, len, "{rhai}")) = fence_line(l) else { return false };
+            !block.closed
+                || !code[i + 1..]
+                    .iter()
+                    .any(|l| fence_line(l).is_some_and(|(c, n, info)| c == ch && n >= len && info.is_empty()))
+        });
+        {
+            if let Some(i) = swallowed {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "notebook::unclosed-fence",
+                        format!("this code block is never closed, so the cell at line {} is shown as its code and never run", line + 1 + i),
+                    )
+                    .at(file, file.line_span(line))
+                    .with_hint(format!(
+                        "close it with a line of {} {} before the cell",
+                        block.fence_len,
+                        if block.fence_char == b'~' { "tildes" } else { "backticks" }
+                    )),
+                );
+            }
+        }
+        body.fences.push(Fence { span, line, cell: None });
     }
-    push_prose(&mut segments, lines, prose_start, lines.len());
-    segments
-}
-
-fn push_prose(segments: &mut Vec<Segment>, lines: &[&str], from: usize, to: usize) {
-    if from >= to {
-        return;
-    }
-    let text = lines.get(from..to).unwrap_or(&[]).join("\n");
-    segments.push(Segment::Prose(Prose { text, first_line: from + 1 }));
+    body
 }
 
 #[cfg(test)]
@@ -209,18 +233,26 @@ mod tests {
     }
 
     #[test]
-    fn splits_prose_and_cells_with_lines() {
+    fn cells_are_found_as_commonmark_finds_fences() {
         let n =
-            nb("---\ntitle: T\n---\nIntro\n\n```{rhai}\nlet x = 1;\n```\nAfter\n```python\nnot a cell\n```\n").unwrap();
-        assert_eq!(n.segments.len(), 3);
-        let Segment::Prose(p) = &n.segments[0] else { panic!() };
-        assert_eq!(p.first_line, 4);
-        let Segment::Cell(c) = &n.segments[1] else { panic!() };
-        assert_eq!((c.number, c.fence_line), (1, 6));
-        let Segment::Prose(p) = &n.segments[2] else { panic!() };
-        assert_eq!(p.first_line, 9);
-        assert!(p.text.contains("not a cell"));
+            nb("---\ntitle: T\n---\nIntro\n\n```{rhai}\nlet x = 1;\n```\nAfter\n```python\nnot a cell\n```\n- item\n\n  ```{rhai}\n  2\n  ```\n").unwrap();
+        let cells: Vec<(usize, usize, &str)> = n.cells().map(|c| (c.number, c.fence_line, c.script.as_str())).collect();
+        assert_eq!(cells, [(1, 6, "let x = 1;"), (2, 15, "2")]);
+        assert_eq!(n.body.first_line, 4);
+        let fences: Vec<(usize, Option<usize>)> = n.body.fences.iter().map(|f| (f.line, f.cell)).collect();
+        assert_eq!(fences, [(6, Some(1)), (10, None), (15, Some(2))]);
+        assert_eq!(&n.source.text[n.body.fences[2].span.clone()], "```{rhai}\n  2\n  ```");
         assert_eq!(n.slug(), "nb");
+    }
+
+    #[test]
+    fn an_open_fence_that_swallows_a_cell_is_an_error() {
+        let d = nb("---\ntitle: T\n---\n```\nshown\n\n```{rhai}\n1\n").unwrap_err();
+        assert_eq!(d[0].code, "notebook::unclosed-fence");
+        assert_eq!(d[0].position().map(|p| p.1), Some(4));
+        // In a list item an open fence ends with the item: the cell after it is a cell.
+        let n = nb("---\ntitle: T\n---\n- a\n  ```\n  open\n\n```{rhai}\n1\n```\n").unwrap();
+        assert_eq!(n.cells().count(), 1);
     }
 
     #[test]

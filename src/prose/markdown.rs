@@ -5,17 +5,44 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use comrak::nodes::{Ast, AstNode, LineColumn, NodeValue};
-use comrak::{Arena, Options, format_html, parse_document};
+use comrak::nodes::{Ast, AstNode, LineColumn, NodeValue, TableAlignment};
+use comrak::{Arena, Options, create_formatter, parse_document};
 
-/// A top-level block, as the planner sees it.
+use crate::prose::attributes::{self, Attributes};
+use crate::template::{Inserted, Marks};
+
+/// A block of the document, as the planner sees it, in document order. `line` is the block's
+/// line in the expanded Markdown (what plans are keyed by), `file_line` its notebook line.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {
-    Heading { level: u8, line: usize, text: String },
-    Table { start: usize, end: usize },
-    Code { line: usize, info: String },
-    Paragraph { line: usize, text: String },
-    Other { line: usize },
+    /// `top`: the heading stands at the top level, not in a list or a quote. `text` is its
+    /// plain text, values in and attribute block out.
+    Heading {
+        level: u8,
+        line: usize,
+        file_line: usize,
+        text: String,
+        attrs: Option<Attributes>,
+        top: bool,
+    },
+    Table {
+        line: usize,
+        file_line: usize,
+    },
+    /// A fenced `{rhai}` block: a cell.
+    Cell {
+        line: usize,
+        file_line: usize,
+    },
+    /// A paragraph's plain text, without the attribute block that ends it, if any.
+    Paragraph {
+        line: usize,
+        file_line: usize,
+        text: String,
+        attrs: Option<Attributes>,
+    },
+    /// Any other block (a list, a quote, other code): ends what a caption may follow.
+    Other,
 }
 
 /// How a heading is rewritten.
@@ -27,8 +54,6 @@ pub struct HeadingPlan {
     pub prefix: String,
     /// HTML placed after the heading (the `section mo-2 : …` label).
     pub after: String,
-    /// Drop a trailing `{…}` attribute block from the heading's text.
-    pub strip_attributes: bool,
 }
 
 /// What the caller wants done to the document.
@@ -39,7 +64,7 @@ pub struct Plan {
     pub tables: HashMap<usize, (String, String)>,
     /// Paragraph lines to drop (table captions, consumed by the planner).
     pub drop_paragraphs: Vec<usize>,
-    /// Code block line -> HTML replacing it (executed cells).
+    /// Cell line -> HTML replacing it.
     pub code: HashMap<usize, String>,
     /// Lines of the FAQ section: its heading's line and the line of the next H2 (or none).
     pub faq: Option<(usize, Option<usize>)>,
@@ -59,6 +84,74 @@ pub struct Rendered {
     pub html: String,
     /// Question and answer texts of the FAQ section, in order.
     pub faq: Vec<(String, String)>,
+}
+
+/// The expanded prose to render: Markdown with value marks, and what they stand for.
+pub struct Source<'s> {
+    pub markdown: &'s str,
+    /// The notebook line of each Markdown line.
+    pub lines: &'s [usize],
+    /// The notebook's text, to find where a citation was written.
+    pub file_text: &'s str,
+    pub marks: Marks,
+    pub values: &'s [Inserted],
+    /// The HTML of each embedded figure, by request.
+    pub embeds: &'s [String],
+}
+
+impl Source<'_> {
+    fn file_line(&self, line: usize) -> usize {
+        self.lines.get(line.saturating_sub(1)).or(self.lines.last()).copied().unwrap_or(1)
+    }
+
+    /// `text` with each value mark replaced by its text (embeds give nothing); `fold` turns
+    /// a value's line breaks into spaces, as text on one line.
+    fn resolve(&self, text: &str, fold: bool) -> String {
+        let mut out = String::with_capacity(text.len());
+        for piece in self.pieces(text) {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Value(v) if fold => out.push_str(&v.replace(['\r', '\n'], " ")),
+                Piece::Value(v) => out.push_str(v),
+                Piece::Embed(_) => {}
+            }
+        }
+        out
+    }
+
+    fn pieces<'t>(&'t self, text: &'t str) -> Vec<Piece<'t>> {
+        let mark = self.marks.value;
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(at) = rest.find(mark) {
+            let after = &rest[at + mark.len_utf8()..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            let value = after[..digits].parse::<usize>().ok().and_then(|i| self.values.get(i));
+            match (after[digits..].strip_prefix(mark), value) {
+                (Some(next), Some(value)) => {
+                    out.push(Piece::Text(&rest[..at]));
+                    out.push(match value {
+                        Inserted::Text(t) => Piece::Value(t),
+                        Inserted::Embed(i) => Piece::Embed(*i),
+                    });
+                    rest = next;
+                }
+                _ => {
+                    // Not a mark this stage made: the character goes, the text stays.
+                    out.push(Piece::Text(&rest[..at]));
+                    rest = after;
+                }
+            }
+        }
+        out.push(Piece::Text(rest));
+        out
+    }
+}
+
+enum Piece<'t> {
+    Text(&'t str),
+    Value(&'t str),
+    Embed(usize),
 }
 
 /// The bytes that can open or split a Markdown element as comrak parses it here: emphasis,
@@ -106,22 +199,161 @@ fn options() -> Options<'static> {
     o
 }
 
-/// Parses `md`, asks `plan` for a plan over the outline, resolves citations with `cite`
-/// (label -> link HTML, or `None` when unknown), and renders.
+/// A fenced code block, as CommonMark finds it in a body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fenced {
+    pub info: String,
+    pub literal: String,
+    /// 1-based line and byte column of the opening fence.
+    pub start: (usize, usize),
+    /// 1-based line of its last line (the closing fence, or its last line when left open).
+    pub end: (usize, usize),
+    pub closed: bool,
+    pub fence_len: usize,
+    pub fence_char: u8,
+}
+
+/// Every fenced code block of `md`, in document order, wherever it stands.
+pub fn fenced_blocks(md: &str) -> Vec<Fenced> {
+    let arena = Arena::new();
+    let root = parse_document(&arena, md, &options());
+    root.descendants()
+        .filter_map(|n| {
+            let data = n.data.borrow();
+            let NodeValue::CodeBlock(c) = &data.value else { return None };
+            c.fenced.then(|| Fenced {
+                info: c.info.clone(),
+                literal: c.literal.clone(),
+                start: (data.sourcepos.start.line, data.sourcepos.start.column),
+                end: (data.sourcepos.end.line, data.sourcepos.end.column),
+                closed: c.closed,
+                fence_len: c.fence_length,
+                fence_char: c.fence_char,
+            })
+        })
+        .collect()
+}
+
+// Ours wherever comrak's HTML is not what a page wants: table alignment is CSS, not the
+// obsolete `align` attribute.
+create_formatter!(PageHtml, {
+    NodeValue::TableCell => |context, node, entering| {
+        return table_cell(context, node, entering);
+    },
+});
+
+fn table_cell<'a>(
+    context: &mut comrak::html::Context<'_, '_, ()>,
+    node: &'a AstNode<'a>,
+    entering: bool,
+) -> Result<comrak::html::ChildRendering, std::fmt::Error> {
+    use std::fmt::Write;
+    let row = node.parent();
+    let header = row.is_some_and(|r| matches!(r.data.borrow().value, NodeValue::TableRow(true)));
+    if !entering {
+        context.write_str(if header { "</th>" } else { "</td>" })?;
+        return Ok(comrak::html::ChildRendering::HTML);
+    }
+    context.cr()?;
+    let column = node.preceding_siblings().count() - 1;
+    let align = row.and_then(|r| r.parent()).and_then(|t| match &t.data.borrow().value {
+        NodeValue::Table(table) => table.alignments.get(column).copied(),
+        _ => None,
+    });
+    context.write_str(if header { "<th" } else { "<td" })?;
+    match align {
+        Some(TableAlignment::Left) => context.write_str(" style=\"text-align: left\"")?,
+        Some(TableAlignment::Right) => context.write_str(" style=\"text-align: right\"")?,
+        Some(TableAlignment::Center) => context.write_str(" style=\"text-align: center\"")?,
+        _ => {}
+    }
+    context.write_str(">")?;
+    Ok(comrak::html::ChildRendering::HTML)
+}
+
+fn write_html<'a>(node: &'a AstNode<'a>, opts: &Options<'_>, out: &mut String) {
+    // Writing into a String cannot fail.
+    let _ = PageHtml::format_document(node, opts, out);
+}
+
+/// An autolink body by CommonMark's rules (`<scheme:…>` or `<address@host>`), which a value
+/// written as `<{{ url }}>` must be to be read as one: it holds nothing Markdown reads inside
+/// an autolink, so it is put in before the parse.
+fn is_autolink_body(t: &str) -> bool {
+    let uri = t.split_once(':').is_some_and(|(scheme, rest)| {
+        (2..=32).contains(&scheme.len())
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-'))
+            && !rest.chars().any(|c| c.is_ascii_control() || c == ' ' || c == '<' || c == '>')
+    });
+    let email = t.split_once('@').is_some_and(|(local, host)| {
+        !local.is_empty()
+            && local.bytes().all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b))
+            && !host.is_empty()
+            && host.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+    });
+    (uri || email) && !t.contains('`')
+}
+
+/// Puts values written as `<{{ url }}>` in before the parse, where they are autolinks.
+fn autolinks_in(src: &Source<'_>) -> Option<String> {
+    let mark = src.marks.value;
+    let opener = format!("<{mark}");
+    if !src.markdown.contains(&opener) {
+        return None;
+    }
+    let mut out = String::with_capacity(src.markdown.len());
+    let mut rest = src.markdown;
+    while let Some(at) = rest.find(&opener) {
+        let after = &rest[at + opener.len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let value = after[..digits].parse::<usize>().ok().and_then(|i| src.values.get(i));
+        let escaped = rest[..at].ends_with('\\');
+        match (after[digits..].strip_prefix(mark).and_then(|r| r.strip_prefix('>')), value) {
+            (Some(next), Some(Inserted::Text(t))) if !escaped && is_autolink_body(t) => {
+                out.push_str(&rest[..at]);
+                out.push('<');
+                out.push_str(t);
+                out.push('>');
+                rest = next;
+            }
+            _ => {
+                out.push_str(&rest[..at + opener.len()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Parses the expanded prose, asks `plan` for a plan over its blocks, resolves citations
+/// with `cite` (label -> how the citation reads, or `None` when unknown), puts each value's
+/// exact text where its mark is, and renders.
 pub fn render(
-    md: &str,
+    src: &Source<'_>,
     plan: impl FnOnce(&[Block]) -> Plan,
     mut cite: impl FnMut(&Citation) -> Option<String>,
 ) -> Rendered {
     let arena = Arena::new();
     let opts = options();
+    let with_autolinks = autolinks_in(src);
+    let md = with_autolinks.as_deref().unwrap_or(src.markdown);
     let root = parse_document(&arena, md, &opts);
-    let outline: Vec<Block> = root.children().map(block_of).collect();
-    let plan = plan(&outline);
 
-    resolve_citations(&arena, root, md, &mut cite);
+    let outline = outline(root, src, md);
+    let plan = plan(&outline);
+    resolve_citations(&arena, root, src, &mut cite);
+    put_values(&arena, root, src);
     let faq = wrap_faq(&arena, root, &plan);
-    for node in root.children().collect::<Vec<_>>() {
+    let blocks: Vec<_> = root.descendants().collect();
+    for node in blocks {
         let line = node.data.borrow().sourcepos.start.line;
         let value = node.data.borrow().value.clone();
         match value {
@@ -147,29 +379,167 @@ pub fn render(
         }
     }
     let mut html = String::new();
-    // Writing into a String cannot fail.
-    let _ = format_html(root, &opts, &mut html);
-    let at = crate::template::AT_PLACEHOLDER;
-    // Most bodies hold no placeholder: do not copy the page (charts included) for nothing.
-    let html = if html.contains(at) { html.replace(at, "@") } else { html };
-    let faq = faq.into_iter().map(|(q, a)| (q.replace(at, "@"), a.replace(at, "@"))).collect();
+    write_html(root, &opts, &mut html);
     Rendered { html, faq }
+}
+
+/// The blocks of the document in order, for the planner. Attribute blocks are taken off
+/// headings here: only braces the writer typed, whole and valid, are attributes.
+fn outline<'a>(root: &'a AstNode<'a>, src: &Source<'_>, md: &str) -> Vec<Block> {
+    let lines: Vec<&str> = md.split('\n').collect();
+    let mut blocks = Vec::new();
+    for node in root.descendants() {
+        let (line, value) = {
+            let data = node.data.borrow();
+            (data.sourcepos.start.line, data.value.clone())
+        };
+        let file_line = src.file_line(line);
+        let block = match value {
+            NodeValue::Heading(h) => {
+                let attrs = take_attributes(node, &lines, true).map(|a| resolve_short(a, src));
+                let top = node.parent().is_some_and(|p| matches!(p.data.borrow().value, NodeValue::Document));
+                let text = src.resolve(&plain_text(node), true).trim().to_string();
+                Block::Heading { level: h.level, line, file_line, text, attrs, top }
+            }
+            NodeValue::Table(_) => Block::Table { line, file_line },
+            NodeValue::CodeBlock(c) if c.fenced && c.info.trim() == "{rhai}" => Block::Cell { line, file_line },
+            NodeValue::Paragraph if !in_table(node) => {
+                let attrs = take_attributes(node, &lines, false);
+                let mut text = src.resolve(&plain_text(node), true).trim_end().to_string();
+                if let Some(a) = &attrs {
+                    text = text.strip_suffix(a.written.as_str()).unwrap_or(&text).trim_end().to_string();
+                }
+                Block::Paragraph { line, file_line, text, attrs }
+            }
+            NodeValue::CodeBlock(_)
+            | NodeValue::List(_)
+            | NodeValue::Item(_)
+            | NodeValue::BlockQuote
+            | NodeValue::ThematicBreak
+            | NodeValue::HtmlBlock(_)
+            | NodeValue::FootnoteDefinition(_) => Block::Other,
+            _ => continue,
+        };
+        blocks.push(block);
+    }
+    blocks
+}
+
+/// A `short="…"` may hold a value.
+fn resolve_short(mut attrs: Attributes, src: &Source<'_>) -> Attributes {
+    attrs.short = attrs.short.map(|s| src.resolve(&s, true));
+    attrs
+}
+
+fn in_table<'a>(node: &'a AstNode<'a>) -> bool {
+    node.ancestors().any(|a| matches!(a.data.borrow().value, NodeValue::Table(_)))
+}
+
+/// The attribute block ending a heading (or a paragraph), if the writer typed one there,
+/// whole and valid: it ends the block's source line (so `\{\#a\}` is text) and its text
+/// (so a value never makes one). `strip` takes it off the heading's inlines.
+fn take_attributes<'a>(node: &'a AstNode<'a>, lines: &[&str], strip: bool) -> Option<Attributes> {
+    let (start, end, closed) = {
+        let data = node.data.borrow();
+        let (start, mut end) = (data.sourcepos.start.line, data.sourcepos.end.line);
+        let closed = match data.value {
+            NodeValue::Heading(h) if h.setext => {
+                end = end.saturating_sub(1).max(start);
+                false
+            }
+            NodeValue::Heading(h) => h.closed,
+            _ => false,
+        };
+        (start, end, closed)
+    };
+    let last = lines.get(end.max(1) - 1).copied().unwrap_or("");
+    let _ = start;
+    let mut written = last.trim_end();
+    if closed {
+        written = written.trim_end_matches('#').trim_end();
+    }
+    let (_, attrs) = attributes::trailing(written)?;
+    let plain = plain_text(node);
+    let text = plain.trim_end();
+    if !text.ends_with(&attrs.written) {
+        return None;
+    }
+    if strip {
+        let kept = text[..text.len() - attrs.written.len()].trim_end().len();
+        if !strip_tail(node, plain.len() - kept) {
+            return None;
+        }
+    }
+    Some(attrs)
+}
+
+/// Takes `bytes` of plain text off the end of a node's inlines; false (and nothing changed)
+/// when they end inside something other than text.
+fn strip_tail<'a>(node: &'a AstNode<'a>, bytes: usize) -> bool {
+    let leaves: Vec<_> = node
+        .descendants()
+        .filter(|d| {
+            matches!(
+                d.data.borrow().value,
+                NodeValue::Text(_)
+                    | NodeValue::Code(_)
+                    | NodeValue::HtmlInline(_)
+                    | NodeValue::SoftBreak
+                    | NodeValue::LineBreak
+            )
+        })
+        .collect();
+    let len = |n: &'a AstNode<'a>| match &n.data.borrow().value {
+        NodeValue::Text(t) => t.len(),
+        NodeValue::Code(c) => c.literal.len(),
+        NodeValue::HtmlInline(h) => h.len(),
+        _ => 1,
+    };
+    // A dry run first: the cut must fall in text, or between leaves.
+    let mut left = bytes;
+    let mut cut = Vec::new();
+    for leaf in leaves.iter().rev() {
+        if left == 0 {
+            break;
+        }
+        let l = len(leaf);
+        if l <= left {
+            cut.push((*leaf, None));
+            left -= l;
+        } else if matches!(leaf.data.borrow().value, NodeValue::Text(_)) {
+            cut.push((*leaf, Some(l - left)));
+            left = 0;
+        } else {
+            return false;
+        }
+    }
+    for (leaf, keep) in cut {
+        match keep {
+            Some(k) => {
+                if let NodeValue::Text(t) = &mut leaf.data.borrow_mut().value {
+                    let kept = t[..k].trim_end().to_string();
+                    *t = kept.into();
+                }
+            }
+            None => {
+                let mut at = leaf;
+                leaf.detach();
+                // Emphasis or a link left empty goes too.
+                while let Some(parent) = at.parent().filter(|p| !std::ptr::eq(*p, node)) {
+                    if parent.first_child().is_some() {
+                        break;
+                    }
+                    parent.detach();
+                    at = parent;
+                }
+            }
+        }
+    }
+    true
 }
 
 fn raw<'a>(arena: &'a Arena<'a>, html: String) -> &'a AstNode<'a> {
     arena.alloc(AstNode::new(RefCell::new(Ast::new(NodeValue::Raw(html), LineColumn { line: 0, column: 0 }))))
-}
-
-fn block_of<'a>(node: &'a AstNode<'a>) -> Block {
-    let data = node.data.borrow();
-    let line = data.sourcepos.start.line;
-    match &data.value {
-        NodeValue::Heading(h) => Block::Heading { level: h.level, line, text: plain_text(node) },
-        NodeValue::Table(_) => Block::Table { start: line, end: data.sourcepos.end.line },
-        NodeValue::CodeBlock(c) => Block::Code { line, info: c.info.trim().to_string() },
-        NodeValue::Paragraph => Block::Paragraph { line, text: plain_text(node) },
-        _ => Block::Other { line },
-    }
 }
 
 /// The text of a node and its descendants, without markup.
@@ -189,6 +559,53 @@ pub fn plain_text<'a>(node: &'a AstNode<'a>) -> String {
     out
 }
 
+/// The text of a block for the FAQ's structured data: its blocks' texts one after another,
+/// separated by a space (list items and table cells do not run together).
+fn block_text<'a>(node: &'a AstNode<'a>) -> String {
+    let mut out = String::new();
+    let leaf = |n: &'a AstNode<'a>, out: &mut String| {
+        let t = plain_text(n);
+        let t = t.trim();
+        if !t.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(t);
+        }
+    };
+    let leaves = node.descendants().filter(|d| {
+        matches!(
+            d.data.borrow().value,
+            NodeValue::Paragraph
+                | NodeValue::Heading(_)
+                | NodeValue::TableCell
+                | NodeValue::CodeBlock(_)
+                | NodeValue::Raw(_)
+        ) && !d.ancestors().skip(1).any(|a| {
+            matches!(a.data.borrow().value, NodeValue::Paragraph | NodeValue::TableCell | NodeValue::Heading(_))
+        })
+    });
+    let mut any = false;
+    for n in leaves {
+        any = true;
+        if let NodeValue::CodeBlock(c) = &n.data.borrow().value {
+            let t = c.literal.trim();
+            if !t.is_empty() {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(t);
+            }
+            continue;
+        }
+        leaf(n, &mut out);
+    }
+    if !any {
+        leaf(node, &mut out);
+    }
+    out
+}
+
 fn strip_tags(html: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;
@@ -204,43 +621,101 @@ fn strip_tags(html: &str) -> String {
 }
 
 fn rewrite_heading<'a>(arena: &'a Arena<'a>, node: &'a AstNode<'a>, plan: &HeadingPlan, opts: &Options<'_>) {
-    if plan.strip_attributes {
-        strip_trailing_attributes(node);
-    }
     let level = match node.data.borrow().value {
         NodeValue::Heading(h) => h.level,
         _ => 2,
     };
     let mut inner = String::new();
     for child in node.children() {
-        let _ = format_html(child, opts, &mut inner);
+        write_html(child, opts, &mut inner);
     }
     let html = format!("{}{}{}</h{level}>\n{}", plan.open, plan.prefix, inner.trim_end(), plan.after);
     node.insert_before(raw(arena, html));
     node.detach();
 }
 
-fn strip_trailing_attributes<'a>(node: &'a AstNode<'a>) {
-    let Some(last) = node.last_child() else { return };
-    let mut data = last.data.borrow_mut();
-    if let NodeValue::Text(t) = &mut data.value
-        && let Some(open) = t.rfind('{')
-        && t.trim_end().ends_with('}')
-    {
-        let kept = t[..open].trim_end().to_string();
-        *t = kept.into();
+/// Puts each value's text where its mark is: as text in text (line breaks folded), exactly in
+/// code, link destinations and titles; an embedded figure as its HTML, in place of the
+/// paragraph when it stands alone in one.
+fn put_values<'a>(arena: &'a Arena<'a>, root: &'a AstNode<'a>, src: &Source<'_>) {
+    let mark = src.marks.value;
+    let nodes: Vec<_> = root.descendants().collect();
+    for node in nodes {
+        let mut data = node.data.borrow_mut();
+        match &mut data.value {
+            NodeValue::Text(t) if t.contains(mark) => {
+                let text = t.to_string();
+                drop(data);
+                put_text_values(arena, node, &text, src);
+            }
+            NodeValue::Code(c) if c.literal.contains(mark) => c.literal = src.resolve(&c.literal, true),
+            NodeValue::CodeBlock(c) if c.literal.contains(mark) => c.literal = src.resolve(&c.literal, false),
+            NodeValue::HtmlInline(h) if h.contains(mark) => *h = src.resolve(h, false),
+            NodeValue::HtmlBlock(h) if h.literal.contains(mark) => h.literal = src.resolve(&h.literal, false),
+            NodeValue::Link(l) | NodeValue::Image(l) => {
+                if l.url.contains(mark) {
+                    l.url = src.resolve(&l.url, false);
+                }
+                if l.title.contains(mark) {
+                    l.title = src.resolve(&l.title, false);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
-/// Replaces `@sec-…`, `@tbl-…`, `@fig-…` in text with links; unknown labels are reported by
-/// `cite` and left as text.
+fn put_text_values<'a>(arena: &'a Arena<'a>, node: &'a AstNode<'a>, text: &str, src: &Source<'_>) {
+    let pieces = src.pieces(text);
+    let embeds: Vec<usize> =
+        pieces.iter().filter_map(|p| if let Piece::Embed(i) = p { Some(*i) } else { None }).collect();
+    if embeds.is_empty() {
+        node.data.borrow_mut().value = NodeValue::Text(src.resolve(text, true).into());
+        return;
+    }
+    let embed_html = |i: usize| src.embeds.get(i).cloned().unwrap_or_default();
+    // A figure alone in its paragraph takes the paragraph's place.
+    let parent = node.parent();
+    let alone = parent
+        .is_some_and(|p| matches!(p.data.borrow().value, NodeValue::Paragraph) && p.children().count() == 1)
+        && embeds.len() == 1
+        && pieces.iter().all(|p| match p {
+            Piece::Text(t) => t.trim().is_empty(),
+            _ => true,
+        });
+    if let (true, Some(p)) = (alone, parent) {
+        p.insert_before(raw(arena, embed_html(embeds[0])));
+        p.detach();
+        return;
+    }
+    let mut buffer = String::new();
+    for piece in pieces {
+        match piece {
+            Piece::Text(t) => buffer.push_str(t),
+            Piece::Value(v) => buffer.push_str(&v.replace(['\r', '\n'], " ")),
+            Piece::Embed(i) => {
+                if !buffer.is_empty() {
+                    node.insert_before(text_node(arena, &std::mem::take(&mut buffer)));
+                }
+                node.insert_before(raw(arena, embed_html(i)));
+            }
+        }
+    }
+    if !buffer.is_empty() {
+        node.insert_before(text_node(arena, &buffer));
+    }
+    node.detach();
+}
+
+/// Replaces `@sec-…`, `@tbl-…`, `@fig-…` typed in text with links (with their text, in an
+/// image's alt text); unknown labels are reported by `cite` and left as text. Runs before
+/// values are put in, so a value that reads `@sec-x` stays text.
 fn resolve_citations<'a>(
     arena: &'a Arena<'a>,
     root: &'a AstNode<'a>,
-    md: &str,
+    src: &Source<'_>,
     cite: &mut impl FnMut(&Citation) -> Option<String>,
 ) {
-    let lines: Vec<&str> = md.split('\n').collect();
     let texts: Vec<_> = root
         .descendants()
         .filter(|n| matches!(n.data.borrow().value, NodeValue::Text(_)))
@@ -256,17 +731,28 @@ fn resolve_citations<'a>(
         if found.is_empty() {
             continue;
         }
+        let in_image = node.ancestors().any(|a| matches!(a.data.borrow().value, NodeValue::Image(_)));
         let mut pieces: Vec<&'a AstNode<'a>> = Vec::new();
         let mut last = 0;
         for (start, end) in found {
             let label = &text[start + 1..end];
-            let (l, column) = source_column(&lines, line, &text[start..end]);
+            let (l, column) = source_column(src, line, &text[start..end]);
             let citation = Citation { label: label.to_string(), line: l, column };
-            let Some(html) = cite(&citation) else { continue };
+            let Some(reads) = cite(&citation) else { continue };
             if start > last {
                 pieces.push(text_node(arena, &text[last..start]));
             }
-            pieces.push(raw(arena, html));
+            pieces.push(match in_image {
+                true => text_node(arena, &reads),
+                false => raw(
+                    arena,
+                    format!(
+                        "<a class=\"xref\" href=\"#{}\">{}</a>",
+                        crate::template::escape_html(label),
+                        crate::template::escape_html(&reads)
+                    ),
+                ),
+            });
             last = end;
         }
         if pieces.is_empty() {
@@ -289,14 +775,16 @@ fn text_node<'a>(arena: &'a Arena<'a>, s: &str) -> &'a AstNode<'a> {
     ))))
 }
 
-/// Finds where `needle` is written, from `line` on: its line and 1-based column.
-fn source_column(lines: &[&str], line: usize, needle: &str) -> (usize, usize) {
-    for (i, l) in lines.iter().enumerate().skip(line.saturating_sub(1)).take(50) {
+/// Finds where `needle` is written in the notebook, from the file line of Markdown line
+/// `line` on: its file line and 1-based column.
+fn source_column(src: &Source<'_>, line: usize, needle: &str) -> (usize, usize) {
+    let file_line = src.file_line(line);
+    for (i, l) in src.file_text.split('\n').enumerate().skip(file_line.saturating_sub(1)).take(50) {
         if let Some(b) = l.find(needle) {
             return (i + 1, l[..b].chars().count() + 1);
         }
     }
-    (line.max(1), 1)
+    (file_line.max(1), 1)
 }
 
 /// Byte ranges of `@label` citations: `@` not preceded by a word character, then
@@ -336,12 +824,13 @@ fn wrap_faq<'a>(arena: &'a Arena<'a>, root: &'a AstNode<'a>, plan: &Plan) -> Vec
             continue;
         }
         if is_question {
-            let html = if open { "</div>\n<div class=\"faq-item\">" } else { "<div class=\"faq-item\">" };
+            // The question is rewritten as raw HTML, which starts no line of its own.
+            let html = if open { "</div>\n<div class=\"faq-item\">\n" } else { "<div class=\"faq-item\">\n" };
             node.insert_before(raw(arena, html.to_string()));
             open = true;
             faq.push((plain_text(node).trim().to_string(), String::new()));
         } else if let Some(last) = faq.last_mut() {
-            let text = plain_text(node);
+            let text = block_text(node);
             let text = text.trim();
             if !text.is_empty() {
                 if !last.1.is_empty() {
@@ -376,41 +865,78 @@ mod tests {
         assert_eq!(found, ["@sec-a", "@fig-b-c"]);
     }
 
+    const MARKS: Marks = Marks { value: '\u{E100}', line: '\u{E101}', region: '\u{E102}' };
+
+    fn render_md(
+        md: &str,
+        values: &[Inserted],
+        plan: impl FnOnce(&[Block]) -> Plan,
+        cite: impl FnMut(&Citation) -> Option<String>,
+    ) -> Rendered {
+        let lines: Vec<usize> = (1..=md.split('\n').count()).collect();
+        let src = Source { markdown: md, lines: &lines, file_text: md, marks: MARKS, values, embeds: &[] };
+        render(&src, plan, cite)
+    }
+
     #[test]
     fn plan_rewrites_headings_and_cites() {
         let md = "## Title {#sec-t}\n\nSee @sec-t.\n";
-        let r = render(
+        let r = render_md(
             md,
+            &[],
             |outline| {
-                assert!(matches!(&outline[0], Block::Heading { level: 2, line: 1, text } if text.contains("{#sec-t}")));
+                assert!(matches!(&outline[0], Block::Heading { level: 2, line: 1, text, attrs: Some(a), .. }
+                    if text == "Title" && a.id.as_deref() == Some("sec-t")));
                 let mut p = Plan::default();
                 p.headings.insert(
                     1,
-                    HeadingPlan {
-                        open: "<h2 id=\"sec-t\">".into(),
-                        prefix: "1.".into(),
-                        after: String::new(),
-                        strip_attributes: true,
-                    },
+                    HeadingPlan { open: "<h2 id=\"sec-t\">".into(), prefix: "1.".into(), after: String::new() },
                 );
                 p
             },
-            |c| (c.label == "sec-t").then(|| "<a href=\"#sec-t\">section 1</a>".to_string()),
+            |c| (c.label == "sec-t").then(|| "section 1".to_string()),
         );
         assert!(r.html.contains("<h2 id=\"sec-t\">1.Title</h2>"), "{}", r.html);
-        assert!(r.html.contains("See <a href=\"#sec-t\">section 1</a>."), "{}", r.html);
+        assert!(r.html.contains("See <a class=\"xref\" href=\"#sec-t\">section 1</a>."), "{}", r.html);
+    }
+
+    #[test]
+    fn values_are_put_in_exactly_after_the_parse() {
+        let v = |s: &str| Inserted::Text(s.to_string());
+        let md =
+            "a \u{E100}0\u{E100} `\u{E100}1\u{E100}` [l](\u{E100}2\u{E100}) <\u{E100}2\u{E100}> \u{E100}3\u{E100}\n";
+        let values = [v("*x* @sec-a"), v("base_lo"), v("https://e.com/a_b\\c"), v("1)")];
+        let r = render_md(md, &values, |_| Plan::default(), |_| Some("cited".into()));
+        assert_eq!(
+            r.html,
+            "<p>a *x* @sec-a <code>base_lo</code> <a href=\"https://e.com/a_b%5Cc\">l</a> <a href=\"https://e.com/a_b%5Cc\">https://e.com/a_b\\c</a> 1)</p>\n"
+        );
+    }
+
+    #[test]
+    fn table_alignment_is_css() {
+        let r = render_md("| a | b |\n|:--|--:|\n| 1 | 2 |\n", &[], |_| Plan::default(), |_| None);
+        assert!(r.html.contains("<th style=\"text-align: left\">a</th>"), "{}", r.html);
+        assert!(r.html.contains("<td style=\"text-align: right\">2</td>"), "{}", r.html);
+        assert!(!r.html.contains("align="), "{}", r.html);
+    }
+
+    #[test]
+    fn citations_in_alt_text_read_as_text() {
+        let r = render_md("![see @sec-a](x.png)\n", &[], |_| Plan::default(), |_| Some("section 1".into()));
+        assert!(r.html.contains("alt=\"see section 1\""), "{}", r.html);
     }
 
     #[test]
     fn raw_html_in_prose_is_shown_as_text() {
-        let r = render("<script>x</script>\n", |_| Plan::default(), |_| None);
+        let r = render_md("<script>x</script>\n", &[], |_| Plan::default(), |_| None);
         assert!(!r.html.contains("<script>"), "{}", r.html);
     }
 
     #[test]
     fn faq_items_are_wrapped_and_collected() {
         let md = "## FAQ\n\n### Q1?\n\nA1.\n\n### Q2?\n\nA2 *b*.\n\n## Next\n";
-        let r = render(md, |_| Plan { faq: Some((1, Some(11))), ..Plan::default() }, |_| None);
+        let r = render_md(md, &[], |_| Plan { faq: Some((1, Some(11))), ..Plan::default() }, |_| None);
         assert_eq!(r.faq, vec![("Q1?".into(), "A1.".into()), ("Q2?".into(), "A2 b.".into())]);
         assert_eq!(r.html.matches("<div class=\"faq-item\">").count(), 2);
         assert_eq!(r.html.matches("</div>").count(), 2);

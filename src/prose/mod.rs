@@ -1,20 +1,23 @@
 //! Stage 5, expand: prose templates over the final values, then the Markdown body with
 //! numbered sections, captioned tables, cross-references, cell outputs, footnotes and the FAQ.
 
+pub mod attributes;
+pub mod expand;
 pub mod markdown;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
 
 use crate::diag::{Diagnostic, SourceFile};
 use crate::exec::{CellOutput, Executed, Value};
-use crate::notebook::{Cell, Notebook, Segment};
+use crate::notebook::{Cell, Notebook};
 use crate::render::cell::{CellFrame, ChartFile, cell_html};
 use crate::template::escape_html;
 use crate::template::{Output, ProseTemplates, Scope, TemplateError};
+use attributes::Attributes;
 use markdown::{Block, Citation, HeadingPlan, Plan};
 
 /// The article body of one page.
@@ -64,6 +67,11 @@ fn template_diagnostic(
     };
     let d =
         Diagnostic::error(code, format!("in prose: {}", e.message)).at_line_col(file, first_line + line - 1, col, len);
+    template_hint(d, e, names)
+}
+
+/// The hint for a template error: a name it may have meant, the filters, the limit.
+fn template_hint(d: Diagnostic, e: &TemplateError, names: &[&str]) -> Diagnostic {
     match &e.undefined {
         Some(name) => match crate::diag::did_you_mean(name, names.iter().copied()) {
             Some(best) => d.with_hint(format!("did you mean `{best}`?")),
@@ -88,148 +96,6 @@ fn template_diagnostic(
     }
 }
 
-/// Expands the templates of a prose segment except inside fenced code blocks, which show
-/// code as written. Line structure is kept.
-fn expand_outside_code(
-    templates: &ProseTemplates,
-    text: &str,
-    scope: &Scope,
-    file: &Arc<SourceFile>,
-    first_line: usize,
-    names: &[&str],
-    budget: &mut Budget,
-) -> String {
-    let lines: Vec<&str> = text.split('\n').collect();
-    let mut out: Vec<String> = Vec::with_capacity(lines.len());
-    let mut run_start = 0;
-    let mut i = 0;
-    let mut flush = |from: usize, to: usize, out: &mut Vec<String>| {
-        if from >= to {
-            return;
-        }
-        let chunk = lines[from..to].join("\n");
-        // Past the budget, what is left stays as written: the build fails anyway.
-        if budget.spent {
-            out.push(chunk);
-            return;
-        }
-        match expand(templates, &chunk, scope, Output::Markdown, file, first_line + from, names) {
-            Ok(t) => {
-                budget.left = budget.left.saturating_sub(t.len() as u64);
-                if budget.left == 0 {
-                    budget.spent = true;
-                    let overrun = budget.overrun(file, first_line + from);
-                    budget.diagnostics.push(overrun);
-                }
-                out.push(t);
-            }
-            Err(mut d) => {
-                budget.spent |= d.iter().any(|d| d.code == "prose::too-large");
-                budget.diagnostics.append(&mut d);
-                out.push(chunk);
-            }
-        }
-    };
-    while i < lines.len() {
-        let Some(open) = crate::notebook::fence(lines[i]) else {
-            i += 1;
-            continue;
-        };
-        let close = (i + 1..lines.len())
-            .find(|&j| {
-                crate::notebook::fence(lines[j])
-                    .is_some_and(|f| f.ch == open.ch && f.len >= open.len && f.info.is_empty())
-            })
-            .unwrap_or(lines.len() - 1);
-        flush(run_start, i, &mut out);
-        out.push(lines[i..=close].join("\n"));
-        i = close + 1;
-        run_start = i;
-    }
-    flush(run_start, lines.len(), &mut out);
-    out.join("\n")
-}
-
-/// What a notebook's prose may still expand to, in bytes, and the errors of expanding it.
-struct Budget {
-    left: u64,
-    max: u64,
-    /// The budget ran out (and that was reported).
-    spent: bool,
-    diagnostics: Vec<Diagnostic>,
-}
-
-impl Budget {
-    fn overrun(&self, file: &Arc<SourceFile>, line: usize) -> Diagnostic {
-        Diagnostic::error(
-            "prose::too-large",
-            format!(
-                "the prose expands to more than {} bytes, the limit",
-                crate::format::num(self.max as f64)
-            ),
-        )
-        .at(file, file.line_span(line))
-        .with_hint("insert less: a value repeated in a loop or over many lines adds up; the limit is `notebook_bytes` under `limits:` in `_site.yaml`")
-    }
-}
-
-/// Attributes of a heading: `{#id .class key="value"}`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Attributes {
-    pub id: Option<String>,
-    pub classes: Vec<String>,
-    pub short: Option<String>,
-}
-
-/// Splits `Title {#id .c short="s"}` into the title and its attributes.
-pub fn heading_attributes(text: &str) -> (String, Option<Attributes>) {
-    let t = text.trim_end();
-    let (Some(open), true) = (t.rfind('{'), t.ends_with('}')) else {
-        return (t.to_string(), None);
-    };
-    let inner = &t[open + 1..t.len() - 1];
-    let mut attrs = Attributes::default();
-    let mut rest = inner.trim();
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('#') {
-            let end = r.find(char::is_whitespace).unwrap_or(r.len());
-            attrs.id = Some(r[..end].to_string());
-            rest = r[end..].trim_start();
-        } else if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(char::is_whitespace).unwrap_or(r.len());
-            attrs.classes.push(r[..end].to_string());
-            rest = r[end..].trim_start();
-        } else if let Some((key, r)) = rest.split_once('=') {
-            let r = r.trim_start();
-            let (value, after) = match r.strip_prefix('"') {
-                Some(q) => match q.find('"') {
-                    Some(end) => (&q[..end], &q[end + 1..]),
-                    None => (q, ""),
-                },
-                None => {
-                    let end = r.find(char::is_whitespace).unwrap_or(r.len());
-                    (&r[..end], &r[end..])
-                }
-            };
-            if key.trim() == "short" {
-                attrs.short = Some(value.to_string());
-            }
-            rest = after.trim_start();
-        } else {
-            return (t.to_string(), None);
-        }
-    }
-    (t[..open].trim_end().to_string(), Some(attrs))
-}
-
-/// `: caption {#tbl-x}` under a table.
-fn table_caption(text: &str) -> Option<(String, String)> {
-    let rest = text.trim().strip_prefix(':')?;
-    let (caption, attrs) = heading_attributes(rest);
-    let id = attrs?.id?;
-    id.starts_with("tbl-").then(|| (caption.trim().to_string(), id))
-}
-
 /// A URL-friendly id from heading text.
 pub fn slugify(text: &str) -> String {
     let mut out = String::new();
@@ -243,7 +109,9 @@ pub fn slugify(text: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// Renders a notebook's body: every diagnostic is collected.
+/// Renders a notebook's body: every diagnostic is collected. `reserved` are the ids the
+/// theme's page already uses.
+#[allow(clippy::too_many_arguments)]
 pub fn render_body(
     notebook: &Notebook,
     executed: &Executed,
@@ -252,17 +120,19 @@ pub fn render_body(
     prefix: &str,
     embeddable: &Embeddable,
     png: bool,
+    reserved: &[String],
 ) -> Result<Body, Vec<Diagnostic>> {
     let names: Vec<&str> = executed.scope.keys().map(String::as_str).collect();
-    let mut diagnostics = Vec::new();
-    let (md, embeds) = crate::template::with_embeds(embeddable.exports.clone(), || {
-        expanded_markdown(notebook, templates, scope, &names, &mut diagnostics)
+    let (expanded, embeds) = crate::template::with_embeds(embeddable.exports.clone(), || {
+        expand::expand_body(notebook, templates, scope, &names)
     });
+    let expanded = expanded?;
+    let mut diagnostics = Vec::new();
     // Expanded, the prose must still be a tree comrak can hold: counted before it is built.
     let max_elements = templates.limits().max_elements;
-    if let Some(at) = markdown::past_element_limit(&md, max_elements) {
-        let line = md[..at].matches('\n').count() + 1;
-        diagnostics.push(
+    if let Some(at) = markdown::past_element_limit(&expanded.markdown, max_elements) {
+        let line = expanded.file_line(expanded.markdown[..at].matches('\n').count() + 1);
+        return Err(vec![
             Diagnostic::error(
                 "prose::too-large",
                 format!(
@@ -272,23 +142,37 @@ pub fn render_body(
             )
             .at(&notebook.source, notebook.source.line_span(line))
             .with_hint("insert fewer values, or raise `prose_elements` under `limits:` in `_site.yaml`"),
-        );
+        ]);
     }
-    if diagnostics.iter().any(|d| d.code == "prose::too-large") {
-        return Err(diagnostics);
-    }
+    let embed_html: Vec<String> =
+        match embeds.iter().map(|(slug, label)| embed_html(slug, label, embeddable, png)).collect::<Result<_, _>>() {
+            Ok(html) => html,
+            Err(message) => {
+                return Err(vec![
+                    Diagnostic::error("chart::draw", message)
+                        .at(&notebook.source, 0..0)
+                        .with_hint("check the embedded chart's notebook"),
+                ]);
+            }
+        };
 
-    let planner = RefCell::new(Planner { png, ..Planner::new(notebook, executed, prefix) });
+    let planner = RefCell::new(Planner { png, ..Planner::new(notebook, executed, prefix, reserved) });
     let mut unknown: Vec<Citation> = Vec::new();
+    let source = markdown::Source {
+        markdown: &expanded.markdown,
+        lines: &expanded.lines,
+        file_text: &notebook.source.text,
+        marks: expanded.marks,
+        values: &expanded.values,
+        embeds: &embed_html,
+    };
     let rendered = markdown::render(
-        &md,
+        &source,
         |outline| planner.borrow_mut().plan(outline),
         |c| {
             let planner = planner.borrow();
             match planner.labels.get(&c.label) {
-                Some(text) => {
-                    Some(format!("<a class=\"xref\" href=\"#{}\">{}</a>", escape_html(&c.label), escape_html(text)))
-                }
+                Some(text) => Some(text.clone()),
                 None => {
                     unknown.push(c.clone());
                     None
@@ -302,21 +186,22 @@ pub fn render_body(
     for c in unknown {
         diagnostics.push(unknown_label(&notebook.source, &c, &planner.labels));
     }
-    let html = match place_embeds(rendered.html, &embeds, embeddable, png) {
-        Ok(html) => html,
-        Err(message) => {
+    for cell in notebook.cells() {
+        if !planner.placed.contains(&cell.number) && executed.outputs.iter().any(|o| o.number == cell.number) {
             diagnostics.push(
-                Diagnostic::error("chart::draw", message)
-                    .at(&notebook.source, 0..0)
-                    .with_hint("check the embedded chart's notebook"),
+                Diagnostic::error(
+                    "prose::cell-lost",
+                    format!("cell {} runs, but prose templates moved it out of place", cell.number),
+                )
+                .at(&notebook.source, notebook.source.line_span(cell.fence_line))
+                .with_hint("keep `{% %}` blocks from changing the list or quote that holds a cell"),
             );
-            String::new()
         }
-    };
+    }
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    Ok(Body { html, faq: rendered.faq, charts: planner.charts })
+    Ok(Body { html: rendered.html, faq: rendered.faq, charts: planner.charts })
 }
 
 /// Renders `md` as the prose of a notebook with no cells, over string values `values`: the
@@ -338,6 +223,7 @@ pub fn render_fragment(md: &str, values: &[(&str, &str)]) -> Result<String, Vec<
         "fr",
         &Embeddable::default(),
         false,
+        &["content".to_string(), "related".to_string()],
     )?;
     Ok(body.html)
 }
@@ -350,69 +236,24 @@ pub struct Embeddable {
     pub titles: HashMap<String, String>,
 }
 
-/// Puts each embedded figure where its token is: a token alone in a paragraph replaces the
-/// paragraph.
-fn place_embeds(
-    mut html: String,
-    embeds: &[(String, String)],
-    embeddable: &Embeddable,
-    png: bool,
-) -> Result<String, String> {
-    let mark = crate::template::EMBED_MARK;
-    for (i, (slug, label)) in embeds.iter().enumerate() {
-        let Some(figure) = embeddable.exports.get(slug).and_then(|e| e.figures().get(label)) else { continue };
-        let alt = figure.alt.clone().or_else(|| figure.caption.clone()).or_else(|| figure.spec.title.clone());
-        let drawings = crate::render::cell::chart_drawings(&figure.spec, alt.as_deref().unwrap_or(label))
-            .map_err(|m| format!("figure(\"{slug}\", \"{label}\"): {m}"))?;
-        let title = embeddable.titles.get(slug).cloned().unwrap_or_else(|| slug.clone());
-        let caption = shown(&figure.number, figure.caption.as_deref());
-        let block = format!(
-            "<figure class=\"nb-figure nb-embed\" id=\"embed-{slug}-{label}\"><figcaption class=\"xref-label\">{} <span class=\"embed-source\">(from <a href=\"../{slug}/#{label}\">{}</a>)</span></figcaption>{drawings}{}</figure>",
-            escape_html(&caption),
-            escape_html(&title),
-            crate::render::cell::downloads(&format!("../{slug}/{label}"), png),
-            slug = escape_html(slug),
-            label = escape_html(label),
-        );
-        let token = format!("{mark}{i}{mark}");
-        let alone = format!("<p>{token}</p>");
-        html = if html.contains(&alone) { html.replacen(&alone, &block, 1) } else { html.replacen(&token, &block, 1) };
-    }
-    Ok(html)
-}
-
-/// The Markdown handed to comrak: prose with its templates expanded and cells as written,
-/// every line where it is in the file so that comrak's positions are file positions.
-fn expanded_markdown(
-    notebook: &Notebook,
-    templates: &ProseTemplates,
-    scope: &Scope,
-    names: &[&str],
-    diagnostics: &mut Vec<Diagnostic>,
-) -> String {
-    let file = &notebook.source;
-    let source_lines: Vec<&str> = file.text.split('\n').collect();
-    let mut lines: Vec<String> = vec![String::new(); source_lines.len()];
-    let max = templates.limits().max_bytes;
-    let mut budget = Budget { left: max, max, spent: false, diagnostics: Vec::new() };
-    for segment in &notebook.segments {
-        let (first, text) = match segment {
-            Segment::Prose(p) => {
-                (p.first_line, expand_outside_code(templates, &p.text, scope, file, p.first_line, names, &mut budget))
-            }
-            Segment::Cell(c) => {
-                let cell_lines = source_lines.get(c.fence_line - 1..c.close_line).unwrap_or(&[]);
-                (c.fence_line, cell_lines.join("\n"))
-            }
-        };
-        for (i, l) in text.split('\n').enumerate() {
-            if let Some(slot) = lines.get_mut(first - 1 + i) {
-                *slot = l.to_string();
-            }
-        }
-    }
-    diagnostics.append(&mut budget.diagnostics);
-    lines.join("\n")
+/// The HTML of a figure embedded from another notebook with `figure("slug", "label")`.
+fn embed_html(slug: &str, label: &str, embeddable: &Embeddable, png: bool) -> Result<String, String> {
+    let Some(figure) = embeddable.exports.get(slug).and_then(|e| e.figures().get(label)) else {
+        return Ok(String::new());
+    };
+    let alt = figure.alt.clone().or_else(|| figure.caption.clone()).or_else(|| figure.spec.title.clone());
+    let drawings = crate::render::cell::chart_drawings(&figure.spec, alt.as_deref().unwrap_or(label))
+        .map_err(|m| format!("figure(\"{slug}\", \"{label}\"): {m}"))?;
+    let title = embeddable.titles.get(slug).cloned().unwrap_or_else(|| slug.to_string());
+    let caption = shown(&figure.number, figure.caption.as_deref());
+    Ok(format!(
+        "<figure class=\"nb-figure nb-embed\" id=\"embed-{slug}-{label}\"><figcaption class=\"xref-label\">{} <span class=\"embed-source\">(from <a href=\"../{slug}/#{label}\">{}</a>)</span></figcaption>{drawings}{}</figure>",
+        escape_html(&caption),
+        escape_html(&title),
+        crate::render::cell::downloads(&format!("../{slug}/{label}"), png),
+        slug = escape_html(slug),
+        label = escape_html(label),
+    ))
 }
 
 fn unknown_label(file: &Arc<SourceFile>, c: &Citation, labels: &HashMap<String, String>) -> Diagnostic {
@@ -426,8 +267,8 @@ fn unknown_label(file: &Arc<SourceFile>, c: &Citation, labels: &HashMap<String, 
     }
 }
 
-/// Walks the outline once, in document order: numbers sections, tables and figures, gives
-/// each label its text, and renders the cells in place.
+/// Walks the outline once, in document order: gives every heading its id, numbers sections,
+/// tables and figures, gives each label its text, and renders the cells in place.
 struct Planner<'a> {
     file: &'a Arc<SourceFile>,
     prefix: &'a str,
@@ -435,6 +276,10 @@ struct Planner<'a> {
     outputs: HashMap<usize, &'a CellOutput>,
     /// Label -> how a citation reads: `section mo-2`.
     labels: HashMap<String, String>,
+    /// Ids no heading may take: the theme's, and every id the writer gave.
+    taken: HashSet<String>,
+    /// The cells shown (by number).
+    placed: HashSet<usize>,
     problems: Vec<Diagnostic>,
     charts: Vec<ChartFile>,
     sections: usize,
@@ -447,14 +292,27 @@ struct Planner<'a> {
     png: bool,
 }
 
+/// Ids nbrender writes itself: cells (`cell-3`), footnotes (`fn-x`, `fnref-x`), embeds.
+fn is_generated_id(id: &str) -> bool {
+    id.strip_prefix("cell-").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        || ["fn-", "fnref-", "embed-"].iter().any(|p| id.starts_with(p))
+}
+
+/// An id that names a section, a table or a figure.
+fn is_label(id: &str) -> bool {
+    ["sec-", "tbl-", "fig-"].iter().any(|p| id.starts_with(p))
+}
+
 impl<'a> Planner<'a> {
-    fn new(notebook: &'a Notebook, executed: &'a Executed, prefix: &'a str) -> Self {
+    fn new(notebook: &'a Notebook, executed: &'a Executed, prefix: &'a str, reserved: &[String]) -> Self {
         Planner {
             file: &notebook.source,
             prefix,
             cells: notebook.cells().map(|c| (c.fence_line, c)).collect(),
             outputs: executed.outputs.iter().map(|o| (o.number, o)).collect(),
             labels: HashMap::new(),
+            taken: reserved.iter().cloned().collect(),
+            placed: HashSet::new(),
             problems: Vec::new(),
             charts: Vec::new(),
             sections: 0,
@@ -467,50 +325,113 @@ impl<'a> Planner<'a> {
     }
 
     fn plan(&mut self, outline: &[Block]) -> Plan {
+        self.take_written_ids(outline);
         let mut plan = Plan::default();
         for block in outline {
             match block {
-                Block::Heading { level, line, text } => self.heading(&mut plan, *level, *line, text),
-                Block::Table { start, .. } => self.last_table = Some(*start),
-                Block::Paragraph { line, text } => self.paragraph(&mut plan, *line, text),
-                Block::Code { line, .. } => self.code(&mut plan, *line),
-                Block::Other { .. } => self.last_table = None,
+                Block::Heading { level, line, file_line, text, attrs, top } => {
+                    self.heading(&mut plan, *level, (*line, *file_line), text, attrs.as_ref(), *top)
+                }
+                Block::Table { line, .. } => self.last_table = Some(*line),
+                Block::Paragraph { line, file_line, text, attrs } => {
+                    self.paragraph(&mut plan, *line, *file_line, text, attrs.as_ref())
+                }
+                Block::Cell { line, file_line } => self.code(&mut plan, *line, *file_line),
+                Block::Other => self.last_table = None,
             }
         }
         plan.faq = self.faq;
         plan
     }
 
-    fn add_label(&mut self, id: &str, text: String, line: usize) {
-        if self.labels.contains_key(id) {
-            self.problems.push(
-                Diagnostic::error("prose::duplicate-label", format!("the label `{id}` is used twice"))
-                    .at(self.file, self.file.line_span(line))
-                    .with_hint("give every section, table and figure its own label"),
-            );
+    /// Every id the writer gave (headings, captions, cell labels) is theirs: an id given
+    /// twice, or one the page uses already, is an error at the line that gives it.
+    fn take_written_ids(&mut self, outline: &[Block]) {
+        let mut written: Vec<(String, std::ops::Range<usize>)> = Vec::new();
+        for block in outline {
+            match block {
+                Block::Heading { file_line, attrs: Some(Attributes { id: Some(id), .. }), .. } => {
+                    written.push((id.clone(), self.file.line_span(*file_line)))
+                }
+                Block::Paragraph { file_line, text, attrs: Some(Attributes { id: Some(id), .. }), .. }
+                    if text.trim_start().starts_with(':') && id.starts_with("tbl-") =>
+                {
+                    written.push((id.clone(), self.file.line_span(*file_line)))
+                }
+                Block::Cell { file_line, .. } => {
+                    if let Some(label) = self.cells.get(file_line).and_then(|c| c.options.label.as_ref()) {
+                        written.push((label.name.clone(), label.span.clone()));
+                    }
+                }
+                _ => {}
+            }
         }
+        let reserved = self.taken.clone();
+        for (id, span) in written {
+            if reserved.contains(&id) || is_generated_id(&id) {
+                self.problems.push(
+                    Diagnostic::error("prose::reserved-id", format!("the id `{id}` is one the page already uses"))
+                        .at(self.file, span)
+                        .with_hint("choose another id; the page's own ids are the theme's, `cell-N`, and those starting `fn-`, `fnref-` and `embed-`"),
+                );
+            } else if !self.taken.insert(id.clone()) {
+                let (code, what) =
+                    if is_label(&id) { ("prose::duplicate-label", "label") } else { ("prose::duplicate-id", "id") };
+                self.problems.push(
+                    Diagnostic::error(code, format!("the {what} `{id}` is used twice"))
+                        .at(self.file, span)
+                        .with_hint("give every section, table and figure its own label"),
+                );
+            }
+        }
+    }
+
+    /// An id for a heading the writer gave none: its title's slug (`section` when it has no
+    /// letter or digit), numbered on when taken.
+    fn unique_id(&mut self, title: &str) -> String {
+        let slug = slugify(title);
+        let base = if slug.is_empty() { "section".to_string() } else { slug };
+        let mut id = base.clone();
+        let mut n = 0;
+        while self.taken.contains(&id) || is_generated_id(&id) {
+            n += 1;
+            id = format!("{base}-{n}");
+        }
+        self.taken.insert(id.clone());
+        id
+    }
+
+    fn add_label(&mut self, id: &str, text: String) {
         self.labels.insert(id.to_string(), text);
     }
 
-    fn heading(&mut self, plan: &mut Plan, level: u8, line: usize, text: &str) {
+    fn heading(
+        &mut self,
+        plan: &mut Plan,
+        level: u8,
+        (line, file_line): (usize, usize),
+        title: &str,
+        attrs: Option<&Attributes>,
+        top: bool,
+    ) {
         self.last_table = None;
-        let (title, attrs) = heading_attributes(text);
-        let has_attrs = attrs.is_some();
-        let attrs = attrs.unwrap_or_default();
-        if level == 2
-            && let Some((_, end @ None)) = &mut self.faq
-        {
+        let none = Attributes::default();
+        let attrs = attrs.unwrap_or(&none);
+        let numbered = level == 2 && top;
+        if numbered && let Some((_, end @ None)) = &mut self.faq {
             *end = Some(line);
         }
-        let id = attrs.id.clone().unwrap_or_else(|| slugify(&title));
-        if level != 2 {
-            if has_attrs {
-                let open = format!("<h{level} id=\"{}\">", escape_html(&id));
-                plan.headings.insert(line, HeadingPlan { open, strip_attributes: true, ..HeadingPlan::default() });
-                // Only H2s are numbered: a labelled lower heading is cited by its title.
-                if id.starts_with("sec-") {
-                    self.add_label(&id, title, line);
-                }
+        let id = match &attrs.id {
+            Some(id) => id.clone(),
+            None => self.unique_id(title),
+        };
+        let _ = file_line;
+        if !numbered {
+            let open = format!("<h{level} id=\"{}\">", escape_html(&id));
+            plan.headings.insert(line, HeadingPlan { open, ..HeadingPlan::default() });
+            // Only top-level H2s are numbered: another labelled heading is cited by its title.
+            if id.starts_with("sec-") {
+                self.add_label(&id, title.to_string());
             }
             return;
         }
@@ -519,14 +440,11 @@ impl<'a> Planner<'a> {
             true => String::new(),
             false => format!(" class=\"{}\"", escape_html(&classes.join(" "))),
         };
-        let mut h = HeadingPlan {
-            open: format!("<h2 id=\"{}\"{class_attr}>", escape_html(&id)),
-            strip_attributes: true,
-            ..HeadingPlan::default()
-        };
+        let mut h =
+            HeadingPlan { open: format!("<h2 id=\"{}\"{class_attr}>", escape_html(&id)), ..HeadingPlan::default() };
         if attrs.classes.iter().any(|c| c == "unnumbered") {
             if id.starts_with("sec-") {
-                self.add_label(&id, title, line);
+                self.add_label(&id, title.to_string());
             }
         } else {
             self.sections += 1;
@@ -535,7 +453,7 @@ impl<'a> Planner<'a> {
                 let text = format!("section {}-{}", self.prefix, self.sections);
                 h.after =
                     format!("<p class=\"xref-label\">{}</p>\n", escape_html(&shown(&text, attrs.short.as_deref())));
-                self.add_label(&id, text, line);
+                self.add_label(&id, text);
             }
         }
         if classes.contains(&"faq") {
@@ -544,14 +462,19 @@ impl<'a> Planner<'a> {
         plan.headings.insert(line, h);
     }
 
-    fn paragraph(&mut self, plan: &mut Plan, line: usize, text: &str) {
+    fn paragraph(&mut self, plan: &mut Plan, line: usize, file_line: usize, text: &str, attrs: Option<&Attributes>) {
         let table = self.last_table.take();
-        let Some((caption, id)) = table_caption(text) else { return };
+        let (Some(caption), Some(id)) = (
+            text.trim_start().strip_prefix(':'),
+            attrs.and_then(|a| a.id.as_ref()).filter(|id| id.starts_with("tbl-")),
+        ) else {
+            return;
+        };
         plan.drop_paragraphs.push(line);
         let Some(table) = table else {
             self.problems.push(
                 Diagnostic::error("prose::orphan-caption", format!("the caption `{id}` follows no table"))
-                    .at(self.file, self.file.line_span(line))
+                    .at(self.file, self.file.line_span(file_line))
                     .with_hint(
                         "put the `: caption {#tbl-…}` line right after a Markdown table, separated by one blank line",
                     ),
@@ -562,20 +485,21 @@ impl<'a> Planner<'a> {
         let text = format!("table {}-{}", self.prefix, self.tables);
         let before = format!(
             "<figure class=\"nb-table\" id=\"{}\"><figcaption class=\"xref-label\">{}</figcaption>",
-            escape_html(&id),
-            escape_html(&shown(&text, Some(&caption)))
+            escape_html(id),
+            escape_html(&shown(&text, Some(caption.trim())))
         );
         plan.tables.insert(table, (before, "</figure>".to_string()));
-        self.add_label(&id, text, line);
+        self.add_label(id, text);
     }
 
-    fn code(&mut self, plan: &mut Plan, line: usize) {
+    fn code(&mut self, plan: &mut Plan, line: usize, file_line: usize) {
         self.last_table = None;
         let (Some(&cell), Some(&output)) =
-            (self.cells.get(&line), self.cells.get(&line).and_then(|c| self.outputs.get(&c.number)))
+            (self.cells.get(&file_line), self.cells.get(&file_line).and_then(|c| self.outputs.get(&c.number)))
         else {
             return;
         };
+        self.placed.insert(cell.number);
         let label = cell.options.label.as_ref();
         if let Some(label) = label {
             self.check_label_kind(cell, output, label);
@@ -584,13 +508,13 @@ impl<'a> Planner<'a> {
             Some(l) if l.starts_with("fig-") => {
                 self.figures += 1;
                 let text = format!("figure {}-{}", self.prefix, self.figures);
-                self.add_label(l, text.clone(), line);
+                self.add_label(l, text.clone());
                 Some(shown(&text, cell.options.fig_cap.as_deref()))
             }
             Some(l) => {
                 self.tables += 1;
                 let text = format!("table {}-{}", self.prefix, self.tables);
-                self.add_label(l, text.clone(), line);
+                self.add_label(l, text.clone());
                 Some(shown(&text, cell.options.tbl_cap.as_deref()))
             }
             None => cell.options.fig_cap.clone().or_else(|| cell.options.tbl_cap.clone()),
@@ -647,25 +571,6 @@ fn shown(text: &str, caption: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn heading_attributes_are_split() {
-        let (t, a) = heading_attributes("Why {#sec-overlap short=\"platform overlap\"}");
-        assert_eq!(t, "Why");
-        let a = a.unwrap();
-        assert_eq!(a.id.as_deref(), Some("sec-overlap"));
-        assert_eq!(a.short.as_deref(), Some("platform overlap"));
-        let (_, a) = heading_attributes("FAQ {#sec-faq .faq}");
-        assert_eq!(a.unwrap().classes, ["faq"]);
-        assert_eq!(heading_attributes("Plain title").1, None);
-    }
-
-    #[test]
-    fn captions_need_a_tbl_label() {
-        assert_eq!(table_caption(": tool layers {#tbl-layers}"), Some(("tool layers".into(), "tbl-layers".into())));
-        assert_eq!(table_caption(": tool layers"), None);
-        assert_eq!(table_caption("tool layers {#tbl-x}"), None);
-    }
 
     #[test]
     fn slugs_from_titles() {

@@ -31,6 +31,20 @@ pub struct Theme {
     pub fuel: u64,
     /// A hash of every file of the theme, for `serve` to see it change.
     pub fingerprint: u64,
+    /// The ids the theme's templates write (`id="content"`): no heading of a page may take one.
+    pub ids: Vec<String>,
+}
+
+/// The ids a template writes as literal attributes: `id="content"` (not `id="{{ x }}"`).
+fn literal_ids(text: &str) -> Vec<String> {
+    text.match_indices("id=\"")
+        .filter(|(i, _)| *i == 0 || text.as_bytes()[i - 1].is_ascii_whitespace())
+        .filter_map(|(i, m)| {
+            let rest = &text[i + m.len()..];
+            let id = &rest[..rest.find('"')?];
+            (!id.is_empty() && !id.contains(['{', '}', '<', '>', ' '])).then(|| id.to_string())
+        })
+        .collect()
 }
 
 /// `limits: theme_fuel` when `_site.yaml` does not say. The default theme's page takes about
@@ -71,6 +85,7 @@ impl Theme {
         let mut templates = Vec::new();
         let mut assets = Vec::new();
         let mut sources = HashMap::new();
+        let mut ids = Vec::new();
         for (name, bytes, path) in files {
             if !name.ends_with(".html") {
                 assets.push((name, bytes));
@@ -83,15 +98,18 @@ impl Theme {
             if let Some(path) = path {
                 sources.insert(name.clone(), Arc::new(SourceFile::new(path.display().to_string(), text.clone())));
             }
+            ids.extend(literal_ids(&text));
             templates.push((name, text));
         }
+        ids.sort();
+        ids.dedup();
         let templates = PageTemplates::new(templates).map_err(|(name, e)| {
             let file = sources.get(&name);
             let shown = template_name(&name, file.map(|f| f.name.as_str()));
             let d = Diagnostic::error("theme::load", format!("theme template {shown}: {}", e.message));
             locate(d, file, &e).with_hint("fix the template's syntax")
         })?;
-        Ok(Theme { templates, assets, files: sources, fuel: DEFAULT_THEME_FUEL, fingerprint: hasher.finish() })
+        Ok(Theme { templates, assets, files: sources, fuel: DEFAULT_THEME_FUEL, fingerprint: hasher.finish(), ids })
     }
 
     /// The fuel for rendering a template that lists `pages` pages and is given `text` bytes to

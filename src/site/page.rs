@@ -69,7 +69,16 @@ pub(crate) fn render_page(i: usize, site: &Site<'_>) -> Result<Page, Vec<Diagnos
             embeddable.titles.insert(r.slug.clone(), texts.title.clone());
         }
     }
-    let body = match prose::render_body(nb, &run.executed, site.templates, &run.scope, &prefix, &embeddable, site.png) {
+    let body = match prose::render_body(
+        nb,
+        &run.executed,
+        site.templates,
+        &run.scope,
+        &prefix,
+        &embeddable,
+        site.png,
+        &site.theme.ids,
+    ) {
         Ok(b) => Some(b),
         Err(mut d) => {
             diagnostics.append(&mut d);

@@ -1,0 +1,447 @@
+//! Stage 5a, expand: a notebook's prose templates run once over the whole body, before
+//! Markdown is parsed, so that `{% for %}` and `{% if %}` make Markdown structure as typed.
+//!
+//! What goes to the template engine is the body as written, with three kinds of marks
+//! (private-use characters the body does not contain, see [`Marks`]):
+//! - each fenced code block (cells included) is one region mark: templates never see inside
+//!   it, and it is put back byte for byte afterwards, wherever its mark ends up;
+//! - each line starts with a line mark naming its file line, so that every line of the
+//!   expanded Markdown knows the notebook line it came from, through loops and conditions;
+//! - each value a `{{ }}` inserts comes out as a value mark: Markdown parses the mark, never
+//!   the value, and the Markdown stage puts the exact text where the mark is.
+//!
+//! `{# … #}` comments are removed here (see [`comment_at`]); a [`SourceMap`] takes a position
+//! in what the engine saw back to the file, for its errors.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, SourceFile};
+use crate::notebook::Notebook;
+use crate::template::{Inserted, Marks, ProseTemplates, Scope, TemplateError};
+
+/// A notebook's prose, expanded: Markdown for comrak, with value marks.
+#[derive(Debug, Clone)]
+pub struct Expanded {
+    pub markdown: String,
+    /// The 1-based file line of each line of `markdown`.
+    pub lines: Vec<usize>,
+    /// What each value mark stands for, by index.
+    pub values: Vec<Inserted>,
+    pub marks: Marks,
+}
+
+impl Expanded {
+    /// The file line of a 1-based line of the Markdown.
+    pub fn file_line(&self, line: usize) -> usize {
+        self.lines.get(line.saturating_sub(1)).or(self.lines.last()).copied().unwrap_or(1)
+    }
+}
+
+/// Positions in the text the template engine saw, taken back to the file.
+#[derive(Debug, Default)]
+struct SourceMap {
+    /// (offset in the template text, offset in the file, bytes copied as they are).
+    pieces: Vec<(usize, usize, usize)>,
+}
+
+impl SourceMap {
+    fn file_offset(&self, at: usize) -> usize {
+        let i = self.pieces.partition_point(|p| p.0 <= at);
+        match i.checked_sub(1).and_then(|i| self.pieces.get(i)) {
+            Some(&(tpl, file, len)) => file + (at - tpl).min(len),
+            None => self.pieces.first().map_or(0, |p| p.1),
+        }
+    }
+}
+
+/// The text handed to the template engine, built with its map.
+struct TemplateText {
+    text: String,
+    map: SourceMap,
+}
+
+impl TemplateText {
+    fn copy(&mut self, file_at: usize, s: &str) {
+        if !s.is_empty() {
+            self.map.pieces.push((self.text.len(), file_at, s.len()));
+            self.text.push_str(s);
+        }
+    }
+
+    fn insert(&mut self, file_at: usize, s: &str) {
+        self.map.pieces.push((self.text.len(), file_at, 0));
+        self.text.push_str(s);
+    }
+
+    /// The text ends with a tag that trims the whitespace after it (`-%}`, `-}}`, `-##}`).
+    fn trims_after(&self) -> bool {
+        let t = self.text.trim_end_matches(['\r', '\n', ' ', '\t']);
+        t.ends_with("-%}") || t.ends_with("-}}") || t.ends_with("-##}")
+    }
+}
+
+/// Picks three private-use characters the text does not contain.
+fn free_marks(text: &str) -> Option<Marks> {
+    const FIRST: u32 = 0xE000;
+    const LAST: u32 = 0xF8FF;
+    let mut used = vec![false; (LAST - FIRST + 1) as usize];
+    for c in text.chars() {
+        if let Some(slot) = (c as u32).checked_sub(FIRST).and_then(|i| used.get_mut(i as usize)) {
+            *slot = true;
+        }
+    }
+    let mut free = used.iter().enumerate().filter(|(_, u)| !**u).filter_map(|(i, _)| char::from_u32(FIRST + i as u32));
+    Some(Marks { value: free.next()?, line: free.next()?, region: free.next()? })
+}
+
+/// Where the scanner is in the template syntax.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Text,
+    /// Inside `{{ }}` or `{% %}`: ends at this closing delimiter.
+    Tag(&'static str),
+    /// Inside `{## ##}`.
+    Comment,
+    /// Inside `{% raw %}`.
+    Raw,
+}
+
+/// A `{#` comment at the start of `rest`: `{#` followed by whitespace or `-` (`{#sec-x}` is an
+/// attribute block, `{##` a comment of its own kind). Returns its length, or `None` when it
+/// is never closed.
+fn comment_at(rest: &str) -> Option<Option<usize>> {
+    let after = rest.strip_prefix("{#")?;
+    let opens = after.starts_with(|c: char| c.is_whitespace() || c == '-');
+    if !opens {
+        return None;
+    }
+    Some(after.find("#}").map(|end| 2 + end + 2))
+}
+
+/// `{% raw %}` or `{%- raw -%}` at the start of `rest` (with `word` = "raw"), or its end tag.
+fn tag_named(rest: &str, word: &str) -> Option<usize> {
+    let inner = rest.strip_prefix("{%")?;
+    let inner_trim = inner.strip_prefix('-').unwrap_or(inner).trim_start_matches([' ', '\t']);
+    let after = inner_trim.strip_prefix(word)?;
+    let after = after.trim_start_matches([' ', '\t']);
+    let after = after.strip_prefix('-').unwrap_or(after);
+    after.starts_with("%}").then(|| rest.len() - after.len() + 2)
+}
+
+/// Builds the template text of a body: regions for fenced blocks, line marks, comments gone.
+fn template_text(notebook: &Notebook, marks: Marks, diagnostics: &mut Vec<Diagnostic>) -> TemplateText {
+    let file = &notebook.source;
+    let text = file.text.as_str();
+    let fences = &notebook.body.fences;
+    let mut out = TemplateText { text: String::with_capacity(text.len() + text.len() / 8), map: SourceMap::default() };
+    let mut i = notebook.body.start;
+    let mut run = i;
+    let mut line = notebook.body.first_line;
+    let mut at_line_start = true;
+    let mut state = State::Text;
+    let mut next_fence = 0;
+    let bytes = text.as_bytes();
+    while i < text.len() {
+        if at_line_start && matches!(state, State::Text | State::Raw) {
+            at_line_start = false;
+            let rest = text[i..].trim_start_matches([' ', '\t']);
+            let trims_before = ["{%-", "{{-", "{#-", "{##-"].iter().any(|t| rest.starts_with(t));
+            out.copy(run, &text[run..i]);
+            run = i;
+            if !trims_before && !out.trims_after() {
+                out.insert(i, &format!("{m}{line}{m}", m = marks.line));
+            }
+        }
+        if let Some(fence) = fences.get(next_fence).filter(|f| f.span.start == i) {
+            out.copy(run, &text[run..i]);
+            out.insert(i, &format!("{m}{next_fence}{m}", m = marks.region));
+            line += text[fence.span.clone()].matches('\n').count();
+            i = fence.span.end.max(i + 1).min(text.len());
+            run = i;
+            next_fence += 1;
+            continue;
+        }
+        let b = bytes[i];
+        if !b.is_ascii() {
+            // Inside a character of more than one byte: nothing to read here.
+            i += 1;
+            continue;
+        }
+        let rest = &text[i..];
+        match state {
+            State::Text if b == b'{' => {
+                if rest.starts_with("{{") {
+                    state = State::Tag("}}");
+                    i += 2;
+                } else if rest.starts_with("{##") {
+                    state = State::Comment;
+                    i += 3;
+                } else if let Some(end) = tag_named(rest, "raw") {
+                    state = State::Raw;
+                    i += end;
+                } else if rest.starts_with("{%") {
+                    state = State::Tag("%}");
+                    i += 2;
+                } else if let Some(comment) = comment_at(rest) {
+                    let Some(len) = comment else {
+                        diagnostics.push(
+                            Diagnostic::error("prose::unclosed-comment", "this `{#` comment is never closed")
+                                .at(file, i..i + 2)
+                                .with_hint("end it with `#}`; `{#` followed by a space or `-` opens a comment, `{#id}` is an attribute block"),
+                        );
+                        i += 2;
+                        continue;
+                    };
+                    out.copy(run, &text[run..i]);
+                    let left = if rest[2..].starts_with('-') { "-" } else { "" };
+                    let right = if rest[..len - 2].ends_with('-') && len > 4 { "-" } else { "" };
+                    out.insert(i, &format!("{{##{left} {right}##}}"));
+                    line += rest[..len].matches('\n').count();
+                    i += len;
+                    run = i;
+                } else {
+                    i += 1;
+                }
+            }
+            State::Tag(close) => match b {
+                b'"' | b'\'' => {
+                    // A string in a tag may hold the closing delimiter.
+                    let mut j = i + 1;
+                    while j < text.len() && bytes[j] != b {
+                        j += if bytes[j] == b'\\' { 2 } else { 1 };
+                    }
+                    line += text[i..j.min(text.len())].matches('\n').count();
+                    i = (j + 1).min(text.len());
+                    continue;
+                }
+                _ if rest.starts_with(close) => {
+                    state = State::Text;
+                    i += close.len();
+                }
+                _ => i += 1,
+            },
+            State::Comment if rest.starts_with("##}") => {
+                state = State::Text;
+                i += 3;
+            }
+            State::Raw if b == b'{' && tag_named(rest, "endraw").is_some() => {
+                i += tag_named(rest, "endraw").unwrap_or(2);
+                state = State::Text;
+            }
+            _ => i += 1,
+        }
+        if bytes.get(i - 1) == Some(&b'\n') {
+            line += 1;
+            at_line_start = true;
+        }
+    }
+    out.copy(run, &text[run..]);
+    out
+}
+
+/// Expands the prose of a notebook. Every error is collected and located in the file.
+pub fn expand_body(
+    notebook: &Notebook,
+    templates: &ProseTemplates,
+    scope: &Scope,
+    names: &[&str],
+) -> Result<Expanded, Vec<Diagnostic>> {
+    let file = &notebook.source;
+    let body = &file.text[notebook.body.start.min(file.text.len())..];
+    let Some(marks) = free_marks(body) else {
+        return Err(vec![
+            Diagnostic::error(
+                "prose::too-large",
+                "the notebook uses every private-use character, which nbrender needs a few of while it expands prose",
+            )
+            .at(file, notebook.body.start..notebook.body.start),
+        ]);
+    };
+    // Prose without a template in it is its own Markdown, line for line.
+    if !body.contains("{{") && !body.contains("{%") && !body.contains("{#") {
+        let lines = (0..body.split('\n').count()).map(|i| notebook.body.first_line + i).collect();
+        return Ok(Expanded { markdown: body.to_string(), lines, values: Vec::new(), marks });
+    }
+    let mut diagnostics = Vec::new();
+    let source = template_text(notebook, marks, &mut diagnostics);
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    let (text, values) = templates
+        .expand_prose(&source.text, scope, marks)
+        .map_err(|errors| errors.iter().map(|e| template_diagnostic(e, &source, file, names)).collect::<Vec<_>>())?;
+    let (markdown, lines, seen) = put_back(&text, notebook, marks);
+    for fence in &notebook.body.fences {
+        let Some(number) = fence.cell else { continue };
+        let times = seen.get(notebook.body.fences.iter().position(|f| f == fence).unwrap_or(0)).copied().unwrap_or(0);
+        if times != 1 {
+            diagnostics.push(
+                Diagnostic::error(
+                    "prose::cell-in-block",
+                    format!(
+                        "cell {number} stands inside a `{{% for %}}` or `{{% if %}}` block, which would show it {times} times"
+                    ),
+                )
+                .at(file, file.line_span(fence.line))
+                .with_hint("a cell runs once, whatever prose templates do: move it out of the block"),
+            );
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    Ok(Expanded { markdown, lines, values, marks })
+}
+
+/// Takes the line marks out of the expanded text and puts each fenced block back as it was
+/// written. Returns the Markdown, the file line of each of its lines, and how many times each
+/// fenced block was put back.
+fn put_back(text: &str, notebook: &Notebook, marks: Marks) -> (String, Vec<usize>, Vec<usize>) {
+    let file_text = &notebook.source.text;
+    let fences = &notebook.body.fences;
+    let mut md = String::with_capacity(text.len());
+    let mut lines = Vec::new();
+    let mut seen = vec![0usize; fences.len()];
+    let mut line = notebook.body.first_line;
+    let mut this_line: Option<usize> = None;
+    let mut rest = text;
+    while let Some(at) = rest.find([marks.line, marks.region, '\n']) {
+        md.push_str(&rest[..at]);
+        if at > 0 && this_line.is_none() {
+            this_line = Some(line);
+        }
+        let c = rest[at..].chars().next().unwrap_or('\n');
+        let after = &rest[at + c.len_utf8()..];
+        if c == '\n' {
+            md.push('\n');
+            lines.push(this_line.unwrap_or(line));
+            this_line = None;
+            line += 1;
+            rest = after;
+            continue;
+        }
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let n: Option<usize> = after[..digits].parse().ok();
+        rest = match after[digits..].strip_prefix(c) {
+            Some(r) => r,
+            None => after,
+        };
+        match (c == marks.line, n) {
+            (true, Some(n)) => {
+                line = n;
+                this_line.get_or_insert(n);
+            }
+            (false, Some(n)) if n < fences.len() => {
+                let fence = &fences[n];
+                seen[n] += 1;
+                this_line.get_or_insert(line);
+                let written = file_text.get(fence.span.clone()).unwrap_or("");
+                for (k, piece) in written.split('\n').enumerate() {
+                    if k > 0 {
+                        md.push('\n');
+                        lines.push(this_line.unwrap_or(line));
+                        this_line = Some(fence.line + k);
+                    }
+                    md.push_str(piece);
+                }
+                line = this_line.unwrap_or(line);
+            }
+            _ => {}
+        }
+    }
+    md.push_str(rest);
+    lines.push(this_line.unwrap_or(line));
+    (md, lines, seen)
+}
+
+fn template_diagnostic(e: &TemplateError, source: &TemplateText, file: &Arc<SourceFile>, names: &[&str]) -> Diagnostic {
+    let span: Range<usize> = match (&e.range, e.line) {
+        (Some(r), _) => {
+            // Past the last newline (an error at the end of the text): the last line.
+            let last = file.text.trim_end_matches('\n').len();
+            let start = source.map.file_offset(r.start).min(last.saturating_sub(1));
+            let end = source.map.file_offset(r.end).max(start + 1);
+            start..end.min(file.text.len()).max(start)
+        }
+        (None, Some(line)) => {
+            let at = source.text.split_inclusive('\n').take(line - 1).map(str::len).sum::<usize>();
+            // Past the last newline (an error at the end of the text): the last line.
+            let at = source.map.file_offset(at).min(file.text.trim_end_matches('\n').len());
+            file.line_span(file.line_col(at).0)
+        }
+        (None, None) => {
+            let at = source.map.file_offset(0);
+            file.line_span(file.line_col(at).0)
+        }
+    };
+    let code = match () {
+        _ if e.too_large => "prose::too-large",
+        _ if e.undefined.is_some() => "prose::undefined",
+        _ => "prose::template",
+    };
+    let d = Diagnostic::error(code, format!("in prose: {}", e.message)).at(file, span);
+    super::template_hint(d, e, names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::Value;
+    use std::path::Path;
+
+    fn notebook(body: &str) -> Notebook {
+        crate::notebook::parse(Path::new("nb.md"), "nb.md", format!("---\ntitle: T\n---\n{body}")).unwrap()
+    }
+
+    fn expanded(body: &str) -> Expanded {
+        let nb = notebook(body);
+        let scope = crate::template::scope_value(&Arc::new(indexmap::IndexMap::from([
+            ("rows".to_string(), crate::exec::Value::Array(vec![Value::Int(1), Value::Int(2), Value::Int(3)])),
+            ("v".to_string(), crate::exec::Value::Str("base_lo".into())),
+        ])));
+        expand_body(&nb, &ProseTemplates::new(), &scope, &[]).unwrap()
+    }
+
+    #[test]
+    fn loops_make_every_line_and_each_knows_its_file_line() {
+        let e = expanded("{% for r in rows %}\n- {{ r }}\n{% endfor %}\nafter\n");
+        let m = e.marks.value;
+        assert_eq!(e.markdown, format!("\n- {m}0{m}\n\n- {m}1{m}\n\n- {m}2{m}\n\nafter\n"));
+        assert_eq!(e.lines, [4, 5, 6, 5, 6, 5, 6, 7, 8]);
+    }
+
+    #[test]
+    fn fenced_blocks_are_put_back_as_written() {
+        let e = expanded("> {{ v }}\n> ```\n> {{ v }}\n> ```\n- a\n\n  ```{rhai}\n  1\n  ```\n");
+        let m = e.marks.value;
+        assert_eq!(e.markdown, format!("> {m}0{m}\n> ```\n> {{{{ v }}}}\n> ```\n- a\n\n  ```{{rhai}}\n  1\n  ```\n"));
+        assert_eq!(e.lines, [4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    }
+
+    #[test]
+    fn comments_are_dropped_and_attribute_blocks_kept() {
+        let e = expanded("## A {#sec-a}\n\nx {# a note\nover lines #} y {## old ##}z\n");
+        assert_eq!(e.markdown, "## A {#sec-a}\n\nx  y z\n");
+    }
+
+    #[test]
+    fn errors_point_at_the_file() {
+        let nb = notebook("```\n{{ shown }}\n```\n\nsee {{ nope }}\n");
+        let scope = crate::template::scope_value(&Arc::new(indexmap::IndexMap::new()));
+        let d = expand_body(&nb, &ProseTemplates::new(), &scope, &[]).unwrap_err();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].position().map(|p| (p.1, p.2)), Some((8, 8)));
+    }
+
+    #[test]
+    fn a_cell_in_a_loop_is_an_error() {
+        let nb = notebook("{% for r in rows %}\n```{rhai}\n1\n```\n{% endfor %}\n");
+        let scope = crate::template::scope_value(&Arc::new(indexmap::IndexMap::from([(
+            "rows".to_string(),
+            crate::exec::Value::Array(vec![Value::Int(1), Value::Int(2)]),
+        )])));
+        let d = expand_body(&nb, &ProseTemplates::new(), &scope, &[]).unwrap_err();
+        assert_eq!(d[0].code, "prose::cell-in-block");
+    }
+}
