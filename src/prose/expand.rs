@@ -163,6 +163,13 @@ fn template_text(notebook: &Notebook, marks: Marks, diagnostics: &mut Vec<Diagno
             continue;
         }
         let b = bytes[i];
+        if state == State::Text && b != b'{' && b != b'\n' {
+            // Plain text up to the next brace, line end or fenced block: copied as it is.
+            let next_fence = fences.get(next_fence).map_or(text.len(), |f| f.span.start.max(i + 1));
+            let stop = bytes[i..].iter().position(|&c| c == b'{' || c == b'\n').map_or(text.len(), |p| i + p);
+            i = stop.min(next_fence).max(i + 1);
+            continue;
+        }
         if !b.is_ascii() {
             // Inside a character of more than one byte: nothing to read here.
             i += 1;

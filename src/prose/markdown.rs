@@ -216,7 +216,11 @@ pub struct Fenced {
 /// Every fenced code block of `md`, in document order, wherever it stands.
 pub fn fenced_blocks(md: &str) -> Vec<Fenced> {
     let arena = Arena::new();
-    let root = parse_document(&arena, md, &options());
+    // Only what changes where blocks are: footnote definitions hold blocks; tables,
+    // strikethrough and autolinks are inline or end at any block, a fence included.
+    let mut opts = Options::default();
+    opts.extension.footnotes = true;
+    let root = parse_document(&arena, md, &opts);
     root.descendants()
         .filter_map(|n| {
             let data = n.data.borrow();
