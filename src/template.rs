@@ -93,12 +93,13 @@ impl ProseTemplates {
         let placing = Placing { marks, values: Vec::new(), left: self.limits.max_bytes, over: false };
         PLACING.with(|p| *p.borrow_mut() = Some(placing));
         let result = self.expand(source, scope, Output::Markdown);
-        let placing = PLACING.with(|p| p.borrow_mut().take());
-        let Some(placing) = placing else { return Err(Vec::new()) };
+        // Set just above, on this thread: always there.
+        let (over, values) =
+            PLACING.with(|p| p.borrow_mut().take()).map_or((false, Vec::new()), |p| (p.over, p.values));
         match result {
-            Err(_) if placing.over => Err(vec![self.too_large()]),
+            Err(_) if over => Err(vec![self.too_large()]),
             Err(e) => Err(e),
-            Ok(text) => Ok((text, placing.values)),
+            Ok(text) => Ok((text, values)),
         }
     }
 

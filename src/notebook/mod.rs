@@ -168,11 +168,7 @@ fn find_cells(
                 diagnostics.push(
                     Diagnostic::error("notebook::unclosed-cell", "this code cell is never closed")
                         .at(file, file.line_span(line))
-                        .with_hint(format!(
-                            "end the cell with a line of {} {} after its code",
-                            block.fence_len,
-                            if block.fence_char == b'~' { "tildes" } else { "backticks" }
-                        )),
+                        .with_hint(format!("end the cell with {} after its code", closing_fence(&block))),
                 );
             }
             let number = body.cells.len() + 1;
@@ -203,25 +199,28 @@ fn find_cells(
                     .iter()
                     .any(|l| fence_line(l).is_some_and(|(c, n, info)| c == ch && n >= len && info.is_empty()))
         });
-        {
-            if let Some(i) = swallowed {
-                diagnostics.push(
-                    Diagnostic::error(
-                        "notebook::unclosed-fence",
-                        format!("this code block is never closed, so the cell at line {} is shown as its code and never run", line + 1 + i),
-                    )
-                    .at(file, file.line_span(line))
-                    .with_hint(format!(
-                        "close it with a line of {} {} before the cell",
-                        block.fence_len,
-                        if block.fence_char == b'~' { "tildes" } else { "backticks" }
-                    )),
-                );
-            }
+        if let Some(i) = swallowed {
+            diagnostics.push(
+                Diagnostic::error(
+                    "notebook::unclosed-fence",
+                    format!(
+                        "this code block is never closed, so the cell at line {} is shown as its code and never run",
+                        line + 1 + i
+                    ),
+                )
+                .at(file, file.line_span(line))
+                .with_hint(format!("close it with {} before the cell", closing_fence(&block))),
+            );
         }
         body.fences.push(Fence { span, line, cell: None });
     }
     body
+}
+
+/// What closes a fenced block: "a line of 3 backticks".
+fn closing_fence(block: &crate::prose::markdown::Fenced) -> String {
+    let what = if block.fence_char == b'~' { "tildes" } else { "backticks" };
+    format!("a line of {} {what}", block.fence_len)
 }
 
 #[cfg(test)]

@@ -31,13 +31,6 @@ pub struct Expanded {
     pub marks: Marks,
 }
 
-impl Expanded {
-    /// The file line of a 1-based line of the Markdown.
-    pub fn file_line(&self, line: usize) -> usize {
-        self.lines.get(line.saturating_sub(1)).or(self.lines.last()).copied().unwrap_or(1)
-    }
-}
-
 /// Positions in the text the template engine saw, taken back to the file.
 #[derive(Debug, Default)]
 struct SourceMap {
@@ -232,8 +225,8 @@ fn template_text(notebook: &Notebook, marks: Marks, diagnostics: &mut Vec<Diagno
                 state = State::Text;
                 i += 3;
             }
-            State::Raw if b == b'{' && tag_named(rest, "endraw").is_some() => {
-                i += tag_named(rest, "endraw").unwrap_or(2);
+            State::Raw if let Some(end) = tag_named(rest, "endraw") => {
+                i += end;
                 state = State::Text;
             }
             _ => i += 1,
@@ -279,9 +272,8 @@ pub fn expand_body(
         .expand_prose(&source.text, scope, marks)
         .map_err(|errors| errors.iter().map(|e| template_diagnostic(e, &source, file, names)).collect::<Vec<_>>())?;
     let (markdown, lines, seen) = put_back(&text, notebook, marks);
-    for fence in &notebook.body.fences {
+    for (fence, &times) in notebook.body.fences.iter().zip(&seen) {
         let Some(number) = fence.cell else { continue };
-        let times = seen.get(notebook.body.fences.iter().position(|f| f == fence).unwrap_or(0)).copied().unwrap_or(0);
         if times != 1 {
             diagnostics.push(
                 Diagnostic::error(
@@ -382,13 +374,7 @@ fn template_diagnostic(e: &TemplateError, source: &TemplateText, file: &Arc<Sour
             file.line_span(file.line_col(at).0)
         }
     };
-    let code = match () {
-        _ if e.too_large => "prose::too-large",
-        _ if e.undefined.is_some() => "prose::undefined",
-        _ => "prose::template",
-    };
-    let d = Diagnostic::error(code, format!("in prose: {}", e.message)).at(file, span);
-    super::template_hint(d, e, names)
+    super::template_diagnostic_at(e, file, span, names)
 }
 
 #[cfg(test)]

@@ -34,7 +34,8 @@ pub enum Block {
         line: usize,
         file_line: usize,
     },
-    /// A paragraph's plain text, without the attribute block that ends it, if any.
+    /// A paragraph. Only one that may be a table caption (it starts with `:`) comes with its
+    /// plain text, without the attribute block that ends it, if any.
     Paragraph {
         line: usize,
         file_line: usize,
@@ -101,7 +102,7 @@ pub struct Source<'s> {
 
 impl Source<'_> {
     fn file_line(&self, line: usize) -> usize {
-        self.lines.get(line.saturating_sub(1)).or(self.lines.last()).copied().unwrap_or(1)
+        file_line(self.lines, line)
     }
 
     /// `text` with each value mark replaced by its text (embeds give nothing); `fold` turns
@@ -146,6 +147,11 @@ impl Source<'_> {
         out.push(Piece::Text(rest));
         out
     }
+}
+
+/// The notebook line of a 1-based line of expanded prose, given the file line of each.
+pub fn file_line(lines: &[usize], line: usize) -> usize {
+    lines.get(line.saturating_sub(1)).or(lines.last()).copied().unwrap_or(1)
 }
 
 enum Piece<'t> {
@@ -356,30 +362,42 @@ pub fn render(
     resolve_citations(&arena, root, src, &mut cite);
     put_values(&arena, root, src);
     let faq = wrap_faq(&arena, root, &plan);
-    let blocks: Vec<_> = root.descendants().collect();
+    // Only blocks are planned: their kind is read without copying what they hold.
+    let blocks: Vec<_> = root
+        .descendants()
+        .filter(|n| {
+            matches!(
+                n.data.borrow().value,
+                NodeValue::Heading(_) | NodeValue::Table(_) | NodeValue::Paragraph | NodeValue::CodeBlock(_)
+            )
+        })
+        .collect();
     for node in blocks {
         let line = node.data.borrow().sourcepos.start.line;
-        let value = node.data.borrow().value.clone();
-        match value {
-            NodeValue::Heading(_) => {
-                if let Some(h) = plan.headings.get(&line) {
-                    rewrite_heading(&arena, node, h, &opts);
-                }
+        let (heading, table, paragraph) = {
+            let value = &node.data.borrow().value;
+            (
+                matches!(value, NodeValue::Heading(_)),
+                matches!(value, NodeValue::Table(_)),
+                matches!(value, NodeValue::Paragraph),
+            )
+        };
+        if heading {
+            if let Some(h) = plan.headings.get(&line) {
+                rewrite_heading(&arena, node, h, &opts);
             }
-            NodeValue::Table(_) => {
-                if let Some((before, after)) = plan.tables.get(&line) {
-                    node.insert_before(raw(&arena, before.clone()));
-                    node.insert_after(raw(&arena, after.clone()));
-                }
+        } else if table {
+            if let Some((before, after)) = plan.tables.get(&line) {
+                node.insert_before(raw(&arena, before.clone()));
+                node.insert_after(raw(&arena, after.clone()));
             }
-            NodeValue::Paragraph if plan.drop_paragraphs.contains(&line) => node.detach(),
-            NodeValue::CodeBlock(_) => {
-                if let Some(html) = plan.code.get(&line) {
-                    node.insert_before(raw(&arena, html.clone()));
-                    node.detach();
-                }
+        } else if paragraph {
+            if plan.drop_paragraphs.contains(&line) {
+                node.detach();
             }
-            _ => {}
+        } else if let Some(html) = plan.code.get(&line) {
+            node.insert_before(raw(&arena, html.clone()));
+            node.detach();
         }
     }
     let mut html = String::new();
@@ -393,21 +411,48 @@ fn outline<'a>(root: &'a AstNode<'a>, src: &Source<'_>, md: &str) -> Vec<Block> 
     let lines: Vec<&str> = md.split('\n').collect();
     let mut blocks = Vec::new();
     for node in root.descendants() {
-        let (line, value) = {
+        /// What a node is, read without copying what it holds.
+        enum Kind {
+            Heading(u8),
+            Table,
+            Cell,
+            /// A paragraph; `true` when it may be a table caption (`: caption {#tbl-x}`).
+            Paragraph(bool),
+            Other,
+        }
+        let (line, kind) = {
             let data = node.data.borrow();
-            (data.sourcepos.start.line, data.value.clone())
+            let kind = match &data.value {
+                NodeValue::Heading(h) => Kind::Heading(h.level),
+                NodeValue::Table(_) => Kind::Table,
+                NodeValue::CodeBlock(c) if c.fenced && c.info.trim() == "{rhai}" => Kind::Cell,
+                NodeValue::Paragraph => Kind::Paragraph(
+                    node.first_child()
+                        .is_some_and(|c| matches!(&c.data.borrow().value, NodeValue::Text(t) if t.starts_with(':'))),
+                ),
+                NodeValue::CodeBlock(_)
+                | NodeValue::List(_)
+                | NodeValue::Item(_)
+                | NodeValue::BlockQuote
+                | NodeValue::ThematicBreak
+                | NodeValue::HtmlBlock(_)
+                | NodeValue::FootnoteDefinition(_) => Kind::Other,
+                _ => continue,
+            };
+            (data.sourcepos.start.line, kind)
         };
         let file_line = src.file_line(line);
-        let block = match value {
-            NodeValue::Heading(h) => {
+        let block = match kind {
+            Kind::Heading(level) => {
                 let attrs = take_attributes(node, &lines, true).map(|a| resolve_short(a, src));
                 let top = node.parent().is_some_and(|p| matches!(p.data.borrow().value, NodeValue::Document));
                 let text = src.resolve(&plain_text(node), true).trim().to_string();
-                Block::Heading { level: h.level, line, file_line, text, attrs, top }
+                Block::Heading { level, line, file_line, text, attrs, top }
             }
-            NodeValue::Table(_) => Block::Table { line, file_line },
-            NodeValue::CodeBlock(c) if c.fenced && c.info.trim() == "{rhai}" => Block::Cell { line, file_line },
-            NodeValue::Paragraph if !in_table(node) => {
+            Kind::Table => Block::Table { line, file_line },
+            Kind::Cell => Block::Cell { line, file_line },
+            Kind::Paragraph(false) => Block::Paragraph { line, file_line, text: String::new(), attrs: None },
+            Kind::Paragraph(true) => {
                 let attrs = take_attributes(node, &lines, false);
                 let mut text = src.resolve(&plain_text(node), true).trim_end().to_string();
                 if let Some(a) = &attrs {
@@ -415,14 +460,7 @@ fn outline<'a>(root: &'a AstNode<'a>, src: &Source<'_>, md: &str) -> Vec<Block> 
                 }
                 Block::Paragraph { line, file_line, text, attrs }
             }
-            NodeValue::CodeBlock(_)
-            | NodeValue::List(_)
-            | NodeValue::Item(_)
-            | NodeValue::BlockQuote
-            | NodeValue::ThematicBreak
-            | NodeValue::HtmlBlock(_)
-            | NodeValue::FootnoteDefinition(_) => Block::Other,
-            _ => continue,
+            Kind::Other => Block::Other,
         };
         blocks.push(block);
     }
@@ -435,15 +473,11 @@ fn resolve_short(mut attrs: Attributes, src: &Source<'_>) -> Attributes {
     attrs
 }
 
-fn in_table<'a>(node: &'a AstNode<'a>) -> bool {
-    node.ancestors().any(|a| matches!(a.data.borrow().value, NodeValue::Table(_)))
-}
-
 /// The attribute block ending a heading (or a paragraph), if the writer typed one there,
 /// whole and valid: it ends the block's source line (so `\{\#a\}` is text) and its text
 /// (so a value never makes one). `strip` takes it off the heading's inlines.
 fn take_attributes<'a>(node: &'a AstNode<'a>, lines: &[&str], strip: bool) -> Option<Attributes> {
-    let (start, end, closed) = {
+    let (end, closed) = {
         let data = node.data.borrow();
         let (start, mut end) = (data.sourcepos.start.line, data.sourcepos.end.line);
         let closed = match data.value {
@@ -454,10 +488,9 @@ fn take_attributes<'a>(node: &'a AstNode<'a>, lines: &[&str], strip: bool) -> Op
             NodeValue::Heading(h) => h.closed,
             _ => false,
         };
-        (start, end, closed)
+        (end, closed)
     };
     let last = lines.get(end.max(1) - 1).copied().unwrap_or("");
-    let _ = start;
     let mut written = last.trim_end();
     if closed {
         written = written.trim_end_matches('#').trim_end();
@@ -642,6 +675,9 @@ fn rewrite_heading<'a>(arena: &'a Arena<'a>, node: &'a AstNode<'a>, plan: &Headi
 /// code, link destinations and titles; an embedded figure as its HTML, in place of the
 /// paragraph when it stands alone in one.
 fn put_values<'a>(arena: &'a Arena<'a>, root: &'a AstNode<'a>, src: &Source<'_>) {
+    if src.values.is_empty() {
+        return;
+    }
     let mark = src.marks.value;
     let nodes: Vec<_> = root.descendants().collect();
     for node in nodes {

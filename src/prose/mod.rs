@@ -60,18 +60,24 @@ fn template_diagnostic(
         }
         None => (e.line.unwrap_or(1), 1, 1),
     };
+    let start = file.offset(first_line + line - 1, col);
+    template_diagnostic_at(e, file, start..start + len, names)
+}
+
+/// The diagnostic of a template error at `span` of the file, with its hint: a name it may have
+/// meant, the filters, the limit.
+fn template_diagnostic_at(
+    e: &TemplateError,
+    file: &Arc<SourceFile>,
+    span: std::ops::Range<usize>,
+    names: &[&str],
+) -> Diagnostic {
     let code = match () {
         _ if e.too_large => "prose::too-large",
         _ if e.undefined.is_some() => "prose::undefined",
         _ => "prose::template",
     };
-    let d =
-        Diagnostic::error(code, format!("in prose: {}", e.message)).at_line_col(file, first_line + line - 1, col, len);
-    template_hint(d, e, names)
-}
-
-/// The hint for a template error: a name it may have meant, the filters, the limit.
-fn template_hint(d: Diagnostic, e: &TemplateError, names: &[&str]) -> Diagnostic {
+    let d = Diagnostic::error(code, format!("in prose: {}", e.message)).at(file, span);
     match &e.undefined {
         Some(name) => match crate::diag::did_you_mean(name, names.iter().copied()) {
             Some(best) => d.with_hint(format!("did you mean `{best}`?")),
@@ -131,7 +137,7 @@ pub fn render_body(
     // Expanded, the prose must still be a tree comrak can hold: counted before it is built.
     let max_elements = templates.limits().max_elements;
     if let Some(at) = markdown::past_element_limit(&expanded.markdown, max_elements) {
-        let line = expanded.file_line(expanded.markdown[..at].matches('\n').count() + 1);
+        let line = markdown::file_line(&expanded.lines, expanded.markdown[..at].matches('\n').count() + 1);
         return Err(vec![
             Diagnostic::error(
                 "prose::too-large",
@@ -223,9 +229,15 @@ pub fn render_fragment(md: &str, values: &[(&str, &str)]) -> Result<String, Vec<
         "fr",
         &Embeddable::default(),
         false,
-        &["content".to_string(), "related".to_string()],
+        default_theme_ids(),
     )?;
     Ok(body.html)
+}
+
+/// The ids the default theme's page uses, read from it once.
+fn default_theme_ids() -> &'static [String] {
+    static IDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| crate::render::Theme::load(None).map(|t| t.ids).unwrap_or_default())
 }
 
 /// The charts of other notebooks a page may embed with `figure("slug", "label")`, and those
@@ -329,8 +341,8 @@ impl<'a> Planner<'a> {
         let mut plan = Plan::default();
         for block in outline {
             match block {
-                Block::Heading { level, line, file_line, text, attrs, top } => {
-                    self.heading(&mut plan, *level, (*line, *file_line), text, attrs.as_ref(), *top)
+                Block::Heading { level, line, text, attrs, top, .. } => {
+                    self.heading(&mut plan, *level, *line, text, attrs.as_ref(), *top)
                 }
                 Block::Table { line, .. } => self.last_table = Some(*line),
                 Block::Paragraph { line, file_line, text, attrs } => {
@@ -405,15 +417,7 @@ impl<'a> Planner<'a> {
         self.labels.insert(id.to_string(), text);
     }
 
-    fn heading(
-        &mut self,
-        plan: &mut Plan,
-        level: u8,
-        (line, file_line): (usize, usize),
-        title: &str,
-        attrs: Option<&Attributes>,
-        top: bool,
-    ) {
+    fn heading(&mut self, plan: &mut Plan, level: u8, line: usize, title: &str, attrs: Option<&Attributes>, top: bool) {
         self.last_table = None;
         let none = Attributes::default();
         let attrs = attrs.unwrap_or(&none);
@@ -425,7 +429,6 @@ impl<'a> Planner<'a> {
             Some(id) => id.clone(),
             None => self.unique_id(title),
         };
-        let _ = file_line;
         if !numbered {
             let open = format!("<h{level} id=\"{}\">", escape_html(&id));
             plan.headings.insert(line, HeadingPlan { open, ..HeadingPlan::default() });
