@@ -205,3 +205,12 @@ fn a_cell_a_statement_block_hides_or_repeats_is_an_error() {
         ("prose::cell-in-block".to_string(), "17:1".to_string())
     );
 }
+
+#[test]
+fn a_cell_the_expanded_prose_no_longer_holds_is_an_error() {
+    // A `| safe` value opening an HTML block swallows the cell after it: never a silent page.
+    assert_eq!(
+        refused("{{ \"<div>\" | safe }}\n```{rhai}\n1\n```\n"),
+        ("prose::cell-lost".to_string(), "17:1".to_string())
+    );
+}

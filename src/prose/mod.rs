@@ -197,10 +197,13 @@ pub fn render_body(
             diagnostics.push(
                 Diagnostic::error(
                     "prose::cell-lost",
-                    format!("cell {} runs, but prose templates moved it out of place", cell.number),
+                    format!(
+                        "cell {} runs, but once the prose around it is expanded it is no longer a code cell there (it became part of another block)",
+                        cell.number
+                    ),
                 )
                 .at(&notebook.source, notebook.source.line_span(cell.fence_line))
-                .with_hint("keep `{% %}` blocks from changing the list or quote that holds a cell"),
+                .with_hint("a `{% %}` block or a `| safe` value changed the Markdown around the cell: put a blank line before the cell, and keep blocks from changing the list or quote that holds it"),
             );
         }
     }
