@@ -40,13 +40,14 @@ impl SourceFile {
 
     /// Byte offset where a 1-based line starts.
     pub fn line_start(&self, line: usize) -> usize {
-        self.offset(line, 1)
+        self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(self.text.len())
     }
 
     /// Byte span of a whole 1-based line, without its newline.
     pub fn line_span(&self, line: usize) -> Range<usize> {
         let start = self.line_start(line);
-        start..start + self.line_text_from(start).len()
+        let end = self.line_starts.get(line.max(1)).map_or(self.text.len(), |&next| next - 1).max(start);
+        start..start + self.text[start..end].trim_end_matches('\r').len()
     }
 
     /// 1-based line and column of a byte offset.
@@ -373,6 +374,18 @@ mod tests {
 
     fn file(text: &str) -> Arc<SourceFile> {
         Arc::new(SourceFile::new("nb.md", text))
+    }
+
+    #[test]
+    fn line_starts_and_spans_read_from_the_index() {
+        for text in ["", "a", "a\n", "ab\r\ncd\r\n\r\n", "\n\nx", "é\nü\r\r\n", "x\r"] {
+            let f = SourceFile::new("t", text);
+            for line in 0..6 {
+                let start = f.offset(line, 1);
+                assert_eq!(f.line_start(line), start, "{text:?} line {line}");
+                assert_eq!(f.line_span(line), start..start + f.line_text_from(start).len(), "{text:?} line {line}");
+            }
+        }
     }
 
     #[test]

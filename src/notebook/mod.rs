@@ -160,7 +160,7 @@ fn find_cells(
         let line = first_line + block.start.0 - 1;
         let at = file.line_start(line) + block.start.1.saturating_sub(1);
         let at = if file.text.is_char_boundary(at) { at } else { file.line_start(line) };
-        let end_line = first_line + block.end.0 - 1;
+        let end_line = first_line + block.end_line - 1;
         let span = at..line_end(end_line).max(at);
         let info = block.info.trim();
         if info == "{rhai}" {

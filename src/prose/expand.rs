@@ -67,6 +67,14 @@ impl TemplateText {
         self.text.push_str(s);
     }
 
+    /// A mark with a number: `{mark}{n}{mark}`.
+    fn insert_mark(&mut self, file_at: usize, mark: char, n: usize) {
+        use std::fmt::Write;
+        self.map.pieces.push((self.text.len(), file_at, 0));
+        // Writing to a String cannot fail.
+        let _ = write!(self.text, "{mark}{n}{mark}");
+    }
+
     /// The text ends with a tag that trims the whitespace after it (`-%}`, `-}}`, `-##}`).
     fn trims_after(&self) -> bool {
         let t = self.text.trim_end_matches(['\r', '\n', ' ', '\t']);
@@ -78,13 +86,21 @@ impl TemplateText {
 fn free_marks(text: &str) -> Option<Marks> {
     const FIRST: u32 = 0xE000;
     const LAST: u32 = 0xF8FF;
-    let mut used = vec![false; (LAST - FIRST + 1) as usize];
-    for c in text.chars() {
-        if let Some(slot) = (c as u32).checked_sub(FIRST).and_then(|i| used.get_mut(i as usize)) {
-            *slot = true;
+    const SLOTS: usize = (LAST - FIRST + 1) as usize;
+    let mut used = [0u64; SLOTS.div_ceil(64)];
+    // Every character of the range is three bytes led by 0xEE or 0xEF, bytes that never
+    // continue another character: only those places are decoded.
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = bytes[from..].iter().position(|&b| b == 0xEE || b == 0xEF).map(|p| from + p) {
+        let slot = text[at..].chars().next().and_then(|c| (c as u32).checked_sub(FIRST)).map(|s| s as usize);
+        if let Some(slot) = slot.filter(|&s| s < SLOTS) {
+            used[slot / 64] |= 1 << (slot % 64);
         }
+        from = at + 1;
     }
-    let mut free = used.iter().enumerate().filter(|(_, u)| !**u).filter_map(|(i, _)| char::from_u32(FIRST + i as u32));
+    let mut free =
+        (0..SLOTS).filter(|&s| used[s / 64] & (1 << (s % 64)) == 0).filter_map(|s| char::from_u32(FIRST + s as u32));
     Some(Marks { value: free.next()?, line: free.next()?, region: free.next()? })
 }
 
@@ -143,12 +159,12 @@ fn template_text(notebook: &Notebook, marks: Marks, diagnostics: &mut Vec<Diagno
             out.copy(run, &text[run..i]);
             run = i;
             if !trims_before && !out.trims_after() {
-                out.insert(i, &format!("{m}{line}{m}", m = marks.line));
+                out.insert_mark(i, marks.line, line);
             }
         }
         if let Some(fence) = fences.get(next_fence).filter(|f| f.span.start == i) {
             out.copy(run, &text[run..i]);
-            out.insert(i, &format!("{m}{next_fence}{m}", m = marks.region));
+            out.insert_mark(i, marks.region, next_fence);
             line += text[fence.span.clone()].matches('\n').count();
             i = fence.span.end.max(i + 1).min(text.len());
             run = i;
@@ -305,7 +321,20 @@ fn put_back(text: &str, notebook: &Notebook, marks: Marks) -> (String, Vec<usize
     let mut line = notebook.body.first_line;
     let mut this_line: Option<usize> = None;
     let mut rest = text;
-    while let Some(at) = rest.find([marks.line, marks.region, '\n']) {
+    // Marks are private-use characters, led by byte 0xEE or 0xEF; a value mark stays where it is.
+    let next_stop = |rest: &str| {
+        let bytes = rest.as_bytes();
+        let mut from = 0;
+        while let Some(at) = bytes[from..].iter().position(|&b| b == b'\n' || b == 0xEE || b == 0xEF).map(|p| from + p)
+        {
+            if bytes[at] == b'\n' || rest[at..].starts_with([marks.line, marks.region]) {
+                return Some(at);
+            }
+            from = at + 1;
+        }
+        None
+    };
+    while let Some(at) = next_stop(rest) {
         md.push_str(&rest[..at]);
         if at > 0 && this_line.is_none() {
             this_line = Some(line);

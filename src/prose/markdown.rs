@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use comrak::nodes::{Ast, AstNode, LineColumn, NodeValue, TableAlignment};
 use comrak::{Arena, Options, create_formatter, parse_document};
 
+use crate::diag::SourceFile;
 use crate::prose::attributes::{self, Attributes};
 use crate::template::{Inserted, Marks};
 
@@ -92,8 +93,8 @@ pub struct Source<'s> {
     pub markdown: &'s str,
     /// The notebook line of each Markdown line.
     pub lines: &'s [usize],
-    /// The notebook's text, to find where a citation was written.
-    pub file_text: &'s str,
+    /// The notebook, to find where a citation was written.
+    pub file: &'s SourceFile,
     pub marks: Marks,
     pub values: &'s [Inserted],
     /// The HTML of each embedded figure, by request.
@@ -213,7 +214,7 @@ pub struct Fenced {
     /// 1-based line and byte column of the opening fence.
     pub start: (usize, usize),
     /// 1-based line of its last line (the closing fence, or its last line when left open).
-    pub end: (usize, usize),
+    pub end_line: usize,
     pub closed: bool,
     pub fence_len: usize,
     pub fence_char: u8,
@@ -221,6 +222,11 @@ pub struct Fenced {
 
 /// Every fenced code block of `md`, in document order, wherever it stands.
 pub fn fenced_blocks(md: &str) -> Vec<Fenced> {
+    top_level_fences(md).unwrap_or_else(|| parsed_fences(md))
+}
+
+/// Every fenced block as comrak's parser finds it.
+fn parsed_fences(md: &str) -> Vec<Fenced> {
     let arena = Arena::new();
     // Only what changes where blocks are: footnote definitions hold blocks; tables,
     // strikethrough and autolinks are inline or end at any block, a fence included.
@@ -235,13 +241,108 @@ pub fn fenced_blocks(md: &str) -> Vec<Fenced> {
                 info: c.info.clone(),
                 literal: c.literal.clone(),
                 start: (data.sourcepos.start.line, data.sourcepos.start.column),
-                end: (data.sourcepos.end.line, data.sourcepos.end.column),
+                end_line: data.sourcepos.end.line,
                 closed: c.closed,
                 fence_len: c.fence_length,
                 fence_char: c.fence_char,
             })
         })
         .collect()
+}
+
+/// The fenced blocks of a body whose fences all open at the first column of a line, read
+/// line by line; `None` as soon as anything could make CommonMark read the lines otherwise.
+///
+/// Outside a fenced block, a line that opens with a fence at column 1 always opens one: it
+/// ends any paragraph, list item, quote, footnote or indented code before it (it cannot be
+/// a lazy continuation). What this does not read is handed to the parser: a fence or `<`
+/// anywhere else on a line outside a block (indented, in a container, an HTML block that
+/// could hold the next fence), carriage returns and NUL (other line ends and replaced
+/// characters), and an info string with an escape or entity in it. A test holds this to the
+/// parser on the spec suites and on generated documents. Most notebooks are read here: it
+/// saves a full parse of the body for every notebook.
+fn top_level_fences(md: &str) -> Option<Vec<Fenced>> {
+    if any_byte(md, |b| b == b'\r' || b == 0) {
+        return None;
+    }
+    let mut found = Vec::new();
+    let mut open: Option<Fenced> = None;
+    for (i, line) in md.split_inclusive('\n').enumerate() {
+        let number = i + 1;
+        let content = line.strip_suffix('\n').unwrap_or(line);
+        if let Some(block) = open.as_mut() {
+            block.end_line = number;
+            if closes_fence(content, block.fence_char, block.fence_len) {
+                block.closed = true;
+                found.extend(open.take());
+            } else {
+                block.literal.push_str(content);
+                block.literal.push('\n');
+            }
+            continue;
+        }
+        if let Some((fence_char, fence_len)) = opening_fence(content) {
+            let info = &content[fence_len..];
+            if info.contains(['\\', '&']) {
+                return None;
+            }
+            open = Some(Fenced {
+                info: info.trim_matches([' ', '\t']).to_string(),
+                literal: String::new(),
+                start: (number, 1),
+                end_line: number,
+                closed: false,
+                fence_len,
+                fence_char,
+            });
+            continue;
+        }
+        let indent = content.len() - content.trim_start_matches(' ').len();
+        if has_fence_run(content) || (indent < 4 && content[indent..].starts_with('<')) {
+            return None;
+        }
+    }
+    found.extend(open);
+    Some(found)
+}
+
+/// Whether any byte of `text` is one `hit` says yes to, reading it in blocks the compiler can
+/// vectorise.
+fn any_byte(text: &str, hit: impl Fn(u8) -> bool) -> bool {
+    text.as_bytes().chunks(64).any(|block| block.iter().fold(false, |found, &b| found | hit(b)))
+}
+
+/// Whether the line holds three backticks or three tildes in a row.
+fn has_fence_run(line: &str) -> bool {
+    let mut run = 0;
+    let mut last = 0;
+    for &b in line.as_bytes() {
+        run = if b == last { run + 1 } else { 1 };
+        last = b;
+        if run >= 3 && (b == b'`' || b == b'~') {
+            return true;
+        }
+    }
+    false
+}
+
+/// A fence opening at the line's first column: its character and length.
+fn opening_fence(line: &str) -> Option<(u8, usize)> {
+    let fence_char = *line.as_bytes().first().filter(|&&c| c == b'`' || c == b'~')?;
+    let len = line.bytes().take_while(|&c| c == fence_char).count();
+    let opens = len >= 3 && (fence_char == b'~' || !line[len..].contains('`'));
+    opens.then_some((fence_char, len))
+}
+
+/// A line that closes a fence of `len` `fence_char`s: up to three spaces, at least as many of
+/// the same character, then only spaces and tabs.
+fn closes_fence(line: &str, fence_char: u8, len: usize) -> bool {
+    let rest = line.trim_start_matches(' ');
+    if line.len() - rest.len() > 3 {
+        return false;
+    }
+    let run = rest.bytes().take_while(|&c| c == fence_char).count();
+    run >= len && rest[run..].trim_matches([' ', '\t']).is_empty()
 }
 
 // Ours wherever comrak's HTML is not what a page wants: table alignment is CSS, not the
@@ -358,7 +459,7 @@ pub fn render(
     let root = parse_document(&arena, md, &opts);
 
     let outline = outline(root, src, md);
-    let plan = plan(&outline);
+    let mut plan = plan(&outline);
     resolve_citations(&arena, root, src, &mut cite);
     put_values(&arena, root, src);
     let faq = wrap_faq(&arena, root, &plan);
@@ -387,16 +488,17 @@ pub fn render(
                 rewrite_heading(&arena, node, h, &opts);
             }
         } else if table {
-            if let Some((before, after)) = plan.tables.get(&line) {
-                node.insert_before(raw(&arena, before.clone()));
-                node.insert_after(raw(&arena, after.clone()));
+            // Two blocks of a kind never start on one line: each plan is used once, moved.
+            if let Some((before, after)) = plan.tables.remove(&line) {
+                node.insert_before(raw(&arena, before));
+                node.insert_after(raw(&arena, after));
             }
         } else if paragraph {
             if plan.drop_paragraphs.contains(&line) {
                 node.detach();
             }
-        } else if let Some(html) = plan.code.get(&line) {
-            node.insert_before(raw(&arena, html.clone()));
+        } else if let Some(html) = plan.code.remove(&line) {
+            node.insert_before(raw(&arena, html));
             node.detach();
         }
     }
@@ -818,13 +920,14 @@ fn text_node<'a>(arena: &'a Arena<'a>, s: &str) -> &'a AstNode<'a> {
 /// Finds where `needle` is written in the notebook, from the file line of Markdown line
 /// `line` on: its file line and 1-based column.
 fn source_column(src: &Source<'_>, line: usize, needle: &str) -> (usize, usize) {
-    let file_line = src.file_line(line);
-    for (i, l) in src.file_text.split('\n').enumerate().skip(file_line.saturating_sub(1)).take(50) {
+    let file_line = src.file_line(line).max(1);
+    let from = src.file.line_start(file_line);
+    for (i, l) in src.file.text[from..].split('\n').take(50).enumerate() {
         if let Some(b) = l.find(needle) {
-            return (i + 1, l[..b].chars().count() + 1);
+            return (file_line + i, l[..b].chars().count() + 1);
         }
     }
-    (file_line.max(1), 1)
+    (file_line, 1)
 }
 
 /// Byte ranges of `@label` citations: `@` not preceded by a word character, then
@@ -898,6 +1001,114 @@ mod tests {
         assert_eq!(past_element_limit("plain words only", 0), None);
     }
 
+    /// The Markdown of every example in the spec suites beside the clone.
+    fn spec_examples() -> Vec<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/conformance");
+        let mut out = Vec::new();
+        for name in ["commonmark-spec.txt", "gfm-spec.txt", "gfm-extensions.txt"] {
+            let text = std::fs::read_to_string(format!("{dir}/{name}")).unwrap_or_else(|e| panic!("{dir}/{name}: {e}"));
+            let mut example: Option<String> = None;
+            for line in text.split_inclusive('\n') {
+                match example.as_mut() {
+                    None if line.starts_with("````````````````````````````````") && line.contains("example") => {
+                        example = Some(String::new())
+                    }
+                    Some(md) if line == ".\n" => out.push(std::mem::take(md).replace('→', "\t")),
+                    Some(_) if line.starts_with("````````````````````````````````") => example = None,
+                    Some(md) => md.push_str(line),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fences_read_line_by_line_are_the_fences_the_parser_finds() {
+        let examples = spec_examples();
+        assert!(examples.len() > 1300, "{} examples", examples.len());
+        let mut read = 0;
+        for md in &examples {
+            if let Some(fast) = top_level_fences(md) {
+                read += 1;
+                assert_eq!(fast, parsed_fences(md), "{md:?}");
+            }
+        }
+        // Most examples have no fence or one at the top level; a few hundred are read here.
+        assert!(read > 500, "{read} examples read line by line");
+    }
+
+    #[test]
+    fn fences_read_line_by_line_in_generated_documents() {
+        use proptest::prelude::*;
+        const LINES: &[&str] = &[
+            "```",
+            "~~~",
+            "````",
+            "```{rhai}",
+            "~~~~ x",
+            "```x`y",
+            "``` a ",
+            "  ```",
+            "   ```",
+            "    ```",
+            "\t```",
+            "- a",
+            "1. b",
+            "> q",
+            "> ```",
+            "<div>",
+            "  <pre>",
+            "",
+            "   ",
+            "text {{ v }}",
+            "    code",
+            "[^f]: note",
+            "    ```{rhai}",
+            "- ```",
+            "``",
+            "~~~~~",
+            "```` ",
+            "a ``` b",
+            "\\```",
+            "```\\x",
+            "```&amp;",
+        ];
+        let doc = proptest::collection::vec(0..LINES.len(), 0..14)
+            .prop_map(|picks| picks.iter().map(|&i| format!("{}\n", LINES[i])).collect::<String>());
+        let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+            cases: 4000,
+            failure_persistence: None,
+            ..Default::default()
+        });
+        runner
+            .run(&doc, |md| {
+                if let Some(fast) = top_level_fences(&md) {
+                    prop_assert_eq!(fast, parsed_fences(&md), "{:?}", md);
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn notebooks_are_read_line_by_line() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/notebooks");
+        let mut read = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "md") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            read += 1;
+            let path = path.display();
+            assert!(top_level_fences(&text).is_some(), "{path} is parsed twice");
+            assert_eq!(top_level_fences(&text), Some(parsed_fences(&text)), "{path}");
+        }
+        assert!(read >= 6, "{read} notebooks");
+    }
+
     #[test]
     fn citations_are_found_with_word_boundaries() {
         let t = "see @sec-a, @fig-b-c. mail x@sec-y and @sec- alone";
@@ -914,7 +1125,8 @@ mod tests {
         cite: impl FnMut(&Citation) -> Option<String>,
     ) -> Rendered {
         let lines: Vec<usize> = (1..=md.split('\n').count()).collect();
-        let src = Source { markdown: md, lines: &lines, file_text: md, marks: MARKS, values, embeds: &[] };
+        let file = SourceFile::new("t.md", md);
+        let src = Source { markdown: md, lines: &lines, file: &file, marks: MARKS, values, embeds: &[] };
         render(&src, plan, cite)
     }
 

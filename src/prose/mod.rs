@@ -167,7 +167,7 @@ pub fn render_body(
     let source = markdown::Source {
         markdown: &expanded.markdown,
         lines: &expanded.lines,
-        file_text: &notebook.source.text,
+        file: &notebook.source,
         marks: expanded.marks,
         values: &expanded.values,
         embeds: &embed_html,
