@@ -3,6 +3,10 @@
 //!
 //! codespan-reporting lives here and nowhere else.
 
+mod code;
+
+pub use code::{Cause, Code};
+
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -75,7 +79,7 @@ pub enum Severity {
 pub struct Diagnostic {
     pub severity: Severity,
     /// A short stable name of the error class, e.g. `frontmatter::unknown-key`.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// Where: the file and the byte span in it. `None` for problems with no place (I/O).
     pub location: Option<Location>,
@@ -92,7 +96,7 @@ pub struct Location {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
         Diagnostic { severity: Severity::Error, code, message: message.into(), location: None, label: None, hint: None }
     }
 
@@ -227,7 +231,7 @@ fn emit_all(writer: &mut dyn WriteColor, diagnostics: &[Diagnostic]) {
             Severity::Error => cs::Diagnostic::error(),
             Severity::Warning => cs::Diagnostic::warning(),
         }
-        .with_code(d.code)
+        .with_code(d.code.as_str())
         .with_message(printable(&d.message));
         if let Some(hint) = &d.hint {
             cd = cd.with_notes(vec![format!("hint: {}", printable(hint))]);
@@ -401,7 +405,7 @@ mod tests {
     #[test]
     fn renders_location_source_line_and_hint() {
         let f = file("---\ntitel: x\n---\n");
-        let d = Diagnostic::error("frontmatter::unknown-key", "unknown frontmatter key `titel`")
+        let d = Diagnostic::error(Code::FrontmatterUnknownKey, "unknown frontmatter key `titel`")
             .at(&f, 4..9)
             .with_suggestion("titel", ["title", "slug"]);
         let text = render(&[d], false);
@@ -413,7 +417,7 @@ mod tests {
     #[test]
     fn out_of_range_spans_are_clamped_not_panicking() {
         let f = file("x");
-        let d = Diagnostic::error("t", "m").at(&f, 10..20);
+        let d = Diagnostic::error(Code::Internal, "m").at(&f, 10..20);
         assert!(render(&[d], false).contains("nb.md:1:2"));
     }
 
@@ -421,9 +425,9 @@ mod tests {
     fn spans_inside_a_character_widen_to_the_whole_character() {
         // Found by fuzzing: a YAML error at a column holding `é` spanned one byte of it.
         let f = file("---\n\u{e9}tle: x\n---\n");
-        let d = Diagnostic::error("t", "m").at_line_col(&f, 2, 1, 1);
+        let d = Diagnostic::error(Code::Internal, "m").at_line_col(&f, 2, 1, 1);
         assert_eq!(d.location.as_ref().map(|l| l.span.clone()), Some(4..6));
-        let d = Diagnostic::error("t", "m").at(&f, 5..5);
+        let d = Diagnostic::error(Code::Internal, "m").at(&f, 5..5);
         assert_eq!(d.location.as_ref().map(|l| l.span.clone()), Some(4..6));
         assert!(render(&[d], false).contains("nb.md:2:1"));
     }
@@ -438,7 +442,7 @@ mod tests {
     fn terminal_controls_in_message_label_hint_file_name_and_source_are_escaped() {
         let source = "---\nslug: \"x\u{1b}]0;PWNED\u{7}\"\ntitle: a\u{9b}31mred\u{7f}\r\n---\n";
         let f = Arc::new(SourceFile::new("nb\u{1b}[2J.md", source));
-        let d = Diagnostic::error("frontmatter::bad-slug", "invalid slug `x\u{1b}]52;c;aGk=\u{7}`")
+        let d = Diagnostic::error(Code::FrontmatterBadSlug, "invalid slug `x\u{1b}]52;c;aGk=\u{7}`")
             .at(&f, 4..8)
             .with_label("label \u{1b}[31m")
             .with_hint("hint \u{9b}2J\u{0}\u{8}");
@@ -466,14 +470,14 @@ mod tests {
     fn carets_and_columns_stay_right_after_escaped_characters() {
         let f = file("x: \"\u{1b}\u{9b}\u{7}\tab\"\n");
         let start = f.text.find("ab").unwrap_or_default();
-        let d = Diagnostic::error("t", "m").at(&f, start..start + 2);
+        let d = Diagnostic::error(Code::Internal, "m").at(&f, start..start + 2);
         assert_eq!(d.to_json()["column"], 9);
         let text = render(&[d], false);
         assert!(text.contains("nb.md:1:9"), "{text}");
         assert_eq!(underlined(&text), "ab", "{text}");
         // A span on the control character itself underlines all of its escape.
         let esc = f.text.find('\u{1b}').unwrap_or_default();
-        let text = render(&[Diagnostic::error("t", "m").at(&f, esc..esc + 1)], false);
+        let text = render(&[Diagnostic::error(Code::Internal, "m").at(&f, esc..esc + 1)], false);
         assert!(text.contains("nb.md:1:5"), "{text}");
         assert_eq!(underlined(&text), "\\u{1b}", "{text}");
     }
@@ -499,7 +503,8 @@ mod tests {
     #[test]
     fn json_lines_carry_no_raw_terminal_controls() {
         let f = file("a\u{9b}b\n");
-        let d = Diagnostic::error("t", "slug `\u{1b}]0;x\u{7}\u{7f}\u{9b}`").at(&f, 0..1).with_hint("\u{85}");
+        let d =
+            Diagnostic::error(Code::Internal, "slug `\u{1b}]0;x\u{7}\u{7f}\u{9b}`").at(&f, 0..1).with_hint("\u{85}");
         let line = d.to_json_line();
         assert!(!line.contains(is_raw_control), "{line:?}");
         let back: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();

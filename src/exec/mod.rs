@@ -21,7 +21,7 @@ pub use table::{Column, Table};
 pub use value::Value;
 
 use crate::chart::ChartSpec;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::notebook::{Cell, Notebook};
 
 /// What one cell produced.
@@ -244,8 +244,9 @@ impl Executor {
         let before_data = sandbox::Memory::reading();
         let mut scope = Scope::new();
         for (name, value) in inputs {
-            let dynamic = rhai::serde::to_dynamic(value.as_ref())
-                .map_err(|err| Diagnostic::error("exec::input", format!("cannot hand `{name}` to the cells: {err}")))?;
+            let dynamic = rhai::serde::to_dynamic(value.as_ref()).map_err(|err| {
+                Diagnostic::error(Code::ExecInput, format!("cannot hand `{name}` to the cells: {err}"))
+            })?;
             scope.push_constant_dynamic(name.as_str(), dynamic);
             drop(value);
         }
@@ -320,7 +321,7 @@ fn run_cell(
     };
     if let Some(x) = value.non_finite().filter(|_| cell.options.output) {
         let what = band::non_finite_name(x);
-        return Err(Diagnostic::error("exec::runtime", format!("cell {}'s value holds {what}", cell.number))
+        return Err(Diagnostic::error(Code::ExecRuntime, format!("cell {}'s value holds {what}", cell.number))
             .at(&notebook.source, notebook.source.line_span(cell.fence_line))
             .with_hint(
                 "a page never shows a number that is not finite; look for a division by zero or an overflow, \
@@ -485,10 +486,10 @@ fn parse_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &ParseError
                 .unwrap_or_else(|| {
                     "define it with `let` in this or an earlier cell, or declare it under `data:` or `params:`".into()
                 });
-            ("exec::undefined-variable", format!("undefined variable `{name}` in cell {}", cell.number), hint)
+            (Code::ExecUndefinedVariable, format!("undefined variable `{name}` in cell {}", cell.number), hint)
         }
         other => (
-            "exec::syntax",
+            Code::ExecSyntax,
             format!("syntax error in cell {}: {other}", cell.number),
             "check the Rhai syntax at this point".into(),
         ),
@@ -518,9 +519,9 @@ fn eval_error(
         }
     }
     let n = cell.number;
-    let (code, message, hint): (&str, String, String) = match inner {
+    let (code, message, hint): (Code, String, String) = match inner {
         EvalAltResult::ErrorTooManyOperations(_) => (
-            "exec::limit",
+            Code::ExecLimit,
             format!("cell {n} exceeded the limit of {} operations", crate::format::num(limits.max_operations as f64)),
             "look for a loop that never ends, or do less work in this cell".into(),
         ),
@@ -567,10 +568,10 @@ fn eval_error(
                      raise `seconds` under `limits:` in `_site.yaml` if it must run this long",
                 ),
             };
-            ("exec::limit", message, hint.into())
+            (Code::ExecLimit, message, hint.into())
         }
         EvalAltResult::ErrorStackOverflow(_) => (
-            "exec::limit",
+            Code::ExecLimit,
             format!("cell {n} exceeded the call-depth limit of {}", limits.max_call_levels),
             "look for a function that calls itself without end".into(),
         ),
@@ -583,7 +584,7 @@ fn eval_error(
                     cell,
                     pos,
                     Diagnostic::error(
-                        "exec::limit",
+                        Code::ExecLimit,
                         format!(
                             "cell {n} nests a value deeper than the limit of {} levels",
                             num(limits.max_value_depth)
@@ -603,13 +604,13 @@ fn eval_error(
                 (format!("{} map keys", num(limits.max_map_size)), "map_keys")
             };
             (
-                "exec::limit",
+                Code::ExecLimit,
                 format!("cell {n} exceeded the limit of {limit} in one value (nested values count together)"),
                 format!("work on less data in this cell, or raise `{key}` under `limits:` in `_site.yaml`"),
             )
         }
         EvalAltResult::ErrorPropertyNotFound(key, _) => (
-            "exec::missing-key",
+            Code::ExecMissingKey,
             format!("cell {n} reads the map key `{key}`, which does not exist"),
             "check the key's spelling against the data's column names".into(),
         ),
@@ -618,21 +619,21 @@ fn eval_error(
             let hint = crate::diag::did_you_mean(name, names.iter().map(String::as_str))
                 .map(|b| format!("did you mean `{b}`?"))
                 .unwrap_or_else(|| "define it with `let` first".into());
-            ("exec::undefined-variable", format!("undefined variable `{name}` in cell {n}"), hint)
+            (Code::ExecUndefinedVariable, format!("undefined variable `{name}` in cell {n}"), hint)
         }
         EvalAltResult::ErrorRuntime(d, _) => {
             let text = d.to_string();
             let (code, hint) = if text.starts_with("sleep()") {
-                ("exec::runtime", "remove the call: a cell runs as fast as it can, and has no clock")
+                (Code::ExecRuntime, "remove the call: a cell runs as fast as it can, and has no clock")
             } else if text.starts_with("assertion failed") {
-                ("exec::assert", "the data no longer satisfies what this notebook assumes; check the data files")
+                (Code::ExecAssert, "the data no longer satisfies what this notebook assumes; check the data files")
             } else if text.starts_with("results(") {
-                ("exec::missing-key", "a notebook's results are the variables its cells define with `let`")
+                (Code::ExecMissingKey, "a notebook's results are the variables its cells define with `let`")
             } else if ["band_chart", "bar_chart", "stacked_bar_chart", "line_chart"].iter().any(|f| text.starts_with(f))
             {
-                ("chart::spec", "check the chart's options against its rows (docs/format.md, Charts)")
+                (Code::ChartSpec, "check the chart's options against its rows (docs/format.md, Charts)")
             } else {
-                ("exec::runtime", "check the values passed at this point")
+                (Code::ExecRuntime, "check the values passed at this point")
             };
             (code, format!("cell {n}: {text}"), hint.into())
         }
@@ -644,12 +645,12 @@ fn eval_error(
                     .into(),
             };
             (
-                "exec::unknown-function",
+                Code::ExecUnknownFunction,
                 format!("cell {n} calls `{sig}`, which does not exist for these argument types"),
                 hint,
             )
         }
-        other => ("exec::runtime", format!("cell {n}: {other}"), "fix the script at this point".into()),
+        other => (Code::ExecRuntime, format!("cell {n}: {other}"), "fix the script at this point".into()),
     };
     locate(notebook, cell, pos, Diagnostic::error(code, message)).with_hint(hint)
 }
@@ -707,7 +708,7 @@ mod tests {
     #[test]
     fn undefined_variable_points_at_the_file_line() {
         let d = run("\n```{rhai}\nlet total = 1;\ntotl + 1\n```\n").unwrap_err();
-        assert_eq!(d.code, "exec::undefined-variable");
+        assert_eq!(d.code, Code::ExecUndefinedVariable);
         assert_eq!(d.position().map(|p| (p.1, p.2)), Some((7, 1)));
         assert_eq!(d.hint.as_deref(), Some("did you mean `total`?"));
     }
@@ -715,7 +716,7 @@ mod tests {
     #[test]
     fn missing_map_key_is_an_error() {
         let d = run("```{rhai}\nlet m = #{a: 1};\nm.b\n```\n").unwrap_err();
-        assert_eq!(d.code, "exec::missing-key");
+        assert_eq!(d.code, Code::ExecMissingKey);
     }
 
     #[test]
@@ -733,7 +734,7 @@ mod tests {
                 .unwrap();
         let limits = Limits { max_operations: 10_000, ..Limits::default() };
         let d = Executor::new(limits).run(&nb, IndexMap::new(), Results::new()).unwrap_err();
-        assert_eq!(d.code, "exec::limit");
+        assert_eq!(d.code, Code::ExecLimit);
         assert!(d.message.contains("10,000 operations"), "{}", d.message);
     }
 
@@ -751,7 +752,7 @@ mod tests {
             r#"load("data.csv")"#,
         ] {
             let d = run(&format!("```{{rhai}}\n{attempt}\n```\n")).unwrap_err();
-            assert!(d.code.starts_with("exec::"), "{attempt}: {} {}", d.code, d.message);
+            assert!(d.code.as_str().starts_with("exec::"), "{attempt}: {} {}", d.code, d.message);
         }
     }
 
@@ -831,7 +832,7 @@ mod tests {
     #[test]
     fn assertions_fail_with_their_message() {
         let d = run("```{rhai}\nassert(1 > 2, \"one is big\");\n```\n").unwrap_err();
-        assert_eq!(d.code, "exec::assert");
+        assert_eq!(d.code, Code::ExecAssert);
         assert!(d.message.contains("one is big"));
     }
 

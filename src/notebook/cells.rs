@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::notebook::frontmatter::ExecuteDefaults;
 
 /// Every cell option, for "did you mean".
@@ -117,7 +117,7 @@ fn parse_option(
     let rest_offset = line.len() - rest.len();
     let Some((raw_key, raw_value)) = rest.split_once(':') else {
         diagnostics.push(
-            Diagnostic::error("cell::option-syntax", "a cell option line needs the form `//| key: value`")
+            Diagnostic::error(Code::CellOptionSyntax, "a cell option line needs the form `//| key: value`")
                 .at(file, line_start..line_start + line.len())
                 .with_hint("e.g. `//| label: fig-bands`"),
         );
@@ -134,7 +134,7 @@ fn parse_option(
         "false" | "no" => Some(false),
         _ => {
             diagnostics.push(
-                Diagnostic::error("cell::option-value", format!("cell option `{key}` takes `true` or `false`"))
+                Diagnostic::error(Code::CellOptionValue, format!("cell option `{key}` takes `true` or `false`"))
                     .at(file, value_span.clone())
                     .with_label(format!("`{value_text}` is not a boolean")),
             );
@@ -146,7 +146,7 @@ fn parse_option(
             let name = text();
             if !(name.starts_with("fig-") || name.starts_with("tbl-")) || !is_label_name(&name) {
                 diagnostics.push(
-                    Diagnostic::error("cell::bad-label", format!("invalid cell label `{name}`"))
+                    Diagnostic::error(Code::CellBadLabel, format!("invalid cell label `{name}`"))
                         .at(file, value_span)
                         .with_hint("a cell label starts with `fig-` (a figure) or `tbl-` (a table), then letters, digits, `-` or `_`"),
                 );
@@ -161,7 +161,7 @@ fn parse_option(
         "output" => options.output = boolean(diagnostics).unwrap_or(options.output),
         "eval" => options.eval = boolean(diagnostics).unwrap_or(options.eval),
         _ => diagnostics.push(
-            Diagnostic::error("cell::unknown-option", format!("unknown cell option `{key}`"))
+            Diagnostic::error(Code::CellUnknownOption, format!("unknown cell option `{key}`"))
                 .at(file, key_offset..key_offset + key.len().max(1))
                 .with_suggestion(key, OPTION_KEYS.iter().copied())
                 .or_hint(format!("cell options are: {}", OPTION_KEYS.join(", "))),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::yaml;
 
 /// Every key the frontmatter accepts, for "did you mean".
@@ -161,7 +161,7 @@ impl From<Diagnostic> for Unknown {
 
 fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontmatter, Unknown> {
     if fm.text.trim().is_empty() {
-        return Err(Diagnostic::error("frontmatter::missing-title", "the frontmatter is empty")
+        return Err(Diagnostic::error(Code::FrontmatterMissingTitle, "the frontmatter is empty")
             .at(file, file.line_span(fm.first_line.saturating_sub(1).max(1)))
             .with_hint("every notebook needs at least `title: ...`")
             .into());
@@ -177,7 +177,7 @@ fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontma
     if let Some(field) = unknown_field(&err.message) {
         let (line, col, expected) = locate_key(fm.text, field, err.position);
         let d = Diagnostic::error(
-            "frontmatter::unknown-key",
+            Code::FrontmatterUnknownKey,
             format!("unknown {} key `{field}`", expected.map_or("frontmatter", |e| e.0)),
         );
         let candidates = expected.map_or(KEYS, |e| e.1);
@@ -193,7 +193,7 @@ fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontma
         .into());
     }
     if err.message.starts_with("missing field `title`") {
-        return Err(Diagnostic::error("frontmatter::missing-title", "the frontmatter has no `title`")
+        return Err(Diagnostic::error(Code::FrontmatterMissingTitle, "the frontmatter has no `title`")
             .at(file, file.line_span(fm.first_line.saturating_sub(1).max(1)))
             .with_hint("add `title: ...`: every page needs a title")
             .into());
@@ -212,7 +212,7 @@ fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontma
     } else {
         "the frontmatter is YAML between the two `---` lines; check indentation and quoting"
     };
-    Err(at_line(Diagnostic::error("frontmatter::yaml", format!("invalid frontmatter: {message}")), line, col)
+    Err(at_line(Diagnostic::error(Code::FrontmatterYaml, format!("invalid frontmatter: {message}")), line, col)
         .with_hint(hint)
         .into())
 }
@@ -227,7 +227,7 @@ fn unknown_top_level_keys(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> O
         .map(|key| {
             let (line, col, _) = locate_key(fm.text, key, None);
             let start = file.offset(fm.first_line + line - 1, col);
-            let d = Diagnostic::error("frontmatter::unknown-key", format!("unknown frontmatter key `{key}`"))
+            let d = Diagnostic::error(Code::FrontmatterUnknownKey, format!("unknown frontmatter key `{key}`"))
                 .at(file, start..start + key.len())
                 .with_label("not a known key");
             match crate::diag::did_you_mean(key, KEYS.iter().copied()) {
@@ -269,7 +269,7 @@ fn validate(
         && !is_valid_slug(slug)
     {
         let start = at_key("slug");
-        return Err(Diagnostic::error("frontmatter::bad-slug", format!("invalid slug `{slug}`"))
+        return Err(Diagnostic::error(Code::FrontmatterBadSlug, format!("invalid slug `{slug}`"))
             .at(file, start..start + 4)
             .with_hint("a slug uses only lowercase letters, digits and `-`, e.g. `mlops-engineer`"));
     }
@@ -277,7 +277,7 @@ fn validate(
         && !is_valid_slug(prefix)
     {
         let start = at_key("prefix");
-        return Err(Diagnostic::error("frontmatter::bad-prefix", format!("invalid prefix `{prefix}`"))
+        return Err(Diagnostic::error(Code::FrontmatterBadPrefix, format!("invalid prefix `{prefix}`"))
             .at(file, start..start + 6)
             .with_hint("a prefix uses only lowercase letters, digits and `-`, e.g. `mo`"));
     }
@@ -287,7 +287,7 @@ fn validate(
         {
             let start = at_key("related");
             return Err(Diagnostic::error(
-                "frontmatter::related",
+                Code::FrontmatterRelated,
                 "a `related` entry needs exactly one of `slug` (another notebook) or `href` (an external link)",
             )
             .at(file, start..start + 7)
@@ -410,7 +410,7 @@ lead: y
     #[test]
     fn unknown_related_key_is_named() {
         let d = parse_text("title: T\nrelated:\n  - { slug: x, blrb: y }\n").unwrap_err();
-        assert_eq!(d.code, "frontmatter::unknown-key");
+        assert_eq!(d.code, Code::FrontmatterUnknownKey);
         assert_eq!(d.hint.as_deref(), Some("did you mean `blurb`?"));
     }
 
@@ -425,6 +425,6 @@ lead: y
     #[test]
     fn missing_title_is_reported() {
         let d = parse_text("slug: x\n").unwrap_err();
-        assert_eq!(d.code, "frontmatter::missing-title");
+        assert_eq!(d.code, Code::FrontmatterMissingTitle);
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 pub use cells::{Cell, CellOptions, Label};
 pub use frontmatter::{Frontmatter, Related, RelatedEntry};
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Code, Diagnostic, SourceFile};
 
 /// A parsed notebook. Parsing never executes anything.
 #[derive(Debug)]
@@ -89,7 +89,7 @@ pub fn parse(path: &Path, display_name: &str, text: String) -> Result<Notebook, 
 
     let Some(close) = frontmatter_end(&lines) else {
         return Err(vec![
-            Diagnostic::error("notebook::no-frontmatter", "the notebook does not start with a YAML frontmatter")
+            Diagnostic::error(Code::NotebookNoFrontmatter, "the notebook does not start with a YAML frontmatter")
                 .at(&file, file.line_span(1))
                 .with_hint("start the file with a `---` line, then `title: ...`, then another `---` line"),
         ]);
@@ -166,7 +166,7 @@ fn find_cells(
         if info == "{rhai}" {
             if !block.closed {
                 diagnostics.push(
-                    Diagnostic::error("notebook::unclosed-cell", "this code cell is never closed")
+                    Diagnostic::error(Code::NotebookUnclosedCell, "this code cell is never closed")
                         .at(file, file.line_span(line))
                         .with_hint(format!("end the cell with {} after its code", closing_fence(&block))),
                 );
@@ -180,7 +180,7 @@ fn find_cells(
         }
         if info.starts_with("{rhai") || info.starts_with("{r}") || info.starts_with("{python") {
             diagnostics.push(
-                Diagnostic::error("notebook::cell-language", format!("unsupported cell fence `{info}`"))
+                Diagnostic::error(Code::NotebookCellLanguage, format!("unsupported cell fence `{info}`"))
                     .at(file, file.line_span(line))
                     .with_hint(
                         "code cells are written ```{rhai}; use a plain ```lang fence to show code without running it",
@@ -202,7 +202,7 @@ fn find_cells(
         if let Some(i) = swallowed {
             diagnostics.push(
                 Diagnostic::error(
-                    "notebook::unclosed-fence",
+                    Code::NotebookUnclosedFence,
                     format!(
                         "this code block is never closed, so the cell at line {} is shown as its code and never run",
                         line + 1 + i
@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn an_open_fence_that_swallows_a_cell_is_an_error() {
         let d = nb("---\ntitle: T\n---\n```\nshown\n\n```{rhai}\n1\n").unwrap_err();
-        assert_eq!(d[0].code, "notebook::unclosed-fence");
+        assert_eq!(d[0].code, Code::NotebookUnclosedFence);
         assert_eq!(d[0].position().map(|p| p.1), Some(4));
         // In a list item an open fence ends with the item: the cell after it is a cell.
         let n = nb("---\ntitle: T\n---\n- a\n  ```\n  open\n\n```{rhai}\n1\n```\n").unwrap();
@@ -257,7 +257,7 @@ mod tests {
     #[test]
     fn missing_frontmatter_is_an_error() {
         let d = nb("# no frontmatter\n").unwrap_err();
-        assert_eq!(d[0].code, "notebook::no-frontmatter");
+        assert_eq!(d[0].code, Code::NotebookNoFrontmatter);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::notebook::frontmatter::is_valid_slug;
 
 const TEMPLATE: &str = include_str!("new.md");
@@ -47,7 +47,7 @@ pub fn create(dir: &Path, new: &NewNotebook) -> Result<PathBuf, NewError> {
     let usage = |d: Diagnostic| NewError { diagnostic: Box::new(d), usage: true };
     if !is_valid_slug(&new.slug) {
         return Err(usage(
-            Diagnostic::error("new::bad-slug", format!("`{}` is not a valid slug", new.slug))
+            Diagnostic::error(Code::NewBadSlug, format!("`{}` is not a valid slug", new.slug))
                 .with_hint("a slug uses lowercase letters, digits and `-`, e.g. `data-engineer`"),
         ));
     }
@@ -55,13 +55,13 @@ pub fn create(dir: &Path, new: &NewNotebook) -> Result<PathBuf, NewError> {
         && !is_valid_slug(prefix)
     {
         return Err(usage(
-            Diagnostic::error("new::bad-prefix", format!("`{prefix}` is not a valid prefix"))
+            Diagnostic::error(Code::NewBadPrefix, format!("`{prefix}` is not a valid prefix"))
                 .with_hint("a prefix uses lowercase letters, digits and `-`, e.g. `de`"),
         ));
     }
     let path = dir.join(format!("{}.md", new.slug));
     let io = |what: &str, e: std::io::Error| NewError {
-        diagnostic: Box::new(Diagnostic::error("io::write", format!("cannot {what} `{}`: {e}", path.display()))),
+        diagnostic: Box::new(Diagnostic::error(Code::IoWrite, format!("cannot {what} `{}`: {e}", path.display()))),
         usage: false,
     };
     std::fs::create_dir_all(dir).map_err(|e| io("create the folder for", e))?;
@@ -70,7 +70,7 @@ pub fn create(dir: &Path, new: &NewNotebook) -> Result<PathBuf, NewError> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             return Err(NewError {
                 diagnostic: Box::new(
-                    Diagnostic::error("new::exists", format!("`{}` already exists", path.display()))
+                    Diagnostic::error(Code::NewExists, format!("`{}` already exists", path.display()))
                         .with_hint("nbrender new never overwrites a notebook: choose another slug or remove the file"),
                 ),
                 usage: false,
@@ -123,7 +123,7 @@ mod tests {
         assert!(create(tmp.path(), &new("Bad Slug")).unwrap_err().usage);
         create(tmp.path(), &new("ok")).unwrap();
         let again = create(tmp.path(), &new("ok")).unwrap_err();
-        assert_eq!(again.diagnostic.code, "new::exists");
+        assert_eq!(again.diagnostic.code, Code::NewExists);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::notebook::Notebook;
 use crate::template::{Inserted, Marks, ProseTemplates, Scope, TemplateError};
 
@@ -202,7 +202,7 @@ fn template_text(notebook: &Notebook, marks: Marks, diagnostics: &mut Vec<Diagno
                 } else if let Some(comment) = comment_at(rest) {
                     let Some(len) = comment else {
                         diagnostics.push(
-                            Diagnostic::error("prose::unclosed-comment", "this `{#` comment is never closed")
+                            Diagnostic::error(Code::ProseUnclosedComment, "this `{#` comment is never closed")
                                 .at(file, i..i + 2)
                                 .with_hint("end it with `#}`; `{#` followed by a space or `-` opens a comment, `{#id}` is an attribute block"),
                         );
@@ -268,7 +268,7 @@ pub fn expand_body(
     let Some(marks) = free_marks(body) else {
         return Err(vec![
             Diagnostic::error(
-                "prose::too-large",
+                Code::ProseTooLarge,
                 "the notebook uses every private-use character, which nbrender needs a few of while it expands prose",
             )
             .at(file, notebook.body.start..notebook.body.start),
@@ -293,7 +293,7 @@ pub fn expand_body(
         if times != 1 {
             diagnostics.push(
                 Diagnostic::error(
-                    "prose::cell-in-block",
+                    Code::ProseCellInBlock,
                     format!(
                         "cell {number} stands inside a `{{% for %}}` or `{{% if %}}` block, which would show it {times} times"
                     ),
@@ -464,6 +464,6 @@ mod tests {
             crate::exec::Value::Array(vec![Value::Int(1), Value::Int(2)]),
         )])));
         let d = expand_body(&nb, &ProseTemplates::new(), &scope, &[]).unwrap_err();
-        assert_eq!(d[0].code, "prose::cell-in-block");
+        assert_eq!(d[0].code, Code::ProseCellInBlock);
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::exec::{CellOutput, Executed, Value};
 use crate::notebook::{Cell, Notebook};
 use crate::render::cell::{CellFrame, ChartFile, cell_html};
@@ -73,9 +73,9 @@ fn template_diagnostic_at(
     names: &[&str],
 ) -> Diagnostic {
     let code = match () {
-        _ if e.too_large => "prose::too-large",
-        _ if e.undefined.is_some() => "prose::undefined",
-        _ => "prose::template",
+        _ if e.too_large => Code::ProseTooLarge,
+        _ if e.undefined.is_some() => Code::ProseUndefined,
+        _ => Code::ProseTemplate,
     };
     let d = Diagnostic::error(code, format!("in prose: {}", e.message)).at(file, span);
     match &e.undefined {
@@ -140,7 +140,7 @@ pub fn render_body(
         let line = markdown::file_line(&expanded.lines, expanded.markdown[..at].matches('\n').count() + 1);
         return Err(vec![
             Diagnostic::error(
-                "prose::too-large",
+                Code::ProseTooLarge,
                 format!(
                     "the prose, once its `{{{{ }}}}` are expanded, has more than {} Markdown elements, the limit",
                     crate::format::num(max_elements as f64)
@@ -155,7 +155,7 @@ pub fn render_body(
             Ok(html) => html,
             Err(message) => {
                 return Err(vec![
-                    Diagnostic::error("chart::draw", message)
+                    Diagnostic::error(Code::ChartDraw, message)
                         .at(&notebook.source, 0..0)
                         .with_hint("check the embedded chart's notebook"),
                 ]);
@@ -196,7 +196,7 @@ pub fn render_body(
         if !planner.placed.contains(&cell.number) && executed.outputs.iter().any(|o| o.number == cell.number) {
             diagnostics.push(
                 Diagnostic::error(
-                    "prose::cell-lost",
+                    Code::ProseCellLost,
                     format!(
                         "cell {} runs, but once the prose around it is expanded it is no longer a code cell there (it became part of another block)",
                         cell.number
@@ -272,7 +272,7 @@ fn embed_html(slug: &str, label: &str, embeddable: &Embeddable, png: bool) -> Re
 }
 
 fn unknown_label(file: &Arc<SourceFile>, c: &Citation, labels: &HashMap<String, String>) -> Diagnostic {
-    let d = Diagnostic::error("prose::unknown-label", format!("`@{}` cites a label that does not exist", c.label))
+    let d = Diagnostic::error(Code::ProseUnknownLabel, format!("`@{}` cites a label that does not exist", c.label))
         .at_line_col(file, c.line, c.column, c.label.len() + 1);
     match crate::diag::did_you_mean(&c.label, labels.keys().map(String::as_str)) {
         Some(best) => d.with_hint(format!("did you mean `@{best}`?")),
@@ -385,13 +385,13 @@ impl<'a> Planner<'a> {
         for (id, span) in written {
             if reserved.contains(&id) || is_generated_id(&id) {
                 self.problems.push(
-                    Diagnostic::error("prose::reserved-id", format!("the id `{id}` is one the page already uses"))
+                    Diagnostic::error(Code::ProseReservedId, format!("the id `{id}` is one the page already uses"))
                         .at(self.file, span)
                         .with_hint("choose another id; the page's own ids are the theme's, `cell-N`, and those starting `fn-`, `fnref-` and `embed-`"),
                 );
             } else if !self.taken.insert(id.clone()) {
                 let (code, what) =
-                    if is_label(&id) { ("prose::duplicate-label", "label") } else { ("prose::duplicate-id", "id") };
+                    if is_label(&id) { (Code::ProseDuplicateLabel, "label") } else { (Code::ProseDuplicateId, "id") };
                 self.problems.push(
                     Diagnostic::error(code, format!("the {what} `{id}` is used twice"))
                         .at(self.file, span)
@@ -479,7 +479,7 @@ impl<'a> Planner<'a> {
         plan.drop_paragraphs.push(line);
         let Some(table) = table else {
             self.problems.push(
-                Diagnostic::error("prose::orphan-caption", format!("the caption `{id}` follows no table"))
+                Diagnostic::error(Code::ProseOrphanCaption, format!("the caption `{id}` follows no table"))
                     .at(self.file, self.file.line_span(file_line))
                     .with_hint(
                         "put the `: caption {#tbl-…}` line right after a Markdown table, separated by one blank line",
@@ -532,7 +532,7 @@ impl<'a> Planner<'a> {
                 self.charts.extend(chart);
             }
             Err(message) => self.problems.push(
-                Diagnostic::error("chart::draw", format!("cell {}: {message}", cell.number))
+                Diagnostic::error(Code::ChartDraw, format!("cell {}: {message}", cell.number))
                     .at(self.file, self.file.line_span(cell.fence_line))
                     .with_hint("check the chart's rows and options"),
             ),
@@ -551,7 +551,7 @@ impl<'a> Planner<'a> {
         if cell.options.eval && cell.options.output && kind != wanted {
             self.problems.push(
                 Diagnostic::error(
-                    "cell::label-kind",
+                    Code::CellLabelKind,
                     format!(
                         "cell {} is labelled `{}` but its output is {}",
                         cell.number,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::template::{PageTemplates, TemplateError};
 
 /// The default theme, compiled into the binary.
@@ -72,7 +72,7 @@ impl Theme {
         if let Some(dir) = dir {
             for (name, path) in theme_files(dir)? {
                 let bytes = std::fs::read(&path).map_err(|e| {
-                    Diagnostic::error("theme::load", format!("cannot read theme file `{}`: {e}", path.display()))
+                    Diagnostic::error(Code::ThemeLoad, format!("cannot read theme file `{}`: {e}", path.display()))
                 })?;
                 match files.iter_mut().find(|(n, _, _)| *n == name) {
                     Some(slot) => *slot = (name, bytes, Some(path)),
@@ -93,7 +93,7 @@ impl Theme {
             }
             let text = String::from_utf8(bytes).map_err(|_| {
                 let shown = template_name(&name, path.as_ref().map(|p| p.display().to_string()).as_deref());
-                Diagnostic::error("theme::load", format!("theme template {shown} is not UTF-8"))
+                Diagnostic::error(Code::ThemeLoad, format!("theme template {shown} is not UTF-8"))
             })?;
             if let Some(path) = path {
                 sources.insert(name.clone(), Arc::new(SourceFile::new(path.display().to_string(), text.clone())));
@@ -106,7 +106,7 @@ impl Theme {
         let templates = PageTemplates::new(templates).map_err(|(name, e)| {
             let file = sources.get(&name);
             let shown = template_name(&name, file.map(|f| f.name.as_str()));
-            let d = Diagnostic::error("theme::load", format!("theme template {shown}: {}", e.message));
+            let d = Diagnostic::error(Code::ThemeLoad, format!("theme template {shown}: {}", e.message));
             locate(d, file, &e).with_hint("fix the template's syntax")
         })?;
         Ok(Theme { templates, assets, files: sources, fuel: DEFAULT_THEME_FUEL, fingerprint: hasher.finish(), ids })
@@ -128,7 +128,7 @@ impl Theme {
             let shown = template_name(name, file.map(|f| f.name.as_str()));
             let d = if e.out_of_fuel {
                 Diagnostic::error(
-                    "theme::render",
+                    Code::ThemeRender,
                     format!(
                         "theme template {shown} ran out of fuel: it did more work than `limits: theme_fuel` allows, {} fuel plus {} for what it was given to show",
                         crate::format::num(self.fuel as f64),
@@ -137,7 +137,7 @@ impl Theme {
                 )
                 .with_hint("look for a loop that does not end; if the template needs more, raise `theme_fuel` under `limits:` in `_site.yaml`")
             } else {
-                Diagnostic::error("theme::render", format!("theme template {shown}: {}", e.message))
+                Diagnostic::error(Code::ThemeRender, format!("theme template {shown}: {}", e.message))
                     .with_hint("fix the theme template named above")
             };
             locate(d, file, &e)
@@ -148,7 +148,7 @@ impl Theme {
 /// The theme files of `dir`, by name, sorted: its regular files, and its links to regular
 /// files that stay inside it.
 fn theme_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Diagnostic> {
-    let load_error = |message: String| Diagnostic::error("theme::load", message);
+    let load_error = |message: String| Diagnostic::error(Code::ThemeLoad, message);
     let entries =
         std::fs::read_dir(dir).map_err(|e| load_error(format!("cannot read theme folder `{}`: {e}", dir.display())))?;
     let root = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
@@ -278,7 +278,7 @@ pub fn index_html(theme: &Theme, ctx: &IndexContext) -> Result<String, Diagnosti
     if let Some(url) = &ctx.site.base_url {
         json_ld["url"] = Json::from(url.as_str());
     }
-    let context = serde_json::to_value(ctx).map_err(|e| Diagnostic::error("internal", e.to_string()))?;
+    let context = serde_json::to_value(ctx).map_err(|e| Diagnostic::error(Code::Internal, e.to_string()))?;
     let pages = ctx.groups.iter().map(|g| g.pages.len()).sum();
     theme.render("index.html", &context, &[("json_ld", &script_safe_json(&json_ld))], pages)
 }
@@ -306,7 +306,7 @@ pub struct PageInfo {
 /// Renders a page with the theme's `page.html`.
 pub fn page_html(theme: &Theme, ctx: &PageContext, body: &str, faq: &[(String, String)]) -> Result<String, Diagnostic> {
     let json_ld = json_ld(ctx, faq);
-    let context = serde_json::to_value(ctx).map_err(|e| Diagnostic::error("internal", e.to_string()))?;
+    let context = serde_json::to_value(ctx).map_err(|e| Diagnostic::error(Code::Internal, e.to_string()))?;
     let pages = ctx.related.len() + usize::from(ctx.prev.is_some()) + usize::from(ctx.next.is_some());
     theme.render("page.html", &context, &[("body", body), ("json_ld", &json_ld)], pages)
 }

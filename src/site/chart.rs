@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::{Failure, Silent, graph, load, run, write};
 use crate::chart::ChartSpec;
-use crate::diag::{Diagnostic, Location};
+use crate::diag::{Code, Diagnostic, Location};
 use crate::exec::{Executor, Value};
 use crate::notebook::Notebook;
 
@@ -68,7 +68,7 @@ pub fn export_chart(notebook: &Path, label: &str, opts: &ChartOptions) -> Result
     };
     let bytes = drawn.map_err(|e| {
         let resized = opts.width.is_some() || opts.height.is_some();
-        let d = Diagnostic::error("chart::draw", format!("cannot draw `{label}`: {}", e.message))
+        let d = Diagnostic::error(Code::ChartDraw, format!("cannot draw `{label}`: {}", e.message))
             .at(&found.cell.file, found.cell.span.clone());
         let hint = match resized {
             true => "choose another --width or --height",
@@ -77,7 +77,7 @@ pub fn export_chart(notebook: &Path, label: &str, opts: &ChartOptions) -> Result
         Failure { diagnostics: vec![d.with_hint(hint)], usage: resized, partial: false }
     })?;
     let (width, height) =
-        crate::chart::size(&spec).map_err(|e| Failure::from(Diagnostic::error("chart::draw", e.message)))?;
+        crate::chart::size(&spec).map_err(|e| Failure::from(Diagnostic::error(Code::ChartDraw, e.message)))?;
     write::write_file(&opts.out, &bytes)?;
     Ok(ChartReport { path: opts.out.clone(), bytes: bytes.len(), width, height })
 }
@@ -89,12 +89,12 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
     let usage = |d: Diagnostic| Failure { diagnostics: vec![d], usage: true, partial: false };
     if notebook.is_dir() {
         return Err(usage(
-            Diagnostic::error("cli::not-a-notebook", format!("`{}` is a folder, not a notebook", notebook.display()))
+            Diagnostic::error(Code::CliNotANotebook, format!("`{}` is a folder, not a notebook", notebook.display()))
                 .with_hint("name the notebook file that computes the chart, such as `notebooks/mlops.md`"),
         ));
     }
     if !notebook.is_file() {
-        return Err(Diagnostic::error("io::not-found", format!("`{}` is not a notebook file", notebook.display()))
+        return Err(Diagnostic::error(Code::IoNotFound, format!("`{}` is not a notebook file", notebook.display()))
             .with_hint("pass a notebook such as `notebooks/mlops.md`")
             .into());
     }
@@ -113,7 +113,7 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
         }
     }
     let Some(target) = notebooks.iter().position(|n| load::same_file(&n.path, notebook)) else {
-        return Err(Diagnostic::error("io::not-found", format!("`{}` is not a notebook", notebook.display()))
+        return Err(Diagnostic::error(Code::IoNotFound, format!("`{}` is not a notebook", notebook.display()))
             .with_hint("notebooks are `.md` files whose names do not start with `_`")
             .into());
     };
@@ -161,7 +161,7 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
     let executed = runs
         .get_mut(target)
         .and_then(Option::take)
-        .ok_or_else(|| Failure::from(Diagnostic::error("internal", format!("{} did not run", nb.source.name))))?;
+        .ok_or_else(|| Failure::from(Diagnostic::error(Code::Internal, format!("{} did not run", nb.source.name))))?;
     pick(nb, &executed.outputs, label).map_err(usage)
 }
 
@@ -181,7 +181,7 @@ fn pick(nb: &Notebook, outputs: &[crate::exec::CellOutput], label: &str) -> Resu
         some => format!("its charts: {}", some.join(", ")),
     };
     let Some((_, cell)) = labelled.iter().find(|(l, _)| *l == label) else {
-        let d = Diagnostic::error("cli::unknown-label", format!("{} has no cell labelled `{label}`", nb.source.name));
+        let d = Diagnostic::error(Code::CliUnknownLabel, format!("{} has no cell labelled `{label}`", nb.source.name));
         return Err(match crate::diag::did_you_mean(label, charts.iter().copied()) {
             Some(best) => d.with_hint(format!("did you mean `{best}`? {listing}")),
             None => d.with_hint(listing),
@@ -190,7 +190,7 @@ fn pick(nb: &Notebook, outputs: &[crate::exec::CellOutput], label: &str) -> Resu
     let Some(spec) = chart_of(cell.number) else {
         let what = outputs.iter().find(|o| o.number == cell.number).map_or("nothing", |o| o.value.type_name());
         return Err(Diagnostic::error(
-            "cli::not-a-chart",
+            Code::CliNotAChart,
             format!("`{label}` in {} is {what}, not a chart; `nbrender chart` exports charts", nb.source.name),
         )
         .at(&nb.source, cell.options.label.as_ref().map_or(0..0, |l| l.span.clone()))

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::data::{DataLimits, Escape};
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::exec::Limits;
 use crate::file::{FileError, over};
 use crate::site::load::NotebookLimits;
@@ -217,14 +217,16 @@ impl SiteConfig {
         let bytes = match crate::file::read(&path, MAX_BYTES) {
             Ok(bytes) => bytes,
             Err(FileError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(SiteConfig::default()),
-            Err(FileError::Io(e)) => return Err(Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}"))),
+            Err(FileError::Io(e)) => {
+                return Err(Diagnostic::error(Code::IoRead, format!("cannot read `{shown}`: {e}")));
+            }
             Err(FileError::NotRegular(what)) => {
-                return Err(Diagnostic::error("io::read", format!("`{shown}` {}", FileError::not_regular(what)))
+                return Err(Diagnostic::error(Code::IoRead, format!("`{shown}` {}", FileError::not_regular(what)))
                     .with_hint("`_site.yaml` must be a plain file"));
             }
             Err(FileError::TooLarge(size)) => {
                 return Err(Diagnostic::error(
-                    "site::config",
+                    Code::SiteConfig,
                     format!("`{shown}` {} the limit of {} bytes", over(size), crate::format::num(MAX_BYTES as f64)),
                 )
                 .with_hint("a site's settings fit in a few lines; notebooks and data have files of their own"));
@@ -232,7 +234,7 @@ impl SiteConfig {
         };
         let text = String::from_utf8(bytes).map_err(|e| {
             Diagnostic::error(
-                "io::read",
+                Code::IoRead,
                 format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
             )
             .with_hint("save `_site.yaml` as UTF-8")
@@ -243,7 +245,7 @@ impl SiteConfig {
         let file = Arc::new(SourceFile::new(path.display().to_string(), text));
         let config = crate::yaml::from_str::<SiteConfig>(&file.text).map_err(|e| {
             let (line, col) = e.position.unwrap_or((1, 1));
-            let d = Diagnostic::error("site::config", format!("invalid `_site.yaml`: {}", e.message))
+            let d = Diagnostic::error(Code::SiteConfig, format!("invalid `_site.yaml`: {}", e.message))
                 .at_line_col(&file, line, col, 1);
             let in_limits = e.message.contains("expected one of `operations`");
             let unknown = e.message.split_once("unknown field `").and_then(|(_, r)| r.split('`').next());
@@ -256,7 +258,7 @@ impl SiteConfig {
         if let Some(url) = config.base_url.as_deref().filter(|u| !is_site_url(u)) {
             let line = file.text.lines().position(|l| l.starts_with("base_url:")).map_or(1, |i| i + 1);
             return Err(Diagnostic::error(
-                "site::config",
+                Code::SiteConfig,
                 format!("invalid `_site.yaml`: `base_url` `{url}` is not a web address"),
             )
             .at(&file, file.line_span(line))
@@ -272,7 +274,7 @@ impl SiteConfig {
                     format!("is a symbolic link to `{}`, outside the notebooks folder", real.display())
                 }
             };
-            return Err(Diagnostic::error("site::config", format!("invalid `_site.yaml`: `theme` `{theme}` {why}"))
+            return Err(Diagnostic::error(Code::SiteConfig, format!("invalid `_site.yaml`: `theme` `{theme}` {why}"))
                 .at(&file, file.line_span(line))
                 .with_hint(
                     "give a folder inside the notebooks folder, such as `theme: mytheme`; a theme kept elsewhere can be given with --theme",
@@ -280,7 +282,7 @@ impl SiteConfig {
         }
         if let Some((key, why)) = config.limits.problem() {
             let line = limit_line(&file.text, key);
-            return Err(Diagnostic::error("site::config", format!("invalid `_site.yaml`: `limits: {key}` {why}"))
+            return Err(Diagnostic::error(Code::SiteConfig, format!("invalid `_site.yaml`: `limits: {key}` {why}"))
                 .at(&file, file.line_span(line)));
         }
         Ok(config)
@@ -377,7 +379,7 @@ mod tests {
         let outside = tmp.path().join("elsewhere").display().to_string();
         for bad in [outside.as_str(), "../elsewhere", "mytheme/../../elsewhere", "linked"] {
             let d = load_in(&format!("title: T\ntheme: {bad}\n")).unwrap_err();
-            assert_eq!(d.code, "site::config", "{bad}");
+            assert_eq!(d.code, Code::SiteConfig, "{bad}");
             assert!(d.message.contains("theme"), "{bad}: {}", d.message);
             assert_eq!(d.location.map(|l| l.file.line_col(l.span.start).0), Some(2), "{bad}");
             assert!(d.hint.is_some(), "{bad}");

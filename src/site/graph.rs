@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::notebook::Notebook;
 
 /// A `results("slug")` call: the slug and the byte span of the call in the notebook file.
@@ -49,7 +49,7 @@ pub fn dependencies(nb: &Notebook) -> Result<Vec<Dependency>, Vec<Diagnostic>> {
             match literal {
                 Some(slug) if !slug.contains('\\') => deps.push(Dependency { slug: slug.to_string(), span }),
                 _ => errors.push(
-                    Diagnostic::error("site::results-literal", "`results(...)` needs the slug as a string literal")
+                    Diagnostic::error(Code::SiteResultsLiteral, "`results(...)` needs the slug as a string literal")
                         .at(&nb.source, span)
                         .with_hint(
                             "write `results(\"some-slug\")`: nbrender reads the slugs to run notebooks in order",
@@ -203,7 +203,7 @@ pub fn resolve(notebooks: &[Notebook], slugs: &HashMap<String, usize>) -> (Graph
                     broken[n] = true;
                     diagnostics.push(
                         Diagnostic::error(
-                            "site::unknown-slug",
+                            Code::SiteUnknownSlug,
                             format!("`results(\"{}\")`: no notebook has that slug", d.slug),
                         )
                         .at(&nb.source, d.span.clone())
@@ -270,6 +270,6 @@ mod tests {
     fn computed_slugs_are_refused() {
         let text = "---\ntitle: T\n---\n```{rhai}\nlet s = \"a\";\nresults(s)\n```\n";
         let nb = crate::notebook::parse(Path::new("a.md"), "a.md", text.into()).unwrap();
-        assert_eq!(dependencies(&nb).unwrap_err()[0].code, "site::results-literal");
+        assert_eq!(dependencies(&nb).unwrap_err()[0].code, Code::SiteResultsLiteral);
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::file::{FileError, over};
 use crate::notebook::{self, Notebook, Related};
 
@@ -21,7 +21,7 @@ pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
 /// is listed, for [`read_notebook`] to refuse.
 pub fn discover(folder: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let entries = std::fs::read_dir(folder)
-        .map_err(|e| Diagnostic::error("io::read", format!("cannot read folder `{}`: {e}", folder.display())))?;
+        .map_err(|e| Diagnostic::error(Code::IoRead, format!("cannot read folder `{}`: {e}", folder.display())))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -54,7 +54,7 @@ pub(crate) fn read_notebook(path: &Path, limits: &NotebookLimits) -> Result<Note
     {
         return Err(vec![
             Diagnostic::error(
-                "io::read",
+                Code::IoRead,
                 format!("`{shown}` is a symbolic link to `{}`, outside the notebooks folder", real.display()),
             )
             .with_hint("copy the notebook into the notebooks folder instead of linking to it"),
@@ -63,13 +63,13 @@ pub(crate) fn read_notebook(path: &Path, limits: &NotebookLimits) -> Result<Note
     let max_bytes = limits.max_bytes;
     let bytes = crate::file::read(path, max_bytes).map_err(|e| {
         vec![match e {
-            FileError::Io(e) => Diagnostic::error("io::read", format!("cannot read `{shown}`: {e}")),
+            FileError::Io(e) => Diagnostic::error(Code::IoRead, format!("cannot read `{shown}`: {e}")),
             FileError::NotRegular(what) => {
-                Diagnostic::error("io::read", format!("`{shown}` {}", FileError::not_regular(what)))
+                Diagnostic::error(Code::IoRead, format!("`{shown}` {}", FileError::not_regular(what)))
                     .with_hint("a notebook must be a plain file; rename it if it is not one")
             }
             FileError::TooLarge(size) => Diagnostic::error(
-                "notebook::too-large",
+                Code::NotebookTooLarge,
                 format!(
                     "`{shown}` {} the limit of {} bytes for a notebook",
                     over(size),
@@ -82,7 +82,7 @@ pub(crate) fn read_notebook(path: &Path, limits: &NotebookLimits) -> Result<Note
     let text = String::from_utf8(bytes).map_err(|e| {
         vec![
             Diagnostic::error(
-                "notebook::encoding",
+                Code::NotebookEncoding,
                 format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
             )
             .with_hint("save the notebook as UTF-8"),
@@ -97,7 +97,7 @@ pub(crate) fn read_notebook(path: &Path, limits: &NotebookLimits) -> Result<Note
         let span = nb.source.line_span(cell.fence_line);
         return Err(vec![
             Diagnostic::error(
-                "notebook::too-large",
+                Code::NotebookTooLarge,
                 format!("`{shown}` has more than {} cells, the limit", crate::format::num(limits.max_cells as f64)),
             )
             .at(&nb.source, span)
@@ -110,7 +110,7 @@ pub(crate) fn read_notebook(path: &Path, limits: &NotebookLimits) -> Result<Note
 /// A notebook (or its prose once expanded) past the element limit.
 pub(crate) fn too_many_elements(shown: &str, max: usize) -> Diagnostic {
     Diagnostic::error(
-        "notebook::too-large",
+        Code::NotebookTooLarge,
         format!(
             "`{shown}` has more than {} Markdown elements, the limit (counted before parsing, as the characters that can open one: `*`, `[`, `|`, line ends, …)",
             crate::format::num(max as f64)
@@ -125,7 +125,7 @@ pub(crate) fn slug_index(notebooks: &[Notebook], diagnostics: &mut Vec<Diagnosti
         let slug = nb.slug();
         if !notebook::frontmatter::is_valid_slug(&slug) {
             diagnostics.push(
-                Diagnostic::error("notebook::bad-slug", format!("the file name gives the invalid slug `{slug}`"))
+                Diagnostic::error(Code::NotebookBadSlug, format!("the file name gives the invalid slug `{slug}`"))
                     .at(&nb.source, 0..0)
                     .with_hint(
                         "rename the file to lowercase letters, digits and `-`, or set `slug:` in the frontmatter",
@@ -135,7 +135,7 @@ pub(crate) fn slug_index(notebooks: &[Notebook], diagnostics: &mut Vec<Diagnosti
         if let Some(&other) = slugs.get(&slug) {
             diagnostics.push(
                 Diagnostic::error(
-                    "site::duplicate-slug",
+                    Code::SiteDuplicateSlug,
                     format!("the slug `{slug}` is also used by {}", notebooks[other].source.name),
                 )
                 .at(&nb.source, nb.source.line_span(nb.front_key_line("slug")))
@@ -164,7 +164,7 @@ pub(crate) fn check_params(notebooks: &[Notebook], params: &[(String, String)]) 
         if !notebooks.iter().any(|n| n.front.params.contains_key(key)) {
             let known: Vec<&str> = notebooks.iter().flat_map(|n| n.front.params.keys().map(String::as_str)).collect();
             return Err(Diagnostic::error(
-                "cli::unknown-param",
+                Code::CliUnknownParam,
                 format!("`--param {key}=…`: no notebook declares the param `{key}`"),
             )
             .with_suggestion(key, known.iter().copied()));

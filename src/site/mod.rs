@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::exec::Executor;
 use crate::notebook::Notebook;
 use crate::render::{SiteInfo, Theme};
@@ -173,7 +173,7 @@ fn build_pages(
         (parent.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")), Some(input.to_path_buf()))
     } else {
         return Err(Diagnostic::error(
-            "io::not-found",
+            Code::IoNotFound,
             format!("`{}` is neither a notebook file nor a folder", input.display()),
         )
         .with_hint("pass a notebook such as `notebooks/mlops.md` or a folder such as `notebooks/`")
@@ -519,7 +519,7 @@ fn explain_unknown_slugs(
         let named = diagnostics
             .iter_mut()
             .filter(|d| {
-                d.code == "site::unknown-slug"
+                d.code == Code::SiteUnknownSlug
                     && (d.message.contains(&format!("`{stem}`")) || d.message.contains(&format!("\"{stem}\"")))
             })
             .map(|d| {
@@ -541,7 +541,7 @@ fn cycle_error(notebooks: &[Notebook], cycle: &[usize], calls: &[Vec<graph::Depe
     let first = cycle[0];
     let next_slug = cycle.get(1).or(cycle.first()).map(|&i| notebooks[i].slug()).unwrap_or_default();
     let d = Diagnostic::error(
-        "site::cycle",
+        Code::SiteCycle,
         format!("these notebooks read each other's results in a cycle: {}", chain.join(" -> ")),
     )
     .with_hint("a notebook can only read the results of notebooks that do not read its own; move the shared figures into one of them");

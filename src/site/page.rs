@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::exec::Executed;
 use crate::notebook::{self, Notebook, Related};
 use crate::prose::{self, Body};
@@ -223,7 +223,7 @@ fn related_cards(nb: &Notebook, site: &Site<'_>, diagnostics: &mut Vec<Diagnosti
                 let line = related_line(nb, &href).max(related_line(nb, &href.escape_debug().to_string()));
                 diagnostics.push(
                     Diagnostic::error(
-                        "frontmatter::bad-href",
+                        Code::FrontmatterBadHref,
                         format!("the related link `{}` {why}", href.escape_debug()),
                     )
                     .at(&nb.source, nb.source.line_span(line))
@@ -246,7 +246,7 @@ fn related_cards(nb: &Notebook, site: &Site<'_>, diagnostics: &mut Vec<Diagnosti
                 + nb.source.text.lines().nth(line - 1).and_then(|l| l.find(slug.as_str())).unwrap_or(0);
             diagnostics.push(
                 Diagnostic::error(
-                    "site::unknown-slug",
+                    Code::SiteUnknownSlug,
                     format!("`related` names `{slug}`, but no notebook has that slug"),
                 )
                 .at(&nb.source, start..start + slug.len())

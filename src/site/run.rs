@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 
 use super::cache::{Fingerprint, exports_print, hash_of};
 use crate::data::DataLimits;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::exec::{Executed, Executor, Exports, Results};
 use crate::notebook::Notebook;
 
@@ -27,7 +27,7 @@ pub(crate) fn run_notebook(
     for (name, rel) in &nb.front.data {
         let line = data_entry_line(nb, name);
         let at = |e: crate::data::DataError| {
-            let d = Diagnostic::error("data::load", e.message).at(&nb.source, nb.source.line_span(line));
+            let d = Diagnostic::error(Code::DataLoad, e.message).at(&nb.source, nb.source.line_span(line));
             match e.hint {
                 Some(h) => d.with_hint(h),
                 None => d,
@@ -260,7 +260,7 @@ pub(crate) fn run_all(
 fn dependency_failed(nb: &Notebook, bad: &Notebook, calls: &[super::graph::Dependency]) -> Diagnostic {
     let slug = bad.slug();
     let d = Diagnostic::error(
-        "site::dependency-failed",
+        Code::SiteDependencyFailed,
         format!("this notebook reads `results(\"{slug}\")`, but {} has errors", bad.source.name),
     )
     .with_hint(format!("fix the errors in {} first", bad.source.name));
@@ -280,7 +280,7 @@ pub(crate) fn guard<T>(nb: &Notebook, f: impl FnOnce() -> Result<T, Vec<Diagnost
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown cause".to_string());
         Err(vec![
-            Diagnostic::error("internal", format!("nbrender failed on this notebook: {what}"))
+            Diagnostic::error(Code::Internal, format!("nbrender failed on this notebook: {what}"))
                 .at(&nb.source, 0..0)
                 .with_hint("this is a bug in nbrender, not in the notebook; please report it with the notebook"),
         ])

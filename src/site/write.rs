@@ -20,7 +20,7 @@ use rustix::fd::OwnedFd;
 use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 
 use super::cache::hash_of;
 
@@ -29,7 +29,7 @@ pub const MARKER: &str = ".nbrender";
 const MARKER_TEXT: &str = "This folder is written by nbrender and replaced whole by each site build.\n";
 
 fn io(what: &str, p: &Path, e: std::io::Error) -> Diagnostic {
-    Diagnostic::error("io::write", format!("cannot {what} `{}`: {e}", p.display()))
+    Diagnostic::error(Code::IoWrite, format!("cannot {what} `{}`: {e}", p.display()))
 }
 
 /// The output folder as nbrender names it: `out/` and `out/.` are `out`, so that a trailing
@@ -58,7 +58,7 @@ pub fn check_output(out: &Path, notebooks: &Path) -> Result<(), Diagnostic> {
         (_, Some(n)) if n.starts_with(&real) => format!("it holds the notebooks folder `{}`", notebooks.display()),
         _ => return Ok(()),
     };
-    Err(Diagnostic::error("io::write", format!("refusing to write into `{}`: {what}", out.display())).with_hint(
+    Err(Diagnostic::error(Code::IoWrite, format!("refusing to write into `{}`: {what}", out.display())).with_hint(
         "a site build replaces its output folder whole: give the site a folder of its own, such as `-o out`",
     ))
 }
@@ -69,14 +69,14 @@ fn check(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
     for (rel, _) in files {
         if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
             return Err(Diagnostic::error(
-                "io::write",
+                Code::IoWrite,
                 format!("refusing to write `{}` outside the output folder", rel.display()),
             ));
         }
     }
     if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(Diagnostic::error(
-            "io::write",
+            Code::IoWrite,
             format!("refusing to write into `{}`: it is a symbolic link", out.display()),
         )
         .with_hint("give the folder the link points to with -o"));
@@ -84,7 +84,7 @@ fn check(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
     let non_empty = std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(false);
     if out.exists() && (!out.is_dir() || (non_empty && !out.join(MARKER).is_file())) {
         return Err(Diagnostic::error(
-            "io::write",
+            Code::IoWrite,
             format!("refusing to write into `{}`: it exists and was not made by nbrender", out.display()),
         )
         .with_hint(format!(
@@ -168,7 +168,7 @@ impl Folder {
     fn replace(&self, name: &OsStr, bytes: &[u8]) -> Result<(), Diagnostic> {
         let path = self.path.join(name);
         if self.kind(name).is_some_and(|(kind, _)| kind == FileType::Directory) {
-            return Err(Diagnostic::error("io::write", format!("cannot write `{}`: it is a folder", path.display())));
+            return Err(Diagnostic::error(Code::IoWrite, format!("cannot write `{}`: it is a folder", path.display())));
         }
         let mut tmp = name.to_os_string();
         tmp.push(".nbrender-tmp");
@@ -208,12 +208,12 @@ fn not_a_folder(path: &Path, e: Errno) -> Diagnostic {
     let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     match e {
         Errno::LOOP | Errno::NOTDIR if link => Diagnostic::error(
-            "io::write",
+            Code::IoWrite,
             format!("refusing to write through `{}`: it is a symbolic link", path.display()),
         )
         .with_hint("nbrender never writes through a link in its output folder: remove the link (a site build replaces the output folder whole, links included)"),
         Errno::NOTDIR => Diagnostic::error(
-            "io::write",
+            Code::IoWrite,
             format!("cannot write into `{}`: it is a file, where a folder goes", path.display()),
         )
         .with_hint("remove it, or run a site build, which replaces the output folder whole"),
@@ -452,7 +452,7 @@ pub fn recover(out: &Path) -> Option<Diagnostic> {
     let from = aside.pop()?;
     std::fs::rename(&from, out).ok()?;
     let mut d = Diagnostic::error(
-        "io::write",
+        Code::IoWrite,
         format!(
             "restored `{}` from `{}`, where a build killed while swapping in a new site had left it",
             out.display(),
@@ -633,7 +633,7 @@ pub fn hashes(files: &[(PathBuf, Vec<u8>)]) -> HashMap<PathBuf, u64> {
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let Some(name) = path.file_name() else {
-        return Err(Diagnostic::error("io::write", format!("cannot write `{}`: it names no file", path.display())));
+        return Err(Diagnostic::error(Code::IoWrite, format!("cannot write `{}`: it names no file", path.display())));
     };
     std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
     let fd = rustix::fs::openat(CWD, parent, FOLDER.difference(OFlags::NOFOLLOW), Mode::empty())
@@ -859,7 +859,7 @@ mod tests {
             let elsewhere = planted_link(tmp.path(), &out.join(folder));
             let before = untouched(&elsewhere);
             let d = write_files(&out, &files(&["a/index.html", "a/fig.svg", "assets/style.css"])).unwrap_err();
-            assert_eq!(d.code, "io::write");
+            assert_eq!(d.code, Code::IoWrite);
             assert!(d.message.contains(&format!("`{}`", out.join(folder).display())), "{}", d.message);
             assert!(d.message.contains("symbolic link"), "{}", d.message);
             assert_eq!(untouched(&elsewhere), before, "{folder}: written through the link");
