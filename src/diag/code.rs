@@ -54,7 +54,7 @@ codes! {
     CliUnknownParam = "cli::unknown-param", Input;
     DataLoad = "data::load", Input;
     ExecAssert = "exec::assert", Input;
-    ExecInput = "exec::input", Input;
+    ExecInput = "exec::input", System;
     ExecLimit = "exec::limit", Input;
     ExecMissingKey = "exec::missing-key", Input;
     ExecRuntime = "exec::runtime", Input;

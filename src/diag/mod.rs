@@ -68,6 +68,41 @@ impl SourceFile {
     }
 }
 
+/// This run's command line as a one-line file (`nbrender chart notebooks/x.md fig-y`), with
+/// each argument and the span where it stands. Arguments a shell would split or expand are
+/// shown quoted; a span covers the argument's text without its quotes.
+fn command_line() -> &'static (Arc<SourceFile>, Vec<(String, Range<usize>)>) {
+    static LINE: std::sync::OnceLock<(Arc<SourceFile>, Vec<(String, Range<usize>)>)> = std::sync::OnceLock::new();
+    LINE.get_or_init(|| {
+        let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+        let (text, spans) = quote_arguments(&args);
+        (Arc::new(SourceFile::new("command line", text)), args.into_iter().zip(spans).collect())
+    })
+}
+
+/// `nbrender` and `args`, each quoted when it holds a space, a quote or shell syntax (or is
+/// empty); the span of each argument's own text.
+fn quote_arguments(args: &[String]) -> (String, Vec<Range<usize>>) {
+    let mut text = String::from("nbrender");
+    let mut spans = Vec::with_capacity(args.len());
+    for arg in args {
+        text.push(' ');
+        let plain = !arg.is_empty()
+            && arg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@+%".contains(&b) || !b.is_ascii());
+        if plain {
+            spans.push(text.len()..text.len() + arg.len());
+            text.push_str(arg);
+        } else {
+            text.push('\'');
+            let start = text.len();
+            text.push_str(&arg.replace('\'', "'\\''"));
+            spans.push(start..text.len());
+            text.push('\'');
+        }
+    }
+    (text, spans)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
     Error,
@@ -121,6 +156,21 @@ impl Diagnostic {
     pub fn at_line_col(self, file: &Arc<SourceFile>, line: usize, column: usize, len: usize) -> Self {
         let start = file.offset(line, column);
         self.at(file, start..start + len)
+    }
+
+    /// Points at the argument `value` on this run's command line, shown as a file of one line
+    /// named `command line`: a mistake made there is shown where it was typed. `--key=value`
+    /// counts as `value`. Without such an argument (nbrender used as a library) the diagnostic
+    /// keeps no place.
+    pub fn at_argument(self, value: &str) -> Self {
+        let (file, spans) = command_line();
+        let found = spans.iter().find(|(arg, _)| {
+            arg == value || arg.split_once('=').is_some_and(|(k, v)| k.starts_with("--") && v == value)
+        });
+        match found {
+            Some((_, span)) => self.at(file, span.clone()),
+            None => self,
+        }
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
@@ -378,6 +428,16 @@ mod tests {
 
     fn file(text: &str) -> Arc<SourceFile> {
         Arc::new(SourceFile::new("nb.md", text))
+    }
+
+    #[test]
+    fn arguments_are_quoted_as_a_shell_would_need() {
+        let args: Vec<String> =
+            ["chart", "notebooks/x.md", "D E", "", "it's", "--param=level=L6"].map(String::from).into();
+        let (text, spans) = quote_arguments(&args);
+        assert_eq!(text, "nbrender chart notebooks/x.md 'D E' '' 'it'\\''s' --param=level=L6");
+        let shown: Vec<&str> = spans.iter().map(|s| &text[s.clone()]).collect();
+        assert_eq!(shown, ["chart", "notebooks/x.md", "D E", "", "it'\\''s", "--param=level=L6"]);
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub fn create(dir: &Path, new: &NewNotebook) -> Result<PathBuf, NewError> {
     if !is_valid_slug(&new.slug) {
         return Err(usage(
             Diagnostic::error(Code::NewBadSlug, format!("`{}` is not a valid slug", new.slug))
+                .at_argument(&new.slug)
                 .with_hint("a slug uses lowercase letters, digits and `-`, e.g. `data-engineer`"),
         ));
     }
@@ -56,6 +57,7 @@ pub fn create(dir: &Path, new: &NewNotebook) -> Result<PathBuf, NewError> {
     {
         return Err(usage(
             Diagnostic::error(Code::NewBadPrefix, format!("`{prefix}` is not a valid prefix"))
+                .at_argument(prefix)
                 .with_hint("a prefix uses lowercase letters, digits and `-`, e.g. `de`"),
         ));
     }
@@ -71,6 +73,7 @@ pub fn create(dir: &Path, new: &NewNotebook) -> Result<PathBuf, NewError> {
             return Err(NewError {
                 diagnostic: Box::new(
                     Diagnostic::error(Code::NewExists, format!("`{}` already exists", path.display()))
+                        .at_argument(&new.slug)
                         .with_hint("nbrender new never overwrites a notebook: choose another slug or remove the file"),
                 ),
                 usage: false,

@@ -90,11 +90,13 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
     if notebook.is_dir() {
         return Err(usage(
             Diagnostic::error(Code::CliNotANotebook, format!("`{}` is a folder, not a notebook", notebook.display()))
+                .at_argument(&notebook.to_string_lossy())
                 .with_hint("name the notebook file that computes the chart, such as `notebooks/mlops.md`"),
         ));
     }
     if !notebook.is_file() {
         return Err(Diagnostic::error(Code::IoNotFound, format!("`{}` is not a notebook file", notebook.display()))
+            .at_argument(&notebook.to_string_lossy())
             .with_hint("pass a notebook such as `notebooks/mlops.md`")
             .into());
     }
@@ -181,7 +183,8 @@ fn pick(nb: &Notebook, outputs: &[crate::exec::CellOutput], label: &str) -> Resu
         some => format!("its charts: {}", some.join(", ")),
     };
     let Some((_, cell)) = labelled.iter().find(|(l, _)| *l == label) else {
-        let d = Diagnostic::error(Code::CliUnknownLabel, format!("{} has no cell labelled `{label}`", nb.source.name));
+        let d = Diagnostic::error(Code::CliUnknownLabel, format!("{} has no cell labelled `{label}`", nb.source.name))
+            .at_argument(label);
         return Err(match crate::diag::did_you_mean(label, charts.iter().copied()) {
             Some(best) => d.with_hint(format!("did you mean `{best}`? {listing}")),
             None => d.with_hint(listing),

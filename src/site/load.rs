@@ -80,12 +80,18 @@ pub(crate) fn read_notebook(path: &Path, limits: &NotebookLimits) -> Result<Note
         }]
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
+        // Shown with each invalid byte as U+FFFD; up to the first one the text is the same.
+        let at = e.utf8_error().valid_up_to();
+        let byte = e.as_bytes().get(at).copied().unwrap_or(0);
+        let file = Arc::new(SourceFile::new(shown.clone(), String::from_utf8_lossy(e.as_bytes()).into_owned()));
         vec![
             Diagnostic::error(
                 Code::NotebookEncoding,
-                format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                format!("`{shown}` is not UTF-8 text: byte 0x{byte:02X} here is not part of a UTF-8 character"),
             )
-            .with_hint("save the notebook as UTF-8"),
+            .at(&file, at..at + '\u{FFFD}'.len_utf8())
+            .with_label("not UTF-8")
+            .with_hint("save the notebook as UTF-8 (in most editors: Save with Encoding, UTF-8)"),
         ]
     })?;
     if let Some(at) = crate::prose::markdown::past_element_limit(&text, limits.max_elements) {
@@ -160,13 +166,14 @@ pub(crate) fn related_slugs(nb: &Notebook) -> Vec<String> {
 }
 
 pub(crate) fn check_params(notebooks: &[Notebook], params: &[(String, String)]) -> Result<(), Diagnostic> {
-    for (key, _) in params {
+    for (key, value) in params {
         if !notebooks.iter().any(|n| n.front.params.contains_key(key)) {
             let known: Vec<&str> = notebooks.iter().flat_map(|n| n.front.params.keys().map(String::as_str)).collect();
             return Err(Diagnostic::error(
                 Code::CliUnknownParam,
                 format!("`--param {key}=…`: no notebook declares the param `{key}`"),
             )
+            .at_argument(&format!("{key}={value}"))
             .with_suggestion(key, known.iter().copied()));
         }
     }
