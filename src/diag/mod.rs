@@ -68,11 +68,14 @@ impl SourceFile {
     }
 }
 
+/// The command line as a file, and each argument with its span in it.
+type CommandLine = (Arc<SourceFile>, Vec<(String, Range<usize>)>);
+
 /// This run's command line as a one-line file (`nbrender chart notebooks/x.md fig-y`), with
 /// each argument and the span where it stands. Arguments a shell would split or expand are
 /// shown quoted; a span covers the argument's text without its quotes.
-fn command_line() -> &'static (Arc<SourceFile>, Vec<(String, Range<usize>)>) {
-    static LINE: std::sync::OnceLock<(Arc<SourceFile>, Vec<(String, Range<usize>)>)> = std::sync::OnceLock::new();
+fn command_line() -> &'static CommandLine {
+    static LINE: std::sync::OnceLock<CommandLine> = std::sync::OnceLock::new();
     LINE.get_or_init(|| {
         let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
         let (text, spans) = quote_arguments(&args);
