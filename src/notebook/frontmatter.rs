@@ -58,6 +58,26 @@ pub struct Frontmatter {
     pub related: Vec<Related>,
     #[serde(default)]
     pub execute: ExecuteDefaults,
+    /// Where each key and value is written in the notebook file (byte spans in the file).
+    #[serde(skip)]
+    pub spans: yaml::Spans,
+}
+
+impl Frontmatter {
+    /// Where the value at the path of keys `keys` is written in the file.
+    pub fn value_span(&self, keys: &[&str]) -> Option<std::ops::Range<usize>> {
+        self.spans.at(keys).map(|p| p.value.clone())
+    }
+
+    /// Where the `index`th `related:` entry is written, or the `key` of it when given and
+    /// written.
+    pub fn related_span(&self, index: usize, key: Option<&str>) -> Option<std::ops::Range<usize>> {
+        let mut path = vec![yaml::Seg::Key("related".into()), yaml::Seg::Item(index)];
+        let entry = self.spans.get(&path).map(|p| p.value.clone());
+        let Some(key) = key else { return entry };
+        path.push(yaml::Seg::Key(key.into()));
+        self.spans.get(&path).map(|p| p.value.clone()).or(entry)
+    }
 }
 
 /// Defaults for every cell's options.
@@ -166,32 +186,20 @@ fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontma
             .with_hint("every notebook needs at least `title: ...`")
             .into());
     }
-    if let Some(unknown) = unknown_top_level_keys(file, fm) {
+    // Where every key and value stands, once the scan has bounded what parsing can cost.
+    let base = file.line_start(fm.first_line);
+    let spans = yaml::scan(fm.text, yaml::MAX_VALUES).ok().and_then(|_| yaml::spans(fm.text)).map(|s| s.shifted(base));
+    if let Some(unknown) = spans.as_ref().and_then(|s| unknown_keys(file, s)) {
         return Err(Unknown::Many(unknown));
     }
     let err = match yaml::from_str::<Frontmatter>(fm.text) {
-        Ok(front) => return validate(file, fm, front).map_err(Unknown::from),
+        Ok(mut front) => {
+            front.spans = spans.unwrap_or_default();
+            return validate(file, front).map_err(Unknown::from);
+        }
         Err(err) => err,
     };
     let at_line = |d: Diagnostic, line: usize, col: usize| d.at_line_col(file, fm.first_line + line - 1, col, 1);
-    if let Some(field) = unknown_field(&err.message) {
-        let (line, col, expected) = locate_key(fm.text, field, err.position);
-        let d = Diagnostic::error(
-            Code::FrontmatterUnknownKey,
-            format!("unknown {} key `{field}`", expected.map_or("frontmatter", |e| e.0)),
-        );
-        let candidates = expected.map_or(KEYS, |e| e.1);
-        let d = at_line(d, line, col).with_label("not a known key");
-        let d = d.at(file, {
-            let start = file.offset(fm.first_line + line - 1, col);
-            start..start + field.len()
-        });
-        return Err(match crate::diag::did_you_mean(field, candidates.iter().copied()) {
-            Some(best) => d.with_hint(format!("did you mean `{best}`?")),
-            None => d.with_hint(format!("known keys: {}", candidates.join(", "))),
-        }
-        .into());
-    }
     if err.message.starts_with("missing field `title`") {
         return Err(Diagnostic::error(Code::FrontmatterMissingTitle, "the frontmatter has no `title`")
             .at(file, file.line_span(fm.first_line.saturating_sub(1).max(1)))
@@ -217,80 +225,67 @@ fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontma
         .into())
 }
 
-/// Every unknown top-level key at once, before the typed parse stops at the first one.
-fn unknown_top_level_keys(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Option<Vec<Diagnostic>> {
-    let value = yaml::from_str::<serde_json::Value>(fm.text).ok()?;
-    let object = value.as_object()?;
-    let diagnostics: Vec<Diagnostic> = object
-        .keys()
-        .filter(|k| !KEYS.contains(&k.as_str()))
-        .map(|key| {
-            let (line, col, _) = locate_key(fm.text, key, None);
-            let start = file.offset(fm.first_line + line - 1, col);
-            let d = Diagnostic::error(Code::FrontmatterUnknownKey, format!("unknown frontmatter key `{key}`"))
-                .at(file, start..start + key.len())
-                .with_label("not a known key");
-            match crate::diag::did_you_mean(key, KEYS.iter().copied()) {
-                Some(best) => d.with_hint(format!("did you mean `{best}`?")),
-                None => d.with_hint(format!("known keys: {}", KEYS.join(", "))),
-            }
-        })
-        .collect();
+/// Every unknown key at once, from where the keys stand: at the top level, in `related`
+/// entries and under `execute`.
+fn unknown_keys(file: &Arc<SourceFile>, spans: &yaml::Spans) -> Option<Vec<Diagnostic>> {
+    use yaml::Seg;
+    let mut diagnostics = Vec::new();
+    for (path, placed) in spans.iter() {
+        let (Some((Seg::Key(key), parent)), Some(span)) = (path.split_last(), &placed.key) else { continue };
+        let (what, known): (&str, &[&str]) = match parent {
+            [] => ("frontmatter", KEYS),
+            [Seg::Key(top), Seg::Item(_)] if top == "related" => ("`related` entry", RELATED_KEYS),
+            [Seg::Key(top)] if top == "execute" => ("`execute`", EXECUTE_KEYS),
+            _ => continue,
+        };
+        if known.contains(&key.as_str()) {
+            continue;
+        }
+        let d = Diagnostic::error(Code::FrontmatterUnknownKey, format!("unknown {what} key `{key}`"))
+            .at(file, span.clone())
+            .with_label("not a known key");
+        diagnostics.push(match crate::diag::did_you_mean(key, known.iter().copied()) {
+            Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+            None => d.with_hint(format!("known keys: {}", known.join(", "))),
+        });
+    }
     (!diagnostics.is_empty()).then_some(diagnostics)
 }
 
-/// The text of an unquoted top-level scalar as written: `section: 6.10` is "6.10", not the
-/// number 6.1.
-fn raw_scalar(text: &str, key: &str) -> Option<String> {
-    let line = text.lines().find(|l| l.starts_with(&format!("{key}:")))?;
-    let value = line[key.len() + 1..].trim();
-    let value = value.split(" #").next().unwrap_or(value).trim();
-    let quoted = value.starts_with('"') || value.starts_with('\'');
-    (!quoted && !value.is_empty()).then(|| value.to_string())
-}
-
-fn validate(
-    file: &Arc<SourceFile>,
-    fm: &FrontmatterText<'_>,
-    mut front: Frontmatter,
-) -> Result<Frontmatter, Diagnostic> {
-    for (key, slot) in [("section", &mut front.section), ("updated", &mut front.updated)] {
-        if slot.is_some()
-            && let Some(raw) = raw_scalar(fm.text, key)
-        {
-            *slot = Some(raw);
+fn validate(file: &Arc<SourceFile>, mut front: Frontmatter) -> Result<Frontmatter, Diagnostic> {
+    // `section: 6.10` is "6.10" as written, not the number 6.1.
+    for key in ["section", "updated"] {
+        let written = front.value_span(&[key]).and_then(|s| file.text.get(s)).map(str::trim);
+        let raw = written.filter(|w| !w.is_empty() && !w.starts_with(['"', '\'']));
+        let slot = if key == "section" { &mut front.section } else { &mut front.updated };
+        if let (Some(_), Some(raw)) = (slot.as_ref(), raw) {
+            *slot = Some(raw.to_string());
         }
     }
-    let at_key = |key: &str| {
-        let (line, col, _) = locate_key(fm.text, key, None);
-        file.offset(fm.first_line + line - 1, col)
-    };
+    let whole = || file.line_span(1);
     if let Some(slug) = &front.slug
         && !is_valid_slug(slug)
     {
-        let start = at_key("slug");
         return Err(Diagnostic::error(Code::FrontmatterBadSlug, format!("invalid slug `{slug}`"))
-            .at(file, start..start + 4)
+            .at(file, front.value_span(&["slug"]).unwrap_or_else(whole))
             .with_hint("a slug uses only lowercase letters, digits and `-`, e.g. `mlops-engineer`"));
     }
     if let Some(prefix) = &front.prefix
         && !is_valid_slug(prefix)
     {
-        let start = at_key("prefix");
         return Err(Diagnostic::error(Code::FrontmatterBadPrefix, format!("invalid prefix `{prefix}`"))
-            .at(file, start..start + 6)
+            .at(file, front.value_span(&["prefix"]).unwrap_or_else(whole))
             .with_hint("a prefix uses only lowercase letters, digits and `-`, e.g. `mo`"));
     }
-    for entry in &front.related {
+    for (i, entry) in front.related.iter().enumerate() {
         if let Related::Entry(e) = entry
             && e.slug.is_some() == e.href.is_some()
         {
-            let start = at_key("related");
             return Err(Diagnostic::error(
                 Code::FrontmatterRelated,
                 "a `related` entry needs exactly one of `slug` (another notebook) or `href` (an external link)",
             )
-            .at(file, start..start + 7)
+            .at(file, front.related_span(i, None).unwrap_or_else(whole))
             .with_hint("write `- some-slug`, `- { slug: x, blurb: ... }` or `- { title: X, href: \"https://...\" }`"));
         }
     }
@@ -303,47 +298,6 @@ pub fn is_valid_slug(s: &str) -> bool {
         && !s.starts_with('-')
         && !s.ends_with('-')
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-fn unknown_field(message: &str) -> Option<&str> {
-    let at = message.find("unknown field `")?;
-    let rest = &message[at + "unknown field `".len()..];
-    rest.split('`').next()
-}
-
-type KeySet = (&'static str, &'static [&'static str]);
-
-/// Finds `key:` in the frontmatter text: the line and column to point at, and which key set
-/// it belongs to (top level, `related` entry or `execute`).
-fn locate_key(text: &str, key: &str, hint: Option<(usize, usize)>) -> (usize, usize, Option<KeySet>) {
-    let mut section: Option<KeySet> = None;
-    let mut found = None;
-    for (i, line) in text.lines().enumerate() {
-        let indent = line.len() - line.trim_start().len();
-        let trimmed = line.trim_start().trim_start_matches("- ").trim_start_matches('{').trim_start();
-        if indent == 0 {
-            section = match line.split(':').next().map(str::trim) {
-                Some("related") => Some(("`related` entry", RELATED_KEYS)),
-                Some("execute") => Some(("`execute`", EXECUTE_KEYS)),
-                _ => None,
-            };
-        }
-        let mentions = trimmed.starts_with(&format!("{key}:"))
-            || line.contains(&format!("{{ {key}:"))
-            || line.contains(&format!(", {key}:"));
-        if mentions {
-            let col = line.find(key).map_or(1, |b| line[..b].chars().count() + 1);
-            let set = if indent == 0 && !line.trim_start().starts_with('-') { None } else { section };
-            found = Some((i + 1, col, set));
-            if hint.is_none_or(|(l, _)| l == i + 1) {
-                break;
-            }
-        }
-    }
-    found.unwrap_or_else(|| {
-        let (line, col) = hint.unwrap_or((1, 1));
-        (line, col, None)
-    })
 }
 
 #[cfg(test)]

@@ -60,20 +60,6 @@ impl Notebook {
     pub fn cells(&self) -> impl Iterator<Item = &Cell> {
         self.body.cells.iter()
     }
-
-    /// 1-based file line of a top-level frontmatter key, for errors about its value.
-    pub fn front_key_line(&self, key: &str) -> usize {
-        let front_lines = self.source.text.lines().skip(self.front_first_line - 1);
-        for (i, line) in front_lines.enumerate() {
-            if line.trim_end() == "---" {
-                break;
-            }
-            if line.starts_with(&format!("{key}:")) {
-                return self.front_first_line + i;
-            }
-        }
-        self.front_first_line.saturating_sub(1).max(1)
-    }
 }
 
 /// The file stem as a slug candidate (`notebooks/mlops.md` gives `mlops`).
@@ -267,8 +253,15 @@ mod tests {
     }
 
     #[test]
-    fn front_key_lines_are_found() {
-        let n = nb("---\ntitle: T\nlede: L\n---\n").unwrap();
-        assert_eq!(n.front_key_line("lede"), 3);
+    fn frontmatter_values_keep_where_they_are_written() {
+        let n = nb(
+            "---\ntitle: T\nlede: \"L {{ x }}\"\ndata:\n  rows: data/r.csv\nrelated:\n  - a\n  - { slug: b }\n---\n",
+        )
+        .unwrap();
+        let text = &n.source.text;
+        assert_eq!(&text[n.front.value_span(&["lede"]).unwrap()], "\"L {{ x }}\"");
+        assert_eq!(&text[n.front.value_span(&["data", "rows"]).unwrap()], "data/r.csv");
+        assert_eq!(&text[n.front.related_span(0, Some("slug")).unwrap()], "a");
+        assert_eq!(&text[n.front.related_span(1, Some("slug")).unwrap()], "b");
     }
 }

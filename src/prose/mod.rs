@@ -16,7 +16,7 @@ use crate::exec::{CellOutput, Executed, Value};
 use crate::notebook::{Cell, Notebook};
 use crate::render::cell::{CellFrame, ChartFile, cell_html};
 use crate::template::escape_html;
-use crate::template::{Output, ProseTemplates, Scope, TemplateError};
+use crate::template::{ProseTemplates, Scope, TemplateError};
 use attributes::Attributes;
 use markdown::{Block, Citation, HeadingPlan, Plan};
 
@@ -28,45 +28,9 @@ pub struct Body {
     pub charts: Vec<ChartFile>,
 }
 
-/// Expands a template, mapping its errors to the notebook file. `first_line` is the file
-/// line of the template's first line; `names` are the defined names, for suggestions.
-pub fn expand(
-    templates: &ProseTemplates,
-    source: &str,
-    scope: &Scope,
-    output: Output,
-    file: &Arc<SourceFile>,
-    first_line: usize,
-    names: &[&str],
-) -> Result<String, Vec<Diagnostic>> {
-    templates
-        .expand(source, scope, output)
-        .map_err(|errors| errors.iter().map(|e| template_diagnostic(e, source, file, first_line, names)).collect())
-}
-
-fn template_diagnostic(
-    e: &TemplateError,
-    source: &str,
-    file: &Arc<SourceFile>,
-    first_line: usize,
-    names: &[&str],
-) -> Diagnostic {
-    let (line, col, len) = match &e.range {
-        Some(r) => {
-            let before = source.get(..r.start).unwrap_or("");
-            let line = before.matches('\n').count() + 1;
-            let col = before.rsplit('\n').next().map_or(1, |s| s.chars().count() + 1);
-            (line, col, r.len().max(1))
-        }
-        None => (e.line.unwrap_or(1), 1, 1),
-    };
-    let start = file.offset(first_line + line - 1, col);
-    template_diagnostic_at(e, file, start..start + len, names)
-}
-
 /// The diagnostic of a template error at `span` of the file, with its hint: a name it may have
 /// meant, the filters, the limit.
-fn template_diagnostic_at(
+pub(crate) fn template_diagnostic_at(
     e: &TemplateError,
     file: &Arc<SourceFile>,
     span: std::ops::Range<usize>,

@@ -144,7 +144,7 @@ pub(crate) fn slug_index(notebooks: &[Notebook], diagnostics: &mut Vec<Diagnosti
                     Code::SiteDuplicateSlug,
                     format!("the slug `{slug}` is also used by {}", notebooks[other].source.name),
                 )
-                .at(&nb.source, nb.source.line_span(nb.front_key_line("slug")))
+                .at(&nb.source, nb.front.value_span(&["slug"]).unwrap_or_else(|| nb.source.line_span(1)))
                 .with_hint("every page needs its own slug"),
             );
             continue;

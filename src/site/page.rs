@@ -159,8 +159,8 @@ pub(crate) fn front_texts(nb: &Notebook, run: &Run, templates: &ProseTemplates) 
     let mut diagnostics = Vec::new();
     let mut field = |key: &str, value: Option<&String>| -> String {
         let Some(source) = value else { return String::new() };
-        let line = nb.front_key_line(key);
-        match expand_field(templates, source, &run.scope, &nb.source, line, &names) {
+        let written = nb.front.value_span(&[key]).unwrap_or_else(|| nb.source.line_span(1));
+        match expand_field(templates, source, &run.scope, &nb.source, written, &names) {
             Ok(s) => s,
             Err(mut d) => {
                 diagnostics.append(&mut d);
@@ -185,48 +185,54 @@ pub(crate) fn front_texts(nb: &Notebook, run: &Run, templates: &ProseTemplates) 
     if diagnostics.is_empty() { Ok(FrontTexts { title, lede, description, blurb, headline }) } else { Err(diagnostics) }
 }
 
-/// A frontmatter value is YAML: its template's errors are located on the key's line.
+/// A frontmatter value is YAML: its template's errors point into the value as written when
+/// YAML kept the text as it is (plain, or quoted without escapes), else at the whole value.
 fn expand_field(
     templates: &ProseTemplates,
     source: &str,
     scope: &Scope,
     file: &Arc<SourceFile>,
-    line: usize,
+    written: std::ops::Range<usize>,
     names: &[&str],
 ) -> Result<String, Vec<Diagnostic>> {
-    prose::expand(templates, source, scope, Output::Text, file, line, names).map_err(|mut all| {
-        for d in &mut all {
-            // The value may be quoted or folded in the YAML: find the name on the key's line.
-            let span = file.line_span(line);
-            let text = file.text.get(span.clone()).unwrap_or("");
-            let name = d.message.split('`').nth(1).unwrap_or("");
-            let span = match text.find(name).filter(|_| !name.is_empty()) {
-                Some(at) => span.start + at..span.start + at + name.len(),
-                None => span,
-            };
-            d.location = Some(crate::diag::Location { file: Arc::clone(file), span });
-        }
-        all
+    let text = file.text.get(written.clone()).unwrap_or("");
+    let quoted = text.len() >= 2
+        && (text.starts_with('"') && text.ends_with('"') || text.starts_with('\'') && text.ends_with('\''));
+    let base = match quoted {
+        false if text == source => Some(written.start),
+        true if &text[1..text.len() - 1] == source => Some(written.start + 1),
+        _ => None,
+    };
+    templates.expand(source, scope, Output::Text).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| {
+                let span = match (base, &e.range) {
+                    (Some(base), Some(r)) => base + r.start..base + r.end.max(r.start + 1),
+                    _ => written.clone(),
+                };
+                prose::template_diagnostic_at(e, file, span, names)
+            })
+            .collect()
     })
 }
 
 fn related_cards(nb: &Notebook, site: &Site<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Card> {
     let mut cards = Vec::new();
-    for entry in &nb.front.related {
+    for (index, entry) in nb.front.related.iter().enumerate() {
         let (slug, title, blurb, href) = match entry {
             Related::Slug(s) => (Some(s.clone()), None, None, None),
             Related::Entry(e) => (e.slug.clone(), e.title.clone(), e.blurb.clone(), e.href.clone()),
         };
         if let Some(href) = href {
             if let Some(why) = href_problem(&href) {
-                // As parsed, or as written in YAML's double quotes (`"/\\host"`).
-                let line = related_line(nb, &href).max(related_line(nb, &href.escape_debug().to_string()));
+                let written = nb.front.related_span(index, Some("href")).unwrap_or_else(|| nb.source.line_span(1));
                 diagnostics.push(
                     Diagnostic::error(
                         Code::FrontmatterBadHref,
                         format!("the related link `{}` {why}", href.escape_debug()),
                     )
-                    .at(&nb.source, nb.source.line_span(line))
+                    .at(&nb.source, written)
                     .with_hint("external links start with https://; links inside the site are paths such as `../other/` or `/pay/`"),
                 );
                 continue;
@@ -241,15 +247,13 @@ fn related_cards(nb: &Notebook, site: &Site<'_>, diagnostics: &mut Vec<Diagnosti
         }
         let Some(slug) = slug else { continue };
         let Some(&target) = site.slugs.get(&slug) else {
-            let line = related_line(nb, &slug);
-            let start = nb.source.line_start(line)
-                + nb.source.text.lines().nth(line - 1).and_then(|l| l.find(slug.as_str())).unwrap_or(0);
+            let written = nb.front.related_span(index, Some("slug")).unwrap_or_else(|| nb.source.line_span(1));
             diagnostics.push(
                 Diagnostic::error(
                     Code::SiteUnknownSlug,
                     format!("`related` names `{slug}`, but no notebook has that slug"),
                 )
-                .at(&nb.source, start..start + slug.len())
+                .at(&nb.source, written)
                 .with_suggestion(&slug, site.slugs.keys().map(String::as_str))
                 .or_hint("a notebook's slug is its `slug:` or its file name without `.md`"),
             );
@@ -284,19 +288,6 @@ fn href_problem(href: &str) -> Option<&'static str> {
     } else {
         Some("is not an http(s) or relative URL")
     }
-}
-
-/// The line of the `related:` entry that holds `needle`, or the `related:` line.
-fn related_line(nb: &Notebook, slug: &str) -> usize {
-    let start = nb.front_key_line("related");
-    nb.source
-        .text
-        .lines()
-        .enumerate()
-        .skip(start)
-        .take_while(|(_, l)| l.starts_with(' ') || l.starts_with('\t'))
-        .find(|(_, l)| l.contains(slug))
-        .map_or(start, |(i, _)| i + 1)
 }
 
 #[cfg(test)]

@@ -25,9 +25,10 @@ pub(crate) fn run_notebook(
     let mut diagnostics = Vec::new();
     let dir = nb.path.parent().unwrap_or(Path::new("."));
     for (name, rel) in &nb.front.data {
-        let line = data_entry_line(nb, name);
+        // At the path as written.
+        let written = nb.front.value_span(&["data", name]).unwrap_or_else(|| nb.source.line_span(1));
         let at = |e: crate::data::DataError| {
-            let d = Diagnostic::error(Code::DataLoad, e.message).at(&nb.source, nb.source.line_span(line));
+            let d = Diagnostic::error(Code::DataLoad, e.message).at(&nb.source, written.clone());
             match e.hint {
                 Some(h) => d.with_hint(h),
                 None => d,
@@ -57,21 +58,6 @@ pub(crate) fn run_notebook(
         return Err(diagnostics);
     }
     guard(nb, || executor.run(nb, inputs, results).map_err(|d| vec![d]))
-}
-
-/// The line of `name:` under `data:` in the frontmatter.
-fn data_entry_line(nb: &Notebook, name: &str) -> usize {
-    let start = nb.front_key_line("data");
-    let lines = nb.source.text.lines().enumerate().skip(start);
-    for (i, line) in lines {
-        if !line.starts_with(' ') && !line.starts_with('\t') {
-            break;
-        }
-        if line.trim_start().starts_with(&format!("{name}:")) {
-            return i + 1;
-        }
-    }
-    start
 }
 
 /// What to run and in which order.

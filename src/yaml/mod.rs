@@ -1,4 +1,4 @@
-//! YAML in and out: serde_yaml lives here and nowhere else.
+//! YAML in and out: serde_yaml lives here and nowhere else, saphyr-parser in [`spans`].
 //!
 //! Errors come back as [`YamlError`] with a 1-based line and column relative to the text
 //! given, so callers can shift them to the line in the file the user edits.
@@ -11,9 +11,13 @@
 //! values with each alias as the values it repeats, and refuses a text that nests deeper than
 //! [`MAX_DEPTH`] or holds more values than its caller allows, at the place it goes too far.
 
+mod spans;
+
 use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
+
+pub use spans::{Placed, Seg, Spans, spans};
 
 /// How deep lists and maps may nest in any YAML nbrender reads. serde_yaml itself stops at
 /// 128; nothing written by hand comes near either.
