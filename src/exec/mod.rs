@@ -2,6 +2,7 @@
 //! returns each cell's output and the final values. Rhai lives here and nowhere else.
 
 pub mod band;
+pub mod calls;
 pub mod charts;
 pub mod library;
 pub mod sandbox;

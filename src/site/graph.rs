@@ -21,34 +21,14 @@ pub fn dependencies(nb: &Notebook) -> Result<Vec<Dependency>, Vec<Diagnostic>> {
     let mut deps = Vec::new();
     let mut errors = Vec::new();
     for cell in nb.cells() {
-        // The script keeps the cell's lines (option lines blanked), so a line and column in it
-        // is a line and column in the file.
-        for at in code_occurrences(&cell.script, "results") {
-            let before = cell.script[..at].chars().next_back();
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
-                continue;
-            }
-            let after = cell.script[at + "results".len()..].chars().next();
-            if after.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                continue;
-            }
-            let rest = cell.script[at + "results".len()..].trim_start();
-            let Some(args) = rest.strip_prefix('(') else { continue };
-            let args = args.trim_start();
-            let before_call = &cell.script[..at];
-            let line = cell.fence_line + 1 + before_call.matches('\n').count();
-            let column = before_call.rsplit('\n').next().map_or(0, |s| s.chars().count()) + 1;
-            let start = nb.source.offset(line, column);
+        // The script keeps the cell's lines (option lines blanked): its line `k` is file line
+        // `fence_line + k`.
+        for call in crate::exec::calls::calls_of(&cell.script, "results") {
+            let start = nb.source.offset(cell.file_line(call.line), cell.file_column(call.line, call.column));
             let span = start..start + "results".len();
-            // The argument is one string literal and nothing else: `results("hub")`.
-            let literal = args
-                .strip_prefix('"')
-                .and_then(|a| a.find('"').map(|end| (&a[..end], &a[end + 1..])))
-                .filter(|(_, after)| after.trim_start().starts_with(')'))
-                .map(|(slug, _)| slug);
-            match literal {
-                Some(slug) if !slug.contains('\\') => deps.push(Dependency { slug: slug.to_string(), span }),
-                _ => errors.push(
+            match call.literal {
+                Some(slug) => deps.push(Dependency { slug, span }),
+                None => errors.push(
                     Diagnostic::error(Code::SiteResultsLiteral, "`results(...)` needs the slug as a string literal")
                         .at(&nb.source, span)
                         .with_hint(
@@ -59,51 +39,6 @@ pub fn dependencies(nb: &Notebook) -> Result<Vec<Dependency>, Vec<Diagnostic>> {
         }
     }
     if errors.is_empty() { Ok(deps) } else { Err(errors) }
-}
-
-/// Byte offsets of `word` in `script` outside comments and string literals.
-fn code_occurrences(script: &str, word: &str) -> Vec<usize> {
-    #[derive(PartialEq)]
-    enum State {
-        Code,
-        LineComment,
-        BlockComment,
-        Str(u8),
-    }
-    let bytes = script.as_bytes();
-    let mut state = State::Code;
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let next = bytes.get(i + 1).copied();
-        match state {
-            State::Code => {
-                if b == b'/' && next == Some(b'/') {
-                    state = State::LineComment;
-                } else if b == b'/' && next == Some(b'*') {
-                    state = State::BlockComment;
-                    i += 1;
-                } else if b == b'"' || b == b'`' || b == b'\'' {
-                    state = State::Str(b);
-                } else if bytes[i..].starts_with(word.as_bytes()) {
-                    found.push(i);
-                    i += word.len();
-                    continue;
-                }
-            }
-            State::LineComment if b == b'\n' => state = State::Code,
-            State::BlockComment if b == b'*' && next == Some(b'/') => {
-                state = State::Code;
-                i += 1;
-            }
-            State::Str(_) if b == b'\\' => i += 1,
-            State::Str(q) if b == q => state = State::Code,
-            _ => {}
-        }
-        i += 1;
-    }
-    found
 }
 
 /// Every `figure("slug", "label")` in a notebook's prose and text fields: the notebooks whose
@@ -252,11 +187,11 @@ mod tests {
 
     #[test]
     fn calls_in_comments_and_strings_are_not_dependencies() {
-        let script = "// see results(\"a\")\n/* results(x) */ let s = \"results(\\\"b\\\")\";\nlet r = results(\"c\");";
-        let found: Vec<&str> = code_occurrences(script, "results").iter().map(|&i| &script[i..i + 9]).collect();
-        assert_eq!(found.len(), 1, "{found:?}");
-        // Multi-byte text before a call must not trip the scanner (regression).
-        assert_eq!(code_occurrences("let é = 1; results(\"a\")", "results"), vec![12]);
+        let text = "---\ntitle: T\n---\n```{rhai}\n// see results(\"a\")\n/* results(x) */ let s = \"results(\\\"b\\\")\";\nlet é = results(\"c\");\n```\n";
+        let nb = crate::notebook::parse(Path::new("a.md"), "a.md", text.into()).unwrap();
+        let deps = dependencies(&nb).unwrap();
+        assert_eq!(deps.len(), 1, "{deps:?}");
+        assert_eq!((deps[0].slug.as_str(), &text[deps[0].span.clone()]), ("c", "results"));
     }
 
     #[test]
