@@ -397,6 +397,48 @@ fn figure(slug: &str, label: &str) -> Result<JValue, Error> {
     })
 }
 
+/// The syntax of prose templates: `{## ##}` comments (`{#` opens attribute blocks, and
+/// [`crate::prose`] turns `{# … #}` comments into these), and the last newline kept.
+fn prose_syntax() -> minijinja::syntax::SyntaxConfig {
+    minijinja::syntax::SyntaxConfig::builder()
+        .comment_delimiters("{##", "##}")
+        .keep_trailing_newline(true)
+        .build()
+        .unwrap_or_default()
+}
+
+/// A call of a template function, as minijinja's own tokenizer reads the template: the byte
+/// span of its name, and its first argument when that is a string literal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateCall {
+    pub span: std::ops::Range<usize>,
+    pub first: Option<String>,
+}
+
+/// Every call of the function `name` in a prose template, up to the first place the template
+/// cannot be read (expanding it reports that place).
+pub fn calls_of(source: &str, name: &str) -> Vec<TemplateCall> {
+    use minijinja::machinery::{Token, tokenize};
+    let tokens: Vec<_> = tokenize(source, false, prose_syntax()).map_while(Result::ok).collect();
+    let mut calls = Vec::new();
+    for (i, (token, span)) in tokens.iter().enumerate() {
+        let called = matches!(token, Token::Ident(id) if *id == name)
+            && !(i > 0 && matches!(tokens[i - 1].0, Token::Dot | Token::Pipe))
+            && matches!(tokens.get(i + 1), Some((Token::ParenOpen, _)));
+        if !called {
+            continue;
+        }
+        let first = match tokens.get(i + 2) {
+            Some((Token::Str(s), _)) => Some(s.to_string()),
+            Some((Token::String(s), _)) => Some(s.to_string()),
+            _ => None,
+        };
+        let start = span.start_offset as usize;
+        calls.push(TemplateCall { span: start..start + name.len(), first });
+    }
+    calls
+}
+
 fn prose_env(output: Output) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -405,11 +447,7 @@ fn prose_env(output: Output) -> Environment<'static> {
     env.set_recursion_limit(64);
     // A prose text ends as it was written: the newline after a last `{% endfor %}` is the
     // writer's, and Markdown reads it.
-    if let Ok(syntax) =
-        minijinja::syntax::SyntaxConfig::builder().comment_delimiters("{##", "##}").keep_trailing_newline(true).build()
-    {
-        env.set_syntax(syntax);
-    }
+    env.set_syntax(prose_syntax());
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_formatter(move |out, _state, value| {
         if value.is_none() {
@@ -722,6 +760,16 @@ pub fn escape_html(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calls_are_read_as_minijinja_reads_them() {
+        let source = "{{ figure(\"a\", \"fig-x\") }} figure(\"no\") {## {{ figure(\"no\") }} ##}\n{% raw %}{{ figure(\"no\") }}{% endraw %}{{ x.figure(\"no\") }}{{ figure(slug, \"l\") }}{{ figure('b\\'c', 1) }}";
+        let calls = calls_of(source, "figure");
+        let found: Vec<(&str, Option<&str>)> =
+            calls.iter().map(|c| (&source[c.span.clone()], c.first.as_deref())).collect();
+        assert_eq!(found, [("figure", Some("a")), ("figure", None), ("figure", Some("b'c"))]);
+        assert_eq!(calls[0].span, 3..9);
+    }
     use indexmap::IndexMap;
 
     fn scope() -> Scope {

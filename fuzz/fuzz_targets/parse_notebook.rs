@@ -15,9 +15,14 @@ fuzz_target!(|data: &[u8]| {
     match nbrender::notebook::parse(Path::new("fuzz.md"), "fuzz.md", text) {
         Ok(nb) => {
             let _ = nb.slug();
-            for key in ["title", "slug", "data", "related", "params"] {
-                let line = nb.front_key_line(key);
-                assert!(line >= 1 && line <= nb.source.text.split('\n').count().max(1));
+            // Every place kept from the parse is inside the file, on character boundaries.
+            let text = &nb.source.text;
+            let inside = |s: &std::ops::Range<usize>| s.start <= s.end && text.get(s.clone()).is_some();
+            for (_, placed) in nb.front.spans.iter() {
+                assert!(inside(&placed.value) && placed.key.as_ref().is_none_or(inside), "{placed:?}");
+            }
+            for (slug, span) in &nb.body.figures {
+                assert_eq!(text.get(span.clone()), Some("figure"), "figure({slug:?}) at {span:?}");
             }
         }
         Err(diagnostics) => {

@@ -39,6 +39,9 @@ pub struct Body {
     /// fence to the end of the closing fence's line), in file order: templates never look
     /// inside them.
     pub fences: Vec<Fence>,
+    /// Every `figure("slug", …)` in the prose's templates: the slug and the span of the call's
+    /// name, in file order. The notebooks named must run before this page renders.
+    pub figures: Vec<(String, std::ops::Range<usize>)>,
 }
 
 /// A fenced code block of the body, found the way CommonMark finds it (in lists and quotes too).
@@ -94,7 +97,12 @@ pub fn parse(path: &Path, display_name: &str, text: String) -> Result<Notebook, 
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    Ok(Notebook { path: path.to_path_buf(), source: file, front, front_first_line: 2, body })
+    let mut notebook = Notebook { path: path.to_path_buf(), source: file, front, front_first_line: 2, body };
+    notebook.body.figures = crate::prose::expand::template_calls(&notebook, "figure")
+        .into_iter()
+        .filter_map(|(span, slug)| Some((slug?, span)))
+        .collect();
+    Ok(notebook)
 }
 
 /// Index of the closing `---` line, when the first line opens a frontmatter.

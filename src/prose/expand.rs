@@ -256,6 +256,23 @@ fn template_text(notebook: &Notebook, marks: Marks, diagnostics: &mut Vec<Diagno
     out
 }
 
+/// Every call of the template function `name` in the prose, as minijinja's tokenizer reads
+/// the text the engine will see (fenced code and comments out): the span of the call's name in
+/// the file, and its first argument when that is a string literal.
+pub fn template_calls(notebook: &Notebook, name: &str) -> Vec<(Range<usize>, Option<String>)> {
+    let file = &notebook.source;
+    let body = &file.text[notebook.body.start.min(file.text.len())..];
+    let Some(marks) = free_marks(body).filter(|_| body.contains(name)) else { return Vec::new() };
+    let source = template_text(notebook, marks, &mut Vec::new());
+    crate::template::calls_of(&source.text, name)
+        .into_iter()
+        .map(|call| {
+            let start = source.map.file_offset(call.span.start);
+            (start..start + name.len(), call.first)
+        })
+        .collect()
+}
+
 /// Expands the prose of a notebook. Every error is collected and located in the file.
 pub fn expand_body(
     notebook: &Notebook,

@@ -41,26 +41,10 @@ pub fn dependencies(nb: &Notebook) -> Result<Vec<Dependency>, Vec<Diagnostic>> {
     if errors.is_empty() { Ok(deps) } else { Err(errors) }
 }
 
-/// Every `figure("slug", "label")` in a notebook's prose and text fields: the notebooks whose
-/// charts its page embeds. They must have run by the time the page renders.
-pub fn figure_refs(nb: &Notebook) -> Vec<Dependency> {
-    let mut refs = Vec::new();
-    let text = &nb.source.text;
-    let mut from = 0;
-    while let Some(at) = text[from..].find("figure(").map(|i| i + from) {
-        from = at + "figure(".len();
-        let preceded = text[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_');
-        let inside_tag = text[..at].rfind("{{").is_some_and(|open| text[open..at].find("}}").is_none());
-        if preceded || !inside_tag {
-            continue;
-        }
-        let rest = text[from..].trim_start();
-        let slug = rest.strip_prefix('"').and_then(|r| r.find('"').map(|end| &r[..end]));
-        if let Some(slug) = slug {
-            refs.push(Dependency { slug: slug.to_string(), span: at..at + "figure".len() });
-        }
-    }
-    refs
+/// Every `figure("slug", "label")` in a notebook's prose (found when it was parsed): the
+/// notebooks whose charts its page embeds. They must have run by the time the page renders.
+pub fn figure_refs(nb: &Notebook) -> impl Iterator<Item = Dependency> + '_ {
+    nb.body.figures.iter().map(|(slug, span)| Dependency { slug: slug.clone(), span: span.clone() })
 }
 
 /// Groups notebooks into waves: every notebook of a wave depends only on earlier waves, so a
