@@ -20,10 +20,17 @@ const MAX_SERIES: usize = 6;
 pub fn register(engine: &mut Engine) {
     engine
         .register_type_with_name::<ChartSpec>("chart")
-        .register_fn("band_chart", band_chart)
-        .register_fn("bar_chart", bar_chart)
-        .register_fn("stacked_bar_chart", stacked_bar_chart)
-        .register_fn("line_chart", line_chart);
+        .register_fn("band_chart", |rows: Array, options: Map| band_chart(rows, options).map_err(spec_error))
+        .register_fn("bar_chart", |rows: Array, options: Map| bar_chart(rows, options).map_err(spec_error))
+        .register_fn("stacked_bar_chart", |rows: Array, options: Map| {
+            stacked_bar_chart(rows, options).map_err(spec_error)
+        })
+        .register_fn("line_chart", |rows: Array, options: Map| line_chart(rows, options).map_err(spec_error));
+}
+
+/// A chart function's mistakes are in its rows and options: `chart::spec` errors.
+fn spec_error(e: Box<EvalAltResult>) -> Box<EvalAltResult> {
+    super::errors::as_code(crate::diag::Code::ChartSpec, e)
 }
 
 /// `bar_chart(rows, #{ y: category, x: value, by: group })`: a bar per row, or grouped bars.
@@ -309,7 +316,11 @@ mod tests {
         let mut engine = Engine::new();
         register(&mut engine);
         engine.eval::<ChartSpec>(&format!("{ROWS}\n{call}")).map_err(|e| match *e {
-            EvalAltResult::ErrorRuntime(d, _) => d.to_string(),
+            EvalAltResult::ErrorRuntime(d, _) => {
+                let raised = crate::exec::errors::raised(&d).expect("a chart function's error is raised typed");
+                assert_eq!(raised.code, crate::diag::Code::ChartSpec);
+                raised.message
+            }
             other => other.to_string(),
         })
     }

@@ -2,6 +2,7 @@
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FLOAT, INT, Map};
 
+use crate::diag::Code;
 use crate::exec::band::{Band, as_number, not_a_number, number};
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -165,7 +166,7 @@ fn band_of(xs: Array) -> Res<Band> {
 }
 
 fn assert(cond: bool, message: &str) -> Res<()> {
-    if cond { Ok(()) } else { Err(format!("assertion failed: {message}").into()) }
+    if cond { Ok(()) } else { Err(super::errors::raise(Code::ExecAssert, format!("assertion failed: {message}"))) }
 }
 
 fn int_div(a: INT, b: INT) -> Res<INT> {
@@ -194,7 +195,11 @@ fn float_rem(a: f64, b: f64) -> Res<FLOAT> {
 /// clock, and cannot wait. Registered over Rhai's own, so that calling it by name
 /// (`Fn("sleep")`, `eval`) finds this one too.
 fn no_sleep(_seconds: Dynamic) -> Res<()> {
-    Err("sleep() is not available in cells: a notebook has no clock and cannot wait".into())
+    Err(super::errors::raise_hinted(
+        Code::ExecRuntime,
+        "sleep() is not available in cells: a notebook has no clock and cannot wait",
+        Some("remove the call: a cell runs as fast as it can, and has no clock"),
+    ))
 }
 
 pub fn register(engine: &mut Engine) {

@@ -4,6 +4,7 @@
 pub mod band;
 pub mod calls;
 pub mod charts;
+pub mod errors;
 pub mod library;
 pub mod sandbox;
 pub mod table;
@@ -104,17 +105,19 @@ impl PartialEq for Exports {
 fn results_key(r: &mut Exports, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
     r.script.get(key).cloned().ok_or_else(|| {
         if r.withheld.iter().any(|w| w == key) {
-            return format!(
-                "results(\"{}\").{key} holds the results of another notebook, which are not passed on; \
-                 call results(\"slug\") of that notebook instead",
-                r.slug
-            )
-            .into();
+            return errors::raise(
+                Code::ExecMissingKey,
+                format!(
+                    "results(\"{}\").{key} holds the results of another notebook, which are not passed on; \
+                     call results(\"slug\") of that notebook instead",
+                    r.slug
+                ),
+            );
         }
         let hint = crate::diag::did_you_mean(key, r.script.keys().map(|k| k.as_str()))
             .map(|b| format!(" (did you mean `{b}`?)"))
             .unwrap_or_default();
-        format!("results(\"{}\") has no value `{key}`{hint}", r.slug).into()
+        errors::raise(Code::ExecMissingKey, format!("results(\"{}\") has no value `{key}`{hint}", r.slug))
     })
 }
 
@@ -126,9 +129,12 @@ thread_local! {
 }
 
 fn results(slug: &str) -> Result<Exports, Box<EvalAltResult>> {
-    RESULTS
-        .with(|r| r.borrow().get(slug).cloned())
-        .ok_or_else(|| format!("results(\"{slug}\"): no notebook with that slug has run before this one").into())
+    RESULTS.with(|r| r.borrow().get(slug).cloned()).ok_or_else(|| {
+        errors::raise(
+            Code::ExecMissingKey,
+            format!("results(\"{slug}\"): no notebook with that slug has run before this one"),
+        )
+    })
 }
 
 /// The configured engines: one per build, shared by every notebook, and one more for each set
@@ -179,6 +185,7 @@ fn engine(limits: &Limits) -> Engine {
     library::register(&mut engine);
     table::register(&mut engine);
     charts::register(&mut engine);
+    errors::register(&mut engine);
     engine
         .register_type_with_name::<Exports>("results")
         .register_fn("results", results)
@@ -623,20 +630,17 @@ fn eval_error(
             (Code::ExecUndefinedVariable, format!("undefined variable `{name}` in cell {n}"), hint)
         }
         EvalAltResult::ErrorRuntime(d, _) => {
-            let text = d.to_string();
-            let (code, hint) = if text.starts_with("sleep()") {
-                (Code::ExecRuntime, "remove the call: a cell runs as fast as it can, and has no clock")
-            } else if text.starts_with("assertion failed") {
-                (Code::ExecAssert, "the data no longer satisfies what this notebook assumes; check the data files")
-            } else if text.starts_with("results(") {
-                (Code::ExecMissingKey, "a notebook's results are the variables its cells define with `let`")
-            } else if ["band_chart", "bar_chart", "stacked_bar_chart", "line_chart"].iter().any(|f| text.starts_with(f))
-            {
-                (Code::ChartSpec, "check the chart's options against its rows (docs/format.md, Charts)")
-            } else {
-                (Code::ExecRuntime, "check the values passed at this point")
+            let (code, text, hint) = match errors::raised(d) {
+                Some(r) => (r.code, r.message, r.hint),
+                None => (Code::ExecRuntime, d.to_string(), None),
             };
-            (code, format!("cell {n}: {text}"), hint.into())
+            let usual = match code {
+                Code::ExecAssert => "the data no longer satisfies what this notebook assumes; check the data files",
+                Code::ExecMissingKey => "a notebook's results are the variables its cells define with `let`",
+                Code::ChartSpec => "check the chart's options against its rows (docs/format.md, Charts)",
+                _ => "check the values passed at this point",
+            };
+            (code, format!("cell {n}: {text}"), hint.unwrap_or_else(|| usual.into()))
         }
         EvalAltResult::ErrorFunctionNotFound(sig, _) => {
             let name = sig.split([' ', '(']).next().unwrap_or(sig);

@@ -1,0 +1,57 @@
+//! Errors the library functions raise, typed: the code they are reported under travels with
+//! the message, so the report never has to guess the kind of an error from its words.
+
+use rhai::{Dynamic, EvalAltResult, Position};
+
+use crate::diag::Code;
+
+/// An error raised by one of nbrender's functions inside a cell.
+#[derive(Debug, Clone)]
+pub struct Raised {
+    pub code: Code,
+    pub message: String,
+    /// What to do about it, when the function knows better than its code's usual hint.
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The error a library function returns to Rhai: a [`Raised`] with `code`.
+pub fn raise(code: Code, message: impl Into<String>) -> Box<EvalAltResult> {
+    raise_hinted(code, message, None)
+}
+
+/// [`raise`], with the hint to show.
+pub fn raise_hinted(code: Code, message: impl Into<String>, hint: Option<&str>) -> Box<EvalAltResult> {
+    let raised = Raised { code, message: message.into(), hint: hint.map(str::to_string) };
+    EvalAltResult::ErrorRuntime(Dynamic::from(raised), Position::NONE).into()
+}
+
+/// `error` as an error of `code`, when it is a plain runtime error of a function (a message
+/// given as text): the chart functions' errors are `chart::spec` errors, say.
+pub fn as_code(code: Code, error: Box<EvalAltResult>) -> Box<EvalAltResult> {
+    match *error {
+        EvalAltResult::ErrorRuntime(value, pos) if value.is_string() => {
+            EvalAltResult::ErrorRuntime(Dynamic::from(Raised { code, message: value.to_string(), hint: None }), pos)
+                .into()
+        }
+        other => other.into(),
+    }
+}
+
+/// What a raised error holds: its code and message, when one of nbrender's functions raised it.
+pub fn raised(value: &Dynamic) -> Option<Raised> {
+    value.read_lock::<Raised>().map(|r| r.clone())
+}
+
+/// Registers how a raised error reads inside a script (`catch (e) { print(e) }`).
+pub fn register(engine: &mut rhai::Engine) {
+    engine
+        .register_type_with_name::<Raised>("error")
+        .register_fn("to_string", |r: &mut Raised| r.message.clone())
+        .register_fn("to_debug", |r: &mut Raised| r.message.clone());
+}
