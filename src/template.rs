@@ -21,12 +21,24 @@ pub struct TemplateError {
     pub range: Option<std::ops::Range<usize>>,
     /// 1-based line in the template source, when known.
     pub line: Option<usize>,
-    /// For undefined names: the name, so callers can suggest another.
-    pub undefined: Option<String>,
+    pub kind: TemplateKind,
+}
+
+/// What went wrong in a template, as the engine says it (never read from its message).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplateKind {
+    /// A name nothing defines: the name, so callers can suggest another.
+    Undefined(String),
+    /// A filter that does not exist: its name as written.
+    UnknownFilter(String),
+    /// The template cannot be read (a tag left open, an unexpected token).
+    Syntax,
     /// The template used up the fuel it was given.
-    pub out_of_fuel: bool,
+    OutOfFuel,
     /// The output passed the limit on expanded text: expanding stopped there.
-    pub too_large: bool,
+    TooLarge,
+    /// A filter or function refused its input, or expanding failed otherwise.
+    Failed,
 }
 
 /// How expanded values are written into the output.
@@ -111,9 +123,7 @@ impl ProseTemplates {
             ),
             range: None,
             line: None,
-            undefined: None,
-            out_of_fuel: false,
-            too_large: true,
+            kind: TemplateKind::TooLarge,
         }
     }
 
@@ -613,42 +623,19 @@ fn not_finite_error(x: f64) -> Error {
 fn undefined_error(source: &str, name: String) -> TemplateError {
     let range = find_name_in_tags(source, &name).map(|start| start..start + name.len());
     let line = range.as_ref().map(|r| source[..r.start].matches('\n').count() + 1);
-    TemplateError {
-        message: format!("`{name}` is undefined"),
-        range,
-        line,
-        undefined: Some(name),
-        out_of_fuel: false,
-        too_large: false,
-    }
+    TemplateError { message: format!("`{name}` is undefined"), range, line, kind: TemplateKind::Undefined(name) }
 }
 
+/// Where `name` is first used as a name (not an attribute, `x.name`) inside `{{ }}` or
+/// `{% %}`, as minijinja's tokenizer reads the template.
 fn find_name_in_tags(source: &str, name: &str) -> Option<usize> {
-    let mut from = 0;
-    while let Some(open) = source[from..].find(['{']).map(|i| i + from) {
-        let rest = &source[open..];
-        let close = if rest.starts_with("{{") {
-            rest.find("}}")
-        } else if rest.starts_with("{%") {
-            rest.find("%}")
-        } else {
-            None
-        };
-        if let Some(close) = close {
-            let tag = &rest[..close];
-            let bytes = tag.as_bytes();
-            for (i, _) in tag.match_indices(name) {
-                let before = i.checked_sub(1).and_then(|b| bytes.get(b)).copied().unwrap_or(b' ');
-                let after = bytes.get(i + name.len()).copied().unwrap_or(b' ');
-                let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.';
-                if !word(before) && !word(after) {
-                    return Some(open + i);
-                }
-            }
-            from = open + close;
-        } else {
-            from = open + 1;
+    use minijinja::machinery::{Token, tokenize};
+    let mut previous = None;
+    for (token, span) in tokenize(source, false, prose_syntax()).map_while(Result::ok) {
+        if matches!(token, Token::Ident(id) if id == name) && !matches!(previous, Some(Token::Dot)) {
+            return Some(span.start_offset as usize);
         }
+        previous = Some(token);
     }
     None
 }
@@ -656,28 +643,23 @@ fn find_name_in_tags(source: &str, name: &str) -> Option<usize> {
 fn template_error(err: &Error, source: &str) -> TemplateError {
     let range = err.range();
     let snippet = range.clone().and_then(|r| source.get(r)).map(str::trim);
-    let undefined = match err.kind() {
+    let kind = match err.kind() {
         ErrorKind::UndefinedError => {
-            snippet.map(|s| s.split(['|', '.', '[', '(', ' ']).next().unwrap_or(s).trim().to_string())
+            let name = snippet.map(|s| s.split(['|', '.', '[', '(', ' ']).next().unwrap_or(s).trim().to_string());
+            name.map_or(TemplateKind::Failed, TemplateKind::Undefined)
         }
-        _ => None,
+        ErrorKind::UnknownFilter => TemplateKind::UnknownFilter(snippet.unwrap_or("").to_string()),
+        ErrorKind::SyntaxError => TemplateKind::Syntax,
+        ErrorKind::OutOfFuel => TemplateKind::OutOfFuel,
+        _ => TemplateKind::Failed,
     };
-    let message = match (&undefined, err.kind()) {
-        (Some(name), _) => format!("`{name}` is undefined"),
-        (None, ErrorKind::UnknownFilter) => match snippet {
-            Some(s) => format!("unknown filter `{s}`"),
-            None => "unknown filter".to_string(),
-        },
+    let message = match &kind {
+        TemplateKind::Undefined(name) => format!("`{name}` is undefined"),
+        TemplateKind::UnknownFilter(name) if !name.is_empty() => format!("unknown filter `{name}`"),
+        TemplateKind::UnknownFilter(_) => "unknown filter".to_string(),
         _ => err.detail().map_or_else(|| err.kind().to_string(), str::to_string),
     };
-    TemplateError {
-        message,
-        range,
-        line: err.line(),
-        undefined,
-        out_of_fuel: err.kind() == ErrorKind::OutOfFuel,
-        too_large: false,
-    }
+    TemplateError { message, range, line: err.line(), kind }
 }
 
 /// The theme's page templates, with every value HTML-escaped unless marked safe.
@@ -797,7 +779,13 @@ mod tests {
     #[test]
     fn every_undefined_name_is_reported_in_order() {
         let e = ProseTemplates::new().expand("{{ zz }} and {{ aa | num }}", &scope(), Output::Markdown).unwrap_err();
-        let names: Vec<_> = e.iter().map(|e| e.undefined.clone().unwrap()).collect();
+        let names: Vec<_> = e
+            .iter()
+            .map(|e| match &e.kind {
+                TemplateKind::Undefined(name) => name.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
         assert_eq!(names, ["zz", "aa"]);
         assert_eq!(e[1].range, Some(16..18));
     }
@@ -834,7 +822,7 @@ mod tests {
     #[test]
     fn undefined_names_are_errors_with_their_name() {
         let e = expand("x\n{{ bse | money_band }}").unwrap_err();
-        assert_eq!(e.undefined.as_deref(), Some("bse"));
+        assert_eq!(e.kind, TemplateKind::Undefined("bse".into()));
         assert_eq!(e.line, Some(2));
         assert_eq!(e.range, Some(5..8));
     }
@@ -862,7 +850,7 @@ mod tests {
     fn values_are_counted_against_the_limit() {
         let t = ProseTemplates::within(ProseLimits { max_bytes: 40, max_elements: 100 });
         let e = t.expand_prose("{% for i in range(10) %}{{ evil }}{% endfor %}", &scope(), MARKS).unwrap_err();
-        assert!(e[0].too_large, "{e:?}");
+        assert_eq!(e[0].kind, TemplateKind::TooLarge, "{e:?}");
     }
 
     #[test]

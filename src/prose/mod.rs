@@ -16,7 +16,7 @@ use crate::exec::{CellOutput, Executed, Value};
 use crate::notebook::{Cell, Notebook};
 use crate::render::cell::{CellFrame, ChartFile, cell_html};
 use crate::template::escape_html;
-use crate::template::{ProseTemplates, Scope, TemplateError};
+use crate::template::{ProseTemplates, Scope, TemplateError, TemplateKind};
 use attributes::Attributes;
 use markdown::{Block, Citation, HeadingPlan, Plan};
 
@@ -36,33 +36,28 @@ pub(crate) fn template_diagnostic_at(
     span: std::ops::Range<usize>,
     names: &[&str],
 ) -> Diagnostic {
-    let code = match () {
-        _ if e.too_large => Code::ProseTooLarge,
-        _ if e.undefined.is_some() => Code::ProseUndefined,
+    let code = match e.kind {
+        TemplateKind::TooLarge => Code::ProseTooLarge,
+        TemplateKind::Undefined(_) => Code::ProseUndefined,
         _ => Code::ProseTemplate,
     };
     let d = Diagnostic::error(code, format!("in prose: {}", e.message)).at(file, span);
-    match &e.undefined {
-        Some(name) => match crate::diag::did_you_mean(name, names.iter().copied()) {
+    match &e.kind {
+        TemplateKind::Undefined(name) => match crate::diag::did_you_mean(name, names.iter().copied()) {
             Some(best) => d.with_hint(format!("did you mean `{best}`?")),
             None => d.with_hint(
                 "prose can use the variables the cells define with `let`, the `data:` tables and the `params:`",
             ),
         },
-        None if e.message.starts_with("unknown filter `") => {
-            let name = e.message.trim_start_matches("unknown filter `").trim_end_matches('`');
-            match crate::diag::did_you_mean(name, crate::format::Filter::NAMES.iter().copied()) {
-                Some(best) => d.with_hint(format!("did you mean `{best}`?")),
-                None => d.with_hint(format!("filters are {}", crate::format::Filter::NAMES.join(", "))),
-            }
-        }
-        None if e.too_large => d.with_hint(
+        TemplateKind::UnknownFilter(name) => match crate::diag::did_you_mean(name, crate::format::Filter::NAMES.iter().copied()) {
+            Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+            None => d.with_hint(format!("filters are {}", crate::format::Filter::NAMES.join(", "))),
+        },
+        TemplateKind::TooLarge => d.with_hint(
             "insert less: a value repeated in a loop or over many lines adds up; the limit is `notebook_bytes` under `limits:` in `_site.yaml`",
         ),
-        None if e.message.contains("expected") || e.message.contains("unexpected") => {
-            d.with_hint("insert a value as `{{ name }}` or `{{ name | filter }}`")
-        }
-        None => d,
+        TemplateKind::Syntax => d.with_hint("insert a value as `{{ name }}` or `{{ name | filter }}`"),
+        TemplateKind::OutOfFuel | TemplateKind::Failed => d,
     }
 }
 

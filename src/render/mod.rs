@@ -126,7 +126,7 @@ impl Theme {
         self.templates.render(name, context, safe, fuel).map_err(|e| {
             let file = self.files.get(name);
             let shown = template_name(name, file.map(|f| f.name.as_str()));
-            let d = if e.out_of_fuel {
+            let d = if e.kind == crate::template::TemplateKind::OutOfFuel {
                 Diagnostic::error(
                     Code::ThemeRender,
                     format!(
