@@ -34,13 +34,12 @@ pub fn raise_hinted(code: Code, message: impl Into<String>, hint: Option<&str>) 
 /// `error` as an error of `code`, when it is a plain runtime error of a function (a message
 /// given as text): the chart functions' errors are `chart::spec` errors, say.
 pub fn as_code(code: Code, error: Box<EvalAltResult>) -> Box<EvalAltResult> {
-    match *error {
-        EvalAltResult::ErrorRuntime(value, pos) if value.is_string() => {
-            EvalAltResult::ErrorRuntime(Dynamic::from(Raised { code, message: value.to_string(), hint: None }), pos)
-                .into()
-        }
-        other => other.into(),
+    let EvalAltResult::ErrorRuntime(value, pos) = &*error else { return error };
+    if !value.is_string() {
+        return error;
     }
+    let raised = Raised { code, message: value.to_string(), hint: None };
+    EvalAltResult::ErrorRuntime(Dynamic::from(raised), *pos).into()
 }
 
 /// What a raised error holds: its code and message, when one of nbrender's functions raised it.
