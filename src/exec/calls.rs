@@ -15,11 +15,55 @@ pub struct Call {
     pub literal: Option<String>,
 }
 
+/// An engine that only reads scripts: Rhai's tokenizer and parser, nothing registered, nothing
+/// folded (a map literal keeps where its entries are written).
+fn reader() -> &'static rhai::Engine {
+    static ENGINE: OnceLock<rhai::Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let mut engine = rhai::Engine::new_raw();
+        engine.set_optimization_level(rhai::OptimizationLevel::None);
+        engine
+    })
+}
+
+/// Where an option is written in a call's map literal: the 1-based line and column (in
+/// characters) of its key (`at_key`) or of its value, and the length to mark. The call is the
+/// one at `line`/`column` (where Rhai reports its errors); `None` when the options are not a
+/// map literal written in the call (`band_chart(rows, opts)`).
+pub fn option_place(
+    script: &str,
+    line: usize,
+    column: usize,
+    key: &str,
+    at_key: bool,
+) -> Option<(usize, usize, usize)> {
+    use rhai::{ASTNode, Expr};
+    let ast = reader().compile(script).ok()?;
+    let mut found = None;
+    ast.walk(&mut |path: &[ASTNode]| {
+        let Some(ASTNode::Expr(Expr::FnCall(call, pos))) = path.last() else { return true };
+        if pos.line() != Some(line) || pos.position() != Some(column) {
+            return true;
+        }
+        for arg in call.args.iter() {
+            let Expr::Map(map, _) = arg else { continue };
+            let Some((ident, value)) = map.0.iter().find(|(ident, _)| ident.name.as_str() == key) else { continue };
+            let (at, len) = match (at_key, value) {
+                (true, _) => (ident.pos, key.chars().count()),
+                (false, Expr::StringConstant(s, p)) => (*p, s.chars().count() + 2),
+                (false, other) => (other.position(), 1),
+            };
+            found = at.line().zip(at.position()).map(|(l, c)| (l, c, len));
+        }
+        found.is_none()
+    });
+    found
+}
+
 /// Every call of the function `name` in `script` (method calls such as `x.name(...)` are not
 /// calls of it).
 pub fn calls_of(script: &str, name: &str) -> Vec<Call> {
-    static ENGINE: OnceLock<rhai::Engine> = OnceLock::new();
-    let engine = ENGINE.get_or_init(rhai::Engine::new_raw);
+    let engine = reader();
     let inputs = [script];
     let (tokens, _) = engine.lex(&inputs);
     let tokens: Vec<(Token, rhai::Position)> = tokens.take_while(|(t, _)| !matches!(t, Token::EOF)).collect();
@@ -50,5 +94,14 @@ mod tests {
         let found: Vec<(usize, usize, Option<&str>)> =
             calls.iter().map(|c| (c.line, c.column, c.literal.as_deref())).collect();
         assert_eq!(found, [(1, 9, Some("x")), (6, 11, Some("y")), (7, 9, None)]);
+    }
+
+    #[test]
+    fn options_are_placed_where_the_map_literal_writes_them() {
+        let script = "let c = band_chart(rows, #{\n    y: \"tier\",\n    hi: \"nope\",\n});";
+        assert_eq!(option_place(script, 1, 9, "hi", false), Some((3, 9, 6)));
+        assert_eq!(option_place(script, 1, 9, "hi", true), Some((3, 5, 2)));
+        assert_eq!(option_place(script, 1, 9, "lo", false), None);
+        assert_eq!(option_place("band_chart(rows, opts)", 1, 1, "hi", false), None);
     }
 }

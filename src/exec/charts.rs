@@ -28,6 +28,11 @@ pub fn register(engine: &mut Engine) {
         .register_fn("line_chart", |rows: Array, options: Map| line_chart(rows, options).map_err(spec_error));
 }
 
+/// The error `e`, about the option `key`'s value.
+fn about(key: &str) -> impl Fn(Box<EvalAltResult>) -> Box<EvalAltResult> + '_ {
+    move |e| super::errors::at_option(crate::diag::Code::ChartSpec, key, false, e)
+}
+
 /// A chart function's mistakes are in its rows and options: `chart::spec` errors.
 fn spec_error(e: Box<EvalAltResult>) -> Box<EvalAltResult> {
     super::errors::as_code(crate::diag::Code::ChartSpec, e)
@@ -40,7 +45,7 @@ fn bar_chart(rows: Array, options: Map) -> Res<ChartSpec> {
     let y = required_text(f, &options, "y")?;
     let x = required_text(f, &options, "x")?;
     let by = text(f, &options, "by")?;
-    let table = pivot(f, &maps(f, &rows)?, ("y", &y), &x, by.as_deref())?;
+    let table = pivot(f, &maps(f, &rows)?, ("y", &y), ("x", &x), by.as_deref())?;
     common(f, &options, ChartData::Bars(table))
 }
 
@@ -51,7 +56,7 @@ fn line_chart(rows: Array, options: Map) -> Res<ChartSpec> {
     let x = required_text(f, &options, "x")?;
     let y = required_text(f, &options, "y")?;
     let by = text(f, &options, "by")?;
-    let table = pivot(f, &maps(f, &rows)?, ("x", &x), &y, by.as_deref())?;
+    let table = pivot(f, &maps(f, &rows)?, ("x", &x), ("y", &y), by.as_deref())?;
     common(f, &options, ChartData::Lines(table))
 }
 
@@ -82,10 +87,10 @@ fn stacked_bar_chart(rows: Array, options: Map) -> Res<ChartSpec> {
     let maps = maps(f, &rows)?;
     let mut out = Vec::with_capacity(maps.len());
     for (i, map) in maps.iter().enumerate() {
-        let category = field(f, map, &y, i)?.to_string();
+        let category = field(f, map, &y, i).map_err(about("y"))?.to_string();
         let mut values = Vec::with_capacity(stack.len());
         for col in &stack {
-            let v = numeric(f, map, col, i)?;
+            let v = numeric(f, map, col, i).map_err(about("stack"))?;
             if v < 0.0 {
                 return Err(format!(
                     "{f}: column `{col}` in row {} is negative ({v}); stacked segments need values of zero or more",
@@ -117,20 +122,26 @@ fn maps(f: &str, rows: &Array) -> Res<Vec<Map>> {
 
 /// One value per (category, group): categories and groups in order of first appearance.
 /// Without `by` every row is its own category of the one series named after `value`.
-fn pivot(f: &str, rows: &[Map], (cat_key, cat_col): (&str, &str), value: &str, by: Option<&str>) -> Res<SeriesTable> {
+fn pivot(
+    f: &str,
+    rows: &[Map],
+    (cat_key, cat_col): (&str, &str),
+    (value_key, value): (&str, &str),
+    by: Option<&str>,
+) -> Res<SeriesTable> {
     let mut series: Vec<String> = Vec::new();
     let mut out: Vec<SeriesRow> = Vec::new();
     // Where each (category, group) pair was first seen, to name both rows of a repeat.
     let mut seen: Vec<(usize, usize, usize)> = Vec::new();
     for (i, map) in rows.iter().enumerate() {
-        let category = field(f, map, cat_col, i)?.to_string();
-        let v = numeric(f, map, value, i)?;
+        let category = field(f, map, cat_col, i).map_err(about(cat_key))?.to_string();
+        let v = numeric(f, map, value, i).map_err(about(value_key))?;
         let Some(by) = by else {
             series = vec![value.to_string()];
             out.push(SeriesRow { category, values: vec![Some(v)] });
             continue;
         };
-        let group = field(f, map, by, i)?.to_string();
+        let group = field(f, map, by, i).map_err(about("by"))?.to_string();
         let g = match series.iter().position(|s| *s == group) {
             Some(g) => g,
             None if series.len() == MAX_SERIES => {
@@ -175,9 +186,9 @@ fn texts(f: &str, options: &Map, key: &str) -> Res<Option<Vec<String>>> {
         return Ok(None);
     };
     let bad = || format!("{f}: option `{key}` must be an array of column names (strings), not {}", describe(v));
-    let array = v.clone().try_cast::<Array>().ok_or_else(bad)?;
+    let array = v.clone().try_cast::<Array>().ok_or_else(|| about(key)(bad().into()))?;
     let names: Option<Vec<String>> = array.iter().map(|item| item.clone().into_string().ok()).collect();
-    names.map(Some).ok_or_else(|| bad().into())
+    names.map(Some).ok_or_else(|| about(key)(bad().into()))
 }
 
 fn band_chart(rows: Array, options: Map) -> Res<ChartSpec> {
@@ -206,16 +217,20 @@ fn band_chart(rows: Array, options: Map) -> Res<ChartSpec> {
             .clone()
             .try_cast::<Map>()
             .ok_or_else(|| format!("{f}: row {} is not a map but {}", i + 1, describe(row)))?;
-        let category = field(f, &map, &y, i)?.to_string();
+        let category = field(f, &map, &y, i).map_err(about("y"))?.to_string();
         let (lo, hi) = match &source {
             BandSource::Band(col) => {
-                let v = field(f, &map, col, i)?;
+                let v = field(f, &map, col, i).map_err(about("band"))?;
                 let b = v.clone().try_cast::<Band>().ok_or_else(|| {
-                    format!("{f}: column `{col}` in row {} must hold a band, not {}", i + 1, describe(&v))
+                    about("band")(
+                        format!("{f}: column `{col}` in row {} must hold a band, not {}", i + 1, describe(&v)).into(),
+                    )
                 })?;
                 (b.lo, b.hi)
             }
-            BandSource::LoHi(lo, hi) => (numeric(f, &map, lo, i)?, numeric(f, &map, hi, i)?),
+            BandSource::LoHi(lo, hi) => {
+                (numeric(f, &map, lo, i).map_err(about("lo"))?, numeric(f, &map, hi, i).map_err(about("hi"))?)
+            }
         };
         if lo > hi {
             return Err(format!("{f}: row {} ({category}) has lo {lo} greater than hi {hi}", i + 1).into());
@@ -238,7 +253,8 @@ fn check_options(f: &str, options: &Map, own: &[&str]) -> Res<()> {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!("{f} options are {}", known.join(", ")),
             };
-            return Err(format!("{f}: unknown option `{key}`; {hint}").into());
+            let e = format!("{f}: unknown option `{key}`; {hint}").into();
+            return Err(super::errors::at_option(crate::diag::Code::ChartSpec, key, true, e));
         }
     }
     Ok(())
@@ -248,7 +264,7 @@ fn text(f: &str, options: &Map, key: &str) -> Res<Option<String>> {
     match options.get(key) {
         None => Ok(None),
         Some(v) if v.is_string() => Ok(v.clone().into_string().ok()),
-        Some(v) => Err(format!("{f}: option `{key}` must be a string, not {}", describe(v)).into()),
+        Some(v) => Err(about(key)(format!("{f}: option `{key}` must be a string, not {}", describe(v)).into())),
     }
 }
 
@@ -276,7 +292,10 @@ fn common(f: &str, options: &Map, data: ChartData) -> Res<ChartSpec> {
         None | Some("money_k") => AxisFormat::MoneyK,
         Some("pct") => AxisFormat::Pct,
         Some("num") => AxisFormat::Num,
-        Some(other) => return Err(format!("{f}: unknown format `{other}`; chart formats are money_k, pct, num").into()),
+        Some(other) => {
+            let e = format!("{f}: unknown format `{other}`; chart formats are money_k, pct, num").into();
+            return Err(about("format")(e));
+        }
     };
     // The chart needs room for its labels: at least 320 px wide (what the drawing accepts).
     let size = |key: &str, min: i64| -> Res<Option<u32>> {
@@ -284,8 +303,10 @@ fn common(f: &str, options: &Map, data: ChartData) -> Res<ChartSpec> {
             None => Ok(None),
             Some(v) => match v.as_int() {
                 Ok(n) if (min..=4000).contains(&n) => Ok(Some(n as u32)),
-                Ok(n) => Err(format!("{f}: `{key}` must be from {min} to 4000 pixels, not {n}").into()),
-                Err(_) => Err(format!("{f}: `{key}` must be a whole number of pixels, not {}", describe(v)).into()),
+                Ok(n) => Err(about(key)(format!("{f}: `{key}` must be from {min} to 4000 pixels, not {n}").into())),
+                Err(_) => Err(about(key)(
+                    format!("{f}: `{key}` must be a whole number of pixels, not {}", describe(v)).into(),
+                )),
             },
         }
     };

@@ -12,6 +12,16 @@ pub struct Raised {
     pub message: String,
     /// What to do about it, when the function knows better than its code's usual hint.
     pub hint: Option<String>,
+    /// The option of the call (`hi` of `band_chart(rows, #{ hi: "nope" })`) at fault, when one
+    /// is: the report points at it where the call's options are written.
+    pub option: Option<OptionAt>,
+}
+
+/// An option of a call, and whether its key (an unknown option) or its value is at fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionAt {
+    pub key: String,
+    pub at_key: bool,
 }
 
 impl std::fmt::Display for Raised {
@@ -27,7 +37,7 @@ pub fn raise(code: Code, message: impl Into<String>) -> Box<EvalAltResult> {
 
 /// [`raise`], with the hint to show.
 pub fn raise_hinted(code: Code, message: impl Into<String>, hint: Option<&str>) -> Box<EvalAltResult> {
-    let raised = Raised { code, message: message.into(), hint: hint.map(str::to_string) };
+    let raised = Raised { code, message: message.into(), hint: hint.map(str::to_string), option: None };
     EvalAltResult::ErrorRuntime(Dynamic::from(raised), Position::NONE).into()
 }
 
@@ -38,7 +48,21 @@ pub fn as_code(code: Code, error: Box<EvalAltResult>) -> Box<EvalAltResult> {
     if !value.is_string() {
         return error;
     }
-    let raised = Raised { code, message: value.to_string(), hint: None };
+    let raised = Raised { code, message: value.to_string(), hint: None, option: None };
+    EvalAltResult::ErrorRuntime(Dynamic::from(raised), *pos).into()
+}
+
+/// `error`, raised as an error of `code` about the option `key` (its key when `at_key`, else
+/// its value). An error that already names its option keeps it.
+pub fn at_option(code: Code, key: &str, at_key: bool, error: Box<EvalAltResult>) -> Box<EvalAltResult> {
+    let EvalAltResult::ErrorRuntime(value, pos) = &*error else { return error };
+    let option = Some(OptionAt { key: key.to_string(), at_key });
+    let raised = match raised(value) {
+        Some(r) if r.option.is_some() => return error,
+        Some(r) => Raised { option, ..r },
+        None if value.is_string() => Raised { code, message: value.to_string(), hint: None, option },
+        None => return error,
+    };
     EvalAltResult::ErrorRuntime(Dynamic::from(raised), *pos).into()
 }
 

@@ -527,6 +527,8 @@ fn eval_error(
         }
     }
     let n = cell.number;
+    // A place more precise than the call's (line, column, length in the script), when known.
+    let mut placed: Option<(usize, usize, usize)> = None;
     let (code, message, hint): (Code, String, String) = match inner {
         EvalAltResult::ErrorTooManyOperations(_) => (
             Code::ExecLimit,
@@ -630,10 +632,18 @@ fn eval_error(
             (Code::ExecUndefinedVariable, format!("undefined variable `{name}` in cell {n}"), hint)
         }
         EvalAltResult::ErrorRuntime(d, _) => {
-            let (code, text, hint) = match errors::raised(d) {
-                Some(r) => (r.code, r.message, r.hint),
-                None => (Code::ExecRuntime, d.to_string(), None),
+            let (code, text, hint, option) = match errors::raised(d) {
+                Some(r) => (r.code, r.message, r.hint, r.option),
+                None => (Code::ExecRuntime, d.to_string(), None, None),
             };
+            // An option at fault is shown where the call's map literal writes it.
+            let at_option = option.and_then(|o| {
+                let (line, column) = (pos.line()?, pos.position()?);
+                calls::option_place(&cell.script, line, column, &o.key, o.at_key)
+            });
+            if let Some((line, column, len)) = at_option {
+                placed = Some((line, column, len));
+            }
             let usual = match code {
                 Code::ExecAssert => "the data no longer satisfies what this notebook assumes; check the data files",
                 Code::ExecMissingKey => "a notebook's results are the variables its cells define with `let`",
@@ -657,7 +667,19 @@ fn eval_error(
         }
         other => (Code::ExecRuntime, format!("cell {n}: {other}"), "fix the script at this point".into()),
     };
-    locate(notebook, cell, pos, Diagnostic::error(code, message)).with_hint(hint)
+    let d = Diagnostic::error(code, message);
+    let d = match placed {
+        Some((line, column, len)) => {
+            let start = notebook.source.offset(cell.file_line(line), cell.file_column(line, column));
+            let end = notebook.source.text[start..]
+                .char_indices()
+                .nth(len)
+                .map_or(notebook.source.text.len(), |(b, _)| start + b);
+            d.at(&notebook.source, start..end)
+        }
+        None => locate(notebook, cell, pos, d),
+    };
+    d.with_hint(hint)
 }
 
 #[cfg(test)]
