@@ -60,6 +60,21 @@ pub fn option_place(
     found
 }
 
+/// The names `script` declares with `let` or `const`, as Rhai's tokenizer reads them.
+pub fn declared_names(script: &str) -> Vec<String> {
+    let inputs = [script];
+    let (tokens, _) = reader().lex(&inputs);
+    let mut names = Vec::new();
+    let mut declaring = false;
+    for (token, _) in tokens.take_while(|(t, _)| !matches!(t, Token::EOF)) {
+        if declaring && let Token::Identifier(id) = &token {
+            names.push(id.to_string());
+        }
+        declaring = matches!(token, Token::Let | Token::Const);
+    }
+    names
+}
+
 /// Every call of the function `name` in `script` (method calls such as `x.name(...)` are not
 /// calls of it).
 pub fn calls_of(script: &str, name: &str) -> Vec<Call> {
@@ -94,6 +109,12 @@ mod tests {
         let found: Vec<(usize, usize, Option<&str>)> =
             calls.iter().map(|c| (c.line, c.column, c.literal.as_deref())).collect();
         assert_eq!(found, [(1, 9, Some("x")), (6, 11, Some("y")), (7, 9, None)]);
+    }
+
+    #[test]
+    fn declared_names_are_read_as_rhai_reads_them() {
+        let script = "let a = 1; const B = 2;\n// let no = 3\nlet s = \"let no2 = 4\";\nfor i in 0..2 { let c = i; }";
+        assert_eq!(declared_names(script), ["a", "B", "s", "c"]);
     }
 
     #[test]

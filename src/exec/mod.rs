@@ -428,15 +428,7 @@ fn locate(notebook: &Notebook, cell: &Cell, pos: Position, d: Diagnostic) -> Dia
 /// Names a cell can see: the scope's, and those its own script declares with `let`/`const`.
 fn scope_names(scope: &Scope, cell: &Cell) -> Vec<String> {
     let mut names: Vec<String> = scope.iter_raw().map(|(name, _, _)| name.to_string()).collect();
-    for word in ["let ", "const "] {
-        for (i, _) in cell.script.match_indices(word) {
-            let rest = &cell.script[i + word.len()..];
-            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-            if !name.is_empty() {
-                names.push(name);
-            }
-        }
-    }
+    names.extend(calls::declared_names(&cell.script));
     names
 }
 
