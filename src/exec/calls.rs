@@ -78,6 +78,10 @@ pub fn declared_names(script: &str) -> Vec<String> {
 /// Every call of the function `name` in `script` (method calls such as `x.name(...)` are not
 /// calls of it).
 pub fn calls_of(script: &str, name: &str) -> Vec<Call> {
+    // Without the name there is no call: nothing to read.
+    if !script.contains(name) {
+        return Vec::new();
+    }
     let engine = reader();
     let inputs = [script];
     let (tokens, _) = engine.lex(&inputs);

@@ -262,7 +262,11 @@ fn template_text(notebook: &Notebook, marks: Marks, diagnostics: &mut Vec<Diagno
 pub fn template_calls(notebook: &Notebook, name: &str) -> Vec<(Range<usize>, Option<String>)> {
     let file = &notebook.source;
     let body = &file.text[notebook.body.start.min(file.text.len())..];
-    let Some(marks) = free_marks(body).filter(|_| body.contains(name)) else { return Vec::new() };
+    // Without the name there is no call: nothing to read.
+    if !body.contains(name) {
+        return Vec::new();
+    }
+    let Some(marks) = free_marks(body) else { return Vec::new() };
     let source = template_text(notebook, marks, &mut Vec::new());
     crate::template::calls_of(&source.text, name)
         .into_iter()
