@@ -192,6 +192,13 @@ fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontma
     if let Some(unknown) = spans.as_ref().and_then(|s| unknown_keys(file, s)) {
         return Err(Unknown::Many(unknown));
     }
+    let is_map = spans.as_ref().is_some_and(|s| s.keys_of(&[]).next().is_some());
+    if is_map && spans.as_ref().is_some_and(|s| s.at(&["title"]).is_none()) {
+        return Err(Diagnostic::error(Code::FrontmatterMissingTitle, "the frontmatter has no `title`")
+            .at(file, file.line_span(fm.first_line.saturating_sub(1).max(1)))
+            .with_hint("add `title: ...`: every page needs a title")
+            .into());
+    }
     let err = match yaml::from_str::<Frontmatter>(fm.text) {
         Ok(mut front) => {
             front.spans = spans.unwrap_or_default();
@@ -200,12 +207,6 @@ fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontma
         Err(err) => err,
     };
     let at_line = |d: Diagnostic, line: usize, col: usize| d.at_line_col(file, fm.first_line + line - 1, col, 1);
-    if err.message.starts_with("missing field `title`") {
-        return Err(Diagnostic::error(Code::FrontmatterMissingTitle, "the frontmatter has no `title`")
-            .at(file, file.line_span(fm.first_line.saturating_sub(1).max(1)))
-            .with_hint("add `title: ...`: every page needs a title")
-            .into());
-    }
     // Past the last line means the YAML ended early: point at its last line.
     let last_line = fm.text.trim_end().lines().count().max(1);
     let (line, col) = match err.position.unwrap_or((1, 1)) {
@@ -215,7 +216,7 @@ fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontma
     let message = err.message.clone();
     let hint = if err.too_many_values {
         "a frontmatter holds a page's settings (an alias counts as all it repeats); put tables in a data file under `data:`"
-    } else if message.starts_with("lists and maps nested") {
+    } else if err.too_deep {
         "flatten the lists and maps: nothing a page needs nests that deep"
     } else {
         "the frontmatter is YAML between the two `---` lines; check indentation and quoting"

@@ -243,31 +243,31 @@ impl SiteConfig {
             return Ok(SiteConfig::default());
         }
         let file = Arc::new(SourceFile::new(path.display().to_string(), text));
+        // Where every key and value stands, once the scan has bounded what parsing can cost.
+        let spans = crate::yaml::scan(&file.text, crate::yaml::MAX_VALUES)
+            .ok()
+            .and_then(|_| crate::yaml::spans(&file.text))
+            .unwrap_or_default();
+        if let Some(d) = unknown_key(&file, &spans) {
+            return Err(d);
+        }
         let config = crate::yaml::from_str::<SiteConfig>(&file.text).map_err(|e| {
             let (line, col) = e.position.unwrap_or((1, 1));
-            let d = Diagnostic::error(Code::SiteConfig, format!("invalid `_site.yaml`: {}", e.message))
-                .at_line_col(&file, line, col, 1);
-            let in_limits = e.message.contains("expected one of `operations`");
-            let unknown = e.message.split_once("unknown field `").and_then(|(_, r)| r.split('`').next());
-            match unknown {
-                Some(key) if in_limits => d.with_suggestion(key, LIMIT_KEYS.iter().copied()),
-                Some(key) => d.with_suggestion(key, KEYS.iter().copied()),
-                None => d,
-            }
+            Diagnostic::error(Code::SiteConfig, format!("invalid `_site.yaml`: {}", e.message))
+                .at_line_col(&file, line, col, 1)
         })?;
+        let at = |keys: &[&str]| spans.at(keys).map_or_else(|| file.line_span(1), |p| p.value.clone());
         if let Some(url) = config.base_url.as_deref().filter(|u| !is_site_url(u)) {
-            let line = file.text.lines().position(|l| l.starts_with("base_url:")).map_or(1, |i| i + 1);
             return Err(Diagnostic::error(
                 Code::SiteConfig,
                 format!("invalid `_site.yaml`: `base_url` `{url}` is not a web address"),
             )
-            .at(&file, file.line_span(line))
+            .at(&file, at(&["base_url"]))
             .with_hint("write the site's address with its scheme, such as `https://example.org`"));
         }
         if let Some(theme) = &config.theme
             && let Err(escape) = crate::data::confine(folder, theme)
         {
-            let line = file.text.lines().position(|l| l.starts_with("theme:")).map_or(1, |i| i + 1);
             let why = match escape {
                 Escape::Words => "leaves the notebooks folder".to_string(),
                 Escape::Link(real) => {
@@ -275,15 +275,14 @@ impl SiteConfig {
                 }
             };
             return Err(Diagnostic::error(Code::SiteConfig, format!("invalid `_site.yaml`: `theme` `{theme}` {why}"))
-                .at(&file, file.line_span(line))
+                .at(&file, at(&["theme"]))
                 .with_hint(
                     "give a folder inside the notebooks folder, such as `theme: mytheme`; a theme kept elsewhere can be given with --theme",
                 ));
         }
         if let Some((key, why)) = config.limits.problem() {
-            let line = limit_line(&file.text, key);
             return Err(Diagnostic::error(Code::SiteConfig, format!("invalid `_site.yaml`: `limits: {key}` {why}"))
-                .at(&file, file.line_span(line)));
+                .at(&file, at(&["limits", key])));
         }
         Ok(config)
     }
@@ -297,11 +296,26 @@ fn is_site_url(url: &str) -> bool {
     })
 }
 
-/// The line of `key:` under `limits:` (1-based), or the `limits:` line.
-fn limit_line(text: &str, key: &str) -> usize {
-    let start = text.lines().position(|l| l.starts_with("limits:")).unwrap_or(0);
-    let found = text.lines().enumerate().skip(start + 1).find(|(_, l)| l.trim_start().starts_with(&format!("{key}:")));
-    found.map_or(start, |(i, _)| i) + 1
+/// The first unknown key, at the top level or under `limits:`, at its place.
+fn unknown_key(file: &Arc<SourceFile>, spans: &crate::yaml::Spans) -> Option<Diagnostic> {
+    use crate::yaml::Seg;
+    spans.iter().find_map(|(path, placed)| {
+        let (Some((Seg::Key(key), parent)), Some(span)) = (path.split_last(), &placed.key) else { return None };
+        let (what, known): (&str, &[&str]) = match parent {
+            [] => ("key", KEYS),
+            [Seg::Key(top)] if top == "limits" => ("`limits` key", LIMIT_KEYS),
+            _ => return None,
+        };
+        (!known.contains(&key.as_str())).then(|| {
+            let d = Diagnostic::error(Code::SiteConfig, format!("invalid `_site.yaml`: unknown {what} `{key}`"))
+                .at(file, span.clone())
+                .with_label("not a known key");
+            match crate::diag::did_you_mean(key, known.iter().copied()) {
+                Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+                None => d.with_hint(format!("known keys: {}", known.join(", "))),
+            }
+        })
+    })
 }
 
 #[cfg(test)]
@@ -405,5 +419,17 @@ mod tests {
         assert!(d.message.contains("at least 1"), "{}", d.message);
         let d = load("limits:\n  operation: 5\n").unwrap_err();
         assert_eq!(d.hint.as_deref(), Some("did you mean `operations`?"));
+    }
+
+    #[test]
+    fn mistakes_point_at_the_key_or_value_as_written() {
+        let shown = |d: Diagnostic| {
+            let l = d.location.expect("a place");
+            l.file.text[l.span].to_string()
+        };
+        assert_eq!(shown(load("title: S\nlimits:\n  operation: 5\n").unwrap_err()), "operation");
+        assert_eq!(shown(load("titel: S\n").unwrap_err()), "titel");
+        assert_eq!(shown(load("title: S\nbase_url: \"ftp://x\"\n").unwrap_err()), "\"ftp://x\"");
+        assert_eq!(shown(load("limits: { seconds: -1 }\n").unwrap_err()), "-1");
     }
 }

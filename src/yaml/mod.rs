@@ -33,6 +33,8 @@ pub struct YamlError {
     pub position: Option<(usize, usize)>,
     /// Whether the text was refused before parsing for holding more values than allowed.
     pub too_many_values: bool,
+    /// Whether the text was refused before parsing for nesting deeper than [`MAX_DEPTH`].
+    pub too_deep: bool,
 }
 
 /// Deserializes `text` into `T`, with at most [`MAX_VALUES`] values.
@@ -50,7 +52,7 @@ pub fn from_str_within<T: DeserializeOwned>(text: &str, max_values: u64) -> Resu
         if let Some(cut) = message.find(" at line ") {
             message.truncate(cut);
         }
-        YamlError { message, position, too_many_values: false }
+        YamlError { message, position, too_many_values: false, too_deep: false }
     })
 }
 
@@ -568,7 +570,7 @@ impl<'t> Scanner<'t> {
         self.values = self.values.saturating_add(n);
         if self.values > self.max_values {
             let message = format!("more than {} values", crate::format::num(self.max_values as f64));
-            return Err(YamlError { message, position: Some(self.position()), too_many_values: true });
+            return Err(YamlError { message, position: Some(self.position()), too_many_values: true, too_deep: false });
         }
         Ok(())
     }
@@ -579,7 +581,7 @@ impl<'t> Scanner<'t> {
         if block + flow > self.max_depth {
             self.at = at;
             let message = format!("lists and maps nested more than {} deep", self.max_depth);
-            return Err(YamlError { message, position: Some(self.position()), too_many_values: false });
+            return Err(YamlError { message, position: Some(self.position()), too_many_values: false, too_deep: true });
         }
         Ok(())
     }
@@ -593,7 +595,12 @@ impl<'t> Scanner<'t> {
         if self.open.iter().any(|&(open, _, _)| open == name) {
             // serde_yaml would expand it until its depth limit, repeating all the node holds.
             let message = format!("the alias `*{name}` repeats the node it is in");
-            return Err(YamlError { message, position: Some(self.position()), too_many_values: false });
+            return Err(YamlError {
+                message,
+                position: Some(self.position()),
+                too_many_values: false,
+                too_deep: false,
+            });
         }
         let inner = self.anchors.get(name).copied().unwrap_or(0);
         self.add(inner)
@@ -612,7 +619,12 @@ impl<'t> Scanner<'t> {
             // most; more is text libyaml refuses (`&a` lines), which must not slow the scan.
             if self.open.len() > 2 * self.max_depth {
                 let message = format!("anchors nested more than {} deep", self.max_depth);
-                return Err(YamlError { message, position: Some(self.position()), too_many_values: false });
+                return Err(YamlError {
+                    message,
+                    position: Some(self.position()),
+                    too_many_values: false,
+                    too_deep: true,
+                });
             }
             self.open.push((name, self.values, ends));
         }
@@ -716,7 +728,7 @@ mod tests {
 
     fn depth_error(text: &str) -> Option<(usize, usize)> {
         match scan(text, u64::MAX) {
-            Err(e) if e.message.contains("nested more than 64 deep") => e.position,
+            Err(e) if e.too_deep => e.position,
             _ => None,
         }
     }
