@@ -425,6 +425,18 @@ pub struct TemplateCall {
     pub first: Option<String>,
 }
 
+/// Every name a template uses inside its tags, as minijinja's tokenizer reads it.
+pub fn names_used(source: &str) -> std::collections::HashSet<String> {
+    use minijinja::machinery::{Token, tokenize};
+    tokenize(source, false, prose_syntax())
+        .map_while(Result::ok)
+        .filter_map(|(t, _)| match t {
+            Token::Ident(id) => Some(id.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Every call of the function `name` in a prose template, up to the first place the template
 /// cannot be read (expanding it reports that place).
 pub fn calls_of(source: &str, name: &str) -> Vec<TemplateCall> {

@@ -599,3 +599,32 @@ fn completions_are_printed_for_each_shell() {
     }
     assert_eq!(p.run(&["completions", "tcsh"]).code, 2);
 }
+
+// ---------------------------------------------------------------- warnings
+
+#[test]
+fn warnings_never_stop_a_build_and_strict_checks_count_them() {
+    let p = Project::empty();
+    p.write("notebooks/data/rows.csv", "a,b\n1,2\n");
+    p.write("notebooks/nb.md", "---\ntitle: T\ndata:\n  rows: data/rows.csv\n---\nText.\n");
+    let run = p.run(&["notebooks/", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("warning[notebook::unused-input]: `rows` is declared under `data:`"),
+        "{}",
+        run.stderr
+    );
+    assert!(p.exists("out/nb/index.html"), "a warning stopped the build");
+    let run = p.run(&["check", "notebooks/"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.trim_end().ends_with(": 1 warning"), "{}", run.stderr);
+    let run = p.run(&["check", "--format", "json", "notebooks/"]);
+    assert_eq!(run.code, 0);
+    let line: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("one JSON line");
+    assert_eq!(
+        (line["severity"].as_str(), line["line"].as_u64(), line["column"].as_u64()),
+        (Some("warning"), Some(4), Some(3))
+    );
+    let run = p.run(&["check", "--strict", "--format", "json", "notebooks/"]);
+    assert_eq!(run.code, 1, "--strict counts the warning");
+}

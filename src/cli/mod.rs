@@ -101,6 +101,9 @@ struct Check {
     /// `human` diagnostics on stderr, or `json`: one JSON object per diagnostic on stdout.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Count warnings as errors: exit 1 when there is any.
+    #[arg(long)]
+    strict: bool,
     /// A theme folder whose files replace the default theme's (its templates are checked too).
     #[arg(long, value_name = "DIR")]
     theme: Option<PathBuf>,
@@ -291,8 +294,21 @@ fn run_check(cli: Check, color: bool) -> ExitCode {
     let opts = BuildOptions { theme: cli.theme, params: cli.params, dry_run: true, ..BuildOptions::default() };
     match site::build(&path, &opts, &site::Silent) {
         Ok(report) => {
+            let n = report.warnings.len();
+            match cli.format {
+                Format::Json => report.warnings.iter().for_each(|d| println!("{}", d.to_json_line())),
+                Format::Human => eprint!("{}", diag::render(&report.warnings, color)),
+            }
+            let found =
+                if n == 0 { "no problems".to_string() } else { format!("{n} {}", plural(n, "warning", "warnings")) };
+            if cli.strict && n > 0 {
+                if cli.format == Format::Human {
+                    say(&format!("error: {found} found, and --strict counts them as errors"));
+                }
+                return ExitCode::from(1);
+            }
             if !cli.quiet && cli.format == Format::Human {
-                say(&format!("checked {} in {:.0} ms: no problems", counts(&report, " and "), report.elapsed_ms));
+                say(&format!("checked {} in {:.0} ms: {found}", counts(&report, " and "), report.elapsed_ms));
             }
             ExitCode::SUCCESS
         }

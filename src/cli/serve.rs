@@ -59,21 +59,25 @@ const RELOAD_SCRIPT: &str = r#"<script>
   events.onopen = () => document.documentElement.setAttribute("data-nbrender-live", "");
   events.onmessage = (e) => {
     if (e.data === "reload") { location.reload(); return; }
-    if (!e.data.startsWith("error ")) return;
+    const failed = e.data.startsWith("error ");
+    if (!failed && !e.data.startsWith("warning ")) return;
     let diagnostics = [];
-    try { diagnostics = JSON.parse(e.data.slice(6)); } catch (_) {}
+    try { diagnostics = JSON.parse(e.data.slice(e.data.indexOf(" ") + 1)); } catch (_) {}
     let box = document.getElementById("nbrender-overlay");
     if (!box) {
       box = document.createElement("div");
       box.id = "nbrender-overlay";
-      box.style.cssText = "position:fixed;inset:auto 1rem 1rem 1rem;max-height:60vh;overflow:auto;z-index:2147483647;"
-        + "background:#fff4f4;color:#4a0000;border:2px solid #c00;border-radius:6px;padding:1rem;"
-        + "font:14px/1.4 ui-monospace,monospace;box-shadow:0 4px 24px rgba(0,0,0,.3);white-space:pre-wrap";
       document.body.appendChild(box);
     }
+    box.style.cssText = "position:fixed;inset:auto 1rem 1rem 1rem;max-height:60vh;overflow:auto;z-index:2147483647;"
+      + (failed ? "background:#fff4f4;color:#4a0000;border:2px solid #c00;" : "background:#fffbe6;color:#3d2e00;border:2px solid #b58900;")
+      + "border-radius:6px;padding:1rem;"
+      + "font:14px/1.4 ui-monospace,monospace;box-shadow:0 4px 24px rgba(0,0,0,.3);white-space:pre-wrap";
     box.replaceChildren();
     const title = document.createElement("strong");
-    title.textContent = "nbrender: the build failed; showing the last good page";
+    title.textContent = failed
+      ? "nbrender: the build failed; showing the last good page"
+      : "nbrender: built with " + diagnostics.length + (diagnostics.length === 1 ? " warning" : " warnings");
     box.appendChild(title);
     for (const d of diagnostics) {
       const item = document.createElement("div");
@@ -83,7 +87,7 @@ const RELOAD_SCRIPT: &str = r#"<script>
       where.textContent = at;
       where.style.fontWeight = "bold";
       const message = document.createElement("div");
-      message.textContent = "error[" + d.code + "]: " + d.message;
+      message.textContent = (d.severity === "warning" ? "warning[" : "error[") + d.code + "]: " + d.message;
       item.append(where, message);
       if (d.hint) {
         const hint = document.createElement("div");
@@ -183,13 +187,20 @@ fn rebuild(opts: &ServeOptions, cache: &mut site::Cache, hub: &Hub, color: bool,
                 report.pages,
                 report.files.len()
             ));
+            eprint!("{}", diag::render(&report.warnings, color));
+            // The reloaded pages connect again and hear the warnings, if any.
+            hub.remember(
+                (!report.warnings.is_empty()).then(|| format!("warning {}", diagnostics_json(&report.warnings))),
+            );
             hub.send("reload");
         }
         Err(failure) => {
             eprint!("{}", diag::render(&failure.diagnostics, color));
             let n = failure.diagnostics.len();
             say(&format!("build failed: {n} {}", if n == 1 { "error" } else { "errors" }));
-            hub.send(&format!("error {}", diagnostics_json(&failure.diagnostics)));
+            let event = format!("error {}", diagnostics_json(&failure.diagnostics));
+            hub.remember(Some(event.clone()));
+            hub.send(&event);
         }
     }
 }
@@ -202,15 +213,17 @@ fn diagnostics_json(diagnostics: &[Diagnostic]) -> String {
 #[derive(Default)]
 struct Hub {
     clients: Mutex<Vec<Sender<String>>>,
-    last_error: Mutex<Option<String>>,
+    /// What the last build left to say (its errors, or its warnings), for pages that connect.
+    last: Mutex<Option<String>>,
 }
 
 impl Hub {
-    /// A new stream; a page that connects while the build is broken hears so at once.
+    /// A new stream; a page that connects while the build is broken, or has warnings, hears
+    /// so at once.
     fn subscribe(&self) -> Receiver<String> {
         let (tx, rx) = mpsc::channel();
-        if let Some(error) = self.last_error.lock().ok().and_then(|e| e.clone()) {
-            let _ = tx.send(error);
+        if let Some(last) = self.last.lock().ok().and_then(|e| e.clone()) {
+            let _ = tx.send(last);
         }
         if let Ok(mut clients) = self.clients.lock() {
             clients.push(tx);
@@ -218,11 +231,15 @@ impl Hub {
         rx
     }
 
+    /// Remembers `state` for pages that connect after the next reload.
+    fn remember(&self, state: Option<String>) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = state;
+        }
+    }
+
     /// Sends `data` to every page still listening and forgets the ones that left.
     fn send(&self, data: &str) {
-        if let Ok(mut last) = self.last_error.lock() {
-            *last = data.starts_with("error ").then(|| data.to_string());
-        }
         if let Ok(mut clients) = self.clients.lock() {
             clients.retain(|c| c.send(data.to_string()).is_ok());
         }

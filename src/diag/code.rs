@@ -80,6 +80,7 @@ codes! {
     NotebookNoFrontmatter = "notebook::no-frontmatter", Input;
     NotebookTooLarge = "notebook::too-large", Input;
     NotebookUnclosedCell = "notebook::unclosed-cell", Input;
+    NotebookUnusedInput = "notebook::unused-input", Input;
     NotebookUnclosedFence = "notebook::unclosed-fence", Input;
     ProseCellInBlock = "prose::cell-in-block", Input;
     ProseCellLost = "prose::cell-lost", Input;

@@ -138,6 +138,11 @@ impl Diagnostic {
         Diagnostic { severity: Severity::Error, code, message: message.into(), location: None, label: None, hint: None }
     }
 
+    /// A problem that does not stop a build (`check --strict` makes it one that does).
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+    }
+
     pub fn at(mut self, file: &Arc<SourceFile>, span: Range<usize>) -> Self {
         let text = &file.text;
         let len = text.len();

@@ -60,6 +60,19 @@ pub fn option_place(
     found
 }
 
+/// Every name `script` uses (variables, functions, properties), as Rhai's tokenizer reads it.
+pub fn names_used(script: &str) -> std::collections::HashSet<String> {
+    let inputs = [script];
+    let (tokens, _) = reader().lex(&inputs);
+    tokens
+        .take_while(|(t, _)| !matches!(t, Token::EOF))
+        .filter_map(|(t, _)| match t {
+            Token::Identifier(id) => Some(id.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The names `script` declares with `let` or `const`, as Rhai's tokenizer reads them.
 pub fn declared_names(script: &str) -> Vec<String> {
     let inputs = [script];

@@ -256,6 +256,15 @@ fn template_text(notebook: &Notebook, marks: Marks, diagnostics: &mut Vec<Diagno
     out
 }
 
+/// Every name the prose's templates use, as minijinja's tokenizer reads the text the engine
+/// will see.
+pub fn template_names(notebook: &Notebook) -> std::collections::HashSet<String> {
+    let file = &notebook.source;
+    let body = &file.text[notebook.body.start.min(file.text.len())..];
+    let Some(marks) = free_marks(body) else { return Default::default() };
+    crate::template::names_used(&template_text(notebook, marks, &mut Vec::new()).text)
+}
+
 /// Every call of the template function `name` in the prose, as minijinja's tokenizer reads
 /// the text the engine will see (fenced code and comments out): the span of the call's name in
 /// the file, and its first argument when that is a string literal.

@@ -180,6 +180,55 @@ pub(crate) fn check_params(notebooks: &[Notebook], params: &[(String, String)]) 
     Ok(())
 }
 
+/// Warnings about a notebook that do not stop its build: a `data:` table or a `params:` value
+/// that no cell, prose template or frontmatter text uses (read with Rhai's and minijinja's
+/// tokenizers), at its key.
+pub(crate) fn unused_inputs(nb: &Notebook) -> Vec<Diagnostic> {
+    let declared: Vec<(&str, &str)> = nb
+        .front
+        .data
+        .keys()
+        .map(|k| ("data", k.as_str()))
+        .chain(nb.front.params.keys().map(|k| ("params", k.as_str())))
+        .collect();
+    if declared.is_empty() {
+        return Vec::new();
+    }
+    let mut used = crate::prose::expand::template_names(nb);
+    for cell in nb.cells() {
+        used.extend(crate::exec::calls::names_used(&cell.script));
+    }
+    let front = &nb.front;
+    for text in [
+        Some(&front.title),
+        front.lede.as_ref(),
+        front.description.as_ref(),
+        front.blurb.as_ref(),
+        front.headline.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        used.extend(crate::template::names_used(text));
+    }
+    declared
+        .into_iter()
+        .filter(|(_, name)| !used.contains(*name))
+        .map(|(under, name)| {
+            let at = nb.front.spans.at(&[under, name]).and_then(|p| p.key.clone());
+            let d = Diagnostic::warning(
+                Code::NotebookUnusedInput,
+                format!("`{name}` is declared under `{under}:` but no cell, prose or frontmatter text uses it"),
+            )
+            .with_hint(format!("use it as `{name}`, or remove it from `{under}:`"));
+            match at {
+                Some(span) => d.at(&nb.source, span),
+                None => d,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -151,7 +151,10 @@ fn build_with(
     let outcome = build_pages(input, opts, progress, cache);
     let Some(restored) = restored else { return outcome };
     match outcome {
-        Ok(report) => Ok(Report { warnings: vec![restored], ..report }),
+        Ok(mut report) => {
+            report.warnings.insert(0, restored);
+            Ok(report)
+        }
         Err(mut failure) => {
             failure.diagnostics.insert(0, restored);
             Err(failure)
@@ -240,6 +243,7 @@ fn build_pages(
     let (graph, graph_problems) = graph::resolve(&notebooks, &slugs);
     let graph::Graph { deps, calls: dep_calls, broken } = graph;
     diagnostics.extend(graph_problems.into_iter().filter(|d| concerns_targets(d)));
+    let warnings: Vec<Diagnostic> = targets.par_iter().flat_map_iter(|&t| load::unused_inputs(&notebooks[t])).collect();
     let order = index::Order::new(&notebooks, &config.groups);
     let needed = needed(&notebooks, &targets, &deps, &slugs, &order);
     // Only what this build runs can stop it: a cycle among other notebooks does not.
@@ -422,7 +426,7 @@ fn build_pages(
         rendered: fresh_pages,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         stages: watch.stages,
-        warnings: Vec::new(),
+        warnings,
     })
 }
 
