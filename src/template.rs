@@ -425,16 +425,13 @@ pub struct TemplateCall {
     pub first: Option<String>,
 }
 
-/// Every name a template uses inside its tags, as minijinja's tokenizer reads it.
-pub fn names_used(source: &str) -> std::collections::HashSet<String> {
+/// Whether a template uses the name `name` inside its tags, as minijinja's tokenizer reads it.
+pub fn uses_name(source: &str, name: &str) -> bool {
     use minijinja::machinery::{Token, tokenize};
-    tokenize(source, false, prose_syntax())
-        .map_while(Result::ok)
-        .filter_map(|(t, _)| match t {
-            Token::Ident(id) => Some(id.to_string()),
-            _ => None,
-        })
-        .collect()
+    source.contains(name)
+        && tokenize(source, false, prose_syntax())
+            .map_while(Result::ok)
+            .any(|(t, _)| matches!(t, Token::Ident(id) if id == name))
 }
 
 /// Every call of the function `name` in a prose template, up to the first place the template

@@ -60,17 +60,17 @@ pub fn option_place(
     found
 }
 
-/// Every name `script` uses (variables, functions, properties), as Rhai's tokenizer reads it.
-pub fn names_used(script: &str) -> std::collections::HashSet<String> {
+/// Whether `script` uses the name `name` (a variable, function or property), as Rhai's
+/// tokenizer reads it: a mention in a comment or a string is not a use.
+pub fn uses_name(script: &str, name: &str) -> bool {
+    if !script.contains(name) {
+        return false;
+    }
     let inputs = [script];
     let (tokens, _) = reader().lex(&inputs);
-    tokens
-        .take_while(|(t, _)| !matches!(t, Token::EOF))
-        .filter_map(|(t, _)| match t {
-            Token::Identifier(id) => Some(id.to_string()),
-            _ => None,
-        })
-        .collect()
+    // Rhai's token stream repeats EOF for ever once the script ends.
+    let mut tokens = tokens.take_while(|(t, _)| !matches!(t, Token::EOF));
+    tokens.any(|(t, _)| matches!(&t, Token::Identifier(id) if id.as_str() == name))
 }
 
 /// The names `script` declares with `let` or `const`, as Rhai's tokenizer reads them.
@@ -126,6 +126,14 @@ mod tests {
         let found: Vec<(usize, usize, Option<&str>)> =
             calls.iter().map(|c| (c.line, c.column, c.literal.as_deref())).collect();
         assert_eq!(found, [(1, 9, Some("x")), (6, 11, Some("y")), (7, 9, None)]);
+    }
+
+    #[test]
+    fn a_name_is_used_only_where_rhai_reads_it_as_one() {
+        let script = "// rows\nlet s = \"rows\";\nlet n = column(rows, \"x\");";
+        assert!(uses_name(script, "rows"));
+        assert!(!uses_name("// rows\nlet s = \"rows\";", "rows"), "a comment or a string is not a use");
+        assert!(!uses_name("let rowsx = 1;", "rows"));
     }
 
     #[test]

@@ -256,13 +256,16 @@ fn template_text(notebook: &Notebook, marks: Marks, diagnostics: &mut Vec<Diagno
     out
 }
 
-/// Every name the prose's templates use, as minijinja's tokenizer reads the text the engine
-/// will see.
-pub fn template_names(notebook: &Notebook) -> std::collections::HashSet<String> {
+/// Whether the prose's templates use the name `name`, as minijinja's tokenizer reads the text
+/// the engine will see (fenced code and comments out).
+pub fn template_uses(notebook: &Notebook, name: &str) -> bool {
     let file = &notebook.source;
     let body = &file.text[notebook.body.start.min(file.text.len())..];
-    let Some(marks) = free_marks(body) else { return Default::default() };
-    crate::template::names_used(&template_text(notebook, marks, &mut Vec::new()).text)
+    if !body.contains(name) {
+        return false;
+    }
+    let Some(marks) = free_marks(body) else { return false };
+    crate::template::uses_name(&template_text(notebook, marks, &mut Vec::new()).text, name)
 }
 
 /// Every call of the template function `name` in the prose, as minijinja's tokenizer reads

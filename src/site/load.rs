@@ -194,26 +194,23 @@ pub(crate) fn unused_inputs(nb: &Notebook) -> Vec<Diagnostic> {
     if declared.is_empty() {
         return Vec::new();
     }
-    let mut used = crate::prose::expand::template_names(nb);
-    for cell in nb.cells() {
-        used.extend(crate::exec::calls::names_used(&cell.script));
-    }
     let front = &nb.front;
-    for text in [
+    let texts = [
         Some(&front.title),
         front.lede.as_ref(),
         front.description.as_ref(),
         front.blurb.as_ref(),
         front.headline.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        used.extend(crate::template::names_used(text));
-    }
+    ];
+    // Each place is read only when it mentions the name at all, and the first use ends the search.
+    let used = |name: &str| {
+        nb.cells().any(|cell| crate::exec::calls::uses_name(&cell.script, name))
+            || texts.iter().flatten().any(|text| crate::template::uses_name(text, name))
+            || crate::prose::expand::template_uses(nb, name)
+    };
     declared
         .into_iter()
-        .filter(|(_, name)| !used.contains(*name))
+        .filter(|(_, name)| !used(name))
         .map(|(under, name)| {
             let at = nb.front.spans.at(&[under, name]).and_then(|p| p.key.clone());
             let d = Diagnostic::warning(
