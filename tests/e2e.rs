@@ -516,6 +516,33 @@ fn a_dependency_that_does_not_parse_is_explained_not_called_unknown() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("a notebook named `a.md` exists but has errors (below)"), "{}", run.stderr);
     assert!(run.stderr.contains("unknown frontmatter key `titel`"), "{}", run.stderr);
+    let chart = p.run(&["chart", "notebooks/b.md", "fig-x", "-o", "x.svg"]);
+    assert_eq!(chart.code, 1, "{}", chart.stderr);
+    assert!(chart.stderr.contains("a notebook named `a.md` exists but has errors (below)"), "{}", chart.stderr);
+    assert!(chart.stderr.contains("unknown frontmatter key `titel`"), "{}", chart.stderr);
+}
+
+#[test]
+fn a_related_card_naming_a_notebook_that_does_not_parse_is_explained_too() {
+    let p = Project::empty();
+    p.write("notebooks/a.md", "---\ntitle: A\ntitel: x\n---\n");
+    p.write("notebooks/b.md", "---\ntitle: B\nrelated: [a]\n---\nText.\n");
+    let run = p.run(&["notebooks/b.md", "-o", "out"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("a notebook named `a.md` exists but has errors (below)"), "{}", run.stderr);
+    assert!(run.stderr.contains("unknown frontmatter key `titel`"), "{}", run.stderr);
+}
+
+#[test]
+fn a_broken_notebook_whose_slug_another_took_is_not_shown() {
+    let p = Project::empty();
+    p.write("notebooks/a.md", "---\ntitle: A\ntitel: x\n---\n");
+    p.write("notebooks/c.md", "---\ntitle: C\nslug: a\n---\n```{rhai}\nlet n = 1;\n```\n");
+    p.write("notebooks/b.md", "---\ntitle: B\n---\n```{rhai}\nlet r = results(\"a\");\nlet x = nope;\n```\n");
+    let run = p.run(&["notebooks/b.md", "-o", "out"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("nope"), "{}", run.stderr);
+    assert!(!run.stderr.contains("titel"), "a.md is not the notebook b reads: {}", run.stderr);
 }
 
 #[test]
@@ -627,4 +654,13 @@ fn warnings_never_stop_a_build_and_strict_checks_count_them() {
     );
     let run = p.run(&["check", "--strict", "--format", "json", "notebooks/"]);
     assert_eq!(run.code, 1, "--strict counts the warning");
+    // A build that fails for another reason still says what it would have warned about.
+    p.write("notebooks/nb.md", "---\ntitle: T\ndata:\n  rows: data/rows.csv\n---\n```{rhai}\nlet x = nope;\n```\n");
+    for args in [&["notebooks/", "-o", "out2"][..], &["check", "notebooks/"]] {
+        let run = p.run(args);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(run.stderr.contains("error[exec::undefined-variable]"), "{}", run.stderr);
+        assert!(run.stderr.contains("warning[notebook::unused-input]"), "{}", run.stderr);
+        assert!(run.stderr.contains("error: 1 error found"), "the warning is not counted as an error: {}", run.stderr);
+    }
 }

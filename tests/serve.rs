@@ -227,6 +227,24 @@ fn an_open_page_follows_saves_shows_errors_in_an_overlay_and_recovers() {
     p.write(notebook, &good);
     let recovered = format!("window.whileBroken === undefined && {LIVE} && !{overlay} && {}", shows("$300k to $440k"));
     browser.wait_until(&recovered, Duration::from_secs(20), "the page to recover");
+
+    // A warning: the page reloads with it, and a yellow overlay says what and where.
+    let unused = good.replace(
+        "  specs: data/specialisations.csv\n",
+        "  specs: data/specialisations.csv\n  spare: data/specialisations.csv\n",
+    );
+    assert_ne!(unused, good);
+    browser.eval("window.beforeTheWarning = true");
+    p.write(notebook, &unused);
+    let warned = format!("window.beforeTheWarning === undefined && {LIVE} && !!{overlay}");
+    browser.wait_until(&warned, Duration::from_secs(20), "the warning overlay");
+    let text = browser.eval(&format!("{overlay}.innerText")).as_str().unwrap_or_default().to_string();
+    assert!(text.contains("built with 1 warning"), "{text}");
+    assert!(text.contains("warning[notebook::unused-input]"), "{text}");
+    assert!(text.contains("notebooks/mlops.md:16:3"), "the overlay does not say where: {text}");
+    let border = browser.eval(&format!("getComputedStyle({overlay}).borderTopColor"));
+    assert_eq!(border, serde_json::Value::String("rgb(181, 137, 0)".into()), "the warning overlay is not yellow");
+    assert_eq!(browser.eval(&shows("$300k to $440k")), serde_json::Value::Bool(true), "a warning keeps the new page");
 }
 
 /// Not a test but a measurement (`cargo test --release --test serve -- --ignored --nocapture`):

@@ -320,7 +320,7 @@ fn run_check(cli: Check, color: bool) -> ExitCode {
         }
         Err(failure) => {
             eprint!("{}", diag::render(&failure.diagnostics, color));
-            let n = failure.diagnostics.len();
+            let n = failure.errors();
             say(&format!("error: {n} {} found", plural(n, "error", "errors")));
             exit_code(&failure)
         }
@@ -396,7 +396,7 @@ fn export(cli: Chart, color: bool) -> ExitCode {
 /// Prints every diagnostic and the closing line; returns the exit code.
 fn fail(failure: &site::Failure, color: bool) -> ExitCode {
     eprint!("{}", diag::render(&failure.diagnostics, color));
-    let n = failure.diagnostics.iter().filter(|d| d.severity == diag::Severity::Error).count();
+    let n = failure.errors();
     let outcome = match failure.partial {
         true => "some files may have been written",
         false => "nothing was written",

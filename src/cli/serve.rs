@@ -196,7 +196,7 @@ fn rebuild(opts: &ServeOptions, cache: &mut site::Cache, hub: &Hub, color: bool,
         }
         Err(failure) => {
             eprint!("{}", diag::render(&failure.diagnostics, color));
-            let n = failure.diagnostics.len();
+            let n = failure.errors();
             say(&format!("build failed: {n} {}", if n == 1 { "error" } else { "errors" }));
             let event = format!("error {}", diagnostics_json(&failure.diagnostics));
             hub.remember(Some(event.clone()));

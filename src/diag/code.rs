@@ -48,6 +48,7 @@ codes! {
     CellUnknownOption = "cell::unknown-option", Input;
     ChartDraw = "chart::draw", Input;
     ChartSpec = "chart::spec", Input;
+    TableSpec = "table::spec", Input;
     CliNotAChart = "cli::not-a-chart", Input;
     CliNotANotebook = "cli::not-a-notebook", Input;
     CliUnknownLabel = "cli::unknown-label", Input;

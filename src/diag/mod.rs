@@ -199,6 +199,14 @@ impl Diagnostic {
         }
     }
 
+    /// Replaces the hint with `hint` when there is one.
+    pub fn hinted(self, hint: Option<String>) -> Self {
+        match hint {
+            Some(hint) => self.with_hint(hint),
+            None => self,
+        }
+    }
+
     /// Adds `hint` unless the diagnostic already has one.
     pub fn or_hint(self, hint: impl Into<String>) -> Self {
         if self.hint.is_some() { self } else { self.with_hint(hint) }

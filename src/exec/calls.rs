@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 
 use rhai::Token;
 
+use super::errors::OptionAt;
+
 /// One call of a function: where its name stands in the script (1-based line and column, in
 /// characters) and its argument when that is a single string literal (`results("hub")`).
 #[derive(Debug, Clone, PartialEq)]
@@ -30,15 +32,20 @@ fn reader() -> &'static rhai::Engine {
 /// characters) of its key (`at_key`) or of its value, and the length to mark. The call is the
 /// one at `line`/`column` (where Rhai reports its errors); `None` when the options are not a
 /// map literal written in the call (`band_chart(rows, opts)`).
-pub fn option_place(
-    script: &str,
-    line: usize,
-    column: usize,
-    key: &str,
-    at_key: bool,
-) -> Option<(usize, usize, usize)> {
+pub fn option_place(script: &str, line: usize, column: usize, option: &OptionAt) -> Option<(usize, usize, usize)> {
     use rhai::{ASTNode, Expr};
     let ast = reader().compile(script).ok()?;
+    let key = option.key.as_str();
+    // Where `key` is written in a map literal, and how many characters to mark.
+    let in_map = |map: &rhai::Expr| {
+        let Expr::Map(map, _) = map else { return None };
+        let (ident, value) = map.0.iter().find(|(ident, _)| ident.name.as_str() == key)?;
+        Some(match (option.at_key, value) {
+            (true, _) => (ident.pos, key.chars().count()),
+            (false, Expr::StringConstant(s, p)) => (*p, s.chars().count() + 2),
+            (false, other) => (other.position(), 1),
+        })
+    };
     let mut found = None;
     ast.walk(&mut |path: &[ASTNode]| {
         let Some(ASTNode::Expr(Expr::FnCall(call, pos))) = path.last() else { return true };
@@ -46,14 +53,21 @@ pub fn option_place(
             return true;
         }
         for arg in call.args.iter() {
-            let Expr::Map(map, _) = arg else { continue };
-            let Some((ident, value)) = map.0.iter().find(|(ident, _)| ident.name.as_str() == key) else { continue };
-            let (at, len) = match (at_key, value) {
-                (true, _) => (ident.pos, key.chars().count()),
-                (false, Expr::StringConstant(s, p)) => (*p, s.chars().count() + 2),
-                (false, other) => (other.position(), 1),
+            let at = match (option.item, arg) {
+                (None, map) => in_map(map),
+                (Some(i), Expr::Array(items, _)) => match items.get(i) {
+                    Some(Expr::StringConstant(s, p)) if key.is_empty() || key == "key" => {
+                        Some((*p, s.chars().count() + 2))
+                    }
+                    Some(item) if key.is_empty() => Some((item.position(), 1)),
+                    Some(item) => in_map(item),
+                    None => None,
+                },
+                (Some(_), _) => None,
             };
-            found = at.line().zip(at.position()).map(|(l, c)| (l, c, len));
+            if let Some((at, len)) = at {
+                found = at.line().zip(at.position()).map(|(l, c)| (l, c, len));
+            }
         }
         found.is_none()
     });
@@ -142,12 +156,28 @@ mod tests {
         assert_eq!(declared_names(script), ["a", "B", "s", "c"]);
     }
 
+    fn option(key: &str, at_key: bool, item: Option<usize>) -> OptionAt {
+        OptionAt { key: key.to_string(), at_key, item }
+    }
+
     #[test]
     fn options_are_placed_where_the_map_literal_writes_them() {
         let script = "let c = band_chart(rows, #{\n    y: \"tier\",\n    hi: \"nope\",\n});";
-        assert_eq!(option_place(script, 1, 9, "hi", false), Some((3, 9, 6)));
-        assert_eq!(option_place(script, 1, 9, "hi", true), Some((3, 5, 2)));
-        assert_eq!(option_place(script, 1, 9, "lo", false), None);
-        assert_eq!(option_place("band_chart(rows, opts)", 1, 1, "hi", false), None);
+        assert_eq!(option_place(script, 1, 9, &option("hi", false, None)), Some((3, 9, 6)));
+        assert_eq!(option_place(script, 1, 9, &option("hi", true, None)), Some((3, 5, 2)));
+        assert_eq!(option_place(script, 1, 9, &option("lo", false, None)), None);
+        assert_eq!(option_place("band_chart(rows, opts)", 1, 1, &option("hi", false, None)), None);
+    }
+
+    #[test]
+    fn column_options_are_placed_in_their_item_of_the_array() {
+        let script = "table(rows, [\"tier\", #{ key: \"base\", format: \"pct\" }, 5])";
+        assert_eq!(option_place(script, 1, 1, &option("key", false, Some(0))), Some((1, 14, 6)));
+        assert_eq!(option_place(script, 1, 1, &option("", false, Some(0))), Some((1, 14, 6)));
+        assert_eq!(option_place(script, 1, 1, &option("format", false, Some(1))), Some((1, 46, 5)));
+        assert_eq!(option_place(script, 1, 1, &option("format", true, Some(1))), Some((1, 38, 6)));
+        assert_eq!(option_place(script, 1, 1, &option("", false, Some(2))), Some((1, 55, 1)));
+        assert_eq!(option_place(script, 1, 1, &option("key", false, Some(3))), None);
+        assert_eq!(option_place("table(rows, cols)", 1, 1, &option("key", false, Some(0))), None);
     }
 }

@@ -22,6 +22,9 @@ pub struct Raised {
 pub struct OptionAt {
     pub key: String,
     pub at_key: bool,
+    /// The option is in this item of an array argument (a column of `table(rows, columns)`),
+    /// a map literal or, for `key`, a string literal; with no `key`, the item itself.
+    pub item: Option<usize>,
 }
 
 impl std::fmt::Display for Raised {
@@ -55,8 +58,14 @@ pub fn as_code(code: Code, error: Box<EvalAltResult>) -> Box<EvalAltResult> {
 /// `error`, raised as an error of `code` about the option `key` (its key when `at_key`, else
 /// its value). An error that already names its option keeps it.
 pub fn at_option(code: Code, key: &str, at_key: bool, error: Box<EvalAltResult>) -> Box<EvalAltResult> {
+    placed(code, OptionAt { key: key.to_string(), at_key, item: None }, error)
+}
+
+/// `error`, raised as an error of `code` about `option`. An error that already names its
+/// option keeps it.
+pub fn placed(code: Code, option: OptionAt, error: Box<EvalAltResult>) -> Box<EvalAltResult> {
     let EvalAltResult::ErrorRuntime(value, pos) = &*error else { return error };
-    let option = Some(OptionAt { key: key.to_string(), at_key });
+    let option = Some(option);
     let raised = match raised(value) {
         Some(r) if r.option.is_some() => return error,
         Some(r) => Raised { option, ..r },

@@ -15,6 +15,12 @@ pub fn describe(value: &Dynamic) -> String {
     if value.is_string() {
         return format!("the string {:?}", value.clone().into_string().unwrap_or_default());
     }
+    if value.is_int() || value.is_float() || value.is_bool() {
+        return format!("the {} {value}", if value.is_bool() { "boolean" } else { "number" });
+    }
+    if value.is_array() {
+        return "an array".to_string();
+    }
     format!("a {}", value.type_name().rsplit("::").next().unwrap_or("value"))
 }
 

@@ -631,7 +631,7 @@ fn eval_error(
             // An option at fault is shown where the call's map literal writes it.
             let at_option = option.and_then(|o| {
                 let (line, column) = (pos.line()?, pos.position()?);
-                calls::option_place(&cell.script, line, column, &o.key, o.at_key)
+                calls::option_place(&cell.script, line, column, &o)
             });
             if let Some((line, column, len)) = at_option {
                 placed = Some((line, column, len));
@@ -640,6 +640,7 @@ fn eval_error(
                 Code::ExecAssert => "the data no longer satisfies what this notebook assumes; check the data files",
                 Code::ExecMissingKey => "a notebook's results are the variables its cells define with `let`",
                 Code::ChartSpec => "check the chart's options against its rows (docs/format.md, Charts)",
+                Code::TableSpec => "check the table's columns against its rows (docs/format.md, The library)",
                 _ => "check the values passed at this point",
             };
             (code, format!("cell {n}: {text}"), hint.unwrap_or_else(|| usual.into()))

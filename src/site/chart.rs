@@ -106,12 +106,12 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
     // Other notebooks only matter when this one reads their results: their parse errors do not count.
     let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p, &limits.notebook()))).collect();
     let mut notebooks: Vec<Notebook> = Vec::new();
-    let mut unparsed = Vec::new();
+    let mut unparsed = load::Unparsed::default();
     for (path, result) in parsed {
         match result {
             Ok(nb) => notebooks.push(nb),
             Err(d) if load::same_file(path, notebook) => return Err(d.into()),
-            Err(d) => unparsed.push((crate::notebook::stem(path), d)),
+            Err(d) => unparsed.add(path, d),
         }
     }
     let Some(target) = notebooks.iter().position(|n| load::same_file(&n.path, notebook)) else {
@@ -123,7 +123,7 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
 
     let mut diagnostics = Vec::new();
     let slugs = load::slug_index(&notebooks, &mut Vec::new());
-    let (graph, problems) = graph::resolve(&notebooks, &slugs);
+    let (graph, problems) = graph::resolve(&notebooks, &slugs, &unparsed);
     let concerns_target = |d: &Diagnostic| {
         d.location.as_ref().is_some_and(|l| std::sync::Arc::ptr_eq(&l.file, &notebooks[target].source))
     };
@@ -157,7 +157,8 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
         run::run_all(&executor, &notebooks, &schedule, params, &Silent);
     diagnostics.append(&mut run_problems);
     if !diagnostics.is_empty() {
-        return Err(super::explain_unknown_slugs(diagnostics, unparsed).into());
+        diagnostics.extend(unparsed.named(load::slugs_named(&notebooks[target], &calls[target]), &slugs));
+        return Err(diagnostics.into());
     }
     let nb = &notebooks[target];
     let executed = runs

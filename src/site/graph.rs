@@ -99,7 +99,11 @@ pub struct Graph {
 }
 
 /// Maps each notebook's dependencies to indices, reporting unknown slugs at their call.
-pub fn resolve(notebooks: &[Notebook], slugs: &HashMap<String, usize>) -> (Graph, Vec<Diagnostic>) {
+pub fn resolve(
+    notebooks: &[Notebook],
+    slugs: &HashMap<String, usize>,
+    unparsed: &super::load::Unparsed,
+) -> (Graph, Vec<Diagnostic>) {
     let mut indices = Vec::with_capacity(notebooks.len());
     let mut all = Vec::with_capacity(notebooks.len());
     let mut broken = vec![false; notebooks.len()];
@@ -127,7 +131,8 @@ pub fn resolve(notebooks: &[Notebook], slugs: &HashMap<String, usize>) -> (Graph
                         )
                         .at(&nb.source, d.span.clone())
                         .with_suggestion(&d.slug, slugs.keys().map(String::as_str))
-                        .or_hint("a notebook's slug is its `slug:` or its file name without `.md`"),
+                        .or_hint("a notebook's slug is its `slug:` or its file name without `.md`")
+                        .hinted(unparsed.hint(&d.slug)),
                     );
                 }
             }

@@ -110,6 +110,13 @@ pub struct Failure {
     pub partial: bool,
 }
 
+impl Failure {
+    /// How many of its diagnostics are errors (a failed build reports its warnings too).
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == crate::diag::Severity::Error).count()
+    }
+}
+
 impl From<Diagnostic> for Failure {
     fn from(d: Diagnostic) -> Self {
         Failure { diagnostics: vec![d], usage: false, partial: false }
@@ -200,13 +207,13 @@ fn build_pages(
     let mut target_broken = false;
     // Notebooks that could not be parsed, kept aside in a one-page build: if the page names
     // one of them, their errors explain why its slug is unknown.
-    let mut unparsed: Vec<(String, Vec<Diagnostic>)> = Vec::new();
+    let mut unparsed = load::Unparsed::default();
     for (path, result) in parsed {
         match result {
             Ok(nb) => notebooks.push(nb),
             // One notebook is rendered without the others: their parse errors do not count.
             Err(mut d) => match &single {
-                Some(file) if !load::same_file(path, file) => unparsed.push((crate::notebook::stem(path), d)),
+                Some(file) if !load::same_file(path, file) => unparsed.add(path, d),
                 Some(_) => {
                     target_broken = true;
                     diagnostics.append(&mut d);
@@ -240,7 +247,7 @@ fn build_pages(
 
     watch.lap("parse");
     // 2. The order: `results("slug")` dependencies, in waves.
-    let (graph, graph_problems) = graph::resolve(&notebooks, &slugs);
+    let (graph, graph_problems) = graph::resolve(&notebooks, &slugs, &unparsed);
     let graph::Graph { deps, calls: dep_calls, broken } = graph;
     diagnostics.extend(graph_problems.into_iter().filter(|d| concerns_targets(d)));
     let warnings: Vec<Diagnostic> = targets.par_iter().flat_map_iter(|&t| load::unused_inputs(&notebooks[t])).collect();
@@ -253,6 +260,7 @@ fn build_pages(
         Ok(w) => w,
         Err(cycle) => {
             diagnostics.push(cycle_error(&notebooks, &cycle, &dep_calls));
+            diagnostics.extend(warnings);
             return Err(diagnostics.into());
         }
     };
@@ -324,6 +332,7 @@ fn build_pages(
     let site = Site {
         notebooks: &notebooks,
         slugs: &slugs,
+        unparsed: &unparsed,
         runs: &runs,
         texts: &texts,
         order: &order,
@@ -385,7 +394,11 @@ fn build_pages(
         }
     }
     if !diagnostics.is_empty() {
-        return Err(explain_unknown_slugs(diagnostics, unparsed).into());
+        let named = targets.iter().flat_map(|&t| load::slugs_named(&notebooks[t], &dep_calls[t]));
+        diagnostics.extend(unparsed.named(named, &slugs));
+        // A failed build still says what it would have warned about.
+        diagnostics.extend(warnings);
+        return Err(diagnostics.into());
     }
 
     watch.lap("render");
@@ -511,30 +524,6 @@ fn needed(
         }
     }
     needed
-}
-
-/// An unknown slug in a one-page build may be a notebook that failed to parse: say so, and
-/// show its errors, rather than claim no such notebook exists.
-fn explain_unknown_slugs(
-    mut diagnostics: Vec<Diagnostic>,
-    unparsed: Vec<(String, Vec<Diagnostic>)>,
-) -> Vec<Diagnostic> {
-    for (stem, errors) in unparsed {
-        let named = diagnostics
-            .iter_mut()
-            .filter(|d| {
-                d.code == Code::SiteUnknownSlug
-                    && (d.message.contains(&format!("`{stem}`")) || d.message.contains(&format!("\"{stem}\"")))
-            })
-            .map(|d| {
-                d.hint = Some(format!("a notebook named `{stem}.md` exists but has errors (below); fix them first"));
-            })
-            .count();
-        if named > 0 {
-            diagnostics.extend(errors);
-        }
-    }
-    diagnostics
 }
 
 /// A cycle of `results()` calls, naming every notebook in it, at the first one's call.

@@ -35,6 +35,8 @@ impl Run {
 pub(crate) struct Site<'a> {
     pub notebooks: &'a [Notebook],
     pub slugs: &'a HashMap<String, usize>,
+    /// Notebooks left out of a one-page build because they have errors.
+    pub unparsed: &'a super::load::Unparsed,
     pub runs: &'a [Option<Arc<Run>>],
     /// Each notebook's expanded frontmatter texts, when it ran.
     pub texts: &'a [Option<FrontTexts>],
@@ -255,7 +257,8 @@ fn related_cards(nb: &Notebook, site: &Site<'_>, diagnostics: &mut Vec<Diagnosti
                 )
                 .at(&nb.source, written)
                 .with_suggestion(&slug, site.slugs.keys().map(String::as_str))
-                .or_hint("a notebook's slug is its `slug:` or its file name without `.md`"),
+                .or_hint("a notebook's slug is its `slug:` or its file name without `.md`")
+                .hinted(site.unparsed.hint(&slug)),
             );
             continue;
         };
