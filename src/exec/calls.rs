@@ -28,6 +28,14 @@ fn reader() -> &'static rhai::Engine {
     })
 }
 
+/// `read` given `script`'s tokens as Rhai's tokenizer reads them, up to the script's end.
+fn with_tokens<R>(script: &str, read: impl FnOnce(&mut dyn Iterator<Item = (Token, rhai::Position)>) -> R) -> R {
+    let inputs = [script];
+    let (tokens, _) = reader().lex(&inputs);
+    // Rhai's token stream repeats EOF for ever once the script ends.
+    read(&mut tokens.take_while(|(t, _)| !matches!(t, Token::EOF)))
+}
+
 /// Where an option is written in a call's map literal: the 1-based line and column (in
 /// characters) of its key (`at_key`) or of its value, and the length to mark. The call is the
 /// one at `line`/`column` (where Rhai reports its errors); `None` when the options are not a
@@ -80,25 +88,23 @@ pub fn uses_name(script: &str, name: &str) -> bool {
     if !script.contains(name) {
         return false;
     }
-    let inputs = [script];
-    let (tokens, _) = reader().lex(&inputs);
-    // Rhai's token stream repeats EOF for ever once the script ends.
-    let mut tokens = tokens.take_while(|(t, _)| !matches!(t, Token::EOF));
-    tokens.any(|(t, _)| matches!(&t, Token::Identifier(id) if id.as_str() == name))
+    with_tokens(script, |mut tokens| {
+        Iterator::any(&mut tokens, |(t, _)| matches!(&t, Token::Identifier(id) if id.as_str() == name))
+    })
 }
 
 /// The names `script` declares with `let` or `const`, as Rhai's tokenizer reads them.
 pub fn declared_names(script: &str) -> Vec<String> {
-    let inputs = [script];
-    let (tokens, _) = reader().lex(&inputs);
     let mut names = Vec::new();
     let mut declaring = false;
-    for (token, _) in tokens.take_while(|(t, _)| !matches!(t, Token::EOF)) {
-        if declaring && let Token::Identifier(id) = &token {
-            names.push(id.to_string());
+    with_tokens(script, |tokens| {
+        for (token, _) in tokens {
+            if declaring && let Token::Identifier(id) = &token {
+                names.push(id.to_string());
+            }
+            declaring = matches!(token, Token::Let | Token::Const);
         }
-        declaring = matches!(token, Token::Let | Token::Const);
-    }
+    });
     names
 }
 
@@ -109,10 +115,7 @@ pub fn calls_of(script: &str, name: &str) -> Vec<Call> {
     if !script.contains(name) {
         return Vec::new();
     }
-    let engine = reader();
-    let inputs = [script];
-    let (tokens, _) = engine.lex(&inputs);
-    let tokens: Vec<(Token, rhai::Position)> = tokens.take_while(|(t, _)| !matches!(t, Token::EOF)).collect();
+    let tokens: Vec<(Token, rhai::Position)> = with_tokens(script, |tokens| tokens.collect());
     let mut calls = Vec::new();
     for (i, (token, pos)) in tokens.iter().enumerate() {
         let Token::Identifier(id) = token else { continue };

@@ -256,16 +256,32 @@ fn template_text(notebook: &Notebook, marks: Marks, diagnostics: &mut Vec<Diagno
     out
 }
 
-/// Whether the prose's templates use the name `name`, as minijinja's tokenizer reads the text
-/// the engine will see (fenced code and comments out).
-pub fn template_uses(notebook: &Notebook, name: &str) -> bool {
-    let file = &notebook.source;
-    let body = &file.text[notebook.body.start.min(file.text.len())..];
-    if !body.contains(name) {
-        return false;
+/// The prose as minijinja reads it (fenced code and comments out), for [`TemplateProse::uses`]: built
+/// once for a notebook, however many names are sought in it.
+pub struct TemplateProse<'a> {
+    notebook: &'a Notebook,
+    text: std::cell::OnceCell<Option<String>>,
+}
+
+impl<'a> TemplateProse<'a> {
+    pub fn of(notebook: &'a Notebook) -> Self {
+        TemplateProse { notebook, text: std::cell::OnceCell::new() }
     }
-    let Some(marks) = free_marks(body) else { return false };
-    crate::template::uses_name(&template_text(notebook, marks, &mut Vec::new()).text, name)
+
+    /// Whether the prose's templates use the name `name`: a mention in fenced code, a comment
+    /// or the text around the tags is not a use.
+    pub fn uses(&self, name: &str) -> bool {
+        let file = &self.notebook.source;
+        let body = &file.text[self.notebook.body.start.min(file.text.len())..];
+        if !body.contains(name) {
+            return false;
+        }
+        let text = self.text.get_or_init(|| {
+            let marks = free_marks(body)?;
+            Some(template_text(self.notebook, marks, &mut Vec::new()).text)
+        });
+        text.as_deref().is_some_and(|text| crate::template::uses_name(text, name))
+    }
 }
 
 /// Every call of the template function `name` in the prose, as minijinja's tokenizer reads

@@ -248,10 +248,11 @@ pub(crate) fn unused_inputs(nb: &Notebook) -> Vec<Diagnostic> {
         front.headline.as_ref(),
     ];
     // Each place is read only when it mentions the name at all, and the first use ends the search.
+    let prose = crate::prose::expand::TemplateProse::of(nb);
     let used = |name: &str| {
         nb.cells().any(|cell| crate::exec::calls::uses_name(&cell.script, name))
             || texts.iter().flatten().any(|text| crate::template::uses_name(text, name))
-            || crate::prose::expand::template_uses(nb, name)
+            || prose.uses(name)
     };
     declared
         .into_iter()
