@@ -157,7 +157,7 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
         run::run_all(&executor, &notebooks, &schedule, params, &Silent);
     diagnostics.append(&mut run_problems);
     if !diagnostics.is_empty() {
-        diagnostics.extend(unparsed.named(load::slugs_named(&notebooks[target], &calls[target]), &slugs));
+        diagnostics.extend(unparsed.named(graph::slugs_named(&notebooks[target], &calls[target]), &slugs));
         return Err(diagnostics.into());
     }
     let nb = &notebooks[target];

@@ -42,18 +42,6 @@ impl Unparsed {
     }
 }
 
-/// The slugs notebook `nb` names: in its `results()` calls and its `related:` entries.
-pub(crate) fn slugs_named<'a>(
-    nb: &'a Notebook,
-    calls: &'a [crate::site::graph::Dependency],
-) -> impl Iterator<Item = &'a str> {
-    let related = nb.front.related.iter().filter_map(|r| match r {
-        Related::Slug(s) => Some(s.as_str()),
-        Related::Entry(e) => e.slug.as_deref(),
-    });
-    calls.iter().map(|c| c.slug.as_str()).chain(related)
-}
-
 pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,

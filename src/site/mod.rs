@@ -394,7 +394,7 @@ fn build_pages(
         }
     }
     if !diagnostics.is_empty() {
-        let named = targets.iter().flat_map(|&t| load::slugs_named(&notebooks[t], &dep_calls[t]));
+        let named = targets.iter().flat_map(|&t| graph::slugs_named(&notebooks[t], &dep_calls[t]));
         diagnostics.extend(unparsed.named(named, &slugs));
         // A failed build still says what it would have warned about.
         diagnostics.extend(warnings);
