@@ -64,6 +64,14 @@ pub struct Frontmatter {
 }
 
 impl Frontmatter {
+    /// The slugs the `related:` entries name, in order (an entry with only `href` names none).
+    pub fn related_slugs(&self) -> impl Iterator<Item = &str> {
+        self.related.iter().filter_map(|r| match r {
+            Related::Slug(s) => Some(s.as_str()),
+            Related::Entry(e) => e.slug.as_deref(),
+        })
+    }
+
     /// Where the value at the path of keys `keys` is written in the file.
     pub fn value_span(&self, keys: &[&str]) -> Option<std::ops::Range<usize>> {
         self.spans.at(keys).map(|p| p.value.clone())

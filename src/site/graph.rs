@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::diag::{Code, Diagnostic};
-use crate::notebook::{Notebook, Related};
+use crate::notebook::Notebook;
 
 /// A `results("slug")` call: the slug and the byte span of the call in the notebook file.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,11 +148,7 @@ pub(crate) fn slugs_named<'a>(
     nb: &'a Notebook,
     calls: &'a [Dependency],
 ) -> impl Iterator<Item = &'a str> {
-    let related = nb.front.related.iter().filter_map(|r| match r {
-        Related::Slug(s) => Some(s.as_str()),
-        Related::Entry(e) => e.slug.as_deref(),
-    });
-    calls.iter().map(|c| c.slug.as_str()).chain(related)
+    calls.iter().map(|c| c.slug.as_str()).chain(nb.front.related_slugs())
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::file::{FileError, over};
-use crate::notebook::{self, Notebook, Related};
+use crate::notebook::{self, Notebook};
 
 /// Notebooks that a one-page build or `nbrender chart` could not parse, by the slug their
 /// file name would give them. Their errors do not stop a build of another page, unless that
@@ -185,17 +185,6 @@ pub(crate) fn slug_index(notebooks: &[Notebook], diagnostics: &mut Vec<Diagnosti
         slugs.insert(slug, i);
     }
     slugs
-}
-
-pub(crate) fn related_slugs(nb: &Notebook) -> Vec<String> {
-    nb.front
-        .related
-        .iter()
-        .filter_map(|r| match r {
-            Related::Slug(s) => Some(s.clone()),
-            Related::Entry(e) => e.slug.clone(),
-        })
-        .collect()
 }
 
 pub(crate) fn check_params(notebooks: &[Notebook], params: &[(String, String)]) -> Result<(), Diagnostic> {

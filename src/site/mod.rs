@@ -481,7 +481,7 @@ fn page_files(nb: &Notebook, page: page::Page) -> PageFiles {
 fn page_key(t: usize, site: &Site<'_>, prints: &[Option<Fingerprint>]) -> Fingerprint {
     let nb = &site.notebooks[t];
     let texts = |j: usize| site.texts[j].as_ref().map(|x| (&x.title, &x.blurb));
-    let cards: Vec<_> = load::related_slugs(nb).iter().map(|s| site.slugs.get(s).map(|&j| texts(j))).collect();
+    let cards: Vec<_> = nb.front.related_slugs().map(|s| site.slugs.get(s).map(|&j| texts(j))).collect();
     let embeds: Vec<_> = graph::figure_refs(nb).map(|r| site.slugs.get(&r.slug).map(|&j| prints[j])).collect();
     let (prev, next) = site.order.neighbours(t);
     let neighbour = |j: Option<usize>| j.map(|j| (site.notebooks[j].slug(), texts(j)));
@@ -512,7 +512,7 @@ fn needed(
     let computed = |j: &usize| !page::card_is_fixed(&notebooks[*j]);
     for &t in targets {
         stack.push(t);
-        stack.extend(load::related_slugs(&notebooks[t]).iter().filter_map(|s| slugs.get(s).copied()).filter(computed));
+        stack.extend(notebooks[t].front.related_slugs().filter_map(|s| slugs.get(s).copied()).filter(computed));
         stack.extend(graph::figure_refs(&notebooks[t]).filter_map(|r| slugs.get(&r.slug).copied()));
         let (prev, next) = order.neighbours(t);
         stack.extend(prev.into_iter().chain(next).filter(computed));
