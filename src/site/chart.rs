@@ -5,9 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
-use super::{Failure, Silent, graph, load, run, write};
+use super::{Failure, Silent, load, plan, run, write};
 use crate::chart::ChartSpec;
 use crate::diag::{Code, Diagnostic, Location};
 use crate::exec::{Executor, Value};
@@ -102,65 +100,33 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
     }
     let folder = notebook.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let limits = super::SiteConfig::load(folder)?.limits;
-    let paths = load::discover(folder)?;
     // Other notebooks only matter when this one reads their results: their parse errors do not count.
-    let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p, &limits.notebook()))).collect();
-    let mut notebooks: Vec<Notebook> = Vec::new();
-    let mut unparsed = load::Unparsed::default();
-    for (path, result) in parsed {
-        match result {
-            Ok(nb) => notebooks.push(nb),
-            Err(d) if load::same_file(path, notebook) => return Err(d.into()),
-            Err(d) => unparsed.add(path, d),
-        }
-    }
-    let Some(target) = notebooks.iter().position(|n| load::same_file(&n.path, notebook)) else {
+    let loaded = load::load(folder, Some(notebook), &limits.notebook())?;
+    let Some(&target) = loaded.targets.first() else {
         return Err(Diagnostic::error(Code::IoNotFound, format!("`{}` is not a notebook", notebook.display()))
             .with_hint("notebooks are `.md` files whose names do not start with `_`")
             .into());
     };
-    load::check_params(&notebooks[target..=target], params).map_err(usage)?;
-
-    let mut diagnostics = Vec::new();
-    let slugs = load::slug_index(&notebooks, &mut Vec::new());
-    let (graph, problems) = graph::resolve(&notebooks, &slugs, &unparsed);
-    let concerns_target = |d: &Diagnostic| {
-        d.location.as_ref().is_some_and(|l| std::sync::Arc::ptr_eq(&l.file, &notebooks[target].source))
+    load::check_params(&loaded.notebooks[target..=target], params).map_err(usage)?;
+    let plan = match plan::for_values(&loaded) {
+        Ok(plan) => plan,
+        Err(cycle) => return Err(loaded.failure(vec![cycle], Vec::new()).into()),
     };
-    diagnostics.extend(problems.into_iter().filter(concerns_target));
-    let graph::Graph { deps, calls, broken } = graph;
-    let mut needed = vec![false; notebooks.len()];
-    let mut stack = vec![target];
-    while let Some(i) = stack.pop() {
-        if !std::mem::replace(&mut needed[i], true) {
-            stack.extend(deps[i].iter().copied());
-        }
-    }
-    let needed_deps: Vec<Vec<usize>> =
-        deps.iter().enumerate().map(|(i, d)| if needed[i] { d.clone() } else { Vec::new() }).collect();
-    let waves = graph::waves(&needed_deps).map_err(|cycle| {
-        let mut all = std::mem::take(&mut diagnostics);
-        all.push(super::cycle_error(&notebooks, &cycle, &calls));
-        Failure::from(all)
-    })?;
-    let executor = Executor::new(limits.cells());
     let schedule = run::Schedule {
-        waves: &waves,
-        deps: &deps,
-        calls: &calls,
-        needed: &needed,
-        broken: &broken,
+        waves: &plan.waves,
+        deps: &loaded.graph.deps,
+        calls: &loaded.graph.calls,
+        needed: &plan.needed,
+        broken: &loaded.graph.broken,
         reuse: None,
         data: limits.data(),
     };
-    let run::Runs { mut runs, diagnostics: mut run_problems, .. } =
-        run::run_all(&executor, &notebooks, &schedule, params, &Silent);
-    diagnostics.append(&mut run_problems);
-    if !diagnostics.is_empty() {
-        diagnostics.extend(unparsed.named(graph::slugs_named(&notebooks[target], &calls[target]), &slugs));
-        return Err(diagnostics.into());
+    let run::Runs { mut runs, diagnostics, .. } =
+        run::run_all(&Executor::new(limits.cells()), &loaded.notebooks, &schedule, params, &Silent);
+    if !loaded.diagnostics.is_empty() || !diagnostics.is_empty() {
+        return Err(loaded.failure(diagnostics, Vec::new()).into());
     }
-    let nb = &notebooks[target];
+    let nb = &loaded.notebooks[target];
     let executed = runs
         .get_mut(target)
         .and_then(Option::take)

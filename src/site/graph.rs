@@ -102,7 +102,7 @@ pub struct Graph {
 pub fn resolve(
     notebooks: &[Notebook],
     slugs: &HashMap<String, usize>,
-    unparsed: &super::load::Unparsed,
+    unparsed: &Unparsed,
 ) -> (Graph, Vec<Diagnostic>) {
     let mut indices = Vec::with_capacity(notebooks.len());
     let mut all = Vec::with_capacity(notebooks.len());
@@ -143,11 +143,41 @@ pub fn resolve(
     (Graph { deps: indices, calls: all, broken }, diagnostics)
 }
 
+/// Notebooks that a one-page build or `nbrender chart` could not parse, by the slug their
+/// file name would give them. Their errors do not stop a build of another page, unless that
+/// page names one of them: then its unknown slug is explained and their errors are shown.
+#[derive(Default)]
+pub struct Unparsed(std::collections::BTreeMap<String, Vec<Diagnostic>>);
+
+impl Unparsed {
+    pub fn add(&mut self, path: &std::path::Path, errors: Vec<Diagnostic>) {
+        self.0.insert(crate::notebook::stem(path), errors);
+    }
+
+    /// The hint for `slug`, unknown because its notebook has errors.
+    pub fn hint(&self, slug: &str) -> Option<String> {
+        self.0
+            .contains_key(slug)
+            .then(|| format!("a notebook named `{slug}.md` exists but has errors (below); fix them first"))
+    }
+
+    /// The errors of the notebooks whose slugs `named` holds and no parsed notebook took
+    /// (those in `slugs`): the build must show them.
+    pub fn named<'a>(
+        mut self,
+        named: impl IntoIterator<Item = &'a str>,
+        slugs: &HashMap<String, usize>,
+    ) -> Vec<Diagnostic> {
+        let mut shown = Vec::new();
+        for slug in named.into_iter().filter(|s| !slugs.contains_key(*s)) {
+            shown.extend(self.0.remove(slug).into_iter().flatten());
+        }
+        shown
+    }
+}
+
 /// The slugs notebook `nb` names: in its `results()` calls and its `related:` entries.
-pub(crate) fn slugs_named<'a>(
-    nb: &'a Notebook,
-    calls: &'a [Dependency],
-) -> impl Iterator<Item = &'a str> {
+pub(crate) fn slugs_named<'a>(nb: &'a Notebook, calls: &'a [Dependency]) -> impl Iterator<Item = &'a str> {
     calls.iter().map(|c| c.slug.as_str()).chain(nb.front.related_slugs())
 }
 

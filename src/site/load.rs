@@ -5,40 +5,74 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
+use super::graph::{self, Graph, Unparsed};
 use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::file::{FileError, over};
 use crate::notebook::{self, Notebook};
 
-/// Notebooks that a one-page build or `nbrender chart` could not parse, by the slug their
-/// file name would give them. Their errors do not stop a build of another page, unless that
-/// page names one of them: then its unknown slug is explained and their errors are shown.
-#[derive(Default)]
-pub struct Unparsed(std::collections::BTreeMap<String, Vec<Diagnostic>>);
+/// Stage 1: the notebooks of a folder, parsed, with their slugs and the graph of their
+/// `results()` calls.
+pub(crate) struct Loaded {
+    pub notebooks: Vec<Notebook>,
+    /// The notebooks asked for: every one, or the one of a one-page build.
+    pub targets: Vec<usize>,
+    pub slugs: HashMap<String, usize>,
+    /// Notebooks a one-page build set aside because they do not parse.
+    pub unparsed: Unparsed,
+    pub graph: Graph,
+    /// What is wrong so far with the notebooks asked for.
+    pub diagnostics: Vec<Diagnostic>,
+}
 
-impl Unparsed {
-    pub fn add(&mut self, path: &Path, errors: Vec<Diagnostic>) {
-        self.0.insert(notebook::stem(path), errors);
-    }
-
-    /// The hint for `slug`, unknown because its notebook has errors.
-    pub fn hint(&self, slug: &str) -> Option<String> {
-        self.0
-            .contains_key(slug)
-            .then(|| format!("a notebook named `{slug}.md` exists but has errors (below); fix them first"))
-    }
-
-    /// The errors of the notebooks whose slugs `named` holds and no parsed notebook took
-    /// (those in `slugs`): the build must show them.
-    pub fn named<'a>(
-        mut self,
-        named: impl IntoIterator<Item = &'a str>,
-        slugs: &HashMap<String, usize>,
-    ) -> Vec<Diagnostic> {
-        let mut shown = Vec::new();
-        for slug in named.into_iter().filter(|s| !slugs.contains_key(*s)) {
-            shown.extend(self.0.remove(slug).into_iter().flatten());
+/// Reads and parses every notebook of `folder`. With `single`, a one-page build: the other
+/// notebooks' parse errors are set aside (they explain an unknown slug the page names), and
+/// only problems of that page count; that page's own parse errors end the build here.
+pub(crate) fn load(folder: &Path, single: Option<&Path>, limits: &NotebookLimits) -> Result<Loaded, Vec<Diagnostic>> {
+    let paths = discover(folder).map_err(|d| vec![d])?;
+    let parsed: Vec<_> = paths.par_iter().map(|p| (p, read_notebook(p, limits))).collect();
+    let (mut notebooks, mut diagnostics, mut unparsed) = (Vec::new(), Vec::new(), Unparsed::default());
+    for (path, result) in parsed {
+        match (result, single) {
+            (Ok(nb), _) => notebooks.push(nb),
+            (Err(d), None) => diagnostics.extend(d),
+            (Err(d), Some(file)) if same_file(path, file) => return Err(d),
+            (Err(d), Some(_)) => unparsed.add(path, d),
         }
-        shown
+    }
+    let targets: Vec<usize> = match single {
+        None => (0..notebooks.len()).collect(),
+        Some(file) => notebooks.iter().position(|n| same_file(&n.path, file)).into_iter().collect(),
+    };
+    let mut problems = Vec::new();
+    let slugs = slug_index(&notebooks, &mut problems);
+    let (graph, mut graph_problems) = graph::resolve(&notebooks, &slugs, &unparsed);
+    problems.append(&mut graph_problems);
+    let concerns_targets = |d: &Diagnostic| {
+        single.is_none()
+            || d.location.as_ref().is_some_and(|l| targets.iter().any(|&t| Arc::ptr_eq(&l.file, &notebooks[t].source)))
+    };
+    diagnostics.extend(problems.into_iter().filter(concerns_targets));
+    Ok(Loaded { notebooks, targets, slugs, unparsed, graph, diagnostics })
+}
+
+impl Loaded {
+    /// What the notebooks asked for would be warned about.
+    pub fn warnings(&self) -> Vec<Diagnostic> {
+        self.targets.par_iter().flat_map_iter(|&t| unused_inputs(&self.notebooks[t])).collect()
+    }
+
+    /// The diagnostics of a failed build: these problems, the errors of the set-aside
+    /// notebooks whose slugs the pages name, then `warnings`.
+    pub fn failure(self, problems: Vec<Diagnostic>, warnings: Vec<Diagnostic>) -> Vec<Diagnostic> {
+        let mut diagnostics = self.diagnostics;
+        diagnostics.extend(problems);
+        let named = self.targets.iter().flat_map(|&t| graph::slugs_named(&self.notebooks[t], &self.graph.calls[t]));
+        diagnostics.extend(self.unparsed.named(named, &self.slugs));
+        // A failed build still says what it would have warned about.
+        diagnostics.extend(warnings);
+        diagnostics
     }
 }
 

@@ -12,6 +12,7 @@ pub mod graph;
 mod index;
 mod load;
 mod page;
+mod plan;
 mod run;
 pub mod write;
 
@@ -117,6 +118,13 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// A failure of the command line (exit 2).
+    pub(crate) fn usage(d: Diagnostic) -> Self {
+        Failure { diagnostics: vec![d], usage: true, partial: false }
+    }
+}
+
 impl From<Diagnostic> for Failure {
     fn from(d: Diagnostic) -> Self {
         Failure { diagnostics: vec![d], usage: false, partial: false }
@@ -176,185 +184,220 @@ fn build_pages(
     mut cache: Option<&mut Cache>,
 ) -> Result<Report, Failure> {
     let started = Instant::now();
-    let (folder, single) = if input.is_dir() {
-        (input.to_path_buf(), None)
-    } else if input.is_file() {
-        let parent = input.parent().filter(|p| !p.as_os_str().is_empty());
-        (parent.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")), Some(input.to_path_buf()))
-    } else {
-        return Err(Diagnostic::error(
-            Code::IoNotFound,
-            format!("`{}` is neither a notebook file nor a folder", input.display()),
-        )
-        .with_hint("pass a notebook such as `notebooks/mlops.md` or a folder such as `notebooks/`")
-        .into());
-    };
+    let (folder, single) = request(input)?;
     if !opts.dry_run {
         write::check_output(&opts.out, &folder)?;
     }
     let config = SiteConfig::load(&folder)?;
+    let theme = theme_of(&folder, &config, opts)?;
+    let mut watch = Stopwatch::new();
+    // 1. Load: every notebook of the folder, parsed, with its slug and its `results()` calls.
+    let loaded = load::load(&folder, single.as_deref(), &config.limits.notebook())?;
+    load::check_params(&loaded.notebooks, &opts.params).map_err(Failure::usage)?;
+    let warnings = loaded.warnings();
+    watch.lap("parse");
+    // 2. Plan: what the pages need, in waves.
+    let order = index::Order::new(&loaded.notebooks, &config.groups);
+    let plan = match plan::for_pages(&loaded, &order) {
+        Ok(plan) => plan,
+        Err(cycle) => return Err(loaded.failure(vec![cycle], warnings).into()),
+    };
+    // 3. Run, each notebook once those it reads have run; one whose inputs are unchanged in
+    // a rebuild keeps its last run.
+    if let Some(cache) = cache.as_deref_mut() {
+        cache.begin(site_fingerprint(&folder, &theme, opts, single.as_deref()));
+    }
+    let pages = if single.is_some() { loaded.targets.len() } else { loaded.notebooks.len() };
+    progress.start(plan.needed.iter().filter(|n| **n).count() + pages);
+    let ran = run_stage(&loaded, &plan, &config, opts, progress, cache.as_deref());
+    watch.lap("execute");
+    // 4. Render the pages; one that shows nothing changed is kept.
+    let in_place =
+        single.is_none() && !opts.dry_run && cache.as_deref_mut().is_some_and(|c| c.written(&opts.out).is_some());
+    let info = SiteInfo { title: config.title.clone(), base_url: config.base_url.clone() };
+    let parts = Parts { loaded: &loaded, plan: &plan, ran: &ran, order: &order, theme: &theme, info: &info };
+    let mut rendered = render_stage(&parts, &config, opts, progress, cache.as_deref(), in_place);
+    if !loaded.diagnostics.is_empty() || !rendered.diagnostics.is_empty() {
+        let problems = std::mem::take(&mut rendered.diagnostics);
+        return Err(loaded.failure(problems, warnings).into());
+    }
+    watch.lap("render");
+    // 5. The site's own files, then write.
+    if single.is_none() {
+        site_files(&parts, &config, &rendered.texts, &mut rendered.files)?;
+    }
+    for (name, bytes) in &theme.assets {
+        rendered.files.push((PathBuf::from("assets").join(name), bytes.clone()));
+    }
+    let written = if opts.dry_run {
+        Vec::new()
+    } else if single.is_some() {
+        // A refusal comes before any file is written; a failure after, maybe not.
+        let output = write::open_output(&opts.out, &rendered.files)?;
+        output.write(&rendered.files).map_err(|d| Failure { diagnostics: vec![d], usage: false, partial: true })?
+    } else {
+        write_site(&opts.out, &rendered.files, &rendered.unchanged, cache.as_deref_mut())?
+    };
+    watch.lap("write");
+    if let Some(cache) = cache {
+        let runs: Vec<(usize, Fingerprint, Arc<Run>)> = (0..loaded.notebooks.len())
+            .filter_map(|i| Some((i, ran.prints[i]?, Arc::clone(ran.runs[i].as_ref()?))))
+            .collect();
+        cache.keep(&loaded.notebooks, &runs, rendered.to_keep);
+    }
+    Ok(Report {
+        pages: loaded.targets.len(),
+        charts: rendered.charts,
+        pngs: rendered.pngs,
+        files: written,
+        notebooks: loaded.notebooks.len(),
+        ran: ran.fresh,
+        rendered: rendered.fresh,
+        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        stages: watch.stages,
+        warnings,
+    })
+}
+
+/// The folder of the notebooks and, for a one-page build, the notebook asked for.
+fn request(input: &Path) -> Result<(PathBuf, Option<PathBuf>), Diagnostic> {
+    if input.is_dir() {
+        return Ok((input.to_path_buf(), None));
+    }
+    if !input.is_file() {
+        return Err(Diagnostic::error(
+            Code::IoNotFound,
+            format!("`{}` is neither a notebook file nor a folder", input.display()),
+        )
+        .with_hint("pass a notebook such as `notebooks/mlops.md` or a folder such as `notebooks/`"));
+    }
+    let parent = input.parent().filter(|p| !p.as_os_str().is_empty());
+    Ok((parent.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")), Some(input.to_path_buf())))
+}
+
+/// The theme: `--theme`, else `_site.yaml`'s `theme:`, else the built-in one.
+fn theme_of(folder: &Path, config: &SiteConfig, opts: &BuildOptions) -> Result<Theme, Diagnostic> {
     let theme_dir = opts.theme.clone().or_else(|| config.theme.as_ref().map(|t| folder.join(t)));
     let mut theme = Theme::load(theme_dir.as_deref())?;
     theme.fuel = config.limits.theme_fuel;
+    Ok(theme)
+}
 
-    let mut watch = Stopwatch::new();
-    // 1. Parse every notebook of the folder.
-    let paths = discover(&folder)?;
-    let limits = config.limits.notebook();
-    let parsed: Vec<_> = paths.par_iter().map(|p| (p, load::read_notebook(p, &limits))).collect();
-    let mut notebooks = Vec::new();
-    let mut diagnostics: Vec<Diagnostic> = Vec::new();
-    let mut target_broken = false;
-    // Notebooks that could not be parsed, kept aside in a one-page build: if the page names
-    // one of them, their errors explain why its slug is unknown.
-    let mut unparsed = load::Unparsed::default();
-    for (path, result) in parsed {
-        match result {
-            Ok(nb) => notebooks.push(nb),
-            // One notebook is rendered without the others: their parse errors do not count.
-            Err(mut d) => match &single {
-                Some(file) if !load::same_file(path, file) => unparsed.add(path, d),
-                Some(_) => {
-                    target_broken = true;
-                    diagnostics.append(&mut d);
-                }
-                None => diagnostics.append(&mut d),
-            },
-        }
-    }
-    if target_broken {
-        return Err(diagnostics.into());
-    }
-    let targets: Vec<usize> = match &single {
-        None => (0..notebooks.len()).collect(),
-        Some(file) => notebooks.iter().position(|n| load::same_file(&n.path, file)).into_iter().collect(),
-    };
+/// What the runs of a build left: each notebook's run (fresh or kept), the fingerprint of
+/// its inputs, and how many ran afresh.
+struct Ran {
+    runs: Vec<Option<Arc<Run>>>,
+    prints: Vec<Option<Fingerprint>>,
+    fresh: usize,
+    diagnostics: Vec<Diagnostic>,
+}
 
-    let mut slug_problems = Vec::new();
-    let slugs = load::slug_index(&notebooks, &mut slug_problems);
-    let concerns_targets = |d: &Diagnostic| {
-        single.is_none()
-            || d.location
-                .as_ref()
-                .is_some_and(|l| targets.iter().any(|&t| std::sync::Arc::ptr_eq(&l.file, &notebooks[t].source)))
-    };
-    diagnostics.extend(slug_problems.into_iter().filter(|d| concerns_targets(d)));
-    load::check_params(&notebooks, &opts.params).map_err(|d| Failure {
-        diagnostics: vec![d],
-        usage: true,
-        partial: false,
-    })?;
-
-    watch.lap("parse");
-    // 2. The order: `results("slug")` dependencies, in waves.
-    let (graph, graph_problems) = graph::resolve(&notebooks, &slugs, &unparsed);
-    let graph::Graph { deps, calls: dep_calls, broken } = graph;
-    diagnostics.extend(graph_problems.into_iter().filter(|d| concerns_targets(d)));
-    let warnings: Vec<Diagnostic> = targets.par_iter().flat_map_iter(|&t| load::unused_inputs(&notebooks[t])).collect();
-    let order = index::Order::new(&notebooks, &config.groups);
-    let needed = needed(&notebooks, &targets, &deps, &slugs, &order);
-    // Only what this build runs can stop it: a cycle among other notebooks does not.
-    let needed_deps: Vec<Vec<usize>> =
-        deps.iter().enumerate().map(|(i, d)| if needed[i] { d.clone() } else { Vec::new() }).collect();
-    let waves = match graph::waves(&needed_deps) {
-        Ok(w) => w,
-        Err(cycle) => {
-            diagnostics.push(cycle_error(&notebooks, &cycle, &dep_calls));
-            diagnostics.extend(warnings);
-            return Err(diagnostics.into());
-        }
-    };
-
-    // 3. Run, each notebook once those it reads have run; one whose inputs are unchanged keeps
-    // its last run.
-    let own = match &mut cache {
-        Some(cache) => {
-            cache.begin(site_fingerprint(&folder, &theme, opts, single.as_deref()));
-            cache::own_prints(&notebooks, &needed, config.limits.data_bytes)
-        }
+/// Stage 3: runs what the plan needs, reusing what `cache` kept of unchanged notebooks.
+fn run_stage(
+    loaded: &load::Loaded,
+    plan: &plan::Plan,
+    config: &SiteConfig,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+    cache: Option<&Cache>,
+) -> Ran {
+    let notebooks = &loaded.notebooks;
+    let own = match cache {
+        Some(_) => cache::own_prints(notebooks, &plan.needed, config.limits.data_bytes),
         None => Vec::new(),
     };
-    let kept_runs = cache.as_deref();
     let kept = |i: usize, print: Fingerprint| {
-        let run = kept_runs.and_then(|c| c.run(&notebooks[i], Some(print)))?;
+        let run = cache.and_then(|c| c.run(&notebooks[i], Some(print)))?;
         Some((run.executed.exports.clone(), run.results_print()))
     };
-    let pages = if single.is_some() { targets.len() } else { notebooks.len() };
-    progress.start(needed.iter().filter(|n| **n).count() + pages);
     let executor = Executor::new(config.limits.cells());
     let schedule = run::Schedule {
-        waves: &waves,
-        deps: &deps,
-        calls: &dep_calls,
-        needed: &needed,
-        broken: &broken,
-        reuse: kept_runs.map(|_| run::Reuse { own: &own, kept: &kept }),
+        waves: &plan.waves,
+        deps: &loaded.graph.deps,
+        calls: &loaded.graph.calls,
+        needed: &plan.needed,
+        broken: &loaded.graph.broken,
+        reuse: cache.map(|_| run::Reuse { own: &own, kept: &kept }),
         data: config.limits.data(),
     };
-    let run::Runs { runs: executed, prints, diagnostics: mut run_problems } =
-        run::run_all(&executor, &notebooks, &schedule, &opts.params, progress);
-    diagnostics.append(&mut run_problems);
-    let ran = executed.iter().filter(|e| e.is_some()).count();
-    let runs: Vec<Option<Arc<Run>>> = executed
+    let run::Runs { runs: executed, prints, diagnostics } =
+        run::run_all(&executor, notebooks, &schedule, &opts.params, progress);
+    let fresh = executed.iter().filter(|e| e.is_some()).count();
+    let runs = executed
         .into_par_iter()
         .enumerate()
         .map(|(i, fresh)| match fresh {
             Some(e) => Some(Arc::new(Run::new(e))),
-            None => kept_runs.filter(|_| needed[i]).and_then(|c| c.run(&notebooks[i], prints[i])),
+            None => cache.filter(|_| plan.needed[i]).and_then(|c| c.run(&notebooks[i], prints[i])),
         })
         .collect();
-    watch.lap("execute");
+    Ran { runs, prints, fresh, diagnostics }
+}
 
-    // 4. The frontmatter texts of every notebook that ran, then the pages.
+/// What the stages before rendering made, for the pages and the site's own files.
+struct Parts<'a> {
+    loaded: &'a load::Loaded,
+    plan: &'a plan::Plan,
+    ran: &'a Ran,
+    order: &'a index::Order,
+    theme: &'a Theme,
+    info: &'a SiteInfo,
+}
+
+/// The pages of a build, as files to write.
+struct Rendered {
+    /// Each notebook's expanded frontmatter texts, when it ran (or needs none).
+    texts: Vec<Option<page::FrontTexts>>,
+    files: Vec<(PathBuf, Vec<u8>)>,
+    /// Files of kept pages already in the output folder.
+    unchanged: Vec<PathBuf>,
+    charts: usize,
+    pngs: usize,
+    /// Pages rendered afresh.
+    fresh: usize,
+    to_keep: Vec<(usize, Fingerprint, Arc<PageFiles>)>,
+    /// The problems of the runs and the pages.
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Stage 4: the frontmatter texts of every notebook that ran, then the pages, in parallel.
+/// A rebuild keeps a page whose inputs did not change.
+fn render_stage(
+    parts: &Parts<'_>,
+    config: &SiteConfig,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+    cache: Option<&Cache>,
+    in_place: bool,
+) -> Rendered {
+    let (loaded, ran) = (parts.loaded, parts.ran);
+    let notebooks = &loaded.notebooks;
+    let mut diagnostics = ran.diagnostics.clone();
     let templates = ProseTemplates::within(config.limits.prose());
-    let texts_or: Vec<_> = runs
-        .par_iter()
-        .enumerate()
-        .map(|(i, run)| match run {
-            Some(r) => Some(page::front_texts(&notebooks[i], r, &templates)),
-            // A card or link to a notebook that did not need to run: its words are fixed.
-            None if !needed[i] => page::card_texts(&notebooks[i]).map(Ok),
-            None => None,
-        })
-        .collect();
-    let mut texts = Vec::with_capacity(texts_or.len());
-    for t in texts_or {
-        match t {
-            Some(Ok(t)) => texts.push(Some(t)),
-            Some(Err(mut d)) => {
-                diagnostics.append(&mut d);
-                texts.push(None);
-            }
-            None => texts.push(None),
-        }
-    }
-    let info = SiteInfo { title: config.title.clone(), base_url: config.base_url.clone() };
+    let texts = front_texts(parts, &templates, &mut diagnostics);
     let site = Site {
-        notebooks: &notebooks,
-        slugs: &slugs,
-        unparsed: &unparsed,
-        runs: &runs,
+        notebooks,
+        slugs: &loaded.slugs,
+        unparsed: &loaded.unparsed,
+        runs: &ran.runs,
         texts: &texts,
-        order: &order,
+        order: parts.order,
         templates: &templates,
-        theme: &theme,
-        info: &info,
+        theme: parts.theme,
+        info: parts.info,
         png: opts.png,
     };
     // A page is rendered again only when something it shows changed.
-    let keys: Vec<Option<Fingerprint>> = match &cache {
-        Some(_) => targets.iter().map(|&t| Some(page_key(t, &site, &prints))).collect(),
-        None => vec![None; targets.len()],
+    let keys: Vec<Option<Fingerprint>> = match cache {
+        Some(_) => loaded.targets.iter().map(|&t| Some(page_key(t, &site, &ran.prints))).collect(),
+        None => vec![None; loaded.targets.len()],
     };
-    // Rebuilding into the folder the last build wrote: a kept page's files are already there.
-    let in_place =
-        single.is_none() && !opts.dry_run && cache.as_deref_mut().is_some_and(|c| c.written(&opts.out).is_some());
-    let kept_pages = cache.as_deref();
-    let rendered: Vec<_> = targets
+    let pages: Vec<_> = loaded
+        .targets
         .par_iter()
         .zip(&keys)
         .map(|(&t, key)| {
-            let kept = key.and_then(|k| kept_pages.and_then(|c| c.page(&notebooks[t], k)));
+            let kept = key.and_then(|k| cache.and_then(|c| c.page(&notebooks[t], k)));
             let page = match kept {
                 Some(page) => Ok((page, false)),
                 None => run::guard(&notebooks[t], || page::render_page(t, &site))
@@ -364,83 +407,94 @@ fn build_pages(
             (t, *key, page)
         })
         .collect();
-
-    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    let mut unchanged: Vec<PathBuf> = Vec::new();
-    let (mut charts, mut pngs, mut fresh_pages) = (0, 0, 0);
-    let mut pages_to_keep = Vec::new();
-    for (t, key, page) in rendered {
-        match page {
-            Ok((page, fresh)) => {
-                charts += page.charts;
-                pngs += page.pngs;
-                fresh_pages += usize::from(fresh);
-                match key {
-                    Some(key) => {
-                        if fresh || !in_place {
-                            files.extend(page.files.iter().cloned());
-                        } else {
-                            unchanged.extend(page.files.iter().map(|(path, _)| path.clone()));
-                        }
-                        pages_to_keep.push((t, key, page));
-                    }
-                    None => match Arc::try_unwrap(page) {
-                        Ok(page) => files.extend(page.files),
-                        Err(page) => files.extend(page.files.iter().cloned()),
-                    },
-                }
-            }
-            Err(mut d) => diagnostics.append(&mut d),
-        }
-    }
-    if !diagnostics.is_empty() {
-        let named = targets.iter().flat_map(|&t| graph::slugs_named(&notebooks[t], &dep_calls[t]));
-        diagnostics.extend(unparsed.named(named, &slugs));
-        // A failed build still says what it would have warned about.
-        diagnostics.extend(warnings);
-        return Err(diagnostics.into());
-    }
-
-    watch.lap("render");
-    // 5. The site's own files, then write.
-    for (name, bytes) in &theme.assets {
-        files.push((PathBuf::from("assets").join(name), bytes.clone()));
-    }
-    if single.is_none() {
-        let ctx = index::index_context(&notebooks, &texts, &order, &info);
-        let html = crate::render::index_html(&theme, &ctx)?;
-        files.push((PathBuf::from("index.html"), html.into_bytes()));
-        if let Some(base) = &config.base_url {
-            files.push((PathBuf::from("sitemap.xml"), index::sitemap(base, &notebooks, &order).into_bytes()));
-        }
-    }
-    let written = if opts.dry_run {
-        Vec::new()
-    } else if single.is_some() {
-        // A refusal comes before any file is written; a failure after, maybe not.
-        let output = write::open_output(&opts.out, &files)?;
-        output.write(&files).map_err(|d| Failure { diagnostics: vec![d], usage: false, partial: true })?
-    } else {
-        write_site(&opts.out, &files, &unchanged, cache.as_deref_mut())?
+    let mut out = Rendered {
+        texts: Vec::new(),
+        files: Vec::new(),
+        unchanged: Vec::new(),
+        charts: 0,
+        pngs: 0,
+        fresh: 0,
+        to_keep: Vec::new(),
+        diagnostics: Vec::new(),
     };
-    watch.lap("write");
-    if let Some(cache) = cache {
-        let runs: Vec<(usize, Fingerprint, Arc<Run>)> =
-            (0..notebooks.len()).filter_map(|i| Some((i, prints[i]?, Arc::clone(runs[i].as_ref()?)))).collect();
-        cache.keep(&notebooks, &runs, pages_to_keep);
+    for (t, key, page) in pages {
+        let (page, fresh) = match page {
+            Ok(page) => page,
+            Err(mut d) => {
+                diagnostics.append(&mut d);
+                continue;
+            }
+        };
+        out.charts += page.charts;
+        out.pngs += page.pngs;
+        out.fresh += usize::from(fresh);
+        match key {
+            Some(key) => {
+                if fresh || !in_place {
+                    out.files.extend(page.files.iter().cloned());
+                } else {
+                    out.unchanged.extend(page.files.iter().map(|(path, _)| path.clone()));
+                }
+                out.to_keep.push((t, key, page));
+            }
+            None => match Arc::try_unwrap(page) {
+                Ok(page) => out.files.extend(page.files),
+                Err(page) => out.files.extend(page.files.iter().cloned()),
+            },
+        }
     }
-    Ok(Report {
-        pages: targets.len(),
-        charts,
-        pngs,
-        files: written,
-        notebooks: notebooks.len(),
-        ran,
-        rendered: fresh_pages,
-        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-        stages: watch.stages,
-        warnings,
-    })
+    out.texts = texts;
+    out.diagnostics = diagnostics;
+    out
+}
+
+/// The expanded frontmatter texts of every notebook that ran; a card or link to a notebook
+/// that did not need to run reads its words as written.
+fn front_texts(
+    parts: &Parts<'_>,
+    templates: &ProseTemplates,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Option<page::FrontTexts>> {
+    let notebooks = &parts.loaded.notebooks;
+    let texts: Vec<_> = parts
+        .ran
+        .runs
+        .par_iter()
+        .enumerate()
+        .map(|(i, run)| match run {
+            Some(r) => Some(page::front_texts(&notebooks[i], r, templates)),
+            None if !parts.plan.needed[i] => page::card_texts(&notebooks[i]).map(Ok),
+            None => None,
+        })
+        .collect();
+    texts
+        .into_iter()
+        .map(|t| match t {
+            Some(Ok(t)) => Some(t),
+            Some(Err(mut d)) => {
+                diagnostics.append(&mut d);
+                None
+            }
+            None => None,
+        })
+        .collect()
+}
+
+/// The index page and, with a `base_url`, the sitemap.
+fn site_files(
+    parts: &Parts<'_>,
+    config: &SiteConfig,
+    texts: &[Option<page::FrontTexts>],
+    files: &mut Vec<(PathBuf, Vec<u8>)>,
+) -> Result<(), Diagnostic> {
+    let notebooks = &parts.loaded.notebooks;
+    let ctx = index::index_context(notebooks, texts, parts.order, parts.info);
+    let html = crate::render::index_html(parts.theme, &ctx)?;
+    files.push((PathBuf::from("index.html"), html.into_bytes()));
+    if let Some(base) = &config.base_url {
+        files.push((PathBuf::from("sitemap.xml"), index::sitemap(base, notebooks, parts.order).into_bytes()));
+    }
+    Ok(())
 }
 
 /// Replaces the output folder whole, or, in a rebuild of a folder this cache wrote, updates
@@ -495,51 +549,4 @@ fn site_fingerprint(folder: &Path, theme: &Theme, opts: &BuildOptions, single: O
     // Read as `SiteConfig::load` read it a moment ago: a regular file, and not past its cap.
     let site_file = crate::file::read(&folder.join("_site.yaml"), config::MAX_BYTES).ok();
     cache::hash_of((site_file, theme.fingerprint, &opts.params, opts.png, &opts.out, single))
-}
-
-/// Which notebooks must run: the targets, what they read through `results()`, the notebooks
-/// whose figures they embed, the notebooks their cards and neighbour links name when a title
-/// or blurb is computed (a fixed one is read as written), and what all those read in turn.
-fn needed(
-    notebooks: &[Notebook],
-    targets: &[usize],
-    deps: &[Vec<usize>],
-    slugs: &std::collections::HashMap<String, usize>,
-    order: &index::Order,
-) -> Vec<bool> {
-    let mut needed = vec![false; notebooks.len()];
-    let mut stack: Vec<usize> = Vec::new();
-    let computed = |j: &usize| !page::card_is_fixed(&notebooks[*j]);
-    for &t in targets {
-        stack.push(t);
-        stack.extend(notebooks[t].front.related_slugs().filter_map(|s| slugs.get(s).copied()).filter(computed));
-        stack.extend(graph::figure_refs(&notebooks[t]).filter_map(|r| slugs.get(&r.slug).copied()));
-        let (prev, next) = order.neighbours(t);
-        stack.extend(prev.into_iter().chain(next).filter(computed));
-    }
-    while let Some(i) = stack.pop() {
-        if !needed[i] {
-            needed[i] = true;
-            stack.extend(deps[i].iter().copied());
-        }
-    }
-    needed
-}
-
-/// A cycle of `results()` calls, naming every notebook in it, at the first one's call.
-fn cycle_error(notebooks: &[Notebook], cycle: &[usize], calls: &[Vec<graph::Dependency>]) -> Diagnostic {
-    let names: Vec<String> = cycle.iter().map(|&i| notebooks[i].source.name.clone()).collect();
-    let mut chain = names.clone();
-    chain.extend(names.first().cloned());
-    let first = cycle[0];
-    let next_slug = cycle.get(1).or(cycle.first()).map(|&i| notebooks[i].slug()).unwrap_or_default();
-    let d = Diagnostic::error(
-        Code::SiteCycle,
-        format!("these notebooks read each other's results in a cycle: {}", chain.join(" -> ")),
-    )
-    .with_hint("a notebook can only read the results of notebooks that do not read its own; move the shared figures into one of them");
-    match calls[first].iter().find(|c| c.slug == next_slug) {
-        Some(call) => d.at(&notebooks[first].source, call.span.clone()),
-        None => d,
-    }
 }

@@ -36,7 +36,7 @@ pub(crate) struct Site<'a> {
     pub notebooks: &'a [Notebook],
     pub slugs: &'a HashMap<String, usize>,
     /// Notebooks left out of a one-page build because they have errors.
-    pub unparsed: &'a super::load::Unparsed,
+    pub unparsed: &'a super::graph::Unparsed,
     pub runs: &'a [Option<Arc<Run>>],
     /// Each notebook's expanded frontmatter texts, when it ran.
     pub texts: &'a [Option<FrontTexts>],
