@@ -4,19 +4,14 @@
 //! fingerprint it shows (its own, its cards', its neighbours', the figures it embeds) and its
 //! place in the site are unchanged; a file is written only when its bytes changed.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::exec::Exports;
 use crate::notebook::Notebook;
 
-use super::page::Run;
-
-/// A hash of everything a build's output depends on; equal hashes mean equal output.
-pub(crate) type Fingerprint = u64;
+use super::fingerprint::Fingerprint;
+use super::run::Run;
 
 /// The files one page writes: its charts, then its `index.html`.
 #[derive(Debug, Default)]
@@ -83,68 +78,5 @@ impl Cache {
 
     pub(crate) fn set_written(&mut self, out: &Path, files: HashMap<PathBuf, Fingerprint>) {
         self.written = Some((out.to_path_buf(), files));
-    }
-}
-
-pub(crate) fn hash_of(value: impl Hash) -> Fingerprint {
-    let mut h = DefaultHasher::new();
-    value.hash(&mut h);
-    h.finish()
-}
-
-/// Each needed notebook's own inputs, hashed: its text and its data files' bytes. (What it
-/// reads through `results()` is added as the notebooks run: see `run::run_all`.) A data file
-/// that cannot be read (missing, over `max_bytes`, not a regular file) hashes as missing; the
-/// run reports it.
-pub(crate) fn own_prints(notebooks: &[Notebook], needed: &[bool], max_bytes: u64) -> Vec<Option<Fingerprint>> {
-    notebooks
-        .iter()
-        .zip(needed)
-        .map(|(nb, &needed)| {
-            if !needed {
-                return None;
-            }
-            let mut h = DefaultHasher::new();
-            nb.source.text.hash(&mut h);
-            let dir = nb.path.parent().unwrap_or(Path::new("."));
-            for (name, rel) in &nb.front.data {
-                name.hash(&mut h);
-                crate::data::resolve(dir, rel).ok().and_then(|p| crate::file::read(&p, max_bytes).ok()).hash(&mut h);
-            }
-            Some(h.finish())
-        })
-        .collect()
-}
-
-/// A notebook's results as its readers see them, hashed: a reader runs again only when these
-/// changed, not whenever the notebook it reads was edited.
-pub(crate) fn exports_print(exports: &Exports) -> Fingerprint {
-    let mut h = DefaultHasher::new();
-    exports.slug().hash(&mut h);
-    for (name, value) in exports.iter() {
-        name.hash(&mut h);
-        value.hash_into(&mut h);
-    }
-    for (label, figure) in exports.figures() {
-        (label, format!("{figure:?}")).hash(&mut h);
-    }
-    h.finish()
-}
-
-#[cfg(all(test, unix))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_data_file_that_is_a_pipe_hashes_as_missing_without_hanging() {
-        let dir = tempfile::tempdir().unwrap();
-        assert!(std::process::Command::new("mkfifo").arg(dir.path().join("pipe.csv")).status().unwrap().success());
-        std::fs::write(dir.path().join("ok.csv"), "a\n1\n").unwrap();
-        let text = "---\ntitle: A\ndata:\n  t: pipe.csv\n  u: ok.csv\n---\n".to_string();
-        let nb = crate::notebook::parse(&dir.path().join("a.md"), "a.md", text).unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || tx.send(own_prints(&[nb], &[true], 1 << 20)));
-        let prints = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("no hang on a pipe");
-        assert!(prints[0].is_some());
     }
 }

@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
+use super::texts::FrontTexts;
 use crate::notebook::Notebook;
 use crate::render::{IndexContext, IndexGroup, IndexPage, SiteInfo};
-use crate::site::page::FrontTexts;
 use crate::template::escape_html;
 
 /// The pages in site order, by group.

@@ -1,19 +1,23 @@
 //! Stage 7, site: which notebooks to read, in what order to run them, and what to write.
 //!
-//! `build` parses every notebook of the folder, works out the order from `results("slug")`
-//! calls, runs what the request needs in parallel (each notebook once those it reads have
-//! run), renders the pages in parallel and writes them. Nothing is written when any notebook
-//! has an error; a site build replaces the output folder whole.
+//! A build goes through five stages, each in its own file: load (`load.rs`: parse the
+//! folder's notebooks, their slugs and `results("slug")` graph), plan (`plan.rs`: what the
+//! request needs, in waves), run (`run.rs`), render (`texts.rs`, `page.rs`) and write
+//! (`write.rs`). `build_pages` below calls them in order; `nbrender chart` (`chart.rs`) uses
+//! the first three. Nothing is written when any notebook has an error; a site build replaces
+//! the output folder whole.
 
 mod cache;
 mod chart;
 pub mod config;
+mod fingerprint;
 pub mod graph;
 mod index;
 mod load;
 mod page;
 mod plan;
 mod run;
+mod texts;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -28,11 +32,13 @@ use crate::notebook::Notebook;
 use crate::render::{SiteInfo, Theme};
 use crate::template::ProseTemplates;
 pub use cache::Cache;
-use cache::{Fingerprint, PageFiles};
+use cache::PageFiles;
 pub use chart::{ChartFormat, ChartOptions, ChartReport, FoundChart, export_chart, find_chart};
 pub use config::SiteConfig;
+use fingerprint::Fingerprint;
 pub use load::discover;
-use page::{Run, Site};
+use page::Site;
+use run::Run;
 
 /// What the user asked for, validated.
 #[derive(Debug, Clone, Default)]
@@ -303,7 +309,7 @@ fn run_stage(
 ) -> Ran {
     let notebooks = &loaded.notebooks;
     let own = match cache {
-        Some(_) => cache::own_prints(notebooks, &plan.needed, config.limits.data_bytes),
+        Some(_) => fingerprint::own_prints(notebooks, &plan.needed, config.limits.data_bytes),
         None => Vec::new(),
     };
     let kept = |i: usize, print: Fingerprint| {
@@ -347,7 +353,7 @@ struct Parts<'a> {
 /// The pages of a build, as files to write.
 struct Rendered {
     /// Each notebook's expanded frontmatter texts, when it ran (or needs none).
-    texts: Vec<Option<page::FrontTexts>>,
+    texts: Vec<Option<texts::FrontTexts>>,
     files: Vec<(PathBuf, Vec<u8>)>,
     /// Files of kept pages already in the output folder.
     unchanged: Vec<PathBuf>,
@@ -454,7 +460,7 @@ fn front_texts(
     parts: &Parts<'_>,
     templates: &ProseTemplates,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<Option<page::FrontTexts>> {
+) -> Vec<Option<texts::FrontTexts>> {
     let notebooks = &parts.loaded.notebooks;
     let texts: Vec<_> = parts
         .ran
@@ -462,8 +468,8 @@ fn front_texts(
         .par_iter()
         .enumerate()
         .map(|(i, run)| match run {
-            Some(r) => Some(page::front_texts(&notebooks[i], r, templates)),
-            None if !parts.plan.needed[i] => page::card_texts(&notebooks[i]).map(Ok),
+            Some(r) => Some(texts::front_texts(&notebooks[i], r, templates)),
+            None if !parts.plan.needed[i] => texts::card_texts(&notebooks[i]).map(Ok),
             None => None,
         })
         .collect();
@@ -484,7 +490,7 @@ fn front_texts(
 fn site_files(
     parts: &Parts<'_>,
     config: &SiteConfig,
-    texts: &[Option<page::FrontTexts>],
+    texts: &[Option<texts::FrontTexts>],
     files: &mut Vec<(PathBuf, Vec<u8>)>,
 ) -> Result<(), Diagnostic> {
     let notebooks = &parts.loaded.notebooks;
@@ -539,7 +545,7 @@ fn page_key(t: usize, site: &Site<'_>, prints: &[Option<Fingerprint>]) -> Finger
     let embeds: Vec<_> = graph::figure_refs(nb).map(|r| site.slugs.get(&r.slug).map(|&j| prints[j])).collect();
     let (prev, next) = site.order.neighbours(t);
     let neighbour = |j: Option<usize>| j.map(|j| (site.notebooks[j].slug(), texts(j)));
-    cache::hash_of((prints[t], site.order.position(t), neighbour(prev), neighbour(next), cards, embeds))
+    fingerprint::hash_of((prints[t], site.order.position(t), neighbour(prev), neighbour(next), cards, embeds))
 }
 
 /// What every page depends on beyond its notebooks: the site file, the theme's files (as
@@ -548,5 +554,5 @@ fn page_key(t: usize, site: &Site<'_>, prints: &[Option<Fingerprint>]) -> Finger
 fn site_fingerprint(folder: &Path, theme: &Theme, opts: &BuildOptions, single: Option<&Path>) -> Fingerprint {
     // Read as `SiteConfig::load` read it a moment ago: a regular file, and not past its cap.
     let site_file = crate::file::read(&folder.join("_site.yaml"), config::MAX_BYTES).ok();
-    cache::hash_of((site_file, theme.fingerprint, &opts.params, opts.png, &opts.out, single))
+    fingerprint::hash_of((site_file, theme.fingerprint, &opts.params, opts.png, &opts.out, single))
 }

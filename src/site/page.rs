@@ -4,32 +4,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::diag::{Code, Diagnostic, SourceFile};
-use crate::exec::Executed;
+use super::run::Run;
+use super::texts::FrontTexts;
+use crate::diag::{Code, Diagnostic};
 use crate::notebook::{self, Notebook, Related};
 use crate::prose::{self, Body};
 use crate::render::{self, Card, Link, PageContext, PageInfo, SiteInfo, Theme};
-use crate::template::{Output, ProseTemplates, Scope};
-
-/// A notebook after its cells ran, with its template scope.
-pub(crate) struct Run {
-    pub executed: Executed,
-    pub scope: Scope,
-    /// The hash of its results, worked out once when a rebuild first needs it.
-    results_print: std::sync::OnceLock<super::cache::Fingerprint>,
-}
-
-impl Run {
-    pub fn new(executed: Executed) -> Run {
-        let scope = crate::template::scope_value(&executed.scope);
-        Run { executed, scope, results_print: std::sync::OnceLock::new() }
-    }
-
-    /// What the notebooks reading this one's results see, hashed (see `cache::exports_print`).
-    pub fn results_print(&self) -> super::cache::Fingerprint {
-        *self.results_print.get_or_init(|| super::cache::exports_print(&self.executed.exports))
-    }
-}
+use crate::template::ProseTemplates;
 
 /// What every page of a build shares.
 pub(crate) struct Site<'a> {
@@ -119,104 +100,6 @@ pub(crate) fn render_page(i: usize, site: &Site<'_>) -> Result<Page, Vec<Diagnos
     };
     let html = render::page_html(site.theme, &ctx, &body.html, &body.faq).map_err(|d| vec![d])?;
     Ok(Page { html, body })
-}
-
-/// The blurb a card shows, as written: the lede when there is none.
-fn card_blurb(nb: &Notebook) -> &str {
-    nb.front.blurb.as_ref().or(nb.front.lede.as_ref()).map_or("", String::as_str)
-}
-
-/// Whether a card or a previous/next link to `nb` shows words as written (no `{{ }}` in its
-/// title or blurb), so that `nb` need not run for them.
-pub(crate) fn card_is_fixed(nb: &Notebook) -> bool {
-    crate::template::is_fixed(&nb.front.title) && crate::template::is_fixed(card_blurb(nb))
-}
-
-/// What a card or a previous/next link shows of a notebook that has not run: its title and
-/// blurb, when neither is computed. The other fields stay empty: only the notebook's own page,
-/// which runs it, shows them.
-pub(crate) fn card_texts(nb: &Notebook) -> Option<FrontTexts> {
-    card_is_fixed(nb).then(|| FrontTexts {
-        title: nb.front.title.clone(),
-        lede: String::new(),
-        description: String::new(),
-        blurb: card_blurb(nb).to_string(),
-        headline: String::new(),
-    })
-}
-
-/// The frontmatter's text fields, expanded.
-#[derive(Debug, Clone)]
-pub(crate) struct FrontTexts {
-    pub title: String,
-    pub lede: String,
-    pub description: String,
-    pub blurb: String,
-    /// The figure the site index shows for this page.
-    pub headline: String,
-}
-
-pub(crate) fn front_texts(nb: &Notebook, run: &Run, templates: &ProseTemplates) -> Result<FrontTexts, Vec<Diagnostic>> {
-    let names: Vec<&str> = run.executed.scope.keys().map(String::as_str).collect();
-    let mut diagnostics = Vec::new();
-    let mut field = |key: &str, value: Option<&String>| -> String {
-        let Some(source) = value else { return String::new() };
-        let written = nb.front.value_span(&[key]).unwrap_or_else(|| nb.source.line_span(1));
-        match expand_field(templates, source, &run.scope, &nb.source, written, &names) {
-            Ok(s) => s,
-            Err(mut d) => {
-                diagnostics.append(&mut d);
-                String::new()
-            }
-        }
-    };
-    let title = field("title", Some(&nb.front.title));
-    let lede = field("lede", nb.front.lede.as_ref());
-    let description = match &nb.front.description {
-        Some(d) => field("description", Some(d)),
-        None => lede.clone(),
-    };
-    let blurb = match &nb.front.blurb {
-        Some(b) => field("blurb", Some(b)),
-        None => lede.clone(),
-    };
-    let headline = match &nb.front.headline {
-        Some(h) => field("headline", Some(h)),
-        None => blurb.clone(),
-    };
-    if diagnostics.is_empty() { Ok(FrontTexts { title, lede, description, blurb, headline }) } else { Err(diagnostics) }
-}
-
-/// A frontmatter value is YAML: its template's errors point into the value as written when
-/// YAML kept the text as it is (plain, or quoted without escapes), else at the whole value.
-fn expand_field(
-    templates: &ProseTemplates,
-    source: &str,
-    scope: &Scope,
-    file: &Arc<SourceFile>,
-    written: std::ops::Range<usize>,
-    names: &[&str],
-) -> Result<String, Vec<Diagnostic>> {
-    let text = file.text.get(written.clone()).unwrap_or("");
-    let quoted = text.len() >= 2
-        && (text.starts_with('"') && text.ends_with('"') || text.starts_with('\'') && text.ends_with('\''));
-    let base = match quoted {
-        false if text == source => Some(written.start),
-        true if &text[1..text.len() - 1] == source => Some(written.start + 1),
-        _ => None,
-    };
-    templates.expand(source, scope, Output::Text).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| {
-                let span = match (base, &e.range) {
-                    (Some(base), Some(r)) => base + r.start..base + r.end.max(r.start + 1),
-                    _ => written.clone(),
-                };
-                prose::template_diagnostic_at(e, file, span, names)
-            })
-            .collect()
-    })
 }
 
 fn related_cards(nb: &Notebook, site: &Site<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Card> {

@@ -7,11 +7,12 @@ use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
 
-use super::cache::{Fingerprint, exports_print, hash_of};
+use super::fingerprint::{Fingerprint, exports_print, hash_of};
 use crate::data::DataLimits;
 use crate::diag::{Code, Diagnostic};
 use crate::exec::{Executed, Executor, Exports, Results};
 use crate::notebook::Notebook;
+use crate::template::Scope;
 
 /// Loads the data, applies params and runs the cells.
 pub(crate) fn run_notebook(
@@ -271,4 +272,23 @@ pub(crate) fn guard<T>(nb: &Notebook, f: impl FnOnce() -> Result<T, Vec<Diagnost
                 .with_hint("this is a bug in nbrender, not in the notebook; please report it with the notebook"),
         ])
     })
+}
+/// A notebook after its cells ran, with its template scope.
+pub(crate) struct Run {
+    pub executed: Executed,
+    pub scope: Scope,
+    /// The hash of its results, worked out once when a rebuild first needs it.
+    results_print: std::sync::OnceLock<Fingerprint>,
+}
+
+impl Run {
+    pub fn new(executed: Executed) -> Run {
+        let scope = crate::template::scope_value(&executed.scope);
+        Run { executed, scope, results_print: std::sync::OnceLock::new() }
+    }
+
+    /// What the notebooks reading this one's results see, hashed (see `fingerprint::exports_print`).
+    pub fn results_print(&self) -> Fingerprint {
+        *self.results_print.get_or_init(|| exports_print(&self.executed.exports))
+    }
 }

@@ -22,7 +22,7 @@ use rustix::io::Errno;
 
 use crate::diag::{Code, Diagnostic, Severity};
 
-use super::cache::hash_of;
+use super::fingerprint::hash_of;
 
 /// The file that marks a folder as nbrender's output, safe to replace.
 pub const MARKER: &str = ".nbrender";

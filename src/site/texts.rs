@@ -1,0 +1,109 @@
+//! The words a notebook shows beyond its own page's body: its title, lede, description,
+//! blurb and headline, expanded after it ran, or read as written for a card of a notebook
+//! that did not need to run.
+
+use std::sync::Arc;
+
+use super::run::Run;
+use crate::diag::{Diagnostic, SourceFile};
+use crate::notebook::Notebook;
+use crate::prose;
+use crate::template::{Output, ProseTemplates, Scope};
+
+/// The blurb a card shows, as written: the lede when there is none.
+fn card_blurb(nb: &Notebook) -> &str {
+    nb.front.blurb.as_ref().or(nb.front.lede.as_ref()).map_or("", String::as_str)
+}
+
+/// Whether a card or a previous/next link to `nb` shows words as written (no `{{ }}` in its
+/// title or blurb), so that `nb` need not run for them.
+pub(crate) fn card_is_fixed(nb: &Notebook) -> bool {
+    crate::template::is_fixed(&nb.front.title) && crate::template::is_fixed(card_blurb(nb))
+}
+
+/// What a card or a previous/next link shows of a notebook that has not run: its title and
+/// blurb, when neither is computed. The other fields stay empty: only the notebook's own page,
+/// which runs it, shows them.
+pub(crate) fn card_texts(nb: &Notebook) -> Option<FrontTexts> {
+    card_is_fixed(nb).then(|| FrontTexts {
+        title: nb.front.title.clone(),
+        lede: String::new(),
+        description: String::new(),
+        blurb: card_blurb(nb).to_string(),
+        headline: String::new(),
+    })
+}
+
+/// The frontmatter's text fields, expanded.
+#[derive(Debug, Clone)]
+pub(crate) struct FrontTexts {
+    pub title: String,
+    pub lede: String,
+    pub description: String,
+    pub blurb: String,
+    /// The figure the site index shows for this page.
+    pub headline: String,
+}
+
+pub(crate) fn front_texts(nb: &Notebook, run: &Run, templates: &ProseTemplates) -> Result<FrontTexts, Vec<Diagnostic>> {
+    let names: Vec<&str> = run.executed.scope.keys().map(String::as_str).collect();
+    let mut diagnostics = Vec::new();
+    let mut field = |key: &str, value: Option<&String>| -> String {
+        let Some(source) = value else { return String::new() };
+        let written = nb.front.value_span(&[key]).unwrap_or_else(|| nb.source.line_span(1));
+        match expand_field(templates, source, &run.scope, &nb.source, written, &names) {
+            Ok(s) => s,
+            Err(mut d) => {
+                diagnostics.append(&mut d);
+                String::new()
+            }
+        }
+    };
+    let title = field("title", Some(&nb.front.title));
+    let lede = field("lede", nb.front.lede.as_ref());
+    let description = match &nb.front.description {
+        Some(d) => field("description", Some(d)),
+        None => lede.clone(),
+    };
+    let blurb = match &nb.front.blurb {
+        Some(b) => field("blurb", Some(b)),
+        None => lede.clone(),
+    };
+    let headline = match &nb.front.headline {
+        Some(h) => field("headline", Some(h)),
+        None => blurb.clone(),
+    };
+    if diagnostics.is_empty() { Ok(FrontTexts { title, lede, description, blurb, headline }) } else { Err(diagnostics) }
+}
+
+/// A frontmatter value is YAML: its template's errors point into the value as written when
+/// YAML kept the text as it is (plain, or quoted without escapes), else at the whole value.
+fn expand_field(
+    templates: &ProseTemplates,
+    source: &str,
+    scope: &Scope,
+    file: &Arc<SourceFile>,
+    written: std::ops::Range<usize>,
+    names: &[&str],
+) -> Result<String, Vec<Diagnostic>> {
+    let text = file.text.get(written.clone()).unwrap_or("");
+    let quoted = text.len() >= 2
+        && (text.starts_with('"') && text.ends_with('"') || text.starts_with('\'') && text.ends_with('\''));
+    let base = match quoted {
+        false if text == source => Some(written.start),
+        true if &text[1..text.len() - 1] == source => Some(written.start + 1),
+        _ => None,
+    };
+    templates.expand(source, scope, Output::Text).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| {
+                let span = match (base, &e.range) {
+                    (Some(base), Some(r)) => base + r.start..base + r.end.max(r.start + 1),
+                    _ => written.clone(),
+                };
+                prose::template_diagnostic_at(e, file, span, names)
+            })
+            .collect()
+    })
+}
