@@ -19,6 +19,7 @@ pub mod diag;
 pub mod exec;
 pub mod file;
 pub mod format;
+pub mod html;
 pub mod notebook;
 pub mod pool;
 pub mod prose;

@@ -12,6 +12,7 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 use crate::exec::{Band, Value};
 use crate::format::Filter;
+use crate::html::escape_html;
 
 /// A template error with its place in the template's own text.
 #[derive(Debug, Clone, PartialEq)]
@@ -730,22 +731,6 @@ impl PageTemplates {
         let template = env.get_template(name).map_err(|err| template_error(&err, ""))?;
         template.render(JValue::from(ctx)).map_err(|err| template_error(&err, ""))
     }
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

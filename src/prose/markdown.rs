@@ -890,8 +890,8 @@ fn resolve_citations<'a>(
                     arena,
                     format!(
                         "<a class=\"xref\" href=\"#{}\">{}</a>",
-                        crate::template::escape_html(label),
-                        crate::template::escape_html(&reads)
+                        crate::html::escape_html(label),
+                        crate::html::escape_html(&reads)
                     ),
                 ),
             });

@@ -13,9 +13,9 @@ use indexmap::IndexMap;
 
 use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::exec::{CellOutput, Executed, Value};
+use crate::html::escape_html;
 use crate::notebook::{Cell, Notebook};
 use crate::render::cell::{CellFrame, ChartFile, cell_html};
-use crate::template::escape_html;
 use crate::template::{ProseTemplates, Scope, TemplateError, TemplateKind};
 use attributes::Attributes;
 use markdown::{Block, Citation, HeadingPlan, Plan};

@@ -3,8 +3,8 @@
 
 use crate::exec::{CellOutput, Table, Value};
 use crate::format::Filter;
+use crate::html::escape_html;
 use crate::notebook::Cell;
-use crate::template::escape_html;
 
 /// The width, in CSS px, of the extra drawing of each chart shown on phones.
 const NARROW_CHART_WIDTH: u32 = 360;

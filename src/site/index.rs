@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use super::texts::FrontTexts;
+use crate::html::escape_html;
 use crate::notebook::Notebook;
 use crate::render::{IndexContext, IndexGroup, IndexPage, SiteInfo};
-use crate::template::escape_html;
 
 /// The pages in site order, by group.
 #[derive(Debug, Clone, Default)]
