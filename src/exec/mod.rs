@@ -5,19 +5,19 @@ pub mod band;
 pub mod calls;
 pub mod charts;
 pub mod errors;
+mod exports;
 pub mod library;
 pub mod sandbox;
 pub mod table;
 pub mod value;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use indexmap::IndexMap;
-use rhai::{Dynamic, Engine, EvalAltResult, Map, ParseError, ParseErrorType, Position, Scope};
+use rhai::{Dynamic, Engine, Scope};
 
 pub use band::Band;
+pub use exports::{Exports, Figure, Results};
 pub use sandbox::{Held, Limits};
 pub use table::{Column, Table};
 pub use value::Value;
@@ -44,97 +44,6 @@ pub struct Executed {
     pub scope: Arc<IndexMap<String, Value>>,
     /// The same values as other notebooks' `results("slug")` see them.
     pub exports: Exports,
-}
-
-/// A notebook's final values, shared with the notebooks that call `results("slug")`.
-/// Cloning is cheap, and a notebook that reads another's results gets a read-only view:
-/// it can neither change them for other readers nor copy chains of them around.
-#[derive(Debug, Clone, Default)]
-pub struct Exports {
-    slug: Arc<str>,
-    script: Arc<Map>,
-    values: Arc<IndexMap<String, Value>>,
-    figures: Arc<IndexMap<String, Figure>>,
-    /// What the values hold, as the data limits count it: a reader may hold as much.
-    held: Held,
-    /// The names of variables that held other notebooks' results, which are not passed on.
-    withheld: Arc<[String]>,
-}
-
-/// A labelled chart of a notebook, as other pages embed it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Figure {
-    pub spec: ChartSpec,
-    /// `figure mo-2`: how the chart is numbered on its own page.
-    pub number: String,
-    pub caption: Option<String>,
-    pub alt: Option<String>,
-}
-
-impl Exports {
-    pub fn slug(&self) -> &str {
-        &self.slug
-    }
-
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.values.get(key)
-    }
-
-    /// The notebook's labelled charts, by label (`fig-bands`), in page order.
-    pub fn figures(&self) -> &IndexMap<String, Figure> {
-        &self.figures
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.values.iter()
-    }
-
-    /// What the values hold, as the data limits count it.
-    pub fn held(&self) -> Held {
-        self.held
-    }
-}
-
-impl PartialEq for Exports {
-    fn eq(&self, other: &Self) -> bool {
-        self.slug == other.slug && Arc::ptr_eq(&self.values, &other.values)
-    }
-}
-
-/// `results("slug")` in a script: read-only access by property or index.
-fn results_key(r: &mut Exports, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
-    r.script.get(key).cloned().ok_or_else(|| {
-        if r.withheld.iter().any(|w| w == key) {
-            return errors::raise(
-                Code::ExecMissingKey,
-                format!(
-                    "results(\"{}\").{key} holds the results of another notebook, which are not passed on; \
-                     call results(\"slug\") of that notebook instead",
-                    r.slug
-                ),
-            );
-        }
-        let hint = crate::diag::did_you_mean(key, r.script.keys().map(|k| k.as_str()))
-            .map(|b| format!(" (did you mean `{b}`?)"))
-            .unwrap_or_default();
-        errors::raise(Code::ExecMissingKey, format!("results(\"{}\") has no value `{key}`{hint}", r.slug))
-    })
-}
-
-/// The results a notebook may read, by slug: those of the notebooks it depends on.
-pub type Results = HashMap<String, Exports>;
-
-thread_local! {
-    static RESULTS: RefCell<Results> = RefCell::new(HashMap::new());
-}
-
-fn results(slug: &str) -> Result<Exports, Box<EvalAltResult>> {
-    RESULTS.with(|r| r.borrow().get(slug).cloned()).ok_or_else(|| {
-        errors::raise(
-            Code::ExecMissingKey,
-            format!("results(\"{slug}\"): no notebook with that slug has run before this one"),
-        )
-    })
 }
 
 /// The configured engines: one per build, shared by every notebook, and one more for each set
@@ -188,10 +97,10 @@ fn engine(limits: &Limits) -> Engine {
     errors::register(&mut engine);
     engine
         .register_type_with_name::<Exports>("results")
-        .register_fn("results", results)
-        .register_indexer_get(results_key)
-        .register_fn("to_string", |r: &mut Exports| format!("results(\"{}\")", r.slug))
-        .register_fn("to_debug", |r: &mut Exports| format!("results(\"{}\")", r.slug));
+        .register_fn("results", exports::results)
+        .register_indexer_get(exports::results_key)
+        .register_fn("to_string", |r: &mut Exports| format!("results(\"{}\")", r.slug()))
+        .register_fn("to_debug", |r: &mut Exports| format!("results(\"{}\")", r.slug()));
     engine
 }
 
@@ -235,9 +144,9 @@ impl Executor {
         inputs: IndexMap<String, Arc<serde_json::Value>>,
         results: Results,
     ) -> Result<Executed, Diagnostic> {
-        RESULTS.with(|r| *r.borrow_mut() = results);
+        exports::set_readable(results);
         let executed = self.run_cells(notebook, inputs);
-        RESULTS.with(|r| r.borrow_mut().clear());
+        exports::set_readable(Results::new());
         executed
     }
 
@@ -247,7 +156,7 @@ impl Executor {
         inputs: IndexMap<String, Arc<serde_json::Value>>,
     ) -> Result<Executed, Diagnostic> {
         let mut held = inputs.values().map(|v| Held::of_json(v)).fold(Held::default(), Held::and);
-        held = RESULTS.with(|r| r.borrow().values().map(Exports::held).fold(held, Held::and));
+        held = exports::readable_held(held);
         let (engine, limits) = self.engine_for(held);
         let before_data = sandbox::Memory::reading();
         let mut scope = Scope::new();
@@ -268,45 +177,7 @@ impl Executor {
             let output = run_cell(&engine, &limits, memory, notebook, cell, &mut scope)?;
             outputs.push(output);
         }
-        let mut final_scope = IndexMap::new();
-        let mut script = Map::new();
-        let mut withheld = Vec::new();
-        for (name, _, value) in scope.iter_raw() {
-            let v = to_value(value);
-            // Another notebook's results held in a variable are not passed on to this one's
-            // readers: they read that notebook themselves. Passed on, a chain of notebooks
-            // would nest as deep as it is long.
-            if holds_results(&v) {
-                withheld.push(name.to_string());
-            } else {
-                // Variables captured by closures are shared; the results of a notebook are plain data.
-                script.insert(name.into(), value.flatten_clone());
-            }
-            final_scope.insert(name.to_string(), v);
-        }
-        // One copy of the final values serves both the page and the notebook's readers, unless
-        // some are withheld.
-        let final_scope = Arc::new(final_scope);
-        let values = if withheld.is_empty() {
-            Arc::clone(&final_scope)
-        } else {
-            Arc::new(
-                final_scope
-                    .iter()
-                    .filter(|(k, _)| !withheld.contains(k))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            )
-        };
-        let held = values.values().map(Held::of_value).fold(Held::default(), Held::and);
-        let exports = Exports {
-            slug: Arc::from(notebook.slug().as_str()),
-            script: Arc::new(script),
-            values,
-            figures: Arc::new(figures(notebook, &outputs)),
-            held,
-            withheld: withheld.into(),
-        };
+        let (final_scope, exports) = exports::collect(notebook, &scope, &outputs);
         Ok(Executed { outputs, scope: final_scope, exports })
     }
 }
@@ -319,13 +190,15 @@ fn run_cell(
     cell: &Cell,
     scope: &mut Scope,
 ) -> Result<CellOutput, Diagnostic> {
-    let ast = engine.compile_with_scope(scope, &cell.script).map_err(|err| parse_error(notebook, cell, scope, &err))?;
+    let ast = engine
+        .compile_with_scope(scope, &cell.script)
+        .map_err(|err| errors::parse_error(notebook, cell, scope, &err))?;
     sandbox::start(*limits, memory);
     let result = engine.eval_ast_with_scope::<Dynamic>(scope, &ast);
     let stream = sandbox::finish();
     let value = match result {
         Ok(value) => to_value(&value),
-        Err(err) => return Err(eval_error(notebook, cell, scope, &err, limits, memory)),
+        Err(err) => return Err(errors::eval_error(notebook, cell, scope, &err, limits, memory)),
     };
     if let Some(x) = value.non_finite().filter(|_| cell.options.output) {
         let what = band::non_finite_name(x);
@@ -337,43 +210,6 @@ fn run_cell(
             ));
     }
     Ok(CellOutput { number: cell.number, stream, value })
-}
-
-/// Whether a value is, or holds, another notebook's results.
-fn holds_results(value: &Value) -> bool {
-    let mut pending = vec![value];
-    while let Some(v) = pending.pop() {
-        match v {
-            Value::Results(_) => return true,
-            Value::Array(items) => pending.extend(items),
-            Value::Map(map) => pending.extend(map.values()),
-            _ => {}
-        }
-    }
-    false
-}
-
-/// The labelled charts of a notebook, numbered as its page numbers them: `fig-` cells in
-/// order.
-fn figures(notebook: &Notebook, outputs: &[CellOutput]) -> IndexMap<String, Figure> {
-    let prefix = notebook.front.prefix.clone().unwrap_or_else(|| notebook.slug());
-    let mut figures = IndexMap::new();
-    let labelled = notebook.cells().filter_map(|c| c.options.label.as_ref().map(|l| (c, l)));
-    for (n, (cell, label)) in labelled.filter(|(_, l)| l.name.starts_with("fig-")).enumerate() {
-        let output = outputs.iter().find(|o| o.number == cell.number);
-        if let Some(Value::Chart(spec)) = output.map(|o| &o.value) {
-            figures.insert(
-                label.name.clone(),
-                Figure {
-                    spec: (**spec).clone(),
-                    number: format!("figure {prefix}-{}", n + 1),
-                    caption: cell.options.fig_cap.clone(),
-                    alt: cell.options.alt.clone(),
-                },
-            );
-        }
-    }
-    figures
 }
 
 /// Converts a Rhai value to the engine-independent [`Value`]. Reads in place: nested maps
@@ -413,266 +249,6 @@ pub fn to_value(d: &Dynamic) -> Value {
         return Value::Results(d.clone_cast::<Exports>());
     }
     Value::Str(d.to_string())
-}
-
-/// The location in the notebook file of a position inside a cell's script.
-fn locate(notebook: &Notebook, cell: &Cell, pos: Position, d: Diagnostic) -> Diagnostic {
-    match (pos.line(), pos.position()) {
-        (Some(line), col) => {
-            d.at_line_col(&notebook.source, cell.file_line(line), cell.file_column(line, col.unwrap_or(1)), 1)
-        }
-        _ => d.at(&notebook.source, notebook.source.line_span(cell.fence_line)),
-    }
-}
-
-/// Names a cell can see: the scope's, and those its own script declares with `let`/`const`.
-fn scope_names(scope: &Scope, cell: &Cell) -> Vec<String> {
-    let mut names: Vec<String> = scope.iter_raw().map(|(name, _, _)| name.to_string()).collect();
-    names.extend(calls::declared_names(&cell.script));
-    names
-}
-
-/// Functions a cell may call, for "did you mean": ours and Rhai's common ones.
-const FUNCTIONS: &[&str] = &[
-    "band",
-    "band_of",
-    "min",
-    "max",
-    "sum",
-    "mean",
-    "median",
-    "percentile",
-    "round_to",
-    "column",
-    "where",
-    "group_by",
-    "sort_by",
-    "table",
-    "band_chart",
-    "bar_chart",
-    "stacked_bar_chart",
-    "line_chart",
-    "assert",
-    "div",
-    "print",
-    "len",
-    "push",
-    "map",
-    "filter",
-    "reduce",
-    "sort",
-    "abs",
-    "round",
-    "floor",
-    "ceiling",
-    "to_string",
-    "keys",
-    "values",
-    "contains",
-    "is_empty",
-    "type_of",
-    "to_int",
-    "to_float",
-    "parse_int",
-    "parse_float",
-];
-
-fn parse_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: &ParseError) -> Diagnostic {
-    let (code, message, hint) = match err.err_type() {
-        ParseErrorType::VariableUndefined(name) => {
-            let names = scope_names(scope, cell);
-            let hint = crate::diag::did_you_mean(name, names.iter().map(String::as_str))
-                .map(|best| format!("did you mean `{best}`?"))
-                .unwrap_or_else(|| {
-                    "define it with `let` in this or an earlier cell, or declare it under `data:` or `params:`".into()
-                });
-            (Code::ExecUndefinedVariable, format!("undefined variable `{name}` in cell {}", cell.number), hint)
-        }
-        other => (
-            Code::ExecSyntax,
-            format!("syntax error in cell {}: {other}", cell.number),
-            "check the Rhai syntax at this point".into(),
-        ),
-    };
-    locate(notebook, cell, err.position(), Diagnostic::error(code, message)).with_hint(hint)
-}
-
-fn eval_error(
-    notebook: &Notebook,
-    cell: &Cell,
-    scope: &Scope,
-    err: &EvalAltResult,
-    limits: &Limits,
-    memory: sandbox::Memory,
-) -> Diagnostic {
-    // Errors raised inside our functions come wrapped in the call; report the inner message at
-    // the call's position.
-    let mut inner = err;
-    let mut pos = err.position();
-    while let EvalAltResult::ErrorInFunctionCall(_, _, e, p) = inner {
-        if !p.is_none() && pos.is_none() {
-            pos = *p;
-        }
-        inner = e;
-        if !inner.position().is_none() {
-            pos = inner.position();
-        }
-    }
-    let n = cell.number;
-    // A place more precise than the call's (line, column, length in the script), when known.
-    let mut placed: Option<(usize, usize, usize)> = None;
-    let (code, message, hint): (Code, String, String) = match inner {
-        EvalAltResult::ErrorTooManyOperations(_) => (
-            Code::ExecLimit,
-            format!("cell {n} exceeded the limit of {} operations", crate::format::num(limits.max_operations as f64)),
-            "look for a loop that never ends, or do less work in this cell".into(),
-        ),
-        EvalAltResult::ErrorTerminated(token, _) => {
-            let seconds = |d: std::time::Duration| crate::format::trim_decimals(d.as_secs_f64(), 3);
-            let (message, hint) = match sandbox::Stop::from_token(token) {
-                Some(sandbox::Stop::WallTime) => (
-                    format!(
-                        "cell {n} ran longer than the limit of {} seconds of wall-clock time",
-                        seconds(limits.max_wall_time)
-                    ),
-                    "the machine may be very busy, or the cell waits on something; \
-                     raise `wall_seconds` under `limits:` in `_site.yaml` if it must run this long",
-                ),
-                Some(sandbox::Stop::Memory) => (
-                    {
-                        let data = memory.room().saturating_sub(limits.max_memory);
-                        let room = match data {
-                            0 => String::new(),
-                            d => format!(", and {} more for a copy of its data", crate::format::bytes(d)),
-                        };
-                        format!(
-                            "cell {n} holds more than the limit of {} of memory{room}, with what the notebook's earlier cells hold",
-                            crate::format::bytes(limits.max_memory)
-                        )
-                    },
-                    "work on less data, keep fewer copies of large values, \
-                     or raise `memory_bytes` under `limits:` in `_site.yaml`",
-                ),
-                Some(sandbox::Stop::Printed) => (
-                    format!(
-                        "cell {n} printed more than the limit of {} bytes",
-                        crate::format::num(limits.max_print_bytes as f64)
-                    ),
-                    "print less (a table or a chart shows many values better), \
-                     or raise `print_bytes` under `limits:` in `_site.yaml`",
-                ),
-                _ => (
-                    format!(
-                        "cell {n} ran longer than the limit of {} seconds of CPU time",
-                        seconds(limits.max_cell_time)
-                    ),
-                    "look for a loop that never ends, or do less work in this cell; \
-                     raise `seconds` under `limits:` in `_site.yaml` if it must run this long",
-                ),
-            };
-            (Code::ExecLimit, message, hint.into())
-        }
-        EvalAltResult::ErrorStackOverflow(_) => (
-            Code::ExecLimit,
-            format!("cell {n} exceeded the call-depth limit of {}", limits.max_call_levels),
-            "look for a function that calls itself without end".into(),
-        ),
-        EvalAltResult::ErrorDataTooLarge(what, _) => {
-            let num = |x: usize| crate::format::num(x as f64);
-            // Rhai counts a value's texts, items and keys together, nested ones included.
-            if what.contains("Depth") {
-                return locate(
-                    notebook,
-                    cell,
-                    pos,
-                    Diagnostic::error(
-                        Code::ExecLimit,
-                        format!(
-                            "cell {n} nests a value deeper than the limit of {} levels",
-                            num(limits.max_value_depth)
-                        ),
-                    ),
-                )
-                .with_hint(
-                    "keep values flatter (rows of a table rather than values inside values), \
-                     or raise `value_depth` under `limits:` in `_site.yaml`",
-                );
-            }
-            let (limit, key) = if what.contains("string") {
-                (format!("{} bytes of text", num(limits.max_string_size)), "string_bytes")
-            } else if what.contains("array") {
-                (format!("{} array items", num(limits.max_array_size)), "array_items")
-            } else {
-                (format!("{} map keys", num(limits.max_map_size)), "map_keys")
-            };
-            (
-                Code::ExecLimit,
-                format!("cell {n} exceeded the limit of {limit} in one value (nested values count together)"),
-                format!("work on less data in this cell, or raise `{key}` under `limits:` in `_site.yaml`"),
-            )
-        }
-        EvalAltResult::ErrorPropertyNotFound(key, _) => (
-            Code::ExecMissingKey,
-            format!("cell {n} reads the map key `{key}`, which does not exist"),
-            "check the key's spelling against the data's column names".into(),
-        ),
-        EvalAltResult::ErrorVariableNotFound(name, _) => {
-            let names = scope_names(scope, cell);
-            let hint = crate::diag::did_you_mean(name, names.iter().map(String::as_str))
-                .map(|b| format!("did you mean `{b}`?"))
-                .unwrap_or_else(|| "define it with `let` first".into());
-            (Code::ExecUndefinedVariable, format!("undefined variable `{name}` in cell {n}"), hint)
-        }
-        EvalAltResult::ErrorRuntime(d, _) => {
-            let (code, text, hint, option) = match errors::raised(d) {
-                Some(r) => (r.code, r.message, r.hint, r.option),
-                None => (Code::ExecRuntime, d.to_string(), None, None),
-            };
-            // An option at fault is shown where the call's map literal writes it.
-            let at_option = option.and_then(|o| {
-                let (line, column) = (pos.line()?, pos.position()?);
-                calls::option_place(&cell.script, line, column, &o)
-            });
-            if let Some((line, column, len)) = at_option {
-                placed = Some((line, column, len));
-            }
-            let usual = match code {
-                Code::ExecAssert => "the data no longer satisfies what this notebook assumes; check the data files",
-                Code::ExecMissingKey => "a notebook's results are the variables its cells define with `let`",
-                Code::ChartSpec => "check the chart's options against its rows (docs/format.md, Charts)",
-                Code::TableSpec => "check the table's columns against its rows (docs/format.md, The library)",
-                _ => "check the values passed at this point",
-            };
-            (code, format!("cell {n}: {text}"), hint.unwrap_or_else(|| usual.into()))
-        }
-        EvalAltResult::ErrorFunctionNotFound(sig, _) => {
-            let name = sig.split([' ', '(']).next().unwrap_or(sig);
-            let hint = match crate::diag::did_you_mean(name, FUNCTIONS.iter().copied()) {
-                Some(best) if best != name => format!("did you mean `{best}`?"),
-                _ => "check the function's name and the types of its arguments (numbers, strings, arrays, maps, bands)"
-                    .into(),
-            };
-            (
-                Code::ExecUnknownFunction,
-                format!("cell {n} calls `{sig}`, which does not exist for these argument types"),
-                hint,
-            )
-        }
-        other => (Code::ExecRuntime, format!("cell {n}: {other}"), "fix the script at this point".into()),
-    };
-    let d = Diagnostic::error(code, message);
-    let d = match placed {
-        Some((line, column, len)) => {
-            let start = notebook.source.offset(cell.file_line(line), cell.file_column(line, column));
-            let end = notebook.source.text[start..]
-                .char_indices()
-                .nth(len)
-                .map_or(notebook.source.text.len(), |(b, _)| start + b);
-            d.at(&notebook.source, start..end)
-        }
-        None => locate(notebook, cell, pos, d),
-    };
-    d.with_hint(hint)
 }
 
 #[cfg(test)]
