@@ -4,6 +4,9 @@
 //! target (`tests/browser/`, opt-in: `cargo test --features browser-tests`).
 //!
 //! Fixture-driven cases are folders under `tests/fixtures/`: adding a case is adding a file.
+//! - `render/*.md`: a notebook whose `<article>` is snapshotted (module `render`);
+//! - `sites/*/`: a project (notebooks, `_site.yaml`, a theme, an `args` file) whose written
+//!   files and index are snapshotted (module `sites`);
 //! - `codes/*/`: a project showing a diagnostic code (module `codes`);
 //! - `errors/*.md`: a notebook with one mistake (module `e2e`).
 
@@ -11,6 +14,7 @@
 mod common;
 
 mod bounds;
+mod cli;
 mod codes;
 mod conformance;
 mod e2e;
@@ -21,6 +25,9 @@ mod incremental;
 mod output;
 mod properties;
 mod prose_values;
+mod render;
 mod robustness;
 mod sandbox;
 mod serve;
+mod sites;
+mod theme;
