@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod cdp;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -250,6 +251,15 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The fixture `tests/fixtures/pages/hostile/` (every break-out of a value from its context),
+/// built into `out/`.
+pub fn hostile_site() -> Project {
+    let p = Project::with_notebooks("tests/fixtures/pages/hostile");
+    let run = p.run(&["notebooks/", "-o", "out"]);
+    assert_eq!(run.code, 0, "the hostile fixture must build: {}", run.stderr);
+    p
 }
 
 /// Flags for every headless Chromium run: headless, isolated, offline, no scrollbars taking
