@@ -63,7 +63,7 @@ pub const DATA_DEPTH: usize = crate::yaml::MAX_DEPTH;
 
 /// The stack of the threads that run cells and handle their values: enough for the deepest
 /// value the limits allow ([`MAX_VALUE_DEPTH`] plus the [`DATA_DEPTH`] levels data files may nest) in
-/// every walk, with room to spare: `tests/sandbox.rs` takes such a value through a build and
+/// every walk, with room to spare: `tests/suite/sandbox.rs` takes such a value through a build and
 /// a rebuild on a debug build, whose frames are the larger, and passes with 4 MiB. Only the
 /// pages a thread touches are memory; the rest is address space.
 pub const STACK_BYTES: usize = 64 << 20;
