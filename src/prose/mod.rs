@@ -99,7 +99,6 @@ pub fn render_body(
         expand::expand_body(notebook, templates, scope, &names)
     });
     let expanded = expanded?;
-    let mut diagnostics = Vec::new();
     // Expanded, the prose must still be a tree comrak can hold: counted before it is built.
     let max_elements = templates.limits().max_elements;
     if let Some(at) = markdown::past_element_limit(&expanded.markdown, max_elements) {
@@ -128,7 +127,9 @@ pub fn render_body(
             }
         };
 
-    let planner = RefCell::new(Planner { png, ..Planner::new(notebook, executed, prefix, reserved) });
+    // Charts are drawn first: the planner only places them.
+    let (charts, mut diagnostics) = crate::render::cell::draw_charts(notebook, executed, png);
+    let planner = RefCell::new(Planner::new(notebook, executed, &charts, prefix, reserved));
     let mut unknown: Vec<Citation> = Vec::new();
     let source = markdown::Source {
         markdown: &expanded.markdown,
@@ -176,7 +177,12 @@ pub fn render_body(
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    Ok(Body { html: rendered.html, faq: rendered.faq, charts: planner.charts })
+    // The charts written beside the page: those of the cells shown, in cell order.
+    let mut shown: Vec<usize> = planner.placed.iter().copied().filter(|n| charts.contains_key(n)).collect();
+    shown.sort_unstable();
+    let mut charts = charts;
+    let charts = shown.into_iter().filter_map(|n| charts.remove(&n)).map(|d| d.file).collect();
+    Ok(Body { html: rendered.html, faq: rendered.faq, charts })
 }
 
 /// Renders `md` as the prose of a notebook with no cells, over string values `values`: the

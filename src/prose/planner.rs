@@ -12,7 +12,7 @@ use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::exec::{CellOutput, Executed, Value};
 use crate::html::escape_html;
 use crate::notebook::{Cell, Notebook};
-use crate::render::cell::{CellFrame, ChartFile, cell_html};
+use crate::render::cell::{CellFrame, Drawn, cell_html};
 
 pub(super) fn unknown_label(file: &Arc<SourceFile>, c: &Citation, labels: &HashMap<String, String>) -> Diagnostic {
     let d = Diagnostic::error(Code::ProseUnknownLabel, format!("`@{}` cites a label that does not exist", c.label))
@@ -39,15 +39,14 @@ pub(super) struct Planner<'a> {
     /// The cells shown (by number).
     pub(super) placed: HashSet<usize>,
     pub(super) problems: Vec<Diagnostic>,
-    pub(super) charts: Vec<ChartFile>,
+    /// The cells' charts, drawn before the walk.
+    pub(super) charts: &'a HashMap<usize, Drawn>,
     pub(super) sections: usize,
     pub(super) tables: usize,
     pub(super) figures: usize,
     /// The last table seen, when nothing but its caption may follow.
     pub(super) last_table: Option<usize>,
     pub(super) faq: Option<(usize, Option<usize>)>,
-    /// Charts are also drawn as PNG (`--png`).
-    pub(super) png: bool,
 }
 
 /// Ids nbrender writes itself: cells (`cell-3`), footnotes (`fn-x`, `fnref-x`), embeds.
@@ -62,7 +61,13 @@ fn is_label(id: &str) -> bool {
 }
 
 impl<'a> Planner<'a> {
-    pub(super) fn new(notebook: &'a Notebook, executed: &'a Executed, prefix: &'a str, reserved: &[String]) -> Self {
+    pub(super) fn new(
+        notebook: &'a Notebook,
+        executed: &'a Executed,
+        charts: &'a HashMap<usize, Drawn>,
+        prefix: &'a str,
+        reserved: &[String],
+    ) -> Self {
         Planner {
             file: &notebook.source,
             prefix,
@@ -72,13 +77,12 @@ impl<'a> Planner<'a> {
             taken: reserved.iter().cloned().collect(),
             placed: HashSet::new(),
             problems: Vec::new(),
-            charts: Vec::new(),
+            charts,
             sections: 0,
             tables: 0,
             figures: 0,
             last_table: None,
             faq: None,
-            png: false,
         }
     }
 
@@ -283,18 +287,12 @@ impl<'a> Planner<'a> {
             }
             None => cell.options.fig_cap.clone().or_else(|| cell.options.tbl_cap.clone()),
         };
-        let frame = CellFrame { caption: caption.as_deref(), label: label.map(|l| l.name.as_str()), png: self.png };
-        match cell_html(cell, output, &frame) {
-            Ok((html, chart)) => {
-                plan.code.insert(line, html);
-                self.charts.extend(chart);
-            }
-            Err(message) => self.problems.push(
-                Diagnostic::error(Code::ChartDraw, format!("cell {}: {message}", cell.number))
-                    .at(self.file, self.file.line_span(cell.fence_line))
-                    .with_hint("check the chart's rows and options"),
-            ),
-        }
+        let frame = CellFrame {
+            caption: caption.as_deref(),
+            label: label.map(|l| l.name.as_str()),
+            chart: self.charts.get(&cell.number),
+        };
+        plan.code.insert(line, cell_html(cell, output, &frame));
     }
 
     /// A `fig-` label needs a chart, a `tbl-` label a table.

@@ -1,10 +1,13 @@
 //! A cell as the reader sees it: the `In [n]:` code box and the `Out [n]:` output, which is
 //! a figure, a table or formatted text.
 
-use crate::exec::{CellOutput, Table, Value};
+use std::collections::HashMap;
+
+use crate::diag::{Code, Diagnostic};
+use crate::exec::{CellOutput, Executed, Table, Value};
 use crate::format::Filter;
 use crate::html::escape_html;
-use crate::notebook::Cell;
+use crate::notebook::{Cell, Notebook};
 
 /// The width, in CSS px, of the extra drawing of each chart shown on phones.
 const NARROW_CHART_WIDTH: u32 = 360;
@@ -21,22 +24,60 @@ pub struct ChartFile {
     pub png: Option<Vec<u8>>,
 }
 
-/// What a cell needs besides itself: its caption line and its anchor.
+/// A cell's chart, drawn before the prose is planned: the file written beside the page and
+/// what the figure shows (the drawings and the download links).
+#[derive(Debug, Clone)]
+pub struct Drawn {
+    pub file: ChartFile,
+    pub html: String,
+}
+
+/// Draws the chart of every cell that shows one, by cell number, in cell order. A chart that
+/// cannot be drawn is an error at its cell's fence; the others are drawn all the same.
+pub fn draw_charts(notebook: &Notebook, executed: &Executed, png: bool) -> (HashMap<usize, Drawn>, Vec<Diagnostic>) {
+    let mut drawn = HashMap::new();
+    let mut problems = Vec::new();
+    let outputs: HashMap<usize, &CellOutput> = executed.outputs.iter().map(|o| (o.number, o)).collect();
+    for cell in notebook.cells().filter(|c| c.options.output) {
+        let Some(Value::Chart(spec)) = outputs.get(&cell.number).map(|o| &o.value) else { continue };
+        let name = cell.options.label.as_ref().map_or_else(|| format!("cell-{}", cell.number), |l| l.name.clone());
+        match draw(cell, spec, name, png) {
+            Ok(d) => {
+                drawn.insert(cell.number, d);
+            }
+            Err(message) => problems.push(
+                Diagnostic::error(Code::ChartDraw, format!("cell {}: {message}", cell.number))
+                    .at(&notebook.source, notebook.source.line_span(cell.fence_line))
+                    .with_hint("check the chart's rows and options"),
+            ),
+        }
+    }
+    (drawn, problems)
+}
+
+fn draw(cell: &Cell, spec: &crate::chart::ChartSpec, name: String, png: bool) -> Result<Drawn, String> {
+    let alt = chart_alt(cell, spec);
+    let svg = crate::chart::to_svg(spec, &alt).map_err(|e| e.message)?;
+    let png = match png {
+        true => Some(crate::chart::to_png(spec, PNG_SCALE, false).map_err(|e| e.message)?),
+        false => None,
+    };
+    let html = format!("{}{}", drawings_with(spec, &alt, &svg)?, downloads(&name, png.is_some()));
+    Ok(Drawn { file: ChartFile { name, svg, png }, html })
+}
+
+/// What a cell needs besides itself: its caption line, its anchor and its chart.
 pub struct CellFrame<'a> {
     /// `figure mo-1 : band comparison`, when labelled or captioned.
     pub caption: Option<&'a str>,
     /// The label (`fig-bands`) used as the output's id and the chart's file name.
     pub label: Option<&'a str>,
-    /// Charts are also drawn as PNG (`--png`), and their figures link to it.
-    pub png: bool,
+    /// The cell's chart, drawn by [`draw_charts`]; `None` when it could not be drawn.
+    pub chart: Option<&'a Drawn>,
 }
 
-/// Renders a cell; a chart is drawn and returned for writing beside the page.
-pub fn cell_html(
-    cell: &Cell,
-    output: &CellOutput,
-    frame: &CellFrame<'_>,
-) -> Result<(String, Option<ChartFile>), String> {
+/// Renders a cell, its chart already drawn.
+pub fn cell_html(cell: &Cell, output: &CellOutput, frame: &CellFrame<'_>) -> String {
     let n = cell.number;
     let mut html = format!("<div class=\"cell\" id=\"cell-{n}\">\n");
     if cell.options.echo && !cell.display.is_empty() {
@@ -45,7 +86,6 @@ pub fn cell_html(
             escape_html(&cell.display)
         ));
     }
-    let mut chart = None;
     if cell.options.output {
         if !output.stream.is_empty() {
             html.push_str(&format!(
@@ -55,19 +95,8 @@ pub fn cell_html(
         }
         let body = match &output.value {
             Value::Unit => None,
-            Value::Chart(spec) => {
-                let name = frame.label.map_or_else(|| format!("cell-{n}"), str::to_string);
-                let alt = chart_alt(cell, spec);
-                let svg = crate::chart::to_svg(spec, &alt).map_err(|e| e.message)?;
-                let png = match frame.png {
-                    true => Some(crate::chart::to_png(spec, PNG_SCALE, false).map_err(|e| e.message)?),
-                    false => None,
-                };
-                let inner = format!("{}{}", drawings_with(spec, &alt, &svg)?, downloads(&name, png.is_some()));
-                let body = figure("nb-figure", frame, &inner);
-                chart = Some(ChartFile { name, svg, png });
-                Some(body)
-            }
+            // A chart that could not be drawn has its error; the cell shows no output.
+            Value::Chart(_) => frame.chart.map(|d| figure("nb-figure", frame, &d.html)),
             Value::Table(t) => Some(figure("nb-table", frame, &table_html(t))),
             Value::Array(rows) if rows.iter().all(|r| matches!(r, Value::Map(_))) && !rows.is_empty() => {
                 Some(figure("nb-table", frame, &table_html(&rows_table(rows))))
@@ -85,9 +114,9 @@ pub fn cell_html(
     }
     html.push_str("</div>\n");
     if !html.contains("cell-input") && !html.contains("cell-output") {
-        return Ok((String::new(), chart));
+        return String::new();
     }
-    Ok((html, chart))
+    html
 }
 
 /// A chart's accessible name: the cell's `alt`, else its caption, else the chart's title.
