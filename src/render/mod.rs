@@ -2,6 +2,8 @@
 //! overridable file by file with `--theme DIR`).
 
 pub mod cell;
+pub mod page;
+pub mod texts;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};

@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use super::texts::FrontTexts;
 use crate::html::escape_html;
 use crate::notebook::Notebook;
+use crate::render::texts::FrontTexts;
 use crate::render::{IndexContext, IndexGroup, IndexPage, SiteInfo};
 
 /// The pages in site order, by group.

@@ -17,7 +17,6 @@ mod load;
 mod page;
 mod plan;
 mod run;
-mod texts;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +28,8 @@ use rayon::prelude::*;
 use crate::diag::{Code, Diagnostic};
 use crate::exec::Executor;
 use crate::notebook::Notebook;
+use crate::render::page::{self as render_page, Shared};
+use crate::render::texts::{self, FrontTexts};
 use crate::render::{SiteInfo, Theme};
 use crate::template::ProseTemplates;
 pub use cache::Cache;
@@ -353,7 +354,7 @@ struct Parts<'a> {
 /// The pages of a build, as files to write.
 struct Rendered {
     /// Each notebook's expanded frontmatter texts, when it ran (or needs none).
-    texts: Vec<Option<texts::FrontTexts>>,
+    texts: Vec<Option<FrontTexts>>,
     files: Vec<(PathBuf, Vec<u8>)>,
     /// Files of kept pages already in the output folder.
     unchanged: Vec<PathBuf>,
@@ -388,11 +389,8 @@ fn render_stage(
         runs: &ran.runs,
         texts: &texts,
         order: parts.order,
-        templates: &templates,
-        theme: parts.theme,
-        info: parts.info,
-        png: opts.png,
     };
+    let shared = Shared { templates: &templates, theme: parts.theme, info: parts.info, png: opts.png };
     // A page is rendered again only when something it shows changed.
     let keys: Vec<Option<Fingerprint>> = match cache {
         Some(_) => loaded.targets.iter().map(|&t| Some(page_key(t, &site, &ran.prints))).collect(),
@@ -406,8 +404,11 @@ fn render_stage(
             let kept = key.and_then(|k| cache.and_then(|c| c.page(&notebooks[t], k)));
             let page = match kept {
                 Some(page) => Ok((page, false)),
-                None => run::guard(&notebooks[t], || page::render_page(t, &site))
-                    .map(|page| (Arc::new(page_files(&notebooks[t], page)), true)),
+                None => run::guard(&notebooks[t], || match site.input(t) {
+                    Some(input) => render_page::render_page(input, &site, &shared),
+                    None => Err(Vec::new()),
+                })
+                .map(|page| (Arc::new(page_files(&notebooks[t], page)), true)),
             };
             progress.advance(&notebooks[t].source.name);
             (t, *key, page)
@@ -460,7 +461,7 @@ fn front_texts(
     parts: &Parts<'_>,
     templates: &ProseTemplates,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<Option<texts::FrontTexts>> {
+) -> Vec<Option<FrontTexts>> {
     let notebooks = &parts.loaded.notebooks;
     let texts: Vec<_> = parts
         .ran
@@ -468,7 +469,7 @@ fn front_texts(
         .par_iter()
         .enumerate()
         .map(|(i, run)| match run {
-            Some(r) => Some(texts::front_texts(&notebooks[i], r, templates)),
+            Some(r) => Some(texts::front_texts(&notebooks[i], &r.executed, &r.scope, templates)),
             None if !parts.plan.needed[i] => texts::card_texts(&notebooks[i]).map(Ok),
             None => None,
         })
@@ -490,7 +491,7 @@ fn front_texts(
 fn site_files(
     parts: &Parts<'_>,
     config: &SiteConfig,
-    texts: &[Option<texts::FrontTexts>],
+    texts: &[Option<FrontTexts>],
     files: &mut Vec<(PathBuf, Vec<u8>)>,
 ) -> Result<(), Diagnostic> {
     let notebooks = &parts.loaded.notebooks;
@@ -521,7 +522,7 @@ fn write_site(
 }
 
 /// The files a rendered page writes, relative to the output folder.
-fn page_files(nb: &Notebook, page: page::Page) -> PageFiles {
+fn page_files(nb: &Notebook, page: render_page::Page) -> PageFiles {
     let dir = PathBuf::from(nb.slug());
     let mut out = PageFiles::default();
     for chart in page.body.charts {

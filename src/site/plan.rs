@@ -17,7 +17,7 @@ pub(crate) struct Plan {
 /// computed (a fixed one is read as written), and what all those read in turn.
 pub(crate) fn for_pages(loaded: &Loaded, order: &Order) -> Result<Plan, Diagnostic> {
     let (notebooks, slugs) = (&loaded.notebooks, &loaded.slugs);
-    let computed = |j: &usize| !super::texts::card_is_fixed(&notebooks[*j]);
+    let computed = |j: &usize| !crate::render::texts::card_is_fixed(&notebooks[*j]);
     let mut start: Vec<usize> = Vec::new();
     for &t in &loaded.targets {
         start.push(t);

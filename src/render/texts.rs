@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::run::Run;
 use crate::diag::{Diagnostic, SourceFile};
+use crate::exec::Executed;
 use crate::notebook::Notebook;
 use crate::prose;
 use crate::template::{Output, ProseTemplates, Scope};
@@ -17,14 +17,14 @@ fn card_blurb(nb: &Notebook) -> &str {
 
 /// Whether a card or a previous/next link to `nb` shows words as written (no `{{ }}` in its
 /// title or blurb), so that `nb` need not run for them.
-pub(crate) fn card_is_fixed(nb: &Notebook) -> bool {
+pub fn card_is_fixed(nb: &Notebook) -> bool {
     crate::template::is_fixed(&nb.front.title) && crate::template::is_fixed(card_blurb(nb))
 }
 
 /// What a card or a previous/next link shows of a notebook that has not run: its title and
 /// blurb, when neither is computed. The other fields stay empty: only the notebook's own page,
 /// which runs it, shows them.
-pub(crate) fn card_texts(nb: &Notebook) -> Option<FrontTexts> {
+pub fn card_texts(nb: &Notebook) -> Option<FrontTexts> {
     card_is_fixed(nb).then(|| FrontTexts {
         title: nb.front.title.clone(),
         lede: String::new(),
@@ -36,7 +36,7 @@ pub(crate) fn card_texts(nb: &Notebook) -> Option<FrontTexts> {
 
 /// The frontmatter's text fields, expanded.
 #[derive(Debug, Clone)]
-pub(crate) struct FrontTexts {
+pub struct FrontTexts {
     pub title: String,
     pub lede: String,
     pub description: String,
@@ -45,13 +45,19 @@ pub(crate) struct FrontTexts {
     pub headline: String,
 }
 
-pub(crate) fn front_texts(nb: &Notebook, run: &Run, templates: &ProseTemplates) -> Result<FrontTexts, Vec<Diagnostic>> {
-    let names: Vec<&str> = run.executed.scope.keys().map(String::as_str).collect();
+/// The frontmatter's text fields of `nb`, expanded over the values its run left in `scope`.
+pub fn front_texts(
+    nb: &Notebook,
+    executed: &Executed,
+    scope: &Scope,
+    templates: &ProseTemplates,
+) -> Result<FrontTexts, Vec<Diagnostic>> {
+    let names: Vec<&str> = executed.scope.keys().map(String::as_str).collect();
     let mut diagnostics = Vec::new();
     let mut field = |key: &str, value: Option<&String>| -> String {
         let Some(source) = value else { return String::new() };
         let written = nb.front.value_span(&[key]).unwrap_or_else(|| nb.source.line_span(1));
-        match expand_field(templates, source, &run.scope, &nb.source, written, &names) {
+        match expand_field(templates, source, scope, &nb.source, written, &names) {
             Ok(s) => s,
             Err(mut d) => {
                 diagnostics.append(&mut d);
