@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Failure, Silent, load, plan, run, write};
+use super::outcome::{Failure, Silent};
+use super::{load, plan, run, write};
 use crate::chart::ChartSpec;
 use crate::diag::{Code, Diagnostic, Location};
 use crate::exec::{Executor, Value};

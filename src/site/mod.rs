@@ -14,6 +14,7 @@ mod fingerprint;
 pub mod graph;
 mod index;
 mod load;
+mod outcome;
 mod page;
 mod plan;
 mod run;
@@ -38,6 +39,7 @@ pub use chart::{ChartFormat, ChartOptions, ChartReport, FoundChart, export_chart
 pub use config::SiteConfig;
 use fingerprint::Fingerprint;
 pub use load::discover;
+pub use outcome::{Failure, Progress, Report, Silent};
 use page::Site;
 use run::Run;
 
@@ -52,42 +54,6 @@ pub struct BuildOptions {
     pub png: bool,
     /// `nbrender check`: do everything a build does but write nothing.
     pub dry_run: bool,
-}
-
-/// Hears how a build goes, for a progress bar. The library never prints.
-pub trait Progress: Sync {
-    /// `total` steps are coming: one per notebook run and one per page rendered.
-    fn start(&self, total: usize);
-    /// One step is done.
-    fn advance(&self, what: &str);
-}
-
-/// Hears nothing.
-pub struct Silent;
-
-impl Progress for Silent {
-    fn start(&self, _: usize) {}
-    fn advance(&self, _: &str) {}
-}
-
-/// What a finished build did.
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    pub pages: usize,
-    pub charts: usize,
-    /// PNG files among the charts' files (`--png`).
-    pub pngs: usize,
-    /// The files written: all of them, or in a rebuild only those whose bytes changed.
-    pub files: Vec<PathBuf>,
-    /// Notebooks in the folder, notebooks run and pages rendered; a rebuild reuses the rest.
-    pub notebooks: usize,
-    pub ran: usize,
-    pub rendered: usize,
-    pub elapsed_ms: f64,
-    /// Milliseconds spent in each stage, in order, for `-v`.
-    pub stages: Vec<(&'static str, f64)>,
-    /// What the build did besides its pages that the user should hear of.
-    pub warnings: Vec<Diagnostic>,
 }
 
 /// Times the stages of a build.
@@ -105,42 +71,6 @@ impl Stopwatch {
         let now = Instant::now();
         self.stages.push((stage, (now - self.last).as_secs_f64() * 1000.0));
         self.last = now;
-    }
-}
-
-/// Why a build did not finish, with every diagnostic.
-#[derive(Debug)]
-pub struct Failure {
-    pub diagnostics: Vec<Diagnostic>,
-    /// The command line itself was wrong (exit 2) rather than the notebooks (exit 1).
-    pub usage: bool,
-    /// Writing failed after some files were in place (a single-notebook build).
-    pub partial: bool,
-}
-
-impl Failure {
-    /// How many of its diagnostics are errors (a failed build reports its warnings too).
-    pub fn errors(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == crate::diag::Severity::Error).count()
-    }
-}
-
-impl Failure {
-    /// A failure of the command line (exit 2).
-    pub(crate) fn usage(d: Diagnostic) -> Self {
-        Failure { diagnostics: vec![d], usage: true, partial: false }
-    }
-}
-
-impl From<Diagnostic> for Failure {
-    fn from(d: Diagnostic) -> Self {
-        Failure { diagnostics: vec![d], usage: false, partial: false }
-    }
-}
-
-impl From<Vec<Diagnostic>> for Failure {
-    fn from(diagnostics: Vec<Diagnostic>) -> Self {
-        Failure { diagnostics, usage: false, partial: false }
     }
 }
 

@@ -121,7 +121,7 @@ struct Runner<'a> {
     notebooks: &'a [Notebook],
     schedule: &'a Schedule<'a>,
     params: &'a [(String, String)],
-    progress: &'a dyn super::Progress,
+    progress: &'a dyn super::outcome::Progress,
     /// The notebooks that read each notebook, and how many unfinished notebooks each waits on.
     readers: Vec<Vec<usize>>,
     waiting: Vec<AtomicUsize>,
@@ -196,7 +196,7 @@ pub(crate) fn run_all(
     notebooks: &[Notebook],
     schedule: &Schedule<'_>,
     params: &[(String, String)],
-    progress: &dyn super::Progress,
+    progress: &dyn super::outcome::Progress,
 ) -> Runs {
     let n = notebooks.len();
     let mut runner = Runner {
