@@ -150,14 +150,30 @@ fn too_many_rows(shown_as: &str, max_rows: usize) -> DataError {
     .hint("load a smaller extract, or raise `data_rows` under `limits:` in `_site.yaml`")
 }
 
+/// A file beside the missing `path` whose name is close to its name (`de_tiers.csv` for
+/// `de-tiers.csv`), as the path was written.
+fn near_name(path: &Path, shown_as: &str) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let names: Vec<String> = std::fs::read_dir(path.parent()?)
+        .ok()?
+        .take(10_000)
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    let best = crate::diag::did_you_mean(name, names.iter().map(String::as_str))?;
+    let written = shown_as.rsplit_once('/').map_or(String::new(), |(dir, _)| format!("{dir}/"));
+    Some(format!("{written}{best}"))
+}
+
 fn read(path: &Path, shown_as: &str, limits: &DataLimits) -> Result<Arc<Value>, DataError> {
     let bytes = crate::file::read(path, limits.max_bytes).map_err(|err| match err {
         FileError::Io(err) => {
-            let e = DataError::new(format!("cannot read data file `{shown_as}`: {err}"));
-            if err.kind() == std::io::ErrorKind::NotFound {
-                e.hint("check the path: it is relative to the notebook file")
-            } else {
-                e
+            if err.kind() != std::io::ErrorKind::NotFound {
+                return DataError::new(format!("cannot read data file `{shown_as}`: {err}"));
+            }
+            let e = DataError::new(format!("data file `{shown_as}` does not exist"));
+            match near_name(path, shown_as) {
+                Some(near) => e.hint(format!("did you mean `{near}`?")),
+                None => e.hint("check the path: it is relative to the notebook file"),
             }
         }
         FileError::NotRegular(what) => {

@@ -30,6 +30,8 @@ pub struct TemplateError {
 pub enum TemplateKind {
     /// A name nothing defines: the name, so callers can suggest another.
     Undefined(String),
+    /// A key a map does not have (`mlops.tcc`), with the keys it has, to suggest one.
+    NoKey(Box<MissingKey>),
     /// A filter that does not exist: its name as written.
     UnknownFilter(String),
     /// The template cannot be read (a tag left open, an unexpected token).
@@ -40,6 +42,13 @@ pub enum TemplateKind {
     TooLarge,
     /// A filter or function refused its input, or expanding failed otherwise.
     Failed,
+}
+
+/// A key a map in prose does not have, and the keys it has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissingKey {
+    pub key: String,
+    pub keys: Vec<String>,
 }
 
 /// How expanded values are written into the output.
@@ -162,7 +171,7 @@ impl ProseTemplates {
                 Ok(String::from_utf8(out.bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
             }
             Err(_) if out.over => Err(vec![self.too_large()]),
-            Err(err) => Err(vec![template_error(&err, source)]),
+            Err(err) => Err(vec![missing_key(&err, source, scope).unwrap_or_else(|| template_error(&err, source))]),
         }
     }
 }
@@ -646,6 +655,44 @@ fn find_name_in_tags(source: &str, name: &str) -> Option<usize> {
             return Some(span.start_offset as usize);
         }
         previous = Some(token);
+    }
+    None
+}
+
+/// When the tag that failed reads a key a map lacks (`{{ mlops.tcc | money_k_band }}`, where
+/// the filter sees an undefined value), that key, as the first thing to fix. A missing key is
+/// only a mistake once it is used: `is defined` and `default` read one without failing.
+fn missing_key(err: &Error, source: &str, scope: &JValue) -> Option<TemplateError> {
+    use minijinja::machinery::{Token, tokenize};
+    let range = err.range()?;
+    let open = ["{{", "{%"].iter().filter_map(|t| source.get(..range.start)?.rfind(t)).max()?;
+    let close = ["}}", "%}"].iter().filter_map(|t| source.get(range.end..)?.find(t)).min()? + range.end + 2;
+    let tag = source.get(open..close)?;
+    let tokens: Vec<_> = tokenize(tag, false, prose_syntax()).map_while(Result::ok).collect();
+    for (i, (token, _)) in tokens.iter().enumerate() {
+        let Token::Ident(name) = token else { continue };
+        if i > 0 && matches!(tokens[i - 1].0, Token::Dot) {
+            continue;
+        }
+        let mut value = scope.get_attr(name).ok().filter(|v| !v.is_undefined())?;
+        let mut path = name.to_string();
+        let mut at = i + 1;
+        while let (Some((Token::Dot, _)), Some((Token::Ident(key), span))) = (tokens.get(at), tokens.get(at + 1)) {
+            let next = value.get_attr(key).ok().filter(|v| !v.is_undefined());
+            let Some(next) = next else {
+                let keys = value.try_iter().map(|keys| keys.map(|k| k.to_string()).collect()).unwrap_or_default();
+                let start = open + span.start_offset as usize;
+                return Some(TemplateError {
+                    message: format!("`{path}` has no value `{key}`"),
+                    range: Some(start..start + key.len()),
+                    line: Some(source[..start].matches('\n').count() + 1),
+                    kind: TemplateKind::NoKey(Box::new(MissingKey { key: key.to_string(), keys })),
+                });
+            };
+            value = next;
+            path = format!("{path}.{key}");
+            at += 2;
+        }
     }
     None
 }

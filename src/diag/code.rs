@@ -58,6 +58,7 @@ codes! {
     ExecInput = "exec::input", System;
     ExecLimit = "exec::limit", Input;
     ExecMissingKey = "exec::missing-key", Input;
+    ExecOperandTypes = "exec::operand-types", Input;
     ExecRuntime = "exec::runtime", Input;
     ExecSyntax = "exec::syntax", Input;
     ExecUndefinedVariable = "exec::undefined-variable", Input;

@@ -36,6 +36,11 @@ fn with_tokens<R>(script: &str, read: impl FnOnce(&mut dyn Iterator<Item = (Toke
     read(&mut tokens.take_while(|(t, _)| !matches!(t, Token::EOF)))
 }
 
+/// `script`'s tokens, with where each stands.
+pub(super) fn tokens(script: &str) -> Vec<(Token, rhai::Position)> {
+    with_tokens(script, |tokens| tokens.collect())
+}
+
 /// Where an option is written in a call's map literal: the 1-based line and column (in
 /// characters) of its key (`at_key`) or of its value, and the length to mark. The call is the
 /// one at `line`/`column` (where Rhai reports its errors); `None` when the options are not a
@@ -115,7 +120,7 @@ pub fn calls_of(script: &str, name: &str) -> Vec<Call> {
     if !script.contains(name) {
         return Vec::new();
     }
-    let tokens: Vec<(Token, rhai::Position)> = with_tokens(script, |tokens| tokens.collect());
+    let tokens = self::tokens(script);
     let mut calls = Vec::new();
     for (i, (token, pos)) in tokens.iter().enumerate() {
         let Token::Identifier(id) = token else { continue };

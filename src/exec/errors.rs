@@ -5,7 +5,7 @@
 
 use rhai::{Dynamic, EvalAltResult, ParseError, ParseErrorType, Position, Scope};
 
-use super::{Limits, calls, sandbox};
+use super::{Limits, calls, operators, sandbox};
 use crate::diag::{Code, Diagnostic};
 use crate::notebook::{Cell, Notebook};
 
@@ -165,11 +165,15 @@ pub(super) fn parse_error(notebook: &Notebook, cell: &Cell, scope: &Scope, err: 
                 });
             (Code::ExecUndefinedVariable, format!("undefined variable `{name}` in cell {}", cell.number), hint)
         }
-        other => (
-            Code::ExecSyntax,
-            format!("syntax error in cell {}: {other}", cell.number),
-            "check the Rhai syntax at this point".into(),
-        ),
+        other => {
+            // Prose in a cell: its closing fence went missing, and a later fence closed it.
+            let line = err.position().line().and_then(|l| cell.script.lines().nth(l.saturating_sub(1)));
+            let hint = match line.is_some_and(crate::notebook::is_heading) {
+                true => "this line is a Markdown heading: the cell's closing fence is missing above it".into(),
+                false => "check the Rhai syntax at this point".into(),
+            };
+            (Code::ExecSyntax, format!("syntax error in cell {}: {other}", cell.number), hint)
+        }
     };
     locate(notebook, cell, err.position(), Diagnostic::error(code, message)).with_hint(hint)
 }
@@ -202,7 +206,9 @@ pub(super) fn eval_error(
         EvalAltResult::ErrorTooManyOperations(_) => (
             Code::ExecLimit,
             format!("cell {n} exceeded the limit of {} operations", crate::format::num(limits.max_operations as f64)),
-            "look for a loop that never ends, or do less work in this cell".into(),
+            "look for a loop that never ends, or do less work in this cell; \
+             raise `operations` under `limits:` in `_site.yaml` if it needs more steps"
+                .into(),
         ),
         EvalAltResult::ErrorTerminated(token, _) => {
             let seconds = |d: std::time::Duration| crate::format::trim_decimals(d.as_secs_f64(), 3);
@@ -321,6 +327,10 @@ pub(super) fn eval_error(
                 _ => "check the values passed at this point",
             };
             (code, format!("cell {n}: {text}"), hint.unwrap_or_else(|| usual.into()))
+        }
+        EvalAltResult::ErrorFunctionNotFound(sig, _) if operators::operator_of(sig).is_some() => {
+            let (message, hint) = operators::explain(sig, &cell.script, pos, scope);
+            (Code::ExecOperandTypes, format!("cell {n}: {message}"), hint)
         }
         EvalAltResult::ErrorFunctionNotFound(sig, _) => {
             let name = sig.split([' ', '(']).next().unwrap_or(sig);

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod errors;
 mod exports;
 pub mod library;
+mod operators;
 pub mod sandbox;
 pub mod table;
 pub mod value;

@@ -170,50 +170,92 @@ pub struct FrontmatterText<'a> {
 
 /// Parses the frontmatter, mapping every error to its line in the notebook file.
 pub fn parse(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontmatter, Vec<Diagnostic>> {
-    parse_one(file, fm).map_err(|d| match d {
-        Unknown::Many(all) => all,
-        Unknown::One(d) => vec![*d],
-    })
-}
-
-enum Unknown {
-    One(Box<Diagnostic>),
-    Many(Vec<Diagnostic>),
-}
-
-impl From<Diagnostic> for Unknown {
-    fn from(d: Diagnostic) -> Self {
-        Unknown::One(Box::new(d))
+    match parse_lenient(file, fm) {
+        (Some(front), problems) if problems.is_empty() => Ok(front),
+        (_, problems) => Err(problems),
     }
 }
 
-fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontmatter, Unknown> {
+/// How many keys with a value of the wrong type one frontmatter may set aside before its
+/// parse stops.
+const MAX_SET_ASIDE: usize = 16;
+
+/// Parses the frontmatter, and goes on past what does not stop it from being read: an
+/// unknown key or a value of the wrong type is reported and set aside, a slug, prefix or
+/// `related` entry that breaks the rules is reported and not used. The frontmatter is `None`
+/// only when the YAML cannot be read, or has no title.
+pub fn parse_lenient(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> (Option<Frontmatter>, Vec<Diagnostic>) {
     if fm.text.trim().is_empty() {
-        return Err(Diagnostic::error(Code::FrontmatterMissingTitle, "the frontmatter is empty")
+        let d = Diagnostic::error(Code::FrontmatterMissingTitle, "the frontmatter is empty")
             .at(file, file.line_span(fm.first_line.saturating_sub(1).max(1)))
-            .with_hint("every notebook needs at least `title: ...`")
-            .into());
+            .with_hint("every notebook needs at least `title: ...`");
+        return (None, vec![d]);
     }
     // Where every key and value stands, once the scan has bounded what parsing can cost.
     let base = file.line_start(fm.first_line);
-    let spans = yaml::scan(fm.text, yaml::MAX_VALUES).ok().and_then(|_| yaml::spans(fm.text)).map(|s| s.shifted(base));
-    if let Some(unknown) = spans.as_ref().and_then(|s| unknown_keys(file, s)) {
-        return Err(Unknown::Many(unknown));
-    }
+    let spans = yaml::scan(fm.text, yaml::MAX_VALUES).ok().and_then(|_| yaml::spans(fm.text));
+    let shifted = spans.clone().map(|s| s.shifted(base));
+    let (mut problems, unknown) = shifted.as_ref().map(|s| unknown_keys(file, s)).unwrap_or_default();
     let is_map = spans.as_ref().is_some_and(|s| s.keys_of(&[]).next().is_some());
     if is_map && spans.as_ref().is_some_and(|s| s.at(&["title"]).is_none()) {
-        return Err(Diagnostic::error(Code::FrontmatterMissingTitle, "the frontmatter has no `title`")
-            .at(file, file.line_span(fm.first_line.saturating_sub(1).max(1)))
-            .with_hint("add `title: ...`: every page needs a title")
-            .into());
+        problems.push(
+            Diagnostic::error(Code::FrontmatterMissingTitle, "the frontmatter has no `title`")
+                .at(file, file.line_span(fm.first_line.saturating_sub(1).max(1)))
+                .with_hint("add `title: ...`: every page needs a title"),
+        );
+        return (None, problems);
     }
-    let err = match yaml::from_str::<Frontmatter>(fm.text) {
-        Ok(mut front) => {
-            front.spans = spans.unwrap_or_default();
-            return validate(file, front).map_err(Unknown::from);
+    // Unknown keys are blanked out of the text (lines and columns stay where they were), and so
+    // is each key whose value has the wrong type, once reported.
+    let mut text = fm.text.to_string();
+    for entry in &unknown {
+        blank(&mut text, entry.start - base..entry.end - base);
+    }
+    for _ in 0..=MAX_SET_ASIDE {
+        let err = match yaml::from_str::<Frontmatter>(&text) {
+            Ok(mut front) => {
+                front.spans = shifted.unwrap_or_default();
+                let front = validate(file, front, &mut problems);
+                return (Some(front), problems);
+            }
+            Err(err) => err,
+        };
+        // What cannot be read as YAML at all stops here; so does what blanking broke.
+        let readable = yaml::from_str::<serde_json::Value>(&text).is_ok();
+        if !readable && text != fm.text {
+            return (None, problems);
         }
-        Err(err) => err,
-    };
+        let entry = err.position.zip(spans.as_ref()).and_then(|((line, col), spans)| {
+            let at = fm.text.split_inclusive('\n').take(line - 1).map(str::len).sum::<usize>() + col - 1;
+            top_entry(spans, at)
+        });
+        problems.push(yaml_error(file, fm, &err));
+        match entry.filter(|_| readable) {
+            Some(entry) => blank(&mut text, entry),
+            None => return (None, problems),
+        }
+    }
+    (None, problems)
+}
+
+/// The top-level key (and its value) whose text holds byte `at`.
+fn top_entry(spans: &yaml::Spans, at: usize) -> Option<std::ops::Range<usize>> {
+    spans.iter().find_map(|(path, placed)| {
+        let ([yaml::Seg::Key(_)], Some(key)) = (path, &placed.key) else { return None };
+        let entry = key.start..placed.value.end.max(key.end);
+        (entry.start <= at && at <= entry.end).then_some(entry)
+    })
+}
+
+/// Spaces over `range` of `text`, keeping its line breaks.
+fn blank(text: &mut String, range: std::ops::Range<usize>) {
+    let Some(part) = text.get(range.clone()) else { return };
+    let spaced: String = part.chars().map(|c| if c == '\n' || c == '\r' { c } else { ' ' }).collect();
+    text.replace_range(range, &spaced);
+}
+
+/// A YAML error of the frontmatter at its place in the file.
+fn yaml_error(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>, err: &yaml::YamlError) -> Diagnostic {
     let at_line = |d: Diagnostic, line: usize, col: usize| d.at_line_col(file, fm.first_line + line - 1, col, 1);
     // Past the last line means the YAML ended early: point at its last line.
     let last_line = fm.text.trim_end().lines().count().max(1);
@@ -221,24 +263,28 @@ fn parse_one(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> Result<Frontma
         (l, _) if l > last_line => (last_line, 1),
         p => p,
     };
-    let message = err.message.clone();
+    if let Some(e) = yaml::explain(fm.text, line, col, &err.message) {
+        let d = Diagnostic::error(Code::FrontmatterYaml, format!("invalid frontmatter: {}", e.message));
+        return d.at_line_col(file, fm.first_line + e.line - 1, e.column, e.len).with_hint(e.hint);
+    }
     let hint = if err.too_many_values {
         "a frontmatter holds a page's settings (an alias counts as all it repeats); put tables in a data file under `data:`"
     } else if err.too_deep {
         "flatten the lists and maps: nothing a page needs nests that deep"
+    } else if err.message.contains("invalid type") || err.message.contains("invalid value") {
+        "this key takes another kind of value: see the keys at a glance in docs/format.md (3.1)"
     } else {
         "the frontmatter is YAML between the two `---` lines; check indentation and quoting"
     };
-    Err(at_line(Diagnostic::error(Code::FrontmatterYaml, format!("invalid frontmatter: {message}")), line, col)
+    at_line(Diagnostic::error(Code::FrontmatterYaml, format!("invalid frontmatter: {}", err.message)), line, col)
         .with_hint(hint)
-        .into())
 }
 
 /// Every unknown key at once, from where the keys stand: at the top level, in `related`
 /// entries and under `execute`.
-fn unknown_keys(file: &Arc<SourceFile>, spans: &yaml::Spans) -> Option<Vec<Diagnostic>> {
+fn unknown_keys(file: &Arc<SourceFile>, spans: &yaml::Spans) -> (Vec<Diagnostic>, Vec<std::ops::Range<usize>>) {
     use yaml::Seg;
-    let mut diagnostics = Vec::new();
+    let (mut diagnostics, mut entries) = (Vec::new(), Vec::new());
     for (path, placed) in spans.iter() {
         let (Some((Seg::Key(key), parent)), Some(span)) = (path.split_last(), &placed.key) else { continue };
         let (what, known): (&str, &[&str]) = match parent {
@@ -257,11 +303,13 @@ fn unknown_keys(file: &Arc<SourceFile>, spans: &yaml::Spans) -> Option<Vec<Diagn
             Some(best) => d.with_hint(format!("did you mean `{best}`?")),
             None => d.with_hint(format!("known keys: {}", known.join(", "))),
         });
+        entries.push(span.start..placed.value.end.max(span.end));
     }
-    (!diagnostics.is_empty()).then_some(diagnostics)
+    (diagnostics, entries)
 }
 
-fn validate(file: &Arc<SourceFile>, mut front: Frontmatter) -> Result<Frontmatter, Diagnostic> {
+/// Checks the values serde cannot: each that breaks its rule is reported and left unused.
+fn validate(file: &Arc<SourceFile>, mut front: Frontmatter, problems: &mut Vec<Diagnostic>) -> Frontmatter {
     // `section: 6.10` is "6.10" as written, not the number 6.1.
     for key in ["section", "updated"] {
         let written = front.value_span(&[key]).and_then(|s| file.text.get(s)).map(str::trim);
@@ -272,33 +320,37 @@ fn validate(file: &Arc<SourceFile>, mut front: Frontmatter) -> Result<Frontmatte
         }
     }
     let whole = || file.line_span(1);
-    if let Some(slug) = &front.slug
-        && !is_valid_slug(slug)
-    {
-        return Err(Diagnostic::error(Code::FrontmatterBadSlug, format!("invalid slug `{slug}`"))
-            .at(file, front.value_span(&["slug"]).unwrap_or_else(whole))
-            .with_hint("a slug uses only lowercase letters, digits and `-`, e.g. `mlops-engineer`"));
+    if let Some(slug) = front.slug.take_if(|slug| !is_valid_slug(slug)) {
+        problems.push(
+            Diagnostic::error(Code::FrontmatterBadSlug, format!("invalid slug `{slug}`"))
+                .at(file, front.value_span(&["slug"]).unwrap_or_else(whole))
+                .with_hint("a slug uses only lowercase letters, digits and `-`, e.g. `mlops-engineer`"),
+        );
     }
-    if let Some(prefix) = &front.prefix
-        && !is_valid_slug(prefix)
-    {
-        return Err(Diagnostic::error(Code::FrontmatterBadPrefix, format!("invalid prefix `{prefix}`"))
-            .at(file, front.value_span(&["prefix"]).unwrap_or_else(whole))
-            .with_hint("a prefix uses only lowercase letters, digits and `-`, e.g. `mo`"));
+    if let Some(prefix) = front.prefix.take_if(|prefix| !is_valid_slug(prefix)) {
+        problems.push(
+            Diagnostic::error(Code::FrontmatterBadPrefix, format!("invalid prefix `{prefix}`"))
+                .at(file, front.value_span(&["prefix"]).unwrap_or_else(whole))
+                .with_hint("a prefix uses only lowercase letters, digits and `-`, e.g. `mo`"),
+        );
     }
     for (i, entry) in front.related.iter().enumerate() {
         if let Related::Entry(e) = entry
             && e.slug.is_some() == e.href.is_some()
         {
-            return Err(Diagnostic::error(
-                Code::FrontmatterRelated,
-                "a `related` entry needs exactly one of `slug` (another notebook) or `href` (an external link)",
-            )
-            .at(file, front.related_span(i, None).unwrap_or_else(whole))
-            .with_hint("write `- some-slug`, `- { slug: x, blurb: ... }` or `- { title: X, href: \"https://...\" }`"));
+            problems.push(
+                Diagnostic::error(
+                    Code::FrontmatterRelated,
+                    "a `related` entry needs exactly one of `slug` (another notebook) or `href` (an external link)",
+                )
+                .at(file, front.related_span(i, None).unwrap_or_else(whole))
+                .with_hint(
+                    "write `- some-slug`, `- { slug: x, blurb: ... }` or `- { title: X, href: \"https://...\" }`",
+                ),
+            );
         }
     }
-    Ok(front)
+    front
 }
 
 /// `[a-z0-9-]+`, not starting or ending with `-`.
@@ -322,6 +374,26 @@ mod tests {
         let file = Arc::new(SourceFile::new("nb.md", src));
         let fm = FrontmatterText { text, first_line: 2 };
         parse(&file, &fm)
+    }
+
+    #[test]
+    fn a_frontmatter_read_with_mistakes_is_still_read() {
+        let text = "title: T\ncell: abc\ntittle: x\nslug: Bad_Slug\nlede: kept\n";
+        let src = format!("---\n{text}---\nbody\n");
+        let file = Arc::new(SourceFile::new("nb.md", src));
+        let (front, problems) = parse_lenient(&file, &FrontmatterText { text, first_line: 2 });
+        let codes: Vec<Code> = problems.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::FrontmatterUnknownKey, Code::FrontmatterYaml, Code::FrontmatterBadSlug]);
+        let front = front.expect("read");
+        assert_eq!(
+            (front.title.as_str(), front.lede.as_deref(), front.cell, front.slug),
+            ("T", Some("kept"), None, None)
+        );
+        // YAML that cannot be read stops there.
+        let text = "title: T\nlede: a: b\n";
+        let src = format!("---\n{text}---\nbody\n");
+        let file = Arc::new(SourceFile::new("nb.md", src));
+        assert!(parse_lenient(&file, &FrontmatterText { text, first_line: 2 }).0.is_none());
     }
 
     #[test]

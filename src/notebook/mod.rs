@@ -23,6 +23,10 @@ pub struct Notebook {
     pub front_first_line: usize,
     /// The body (everything after the frontmatter): where it starts in `source`.
     pub body: Body,
+    /// Errors of a frontmatter that could still be read (an unknown key, a value of the wrong
+    /// type, a bad slug): reported with the build's other problems, while the cells run and
+    /// the prose is checked all the same.
+    pub problems: Vec<Diagnostic>,
 }
 
 /// Where a notebook's body is, and the fenced code blocks CommonMark finds in it: the cells,
@@ -70,8 +74,19 @@ pub fn stem(path: &Path) -> String {
     path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-/// Parses a notebook from its text. Errors are collected, not stopped at.
+/// Parses a notebook from its text: every error is collected, and any is a failure.
 pub fn parse(path: &Path, display_name: &str, text: String) -> Result<Notebook, Vec<Diagnostic>> {
+    let mut notebook = parse_lenient(path, display_name, text)?;
+    match notebook.problems.is_empty() {
+        true => Ok(notebook),
+        false => Err(std::mem::take(&mut notebook.problems)),
+    }
+}
+
+/// Parses a notebook from its text. A frontmatter that can be read with errors (see
+/// [`frontmatter::parse_lenient`]) gives a notebook that carries them in `problems`; any other
+/// error is a failure, with every error collected.
+pub fn parse_lenient(path: &Path, display_name: &str, text: String) -> Result<Notebook, Vec<Diagnostic>> {
     let file = Arc::new(SourceFile::new(display_name, text));
     let mut diagnostics = Vec::new();
     let lines: Vec<&str> = file.text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
@@ -85,19 +100,14 @@ pub fn parse(path: &Path, display_name: &str, text: String) -> Result<Notebook, 
     };
     let front_text = lines.get(1..close).unwrap_or(&[]).join("\n") + "\n";
     let fm = frontmatter::FrontmatterText { text: &front_text, first_line: 2 };
-    let front = match frontmatter::parse(&file, &fm) {
-        Ok(front) => front,
-        Err(mut d) => {
-            diagnostics.append(&mut d);
-            Frontmatter::default()
-        }
-    };
-
+    let (front, problems) = frontmatter::parse_lenient(&file, &fm);
+    let read = front.is_some();
+    let front = front.unwrap_or_default();
     let body = find_cells(&file, close + 2, &front, &mut diagnostics);
-    if !diagnostics.is_empty() {
-        return Err(diagnostics);
+    if !diagnostics.is_empty() || !read {
+        return Err(problems.into_iter().chain(diagnostics).collect());
     }
-    let mut notebook = Notebook { path: path.to_path_buf(), source: file, front, front_first_line: 2, body };
+    let mut notebook = Notebook { path: path.to_path_buf(), source: file, front, front_first_line: 2, body, problems };
     notebook.body.figures = crate::prose::expand::template_calls(&notebook, "figure")
         .into_iter()
         .filter_map(|(span, slug)| Some((slug?, span)))
@@ -130,6 +140,16 @@ fn fence_line(line: &str) -> Option<(u8, usize, &str)> {
     (len >= 3 && !(ch == b'`' && info.contains('`'))).then_some((ch, len, info))
 }
 
+/// A Markdown heading line (`## Abstract`): never Rhai, which has no `#` but in `#{`.
+pub(crate) fn is_heading(line: &str) -> bool {
+    let rest = line.trim_start_matches(' ');
+    let hashes = rest.len() - rest.trim_start_matches('#').len();
+    line.len() - rest.len() <= 3
+        && (1..=6).contains(&hashes)
+        && rest[hashes..].starts_with([' ', '\t'])
+        && !rest[hashes..].trim().is_empty()
+}
+
 /// Finds the body's fenced code blocks with CommonMark's own parser, so that a cell in a list
 /// item or a quote is a cell, and a fence a writer left open is seen as CommonMark sees it.
 /// `first_line` is the 1-based file line where the body starts.
@@ -158,11 +178,32 @@ fn find_cells(
         let span = at..line_end(end_line).max(at);
         let info = block.info.trim();
         if info == "{rhai}" {
-            if !block.closed {
+            let code: Vec<&str> = block.literal.split('\n').collect();
+            // A cell whose code holds an opening fence (another cell's, a code block's) was
+            // never closed: that block's closing fence closed it.
+            let fence = code.iter().position(|l| fence_line(l).is_some_and(|(_, _, info)| !info.is_empty()));
+            if !block.closed || fence.is_some() {
+                let heading = code.iter().position(|l| is_heading(l));
+                let mut took = Vec::new();
+                if let Some(h) = heading.filter(|h| fence.is_none_or(|f| *h < f)) {
+                    took.push(format!("the heading `{}` (line {})", code[h].trim(), line + 1 + h));
+                }
+                if let Some(f) = fence {
+                    let what = match fence_line(code[f]) {
+                        Some((_, _, "{rhai}")) => "the next cell's fence".to_string(),
+                        _ => "the opening fence of a code block".to_string(),
+                    };
+                    took.push(format!("{what} (line {})", line + 1 + f));
+                }
+                let message = match took.is_empty() {
+                    true => "this code cell is never closed".to_string(),
+                    false => format!("this code cell is never closed: its code runs on over {}", took.join(" and ")),
+                };
+                let before = heading.or(fence).map(|i| format!(", before line {}", line + 1 + i)).unwrap_or_default();
                 diagnostics.push(
-                    Diagnostic::error(Code::NotebookUnclosedCell, "this code cell is never closed")
+                    Diagnostic::error(Code::NotebookUnclosedCell, message)
                         .at(file, file.line_span(line))
-                        .with_hint(format!("end the cell with {} after its code", closing_fence(&block))),
+                        .with_hint(format!("end the cell with {} after its code{before}", closing_fence(&block))),
                 );
             }
             let number = body.cells.len() + 1;

@@ -45,7 +45,7 @@ pub(crate) fn template_diagnostic_at(
 ) -> Diagnostic {
     let code = match e.kind {
         TemplateKind::TooLarge => Code::ProseTooLarge,
-        TemplateKind::Undefined(_) => Code::ProseUndefined,
+        TemplateKind::Undefined(_) | TemplateKind::NoKey(_) => Code::ProseUndefined,
         _ => Code::ProseTemplate,
     };
     let d = Diagnostic::error(code, format!("in prose: {}", e.message)).at(file, span);
@@ -55,6 +55,14 @@ pub(crate) fn template_diagnostic_at(
             None => d.with_hint(
                 "prose can use the variables the cells define with `let`, the `data:` tables and the `params:`",
             ),
+        },
+        TemplateKind::NoKey(missing) => match crate::diag::did_you_mean(&missing.key, missing.keys.iter().map(String::as_str)) {
+            Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+            None if missing.keys.is_empty() => d,
+            None => d.with_hint(format!(
+                "it has {}",
+                missing.keys.iter().take(12).map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            )),
         },
         TemplateKind::UnknownFilter(name) => match crate::diag::did_you_mean(name, crate::format::Filter::NAMES.iter().copied()) {
             Some(best) => d.with_hint(format!("did you mean `{best}`?")),

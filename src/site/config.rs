@@ -253,8 +253,13 @@ impl SiteConfig {
         }
         let config = crate::yaml::from_str::<SiteConfig>(&file.text).map_err(|e| {
             let (line, col) = e.position.unwrap_or((1, 1));
-            Diagnostic::error(Code::SiteConfig, format!("invalid `_site.yaml`: {}", e.message))
-                .at_line_col(&file, line, col, 1)
+            match crate::yaml::explain(&file.text, line, col, &e.message) {
+                Some(x) => Diagnostic::error(Code::SiteConfig, format!("invalid `_site.yaml`: {}", x.message))
+                    .at_line_col(&file, x.line, x.column, x.len)
+                    .with_hint(x.hint),
+                None => Diagnostic::error(Code::SiteConfig, format!("invalid `_site.yaml`: {}", e.message))
+                    .at_line_col(&file, line, col, 1),
+            }
         })?;
         let at = |keys: &[&str]| spans.at(keys).map_or_else(|| file.line_span(1), |p| p.value.clone());
         if let Some(url) = config.base_url.as_deref().filter(|u| !is_site_url(u)) {

@@ -35,7 +35,18 @@ pub(crate) fn load(folder: &Path, single: Option<&Path>, limits: &NotebookLimits
     let (mut notebooks, mut diagnostics, mut unparsed) = (Vec::new(), Vec::new(), Unparsed::default());
     for (path, result) in parsed {
         match (result, single) {
-            (Ok(nb), _) => notebooks.push(nb),
+            (Ok(nb), _) if nb.problems.is_empty() => notebooks.push(nb),
+            // A frontmatter read with errors: they are reported, and the notebook still runs
+            // and renders so that its cells and prose are checked in the same build.
+            (Ok(nb), None) => {
+                diagnostics.extend(nb.problems.iter().cloned());
+                notebooks.push(nb);
+            }
+            (Ok(nb), Some(file)) if same_file(path, file) => {
+                diagnostics.extend(nb.problems.iter().cloned());
+                notebooks.push(nb);
+            }
+            (Ok(nb), Some(_)) => unparsed.add(path, nb.problems),
             (Err(d), None) => diagnostics.extend(d),
             (Err(d), Some(file)) if same_file(path, file) => return Err(d),
             (Err(d), Some(_)) => unparsed.add(path, d),
@@ -165,7 +176,7 @@ pub(crate) fn read_notebook(path: &Path, limits: &NotebookLimits) -> Result<Note
         let file = Arc::new(SourceFile::new(shown.as_str(), text));
         return Err(vec![too_many_elements(&shown, limits.max_elements).at(&file, at..at + 1)]);
     }
-    let nb = notebook::parse(path, &shown, text)?;
+    let nb = notebook::parse_lenient(path, &shown, text)?;
     if let Some(cell) = nb.cells().nth(limits.max_cells) {
         let span = nb.source.line_span(cell.fence_line);
         return Err(vec![

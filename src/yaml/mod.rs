@@ -11,12 +11,14 @@
 //! values with each alias as the values it repeats, and refuses a text that nests deeper than
 //! [`MAX_DEPTH`] or holds more values than its caller allows, at the place it goes too far.
 
+mod explain;
 mod spans;
 
 use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
 
+pub use explain::{Explained, explain};
 pub use spans::{Placed, Seg, Spans, spans};
 
 /// How deep lists and maps may nest in any YAML nbrender reads. serde_yaml itself stops at
