@@ -7,9 +7,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use minijinja::value::{Object, ObjectRepr, Value as JValue};
+use minijinja::value::{Kwargs, Object, ObjectRepr, Value as JValue};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
+use crate::chart::AxisBounds;
 use crate::exec::{Band, Value};
 use crate::format::Filter;
 use crate::html::escape_html;
@@ -360,7 +361,17 @@ impl Object for Opaque {}
 /// embeds asked for so far.
 pub struct Embeds {
     pub available: HashMap<String, crate::exec::Exports>,
-    pub requests: Vec<(String, String)>,
+    pub requests: Vec<EmbedRequest>,
+}
+
+/// One `figure("slug", "label", x_min=…)` call, checked against the chart it names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbedRequest {
+    pub slug: String,
+    pub label: String,
+    /// The value-axis bounds to redraw the chart with (its own, with the call's over them),
+    /// when the call gives any; `None` shows the chart as its notebook draws it.
+    pub bounds: Option<AxisBounds>,
 }
 
 thread_local! {
@@ -371,7 +382,7 @@ thread_local! {
 pub fn with_embeds<R>(
     available: HashMap<String, crate::exec::Exports>,
     f: impl FnOnce() -> R,
-) -> (R, Vec<(String, String)>) {
+) -> (R, Vec<EmbedRequest>) {
     EMBEDS.with(|e| *e.borrow_mut() = Some(Embeds { available, requests: Vec::new() }));
     let result = f();
     let requests = EMBEDS.with(|e| e.borrow_mut().take().map(|e| e.requests).unwrap_or_default());
@@ -384,8 +395,9 @@ struct EmbedRef(usize);
 
 impl Object for EmbedRef {}
 
-/// `figure("slug", "label")`: stands for another notebook's chart.
-fn figure(slug: &str, label: &str) -> Result<JValue, Error> {
+/// `figure("slug", "label")`: stands for another notebook's chart; with `x_min=…` (the
+/// bounds its kind takes), for that chart redrawn on those bounds.
+fn figure(slug: &str, label: &str, kwargs: &Kwargs) -> Result<JValue, Error> {
     EMBEDS.with(|cell| {
         let mut guard = cell.borrow_mut();
         let Some(embeds) = guard.as_mut() else {
@@ -400,7 +412,7 @@ fn figure(slug: &str, label: &str) -> Result<JValue, Error> {
                 format!("figure(\"{slug}\", …): no notebook has that slug"),
             ));
         };
-        if !exports.figures().contains_key(label) {
+        let Some(chart) = exports.figures().get(label) else {
             let labels: Vec<&str> = exports.figures().keys().map(String::as_str).collect();
             let hint = match crate::diag::did_you_mean(label, labels.iter().copied()) {
                 Some(best) => format!("did you mean `{best}`?"),
@@ -411,10 +423,74 @@ fn figure(slug: &str, label: &str) -> Result<JValue, Error> {
                 ErrorKind::InvalidOperation,
                 format!("figure(\"{slug}\", \"{label}\"): that notebook has no chart labelled `{label}`; {hint}"),
             ));
-        }
-        embeds.requests.push((slug.to_string(), label.to_string()));
+        };
+        let call = format!("figure(\"{slug}\", \"{label}\")");
+        let bounds = figure_bounds(&call, &chart.spec, kwargs)?;
+        embeds.requests.push(EmbedRequest { slug: slug.to_string(), label: label.to_string(), bounds });
         Ok(JValue::from_object(EmbedRef(embeds.requests.len() - 1)))
     })
+}
+
+/// The bounds a `figure()` call redraws `spec` with: its keywords (`x_min`, `x_max` for the
+/// bar kinds; `y_min`, `y_max` for a line chart) over the chart's own bounds, checked against
+/// the chart's marks and its size. `None` without keywords.
+fn figure_bounds(call: &str, spec: &crate::chart::ChartSpec, kwargs: &Kwargs) -> Result<Option<AxisBounds>, Error> {
+    let fail = |message: String| Error::new(ErrorKind::InvalidOperation, format!("{call}: {message}"));
+    let axis = spec.data.value_axis();
+    let [min_key, max_key] = axis.names();
+    let mut given = AxisBounds::default();
+    let mut keys: Vec<&str> = kwargs.args().collect();
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    keys.sort_unstable();
+    for key in keys {
+        if let Some(right) = axis.right_name(key) {
+            return Err(fail(format!(
+                "`{key}` does not apply: this {}'s value axis {}, so its bounds are `{min_key}` and `{max_key}`; write `{right}` instead",
+                spec.data.kind(),
+                axis.words()
+            )));
+        }
+        let slot = match key {
+            k if k == min_key => &mut given.min,
+            k if k == max_key => &mut given.max,
+            _ => {
+                let hint = match crate::diag::did_you_mean(key, [min_key, max_key]) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("for this {} it takes `{min_key}` and `{max_key}`", spec.data.kind()),
+                };
+                return Err(fail(format!("unknown keyword `{key}`; {hint}")));
+            }
+        };
+        let value: JValue = kwargs.get(key)?;
+        let number = match value.kind() {
+            minijinja::value::ValueKind::Number => f64::try_from(value.clone()).ok(),
+            _ => None,
+        };
+        match number {
+            Some(n) if n.is_finite() => *slot = Some(n),
+            _ => return Err(fail(format!("`{key}` must be a number, not {}", describe_value(&value)))),
+        }
+    }
+    let bounds = AxisBounds { min: given.min.or(spec.bounds.min), max: given.max.or(spec.bounds.max) };
+    let bounded = crate::chart::ChartSpec { bounds, ..spec.clone() };
+    bounded.check_bounds().map_err(|e| fail(e.message))?;
+    crate::chart::size(&bounded).map_err(|e| fail(e.message))?;
+    Ok(Some(bounds))
+}
+
+/// A template value in an error message: `the string "abc"`, `the boolean true`.
+fn describe_value(value: &JValue) -> String {
+    use minijinja::value::ValueKind;
+    match value.kind() {
+        ValueKind::String => format!("the string {:?}", value.as_str().unwrap_or_default()),
+        ValueKind::Bool => format!("the boolean {value}"),
+        ValueKind::Undefined | ValueKind::None => "an empty value".to_string(),
+        ValueKind::Seq => "a list".to_string(),
+        ValueKind::Map => "a map".to_string(),
+        _ => format!("{value}"),
+    }
 }
 
 /// The syntax of prose templates: `{## ##}` comments (`{#` opens attribute blocks, and
@@ -526,7 +602,7 @@ fn prose_env(output: Output) -> Environment<'static> {
             Output::Text => out.write_str(&text.replace(['\n', '\r'], " ")).map_err(Error::from),
         }
     });
-    env.add_function("figure", |slug: &str, label: &str| figure(slug, label));
+    env.add_function("figure", |slug: &str, label: &str, kwargs: Kwargs| figure(slug, label, &kwargs));
     for &name in Filter::NAMES {
         if let Some(filter) = Filter::parse(name) {
             env.add_filter(name, move |v: JValue| apply_filter(filter, &v));

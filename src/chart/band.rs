@@ -12,7 +12,7 @@ use super::frame::{self, Attempt, Category, Frame, MIN_ROW, Plot, ROW, VALUE_GAP
 use super::label::{Anchor, Baseline, Label};
 use super::palette::{Look, Role};
 use super::scale::{Axis, Need};
-use super::{AxisFormat, BandRow, ChartError, ChartSpec};
+use super::{AxisBounds, AxisFormat, BandRow, ChartError, ChartSpec};
 
 const BAR_SHARE: f64 = 0.5;
 const MAX_BAR: f64 = 28.0;
@@ -122,16 +122,16 @@ pub fn layout(spec: &ChartSpec, bands: &[BandRow]) -> Result<BandLayout, ChartEr
     let (row_h, height) = frame.rows_fit(spec.height, rows.len(), ROW, MIN_ROW)?;
 
     let column = frame::column_width(rows.iter().map(|r| &r.name.shown));
-    let (left, right, axis, placement) = fit_axis(&rows, w, column, spec.format)?;
+    let (left, right, axis, placement, column_right) = fit_axis(&rows, w, column, spec.format, spec.bounds)?;
     let plot = Plot { left, top, right, bottom: (top + rows.len() as f64 * row_h).round() };
 
-    labels.extend(frame.y_title_label(&plot));
+    labels.extend(frame.y_title_label(column_right));
     let thickness = (row_h * BAR_SHARE).min(MAX_BAR);
     let mut bars = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let centre = (top + (i as f64 + 0.5) * row_h).round();
         let (lo, hi) = visible_extent(row.lo, row.hi, &axis, right - left);
-        labels.extend(row_labels(row, centre, plot.x(&axis, lo), plot.x(&axis, hi), &plot, placement));
+        labels.extend(row_labels(row, centre, plot.x(&axis, lo), plot.x(&axis, hi), column_right, placement));
         bars.push(Bar {
             lo,
             hi,
@@ -161,9 +161,16 @@ fn check_band(band: &BandRow) -> Result<(), ChartError> {
 }
 
 /// The category name left of the plot and the value labels beside the bar.
-fn row_labels(row: &Row, centre: f64, bar_left: f64, bar_right: f64, plot: &Plot, placement: Placement) -> Vec<Label> {
+fn row_labels(
+    row: &Row,
+    centre: f64,
+    bar_left: f64,
+    bar_right: f64,
+    column_right: f64,
+    placement: Placement,
+) -> Vec<Label> {
     let mut labels = Vec::with_capacity(3);
-    labels.extend(row.name.label(plot, centre));
+    labels.extend(row.name.label(column_right, centre));
     let before = (bar_left - VALUE_GAP, centre);
     let after = (bar_right + VALUE_GAP, centre);
     match placement {
@@ -194,7 +201,8 @@ fn fit_axis(
     width: f64,
     column: f64,
     format: AxisFormat,
-) -> Result<(f64, f64, Axis, Placement), ChartError> {
+    fixed: AxisBounds,
+) -> Result<(f64, f64, Axis, Placement, f64), ChartError> {
     let min = rows.iter().map(|r| r.lo).fold(f64::INFINITY, f64::min);
     let max = rows.iter().map(|r| r.hi).fold(f64::NEG_INFINITY, f64::max);
     let plan = [(Placement::Ends, false), (Placement::Combined, false), (Placement::Combined, true)];
@@ -202,9 +210,9 @@ fn fit_axis(
         .iter()
         .map(|&(placement, cross_zero)| Attempt { needs: rows.iter().map(|r| r.need(placement)).collect(), cross_zero })
         .collect();
-    let (left, right, axis, used) = frame::fit_axis((min, max), width, column, format, &attempts)?;
+    let (left, right, axis, used, column_right) = frame::fit_axis((min, max), width, column, format, &attempts, fixed)?;
     let placement = plan.get(used).map_or(Placement::Combined, |p| p.0);
-    Ok((left, right, axis, placement))
+    Ok((left, right, axis, placement, column_right))
 }
 
 /// Draws the laid-out chart's gridlines, bars and axis line on any plotters backend; the
@@ -258,6 +266,7 @@ mod tests {
             format,
             width: None,
             height: None,
+            bounds: Default::default(),
         }
     }
 

@@ -102,6 +102,7 @@ mod tests {
             format: AxisFormat::MoneyK,
             width: None,
             height: None,
+            bounds: Default::default(),
         }
     }
 

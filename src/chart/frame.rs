@@ -8,7 +8,7 @@ use super::label::{self, Anchor, Baseline, Label};
 use super::palette::Role;
 use super::scale::{self, Axis, Need, TickFont};
 use super::scene::{Mark, Scene};
-use super::{AxisFormat, ChartError, ChartSpec, text};
+use super::{AxisBounds, AxisFormat, ChartError, ChartSpec, text};
 
 pub const DEFAULT_WIDTH: u32 = 720;
 pub const MIN_WIDTH: u32 = 320;
@@ -130,9 +130,9 @@ impl Frame {
 
     /// The y axis title heads the category column, right-aligned with the names like a
     /// table header; a title wider than the column starts at the left edge instead.
-    pub fn y_title_label(&self, plot: &Plot) -> Option<Label> {
+    /// The title over the category names, which end at `column_right`.
+    pub fn y_title_label(&self, column_right: f64) -> Option<Label> {
         let title = self.y_title.as_deref()?;
-        let column_right = plot.left - CATEGORY_GAP;
         let shown = text::shorten(title, usize::MAX, self.w - 2.0 * PAD, label::size(Role::AxisTitle), false);
         let at = (column_right, self.y_title_top);
         let mut y_label = Label::new(Role::AxisTitle, shown, at, Anchor::End, Baseline::Top);
@@ -239,12 +239,13 @@ impl Category {
         Category { shown: text::shorten(&full, MAX_LABEL_CHARS, max_column, size, false), full }
     }
 
-    /// The name left of the plot, centred on its row; none for a blank name.
-    pub fn label(&self, plot: &Plot, centre: f64) -> Option<Label> {
+    /// The name left of the plot, ending at `column_right`, centred on its row; none for a
+    /// blank name.
+    pub fn label(&self, column_right: f64, centre: f64) -> Option<Label> {
         if self.shown.is_empty() {
             return None;
         }
-        let at = (plot.left - CATEGORY_GAP, centre);
+        let at = (column_right, centre);
         Some(
             Label::new(Role::Category, self.shown.clone(), at, Anchor::End, Baseline::Middle)
                 .shortened_from(&self.full),
@@ -269,36 +270,71 @@ pub struct Attempt {
 }
 
 /// Chooses the plot's horizontal extent and the axis for the first attempt that fits: the
-/// outer tick labels are centred on the plot edges, so the margins depend on the axis.
-/// Returns left, right, the axis and the index of the attempt used.
+/// outer tick labels are centred on the plot edges, so the margins depend on the axis. At a
+/// `fixed` end, value labels that reach past the plot get room beside it instead (the plot
+/// narrows). Returns left, right, the axis, the index of the attempt used and where the
+/// category names end (`CATEGORY_GAP` left of the plot, or of the room kept beside it).
 pub fn fit_axis(
     (min, max): (f64, f64),
     width: f64,
     column: f64,
     format: AxisFormat,
     attempts: &[Attempt],
-) -> Result<(f64, f64, Axis, usize), ChartError> {
+    fixed: AxisBounds,
+) -> Result<(f64, f64, Axis, usize, f64), ChartError> {
     let font = TickFont { size: label::size(Role::Tick), min_gap: 14.0 };
     let (mut first_half, mut last_half) = (0.0, 0.0);
+    // Room left free past a fixed end for the labels there.
+    let mut extra: (f64, f64) = (0.0, 0.0);
     // Margins only grow, and only when the outer tick labels get wider: a few rounds settle.
-    for _ in 0..4 {
-        let left = (PAD + column + CATEGORY_GAP).max(PAD + first_half).ceil();
-        let right = (width - PAD.max(last_half + 2.0)).floor();
+    // Room past a fixed end settles more slowly (the plot narrows, so labels reach further).
+    let rounds = if fixed.is_open() { 4 } else { 12 };
+    for _ in 0..rounds {
+        let names = (PAD + column + CATEGORY_GAP).max(PAD + first_half);
+        let left = (names + extra.0).ceil();
+        let right = (width - PAD.max(last_half + 2.0) - extra.1).floor();
+        if !fixed.is_open() && right - left < 1.0 {
+            break;
+        }
         let pick = attempts.iter().enumerate().find_map(|(i, a)| {
-            scale::choose(min, max, right - left, format, &a.needs, font, a.cross_zero).map(|axis| (axis, i))
+            scale::choose(min, max, right - left, format, &a.needs, font, a.cross_zero, fixed).map(|axis| (axis, i))
         });
         let Some((axis, used)) = pick else {
             break;
         };
         let half = |l: Option<&String>| l.map_or(0.0, |l| text::width(l, font.size, false) / 2.0);
         let (first, last) = (half(axis.labels.first()), half(axis.labels.last()));
-        if PAD + first <= left && width - right >= last + 2.0 {
-            return Ok((left, right, axis, used));
+        let (over_left, over_right) = reserved(&axis, fixed, format, attempts.get(used));
+        let room = over_left <= extra.0 + 0.5 && over_right <= extra.1 + 0.5;
+        if PAD + first <= left && width - right >= last + 2.0 && room {
+            // Without room kept, the names end where they always have: a gap left of the plot.
+            let column_right = if extra.0 > 0.0 { names.ceil() - CATEGORY_GAP } else { left - CATEGORY_GAP };
+            return Ok((left, right, axis, used, column_right));
         }
         first_half = f64::max(first_half, first);
         last_half = f64::max(last_half, last);
+        extra = (extra.0.max(over_left), extra.1.max(over_right));
     }
+    let (min, max) = fixed.cover((min, max));
     Err(axis_error(min, max, width, format, font))
+}
+
+/// The room kept free past the fixed ends of `axis`: what its labels reach, and at least what
+/// a label at the end itself would, so that charts with the same bounds draw their plots alike
+/// whichever values they hold.
+fn reserved(axis: &Axis, fixed: AxisBounds, format: AxisFormat, attempt: Option<&Attempt>) -> (f64, f64) {
+    let (left, right) = axis.overhang;
+    let Some(attempt) = attempt.filter(|_| !fixed.is_open()) else { return (left, right) };
+    let room = |v: f64| label_room(&format_tick(v, format), super::band::MIN_BAR_PX);
+    let left = match fixed.min.is_some() && attempt.needs.iter().any(|n| n.left_px > 0.0) {
+        true => left.max(room(axis.lo)),
+        false => left,
+    };
+    let right = match fixed.max.is_some() && attempt.needs.iter().any(|n| n.right_px > 0.0) {
+        true => right.max(room(axis.hi)),
+        false => right,
+    };
+    (left, right)
 }
 
 /// Says why no axis fits: numbers too long to print, numbers the format cannot tell
@@ -317,7 +353,7 @@ pub fn axis_error(min: f64, max: f64, width: f64, format: AxisFormat, font: Tick
             "values up to {hi} are too long to label in a {width} px chart; scale the data or widen the chart"
         ));
     }
-    if scale::choose(min, max, width, format, &[], font, true).is_none() {
+    if scale::choose(min, max, width, format, &[], font, true, AxisBounds::default()).is_none() {
         return ChartError::new(format!(
             "values from {min} to {max} are too close together to label with the `{name}` format; scale the data or use another format"
         ));
@@ -345,6 +381,8 @@ pub struct Across {
     pub height: u32,
     /// The index of the label placement that fitted.
     pub attempt: usize,
+    /// Where the category names end.
+    pub column_right: f64,
 }
 
 /// Row heights for [`Across::new`]: the default and the least that still reads.
@@ -365,10 +403,11 @@ impl Across {
         let names: Vec<Category> = categories.map(|c| Category::new(c, frame.w * MAX_LABEL_SHARE)).collect();
         let (row_h, height) = frame.rows_fit(spec.height, names.len(), rows.default, rows.min)?;
         let column = column_width(names.iter().map(|n| &n.shown));
-        let (left, right, axis, attempt) = fit_axis(range, frame.w, column, spec.format, attempts)?;
+        let (left, right, axis, attempt, column_right) =
+            fit_axis(range, frame.w, column, spec.format, attempts, spec.bounds)?;
         let top = frame.top;
         let plot = Plot { left, top, right, bottom: (top + names.len() as f64 * row_h).round() };
-        Ok(Across { frame, names, plot, axis, row_h, height, attempt })
+        Ok(Across { frame, names, plot, axis, row_h, height, attempt, column_right })
     }
 
     /// The vertical centre of row `i`.
@@ -385,8 +424,8 @@ impl Across {
     pub fn scene(self, bars: Vec<Mark>, values: Vec<Label>, desc: String) -> Scene {
         let Across { frame, names, plot, axis, .. } = &self;
         let mut labels = frame.labels.clone();
-        labels.extend(frame.y_title_label(plot));
-        labels.extend(names.iter().enumerate().filter_map(|(i, n)| n.label(plot, self.centre(i))));
+        labels.extend(frame.y_title_label(self.column_right));
+        labels.extend(names.iter().enumerate().filter_map(|(i, n)| n.label(self.column_right, self.centre(i))));
         labels.extend(values);
         labels.extend(frame.value_axis_labels(plot, axis));
         let grid = axis.ticks.iter().map(|&t| ((self.x(t), plot.top), (self.x(t), plot.bottom))).collect();

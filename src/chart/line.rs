@@ -48,8 +48,10 @@ pub fn layout(spec: &ChartSpec, table: &SeriesTable) -> Result<Scene, ChartError
         return Err(ChartError::new(format!("a {KIND} needs at least one value")));
     }
     let font = TickFont { size: label::size(Role::Tick), min_gap: 14.0 };
-    let axis = scale::choose(min, max, plot_h, spec.format, &[], font, false)
-        .ok_or_else(|| frame::axis_error(min, max, plot_h, spec.format, font))?;
+    let axis = scale::choose(min, max, plot_h, spec.format, &[], font, false, spec.bounds).ok_or_else(|| {
+        let (min, max) = spec.bounds.cover((min, max));
+        frame::axis_error(min, max, plot_h, spec.format, font)
+    })?;
     let bottom = (top + plot_h).round();
     let y_of = |v: f64| Plot { left: 0.0, top, right: 0.0, bottom }.y(&axis, v);
 
@@ -88,7 +90,7 @@ pub fn layout(spec: &ChartSpec, table: &SeriesTable) -> Result<Scene, ChartError
     let x_of = |i: usize| (left + (i as f64 + 0.5) * step).round();
 
     let mut labels = frame.labels.clone();
-    labels.extend(frame.y_title_label(&plot));
+    labels.extend(frame.y_title_label(plot.left - frame::CATEGORY_GAP));
     for (tick, shown) in axis.ticks.iter().zip(&axis.labels) {
         let at = (left - TICK_GAP, y_of(*tick));
         labels.push(Label::new(Role::Tick, shown.clone(), at, Anchor::End, Baseline::Middle));
@@ -169,6 +171,7 @@ mod tests {
             format: AxisFormat::MoneyK,
             width: None,
             height: None,
+            bounds: Default::default(),
         }
     }
 

@@ -10,6 +10,7 @@
 //! - `scene`: marks in px and their drawing, shared by bar, stacked bar and line charts
 //! - `label`: positioned text shared by chart kinds
 //! - `scale`: round value-axis ranges and ticks that leave room for labels
+//! - `bounds`: value-axis bounds a writer fixes (`x_min`, `y_max`), and their checks
 //! - `format`: compact tick and label numbers (`$190k`, `12.5%`)
 //! - `text`: text width estimates, shortening, escaping
 //! - `palette`: colours per role and the dark-mode stylesheet
@@ -18,6 +19,7 @@
 
 mod band;
 mod bar;
+mod bounds;
 mod format;
 mod frame;
 mod glyphs;
@@ -33,6 +35,7 @@ mod text;
 
 use std::fmt;
 
+pub use bounds::{AxisBounds, BoundsError, ValueAxis};
 pub use format::format_tick;
 
 /// How axis ticks and value labels are formatted.
@@ -125,6 +128,8 @@ pub struct ChartSpec {
     /// CSS px; `None` means the default.
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// Fixed ends of the value axis (`x_min`/`x_max` or `y_min`/`y_max`); open by default.
+    pub bounds: AxisBounds,
 }
 
 /// A chart that cannot be drawn, with a message for the user (the caller adds the location).
@@ -188,6 +193,7 @@ enum Laid {
 }
 
 fn lay_out(spec: &ChartSpec) -> Result<Laid, ChartError> {
+    spec.check_bounds().map_err(|e| ChartError::new(e.message))?;
     Ok(match &spec.data {
         ChartData::Bands(rows) => Laid::Band(band::layout(spec, rows)?),
         ChartData::Bars(table) => Laid::Scene(bar::layout(spec, table)?, "Bar chart"),
@@ -229,6 +235,7 @@ mod tests {
             format: AxisFormat::MoneyK,
             width: None,
             height: None,
+            bounds: AxisBounds::default(),
         }
     }
 

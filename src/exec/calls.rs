@@ -56,6 +56,7 @@ pub fn option_place(script: &str, line: usize, column: usize, option: &OptionAt)
         Some(match (option.at_key, value) {
             (true, _) => (ident.pos, key.chars().count()),
             (false, Expr::StringConstant(s, p)) => (*p, s.chars().count() + 2),
+            (false, Expr::IntegerConstant(_, p) | Expr::FloatConstant(_, p)) => (*p, number_len(script, *p)),
             (false, other) => (other.position(), 1),
         })
     };
@@ -85,6 +86,26 @@ pub fn option_place(script: &str, line: usize, column: usize, option: &OptionAt)
         found.is_none()
     });
     found
+}
+
+/// How many characters the number literal at `pos` takes as written (`600_000`, `-1.5e5`),
+/// at least 1: the AST keeps a literal's value, not its text.
+fn number_len(script: &str, pos: rhai::Position) -> usize {
+    let (Some(line), Some(column)) = (pos.line(), pos.position()) else { return 1 };
+    let Some(text) = script.lines().nth(line.saturating_sub(1)) else { return 1 };
+    let mut chars = text.chars().skip(column.saturating_sub(1)).peekable();
+    let mut len = 0;
+    let mut prev = ' ';
+    while let Some(&c) = chars.peek() {
+        let sign = (c == '-' || c == '+') && (len == 0 || matches!(prev, 'e' | 'E'));
+        if !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || sign) {
+            break;
+        }
+        len += 1;
+        prev = c;
+        chars.next();
+    }
+    len.max(1)
 }
 
 /// Whether `script` uses the name `name` (a variable, function or property), as Rhai's
@@ -175,6 +196,15 @@ mod tests {
         assert_eq!(option_place(script, 1, 9, &option("hi", true, None)), Some((3, 5, 2)));
         assert_eq!(option_place(script, 1, 9, &option("lo", false, None)), None);
         assert_eq!(option_place("band_chart(rows, opts)", 1, 1, &option("hi", false, None)), None);
+    }
+
+    #[test]
+    fn a_number_option_is_marked_as_written() {
+        let script = "band_chart(rows, #{ y: \"t\", x_min: 100_000, x_max: 6.5e5, width: -3 })";
+        assert_eq!(option_place(script, 1, 1, &option("x_min", false, None)), Some((1, 36, 7)));
+        assert_eq!(option_place(script, 1, 1, &option("x_max", false, None)), Some((1, 52, 5)));
+        let (_, column, len) = option_place(script, 1, 1, &option("width", false, None)).unwrap_or_default();
+        assert_eq!(script.chars().skip(column - 1).take(len).collect::<String>().trim_start_matches('-'), "3");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
-use crate::chart::{AxisFormat, BandRow, ChartData, ChartSpec, SeriesRow, SeriesTable};
+use crate::chart::{AxisBounds, AxisFormat, BandRow, ChartData, ChartSpec, SeriesRow, SeriesTable, ValueAxis};
 use crate::exec::band::{Band, as_number, not_a_number};
 use crate::exec::library::{describe, keys_hint};
 
@@ -41,7 +41,7 @@ fn spec_error(e: Box<EvalAltResult>) -> Box<EvalAltResult> {
 /// `bar_chart(rows, #{ y: category, x: value, by: group })`: a bar per row, or grouped bars.
 fn bar_chart(rows: Array, options: Map) -> Res<ChartSpec> {
     let f = "bar_chart";
-    check_options(f, &options, BAR_OPTIONS)?;
+    check_options(f, &options, BAR_OPTIONS, ValueAxis::Across)?;
     let y = required_text(f, &options, "y")?;
     let x = required_text(f, &options, "x")?;
     let by = text(f, &options, "by")?;
@@ -52,7 +52,7 @@ fn bar_chart(rows: Array, options: Map) -> Res<ChartSpec> {
 /// `line_chart(rows, #{ x: ordered category, y: value, by: group })`: a line per group.
 fn line_chart(rows: Array, options: Map) -> Res<ChartSpec> {
     let f = "line_chart";
-    check_options(f, &options, LINE_OPTIONS)?;
+    check_options(f, &options, LINE_OPTIONS, ValueAxis::Up)?;
     let x = required_text(f, &options, "x")?;
     let y = required_text(f, &options, "y")?;
     let by = text(f, &options, "by")?;
@@ -63,7 +63,7 @@ fn line_chart(rows: Array, options: Map) -> Res<ChartSpec> {
 /// `stacked_bar_chart(rows, #{ y: category, stack: [columns], labels: [legend names] })`.
 fn stacked_bar_chart(rows: Array, options: Map) -> Res<ChartSpec> {
     let f = "stacked_bar_chart";
-    check_options(f, &options, STACKED_OPTIONS)?;
+    check_options(f, &options, STACKED_OPTIONS, ValueAxis::Across)?;
     let y = required_text(f, &options, "y")?;
     let stack = texts(f, &options, "stack")?.ok_or_else(|| format!("{f}: the option `stack` is required"))?;
     if stack.is_empty() || stack.len() > MAX_SERIES {
@@ -193,7 +193,7 @@ fn texts(f: &str, options: &Map, key: &str) -> Res<Option<Vec<String>>> {
 
 fn band_chart(rows: Array, options: Map) -> Res<ChartSpec> {
     let f = "band_chart";
-    check_options(f, &options, BAND_OPTIONS)?;
+    check_options(f, &options, BAND_OPTIONS, ValueAxis::Across)?;
     let y = required_text(f, &options, "y")?;
     let band_col = text(f, &options, "band")?;
     let lo_col = text(f, &options, "lo")?;
@@ -245,9 +245,20 @@ enum BandSource {
     LoHi(String, String),
 }
 
-fn check_options(f: &str, options: &Map, own: &[&str]) -> Res<()> {
-    let known: Vec<&str> = own.iter().chain(COMMON).copied().collect();
+/// Refuses options the function does not take: a bound of the other axis (`y_min` of a bar
+/// chart) is named as such, with the one meant.
+fn check_options(f: &str, options: &Map, own: &[&str], axis: ValueAxis) -> Res<()> {
+    let known: Vec<&str> = own.iter().chain(COMMON).chain(axis.names().iter()).copied().collect();
     for key in options.keys() {
+        if let Some(right) = axis.right_name(key) {
+            let [min, max] = axis.names();
+            let e = format!(
+                "{f}: the value axis of this chart {}, so its bounds are `{min}` and `{max}`; write `{right}` instead of `{key}`",
+                axis.words()
+            )
+            .into();
+            return Err(super::errors::at_option(crate::diag::Code::ChartSpec, key, true, e));
+        }
         if !known.contains(&key.as_str()) {
             let hint = match crate::diag::did_you_mean(key, known.iter().copied()) {
                 Some(best) => format!("did you mean `{best}`?"),
@@ -310,7 +321,9 @@ fn common(f: &str, options: &Map, data: ChartData) -> Res<ChartSpec> {
             },
         }
     };
-    Ok(ChartSpec {
+    let [min_key, max_key] = data.value_axis().names();
+    let bounds = AxisBounds { min: bound(f, options, min_key)?, max: bound(f, options, max_key)? };
+    let spec = ChartSpec {
         data,
         title: text(f, options, "title")?,
         x_title: text(f, options, "x_title")?,
@@ -318,7 +331,23 @@ fn common(f: &str, options: &Map, data: ChartData) -> Res<ChartSpec> {
         format,
         width: size("width", 320)?,
         height: size("height", 100)?,
-    })
+        bounds,
+    };
+    // A bound must hold every mark: the error is at the bound, naming the row it cuts.
+    spec.check_bounds().map_err(|e| about(e.option)(format!("{f}: {}", e.message).into()))?;
+    Ok(spec)
+}
+
+/// A value-axis bound option (`x_min`): a finite number, when given.
+fn bound(f: &str, options: &Map, key: &str) -> Res<Option<f64>> {
+    let Some(v) = options.get(key) else {
+        return Ok(None);
+    };
+    match as_number(v) {
+        Some(n) if n.is_finite() => Ok(Some(n)),
+        Some(n) => Err(about(key)(format!("{f}: option `{key}` must be a finite number, not {n}").into())),
+        None => Err(about(key)(format!("{f}: option `{key}` must be a number, not {}", describe(v)).into())),
+    }
 }
 
 #[cfg(test)]
@@ -420,6 +449,59 @@ mod tests {
                 r#"stacked_bar_chart(rows, #{ y: "role", stack: ["base", "bonus"], lables: [] })"#,
                 "did you mean `labels`?",
             ),
+        ];
+        for (call, expected) in cases {
+            let message = error(call);
+            assert!(message.contains(expected), "{call}: {message}");
+        }
+    }
+
+    #[test]
+    fn bounds_are_taken_on_the_value_axis_of_each_kind() {
+        let spec = eval(r#"bar_chart(rows, #{ y: "role", x: "tc", x_min: 0, x_max: 300000.0 })"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spec.bounds, AxisBounds { min: Some(0.0), max: Some(300_000.0) });
+        let spec = eval(r#"line_chart(rows, #{ x: "level", y: "tc", by: "role", y_min: 100000 })"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spec.bounds, AxisBounds { min: Some(100_000.0), max: None });
+        let spec =
+            eval(r#"stacked_bar_chart(rows, #{ y: "role", stack: ["base"] })"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spec.bounds, AxisBounds::default());
+    }
+
+    #[test]
+    fn bounds_that_do_not_fit_are_errors_naming_the_row_and_the_value() {
+        let cases = [
+            (
+                r#"bar_chart(rows, #{ y: "role", x: "tc", x_max: 250000 })"#,
+                "bar_chart: `x_max` 250000 cuts the bar of \"MLOps\", which ends at 280000; make `x_max` at least 280000 to show every mark",
+            ),
+            (
+                r#"stacked_bar_chart(rows, #{ y: "role", stack: ["base", "equity"], x_max: 240000 })"#,
+                "stacked_bar_chart: `x_max` 240000 cuts the bar of \"MLOps\", which ends at its total, 250000;",
+            ),
+            (
+                r#"line_chart(rows, #{ x: "level", y: "tc", by: "role", y_min: 160000 })"#,
+                "line_chart: `y_min` 160000 cuts the point of \"L4\" for \"LLM\", which is at 150000;",
+            ),
+            (
+                r#"bar_chart(rows, #{ y: "role", x: "tc", x_min: 300000, x_max: 300000 })"#,
+                "bar_chart: `x_min` (300000) must be less than `x_max` (300000)",
+            ),
+            (
+                r#"bar_chart(rows, #{ y: "role", x: "tc", y_max: 300000 })"#,
+                "bar_chart: the value axis of this chart runs across (horizontal), so its bounds are `x_min` and `x_max`; write `x_max` instead of `y_max`",
+            ),
+            (r#"line_chart(rows, #{ x: "level", y: "tc", by: "role", x_min: 0 })"#, "write `y_min` instead of `x_min`"),
+            (
+                r#"band_chart(rows, #{ y: "role", lo: "base", hi: "tc", x_min: "100k" })"#,
+                "option `x_min` must be a number, not the string \"100k\"",
+            ),
+            (
+                r#"band_chart(rows, #{ y: "role", lo: "base", hi: "tc", x_max: 1.0 / 0.0 })"#,
+                "option `x_max` must be a finite number, not inf",
+            ),
+            (r#"band_chart(rows, #{ y: "role", lo: "base", hi: "tc", x_mni: 0 })"#, "did you mean `x_min`?"),
         ];
         for (call, expected) in cases {
             let message = error(call);

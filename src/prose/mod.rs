@@ -123,17 +123,19 @@ pub fn render_body(
             .with_hint("insert fewer values, or raise `prose_elements` under `limits:` in `_site.yaml`"),
         ]);
     }
-    let embed_html: Vec<String> =
-        match embeds.iter().map(|(slug, label)| embed_html(slug, label, embeddable, png)).collect::<Result<_, _>>() {
-            Ok(html) => html,
-            Err(message) => {
-                return Err(vec![
-                    Diagnostic::error(Code::ChartDraw, message)
-                        .at(&notebook.source, 0..0)
-                        .with_hint("check the embedded chart's notebook"),
-                ]);
-            }
-        };
+    let names = embeds::embed_names(&embeds);
+    let drawn: Result<Vec<_>, _> =
+        embeds.iter().zip(&names).map(|(request, name)| embed_html(request, name, embeddable, png)).collect();
+    let (embed_html, embed_files): (Vec<String>, Vec<Option<ChartFile>>) = match drawn {
+        Ok(drawn) => drawn.into_iter().unzip(),
+        Err(message) => {
+            return Err(vec![
+                Diagnostic::error(Code::ChartDraw, message)
+                    .at(&notebook.source, 0..0)
+                    .with_hint("check the embedded chart's notebook"),
+            ]);
+        }
+    };
 
     // Charts are drawn first: the planner only places them.
     let (charts, mut diagnostics) = crate::render::cell::draw_charts(notebook, executed, png);
@@ -189,7 +191,9 @@ pub fn render_body(
     let mut shown: Vec<usize> = planner.placed.iter().copied().filter(|n| charts.contains_key(n)).collect();
     shown.sort_unstable();
     let mut charts = charts;
-    let charts = shown.into_iter().filter_map(|n| charts.remove(&n)).map(|d| d.file).collect();
+    let mut charts: Vec<ChartFile> = shown.into_iter().filter_map(|n| charts.remove(&n)).map(|d| d.file).collect();
+    // Then the embedded charts redrawn on the page's bounds, in the order the prose calls them.
+    charts.extend(embed_files.into_iter().flatten());
     Ok(Body { html: rendered.html, faq: rendered.faq, charts })
 }
 

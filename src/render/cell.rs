@@ -56,7 +56,13 @@ pub fn draw_charts(notebook: &Notebook, executed: &Executed, png: bool) -> (Hash
 }
 
 fn draw(cell: &Cell, spec: &crate::chart::ChartSpec, name: String, png: bool) -> Result<Drawn, String> {
-    let alt = chart_alt(cell, spec);
+    draw_named(spec, &chart_alt(cell, spec), name, png)
+}
+
+/// Draws `spec` as the file `name` beside the page and the figure's drawings and download
+/// links (a cell's chart, or another notebook's redrawn on the page's bounds).
+pub fn draw_named(spec: &crate::chart::ChartSpec, alt: &str, name: String, png: bool) -> Result<Drawn, String> {
+    let alt = alt.to_string();
     let svg = crate::chart::to_svg(spec, &alt).map_err(|e| e.message)?;
     let png = match png {
         true => Some(crate::chart::to_png(spec, PNG_SCALE, false).map_err(|e| e.message)?),

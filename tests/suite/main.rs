@@ -13,6 +13,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod axis_bounds;
 mod bounds;
 mod cli;
 mod codes;
