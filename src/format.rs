@@ -1,5 +1,11 @@
 //! The formatting filters shared by prose templates, table columns and charts: money, money_k,
 //! money_band, money_k_band, pct, pct_band, num. Fixed formatting, no locale: deterministic.
+//! Also [`plural`], for the counts messages give.
+
+/// `one` when `n` is 1, else `many`: `1 file`, `2 files`, `0 files`.
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
 
 /// One of the formatting filters, by its name in templates and `table(...)` columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,11 @@ use super::{AxisBounds, AxisFormat, ChartError, ChartSpec, text};
 
 pub const DEFAULT_WIDTH: u32 = 720;
 pub const MIN_WIDTH: u32 = 320;
-pub const MAX_SIDE: u32 = 20_000;
+pub const MIN_HEIGHT: u32 = 100;
+/// The most a chart's `width` or `height` may be set to, by its options or `nbrender chart`.
+pub const MAX_SET: u32 = 4000;
+/// The most a height left to the rows (40 px a category) may grow to.
+pub const MAX_GROWN: u32 = 20_000;
 
 pub const PAD: f64 = 8.0;
 const TITLE_LINE: f64 = 21.0;
@@ -84,9 +88,16 @@ impl Frame {
     /// series; none for one series) and room for the axis titles.
     pub fn new(spec: &ChartSpec, legend: &[(String, Role)]) -> Result<Frame, ChartError> {
         let width = spec.width.unwrap_or(DEFAULT_WIDTH);
-        if !(MIN_WIDTH..=MAX_SIDE).contains(&width) {
+        if !(MIN_WIDTH..=MAX_SET).contains(&width) {
             return Err(ChartError::new(format!(
-                "chart width {width} px is out of range; use {MIN_WIDTH} to {MAX_SIDE}"
+                "chart width {width} px is out of range; use {MIN_WIDTH} to {MAX_SET}"
+            )));
+        }
+        if let Some(height) = spec.height
+            && !(MIN_HEIGHT..=MAX_SET).contains(&height)
+        {
+            return Err(ChartError::new(format!(
+                "chart height {height} px is out of range; use {MIN_HEIGHT} to {MAX_SET}"
             )));
         }
         let w = f64::from(width);
@@ -119,10 +130,19 @@ impl Frame {
             Some(h) => ((f64::from(h) - top - below) / count, h),
             None => (row, (top + count * row + below).ceil().min(f64::from(u32::MAX)) as u32),
         };
-        if row_h < min_row || height > MAX_SIDE {
-            let needed = (top + count * min_row + below).ceil();
+        let needed = (top + count * min_row + below).ceil();
+        if fixed.is_some() && row_h < min_row {
+            let beyond = match needed > f64::from(MAX_SET) {
+                true => format!(", more than the {MAX_SET} px a height may be set to: show fewer categories"),
+                false => String::new(),
+            };
             return Err(ChartError::new(format!(
-                "chart height {height} px cannot fit {n} categories (needs at least {needed} px, at most {MAX_SIDE})"
+                "chart height {height} px cannot fit {n} categories: they need at least {needed} px{beyond}"
+            )));
+        }
+        if fixed.is_none() && height > MAX_GROWN {
+            return Err(ChartError::new(format!(
+                "{n} categories need a chart {height} px tall, more than the {MAX_GROWN} px a chart may grow to: show fewer categories"
             )));
         }
         Ok((row_h, height))

@@ -37,6 +37,7 @@ use std::fmt;
 
 pub use bounds::{AxisBounds, BoundsError, ValueAxis};
 pub use format::format_tick;
+pub use frame::{MAX_GROWN, MAX_SET, MIN_HEIGHT, MIN_WIDTH};
 
 /// How axis ticks and value labels are formatted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -487,10 +488,18 @@ mod tests {
     fn sizes_that_cannot_hold_the_chart_are_errors() {
         let narrow = ChartSpec { width: Some(100), ..sample() };
         assert!(error(&narrow).contains("width 100 px"));
-        let short = ChartSpec { height: Some(60), ..sample() };
-        assert!(error(&short).contains("height 60 px cannot fit 4 categories"));
+        let short = ChartSpec { height: Some(100), ..sample() };
+        assert_eq!(error(&short), "chart height 100 px cannot fit 4 categories: they need at least 170 px");
+        // The limits named are the documented ones: a height is set from 100 to 4000 px, and one
+        // left to the rows grows to 20000 px.
+        let low = ChartSpec { height: Some(60), ..sample() };
+        assert_eq!(error(&low), "chart height 60 px is out of range; use 100 to 4000");
         let many = bands((0..1000).map(|i| row(&i.to_string(), 1.0, 2.0)).collect());
-        assert!(error(&many).contains("cannot fit 1000 categories"));
+        assert!(error(&many).starts_with("1000 categories need a chart "), "{}", error(&many));
+        assert!(error(&many).ends_with(" px tall, more than the 20000 px a chart may grow to: show fewer categories"));
+        let set =
+            ChartSpec { height: Some(MAX_SET), ..bands((0..300).map(|i| row(&i.to_string(), 1.0, 2.0)).collect()) };
+        assert!(error(&set).ends_with(", more than the 4000 px a height may be set to: show fewer categories"));
     }
 
     fn series(kind: fn(SeriesTable) -> ChartData, names: &[&str], rows: &[(&str, &[Option<f64>])]) -> ChartSpec {
@@ -710,8 +719,8 @@ mod tests {
         }
         let (w, h, _) = decode(&to_png(&sample(), 1.0, false).unwrap_or_default());
         assert_eq!(w, 720, "{h}");
-        let huge = ChartSpec { width: Some(19_000), height: Some(19_000), ..sample() };
-        let message = to_png(&huge, 2.0, false).err().map(|e| e.message).unwrap_or_default();
+        let huge = ChartSpec { width: Some(MAX_SET), height: Some(MAX_SET), ..sample() };
+        let message = to_png(&huge, 3.0, false).err().map(|e| e.message).unwrap_or_default();
         assert!(message.contains("too large for a PNG"), "{message}");
         assert!(to_png(&bands(vec![]), 2.0, false).is_err());
     }

@@ -9,8 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::diag;
+use crate::format::plural;
 use crate::site::{self, BuildOptions, ChartFormat, ChartOptions};
+use crate::{chart, diag};
 
 /// Render computed, notebook-styled articles from Markdown notebooks.
 ///
@@ -60,6 +61,12 @@ struct New {
     /// The cross-reference prefix (`table de-1`); default: the slug's initials.
     #[arg(long)]
     prefix: Option<String>,
+    /// The file name the page's prompt line shows (`# data_engineer.ipynb`); default: SLUG.ipynb.
+    #[arg(long, value_name = "NAME")]
+    notebook: Option<String>,
+    /// The page prompt's number (`In [28]:`); default: the page's place in the site order.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    cell: Option<String>,
     /// Where to write; default `notebooks/` when it exists, else the current folder.
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
@@ -158,10 +165,10 @@ struct Chart {
     #[arg(short, long, value_name = "FILE.svg|png", value_parser = parse_chart_file)]
     out: (PathBuf, ChartFormat),
     /// Width in CSS px (320 to 4000), instead of the chart's own; as the `width` option.
-    #[arg(long, value_name = "W", value_parser = clap::value_parser!(u32).range(320..=4000))]
+    #[arg(long, value_name = "W", value_parser = clap::value_parser!(u32).range(i64::from(chart::MIN_WIDTH)..=i64::from(chart::MAX_SET)))]
     width: Option<u32>,
     /// Height in CSS px (100 to 4000), instead of the chart's own; as the `height` option.
-    #[arg(long, value_name = "H", value_parser = clap::value_parser!(u32).range(100..=4000))]
+    #[arg(long, value_name = "H", value_parser = clap::value_parser!(u32).range(i64::from(chart::MIN_HEIGHT)..=i64::from(chart::MAX_SET)))]
     height: Option<u32>,
     /// Colours: `light` (an SVG also follows a dark page) or `dark` (dark wherever shown).
     #[arg(long, value_enum, default_value_t = Scheme::Light)]
@@ -233,6 +240,8 @@ fn scaffold(cli: New, color: bool) -> ExitCode {
         section: cli.section,
         group: cli.group,
         prefix: cli.prefix,
+        notebook: cli.notebook,
+        cell: cli.cell,
         updated: today(),
     };
     match create(&dir, &new) {
@@ -308,7 +317,12 @@ fn run_check(cli: Check, color: bool) -> ExitCode {
                 return ExitCode::from(1);
             }
             if !cli.quiet && cli.format == Format::Human {
-                say(&format!("checked {} in {:.0} ms: {found}", counts(&report, " and "), report.elapsed_ms));
+                say(&format!(
+                    "checked {} in {:.0} ms: {found}{}",
+                    counts(&report, " and ", false),
+                    report.elapsed_ms,
+                    companions(&report, "checked")
+                ));
             }
             ExitCode::SUCCESS
         }
@@ -346,12 +360,12 @@ fn render(cli: Render, color: bool) -> ExitCode {
                 }
             }
             if !cli.quiet {
-                let pngs = if cli.png { format!(" ({} PNG)", report.pngs) } else { String::new() };
                 say(&format!(
-                    "rendered {}{pngs} in {:.0} ms -> {}",
-                    counts(&report, ", "),
+                    "rendered {} in {:.0} ms -> {}{}",
+                    counts(&report, ", ", cli.png),
                     report.elapsed_ms,
-                    cli.out.display()
+                    cli.out.display(),
+                    companions(&report, "wrote")
                 ));
             }
             ExitCode::SUCCESS
@@ -379,11 +393,12 @@ fn export(cli: Chart, color: bool) -> ExitCode {
                     ChartFormat::Png => format!(" at {}x", crate::render::cell::PNG_SCALE),
                 };
                 say(&format!(
-                    "wrote {} ({} x {} px{scale}, {} bytes) in {:.0} ms",
+                    "wrote {} ({} x {} px{scale}, {} {}) in {:.0} ms",
                     report.path.display(),
                     report.width,
                     report.height,
                     report.bytes,
+                    plural(report.bytes, "byte", "bytes"),
                     started.elapsed().as_secs_f64() * 1000.0
                 ));
             }
@@ -410,15 +425,41 @@ fn exit_code(failure: &site::Failure) -> ExitCode {
     ExitCode::from(if failure.usage { 2 } else { 1 })
 }
 
-/// `6 pages, 10 charts`, joined by `sep`.
-fn counts(report: &site::Report, sep: &str) -> String {
+/// `6 pages, 10 charts`, joined by `sep`; the charts from other notebooks and, with `--png`
+/// (`png`), the PNG files said in brackets: `2 charts (1 embedded, 1 PNG)`.
+fn counts(report: &site::Report, sep: &str, png: bool) -> String {
+    let mut notes = Vec::new();
+    if report.embedded > 0 {
+        notes.push(format!("{} embedded", report.embedded));
+    }
+    if png {
+        notes.push(format!("{} PNG", report.pngs));
+    }
+    let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
     format!(
-        "{} {}{sep}{} {}",
+        "{} {}{sep}{} {}{notes}",
         report.pages,
         plural(report.pages, "page", "pages"),
         report.charts,
         plural(report.charts, "chart", "charts")
     )
+}
+
+/// `; also wrote derived/, the page its embedded figure links to`: the pages a one-page build
+/// rendered besides the one asked for, and why; nothing when there are none.
+fn companions(report: &site::Report, verb: &str) -> String {
+    let folders: Vec<String> = report.companions.iter().map(|slug| format!("{slug}/")).collect();
+    let (last, rest) = match folders.split_last() {
+        Some(split) => split,
+        None => return String::new(),
+    };
+    let listed = match rest {
+        [] => last.clone(),
+        _ => format!("{} and {last}", rest.join(", ")),
+    };
+    let pages = plural(folders.len(), "the page", "the pages");
+    let figures = plural(report.embedded, "figure links", "figures link");
+    format!("; also {verb} {listed}, {pages} its embedded {figures} to")
 }
 
 /// The folder a command works on: the one given, else `notebooks/` when it exists, else `.`.
@@ -461,10 +502,6 @@ impl site::Progress for Bar {
 /// rendered; every other line goes through here.
 fn say(line: &str) {
     eprintln!("{}", diag::printable(line));
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::say;
 use crate::diag::{self, Diagnostic};
+use crate::format::plural;
 use crate::site::{self, BuildOptions};
 
 /// At most this many connections are served at once, the event streams of open pages
@@ -112,7 +113,7 @@ pub struct ServeOptions {
     pub build: BuildOptions,
     /// Open the site in the default browser once it is served.
     pub open: bool,
-    /// The output folder is ours (a temp folder): remove it on Ctrl-C.
+    /// The output folder is ours (a temp folder): remove it on Ctrl-C, SIGTERM or SIGHUP.
     pub remove_out: bool,
 }
 
@@ -121,11 +122,13 @@ pub fn serve(opts: ServeOptions, color: bool) -> Result<(), String> {
     let hub = Arc::new(Hub::default());
     if opts.remove_out {
         let out = opts.build.out.clone();
+        // Ctrl-C (SIGINT), and SIGTERM and SIGHUP too (ctrlc's `termination` feature): a
+        // service manager, `kill` or a closed terminal stops the server as Ctrl-C does.
         ctrlc::set_handler(move || {
             crate::site::write::remove_output(&out);
             std::process::exit(130);
         })
-        .map_err(|e| format!("cannot handle Ctrl-C: {e}"))?;
+        .map_err(|e| format!("cannot handle Ctrl-C and SIGTERM: {e}"))?;
     }
     let asked = SocketAddr::new(opts.host, opts.port);
     // Listen before the first build, so a port in use is reported at once; with `--port 0`
@@ -178,15 +181,7 @@ fn display_address(address: SocketAddr) -> String {
 fn rebuild(opts: &ServeOptions, cache: &mut site::Cache, hub: &Hub, color: bool, verb: &str) {
     match site::rebuild(&opts.path, &opts.build, &site::Silent, cache) {
         Ok(report) => {
-            say(&format!(
-                "{verb} in {:.0} ms: ran {} of {} notebooks, rendered {} of {} pages, wrote {} files",
-                report.elapsed_ms,
-                report.ran,
-                report.notebooks,
-                report.rendered,
-                report.pages,
-                report.files.len()
-            ));
+            say(&rebuild_line(verb, &report));
             eprint!("{}", diag::render(&report.warnings, color));
             // The reloaded pages connect again and hear the warnings, if any.
             hub.remember(
@@ -197,12 +192,29 @@ fn rebuild(opts: &ServeOptions, cache: &mut site::Cache, hub: &Hub, color: bool,
         Err(failure) => {
             eprint!("{}", diag::render(&failure.diagnostics, color));
             let n = failure.errors();
-            say(&format!("build failed: {n} {}", if n == 1 { "error" } else { "errors" }));
+            say(&format!("build failed: {n} {}", plural(n, "error", "errors")));
             let event = format!("error {}", diagnostics_json(&failure.diagnostics));
             hub.remember(Some(event.clone()));
             hub.send(&event);
         }
     }
+}
+
+/// `rebuilt in 12 ms: ran 1 of 100 notebooks, rendered 1 of 100 pages, wrote 2 files`, each
+/// noun agreeing with its number.
+fn rebuild_line(verb: &str, report: &site::Report) -> String {
+    let pages = report.pages + report.companions.len();
+    let files = report.files.len();
+    format!(
+        "{verb} in {:.0} ms: ran {} of {} {}, rendered {} of {pages} {}, wrote {files} {}",
+        report.elapsed_ms,
+        report.ran,
+        report.notebooks,
+        plural(report.notebooks, "notebook", "notebooks"),
+        report.rendered,
+        plural(pages, "page", "pages"),
+        plural(files, "file", "files"),
+    )
 }
 
 fn diagnostics_json(diagnostics: &[Diagnostic]) -> String {
@@ -386,11 +398,27 @@ fn serve_connection(mut stream: TcpStream, site: &Site) {
         Some("HEAD") => false,
         _ => return refuse(stream, 405, "only GET and HEAD are answered"),
     };
-    let path = request.path.unwrap_or_default().split(['?', '#']).next().unwrap_or_default();
+    let target = request.path.unwrap_or_default();
+    let path = target.split(['?', '#']).next().unwrap_or_default();
     if path == EVENTS && with_body {
         return stream_events(stream, &site.hub);
     }
-    let (status, kind, body) = match resolve(&site.root, path).and_then(|f| Some((std::fs::read(&f).ok()?, f))) {
+    let file = match resolve(&site.root, path) {
+        Some(Found::Folder) => {
+            // Relative links resolve from the folder, so a page's folder is always asked for
+            // with its slash. One leading slash only: `//name/` would name another host.
+            let query = target.split('#').next().unwrap_or_default().split_once('?').map(|(_, q)| q);
+            let location =
+                format!("/{}/{}", path.trim_start_matches('/'), query.map(|q| format!("?{q}")).unwrap_or_default());
+            let body = format!("301 Moved Permanently: {location}\n");
+            let headers = [("Content-Type", TEXT), ("Location", location.as_str())];
+            let _ = send(&mut stream, 301, &headers, body.as_bytes(), with_body);
+            return linger(stream);
+        }
+        Some(Found::File(file)) => Some(file),
+        None => None,
+    };
+    let (status, kind, body) = match file.and_then(|f| Some((std::fs::read(&f).ok()?, f))) {
         Some((bytes, file)) => {
             let kind = content_type(&file);
             (200, kind, if kind.starts_with("text/html") { inject_reload(bytes) } else { bytes })
@@ -504,6 +532,7 @@ fn send(
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        301 => "Moved Permanently",
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
@@ -608,9 +637,17 @@ fn stream_events(mut stream: TcpStream, hub: &Hub) {
     }
 }
 
+/// What a request path names in the built site.
+#[derive(Debug, PartialEq)]
+enum Found {
+    File(PathBuf),
+    /// A folder with an `index.html`, named without its trailing slash: redirected to it.
+    Folder,
+}
+
 /// The file of the built site a request path names, or `None` for anything that is not inside
 /// the site: `..` (plain or percent-encoded), backslashes, drive letters, and links out.
-fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
+fn resolve(root: &Path, url_path: &str) -> Option<Found> {
     if !url_path.starts_with('/') {
         return None;
     }
@@ -623,12 +660,19 @@ fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
         }
         file.push(segment);
     }
-    if file.is_dir() {
+    let folder = file.is_dir();
+    if folder {
         file.push("index.html");
     }
     let root = root.canonicalize().ok()?;
     let file = file.canonicalize().ok()?;
-    (file.starts_with(&root) && file.is_file()).then_some(file)
+    if !file.starts_with(&root) || !file.is_file() {
+        return None;
+    }
+    match folder && !decoded.ends_with('/') {
+        true => Some(Found::Folder),
+        false => Some(Found::File(file)),
+    }
 }
 
 /// `%XX` escapes to bytes; `None` for a malformed escape or a result that is not UTF-8.
@@ -683,9 +727,13 @@ mod tests {
         assert!(std::fs::write(root.join("index.html"), "<body></body>").is_ok());
         assert!(std::fs::write(root.join("a/index.html"), "a").is_ok());
         assert!(std::fs::write(dir.path().join("secret.txt"), "no").is_ok());
-        assert!(resolve(&root, "/").is_some_and(|f| f.ends_with("site/index.html")));
-        assert!(resolve(&root, "/a/").is_some_and(|f| f.ends_with("a/index.html")));
-        assert!(resolve(&root, "/a").is_some());
+        let file = |path: &str| match resolve(&root, path) {
+            Some(Found::File(f)) => Some(f),
+            _ => None,
+        };
+        assert!(file("/").is_some_and(|f| f.ends_with("site/index.html")));
+        assert!(file("/a/").is_some_and(|f| f.ends_with("a/index.html")));
+        assert_eq!(resolve(&root, "/a"), Some(Found::Folder));
         for bad in [
             "/../secret.txt",
             "/%2e%2e/secret.txt",

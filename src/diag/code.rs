@@ -73,6 +73,8 @@ codes! {
     IoNotFound = "io::not-found", System;
     IoRead = "io::read", System;
     IoWrite = "io::write", System;
+    NewBadCell = "new::bad-cell", Input;
+    NewBadNotebook = "new::bad-notebook", Input;
     NewBadPrefix = "new::bad-prefix", Input;
     NewBadSlug = "new::bad-slug", Input;
     NewExists = "new::exists", Input;

@@ -181,6 +181,22 @@ impl Diagnostic {
         }
     }
 
+    /// Places the diagnostic at the value of the option `flag` on the command line: the
+    /// argument after `flag`, or the whole `flag=value`; else wherever `value` stands.
+    pub fn at_option(self, flag: &str, value: &str) -> Self {
+        let (file, spans) = command_line();
+        let joined = format!("{flag}={value}");
+        let found = spans.iter().enumerate().find_map(|(i, (arg, span))| match arg {
+            _ if *arg == joined => Some(span),
+            _ if arg == flag => spans.get(i + 1).filter(|(next, _)| next == value).map(|(_, span)| span),
+            _ => None,
+        });
+        match found {
+            Some(span) => self.at(file, span.clone()),
+            None => self.at_argument(value),
+        }
+    }
+
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self

@@ -3,7 +3,10 @@
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
-use crate::chart::{AxisBounds, AxisFormat, BandRow, ChartData, ChartSpec, SeriesRow, SeriesTable, ValueAxis};
+use crate::chart::{
+    AxisBounds, AxisFormat, BandRow, ChartData, ChartSpec, MAX_SET, MIN_HEIGHT, MIN_WIDTH, SeriesRow, SeriesTable,
+    ValueAxis,
+};
 use crate::exec::band::{Band, as_number, not_a_number};
 use crate::exec::library::{describe, keys_hint};
 
@@ -75,9 +78,11 @@ fn stacked_bar_chart(rows: Array, options: Map) -> Res<ChartSpec> {
     let series = match texts(f, &options, "labels")? {
         Some(labels) if labels.len() != stack.len() => {
             return Err(format!(
-                "{f}: `labels` has {} names for {} `stack` columns; give one per column",
+                "{f}: `labels` has {} {} for {} `stack` {}; give one per column",
                 labels.len(),
-                stack.len()
+                crate::format::plural(labels.len(), "name", "names"),
+                stack.len(),
+                crate::format::plural(stack.len(), "column", "columns")
             )
             .into());
         }
@@ -309,12 +314,14 @@ fn common(f: &str, options: &Map, data: ChartData) -> Res<ChartSpec> {
         }
     };
     // The chart needs room for its labels: at least 320 px wide (what the drawing accepts).
-    let size = |key: &str, min: i64| -> Res<Option<u32>> {
+    let size = |key: &str, min: u32| -> Res<Option<u32>> {
         match options.get(key) {
             None => Ok(None),
             Some(v) => match v.as_int() {
-                Ok(n) if (min..=4000).contains(&n) => Ok(Some(n as u32)),
-                Ok(n) => Err(about(key)(format!("{f}: `{key}` must be from {min} to 4000 pixels, not {n}").into())),
+                Ok(n) if (i64::from(min)..=i64::from(MAX_SET)).contains(&n) => Ok(Some(n as u32)),
+                Ok(n) => {
+                    Err(about(key)(format!("{f}: `{key}` must be from {min} to {MAX_SET} pixels, not {n}").into()))
+                }
                 Err(_) => Err(about(key)(
                     format!("{f}: `{key}` must be a whole number of pixels, not {}", describe(v)).into(),
                 )),
@@ -329,8 +336,8 @@ fn common(f: &str, options: &Map, data: ChartData) -> Res<ChartSpec> {
         x_title: text(f, options, "x_title")?,
         y_title: text(f, options, "y_title")?,
         format,
-        width: size("width", 320)?,
-        height: size("height", 100)?,
+        width: size("width", MIN_WIDTH)?,
+        height: size("height", MIN_HEIGHT)?,
         bounds,
     };
     // A bound must hold every mark: the error is at the bound, naming the row it cuts.
@@ -442,7 +449,7 @@ mod tests {
             (r#"stacked_bar_chart(rows, #{ y: "role", stack: ["base", "base"] })"#, "names the column `base` twice"),
             (
                 r#"stacked_bar_chart(rows, #{ y: "role", stack: ["base"], labels: ["a", "b"] })"#,
-                "`labels` has 2 names for 1 `stack` columns",
+                "`labels` has 2 names for 1 `stack` column;",
             ),
             (r#"stacked_bar_chart(rows, #{ y: "role", stack: ["base", "bonsu"] })"#, "row 1 has no column `bonsu`"),
             (

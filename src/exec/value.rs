@@ -65,7 +65,10 @@ impl Value {
                 let inner: Vec<String> = map.iter().map(|(k, v)| format!("{k}: {}", v.debug_text())).collect();
                 format!("#{{{}}}", inner.join(", "))
             }
-            Value::Table(t) => format!("table of {} rows", t.rows.len()),
+            Value::Table(t) => {
+                let n = t.rows.len();
+                format!("table of {n} {}", crate::format::plural(n, "row", "rows"))
+            }
             Value::Chart(_) => "chart".to_string(),
             Value::Results(r) => format!("results(\"{}\")", r.slug()),
         }

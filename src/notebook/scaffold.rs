@@ -16,6 +16,10 @@ pub struct NewNotebook {
     pub section: Option<String>,
     pub group: Option<String>,
     pub prefix: Option<String>,
+    /// `notebook:`, the file name the page's prompt line shows, e.g. `data_engineer.ipynb`.
+    pub notebook: Option<String>,
+    /// `cell:`, the page prompt's number, as typed on the command line.
+    pub cell: Option<String>,
     /// `updated:`, e.g. today's date.
     pub updated: String,
 }
@@ -33,7 +37,15 @@ pub fn text(new: &NewNotebook) -> String {
     let prefix = new.prefix.clone().unwrap_or_else(|| initials(&new.slug));
     // JSON strings are YAML double-quoted strings: any title is safe in the frontmatter.
     let quoted = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string());
+    let mut prompt = String::new();
+    if let Some(notebook) = &new.notebook {
+        prompt.push_str(&format!("notebook: {}\n", quoted(notebook)));
+    }
+    if let Some(cell) = new.cell.as_deref().and_then(|c| cell_number(c).ok()) {
+        prompt.push_str(&format!("cell: {cell}\n"));
+    }
     TEMPLATE
+        .replace("@@PROMPT@@\n", &prompt)
         .replace("@@TITLE@@", &quoted(&title))
         .replace("@@SECTION@@", &quoted(new.section.as_deref().unwrap_or("0")))
         .replace("@@GROUP@@", &quoted(new.group.as_deref().unwrap_or("New sections")))
@@ -61,6 +73,27 @@ pub fn create(dir: &Path, new: &NewNotebook) -> Result<PathBuf, NewError> {
                 .with_hint("a prefix uses lowercase letters, digits and `-`, e.g. `de`"),
         ));
     }
+    if let Some(notebook) = &new.notebook
+        && let Some(problem) = notebook_problem(notebook)
+    {
+        return Err(usage(
+            Diagnostic::error(Code::NewBadNotebook, problem)
+                .at_option("--notebook", notebook)
+                .with_hint("the name shown in the page's prompt line, e.g. `--notebook data_engineer.ipynb`"),
+        ));
+    }
+    if let Some(cell) = &new.cell
+        && let Err(why) = cell_number(cell)
+    {
+        return Err(usage(
+            Diagnostic::error(Code::NewBadCell, format!("`{cell}` is not a cell number: {why}"))
+                .at_option("--cell", cell)
+                .with_hint(format!(
+                    "the page prompt's number is a whole number from 0 to {}, e.g. `--cell 28`",
+                    u32::MAX
+                )),
+        ));
+    }
     let path = dir.join(format!("{}.md", new.slug));
     let io = |what: &str, e: std::io::Error| NewError {
         diagnostic: Box::new(Diagnostic::error(Code::IoWrite, format!("cannot {what} `{}`: {e}", path.display()))),
@@ -83,6 +116,30 @@ pub fn create(dir: &Path, new: &NewNotebook) -> Result<PathBuf, NewError> {
     };
     std::io::Write::write_all(&mut file, text(new).as_bytes()).map_err(|e| io("write", e))?;
     Ok(path)
+}
+
+/// The `cell:` a command-line value gives, as the frontmatter reads it (a whole number that
+/// fits `u32`), or why it cannot be one.
+fn cell_number(raw: &str) -> Result<u32, &'static str> {
+    let digits = raw.strip_prefix('+').unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(match raw.trim_start().starts_with('-') {
+            true => "it is negative",
+            false => "it is not a whole number",
+        });
+    }
+    digits.parse().map_err(|_| "it is too large")
+}
+
+/// Why `name` cannot be written as `notebook:` and shown in the prompt line, if it cannot.
+fn notebook_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        Some("the `--notebook` name is empty; the page's prompt line shows it".to_string())
+    } else if name.chars().any(char::is_control) {
+        Some(format!("`{name}` cannot be the notebook's name: it holds a line break or another control character"))
+    } else {
+        None
+    }
 }
 
 /// `data-engineer` -> `Data engineer`.
@@ -127,6 +184,33 @@ mod tests {
         create(tmp.path(), &new("ok")).unwrap();
         let again = create(tmp.path(), &new("ok")).unwrap_err();
         assert_eq!(again.diagnostic.code, Code::NewExists);
+    }
+
+    #[test]
+    fn the_prompt_line_keys_are_written_when_given() {
+        let mut n = new("data-engineer");
+        assert!(!text(&n).contains("\nnotebook:") && !text(&n).contains("\ncell:"));
+        n.notebook = Some("data_engineer.ipynb".into());
+        n.cell = Some("+31".into());
+        let nb = crate::notebook::parse(Path::new("data-engineer.md"), "data-engineer.md", text(&n)).unwrap();
+        assert_eq!((nb.front.notebook.as_deref(), nb.front.cell), (Some("data_engineer.ipynb"), Some(31)));
+        for (raw, ok) in [
+            ("0", Some(0)),
+            ("4294967295", Some(u32::MAX)),
+            ("4294967296", None),
+            ("-1", None),
+            ("", None),
+            ("1e3", None),
+        ] {
+            assert_eq!(cell_number(raw).ok(), ok, "{raw}");
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        n.cell = Some("x".into());
+        assert_eq!(create(tmp.path(), &n).unwrap_err().diagnostic.code, Code::NewBadCell);
+        n.cell = None;
+        n.notebook = Some("a\nb".into());
+        assert_eq!(create(tmp.path(), &n).unwrap_err().diagnostic.code, Code::NewBadNotebook);
+        assert!(!tmp.path().join("data-engineer.md").exists());
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct Body {
     pub html: String,
     pub faq: Vec<(String, String)>,
     pub charts: Vec<ChartFile>,
+    /// The figures of other notebooks it shows (`figure("slug", "label")`), drawn in the page.
+    pub embedded: usize,
 }
 
 /// The diagnostic of a template error at `span` of the file, with its hint: a name it may have
@@ -194,7 +196,8 @@ pub fn render_body(
     let mut charts: Vec<ChartFile> = shown.into_iter().filter_map(|n| charts.remove(&n)).map(|d| d.file).collect();
     // Then the embedded charts redrawn on the page's bounds, in the order the prose calls them.
     charts.extend(embed_files.into_iter().flatten());
-    Ok(Body { html: rendered.html, faq: rendered.faq, charts })
+    let embedded = embed_html.iter().filter(|html| !html.is_empty()).count();
+    Ok(Body { html: rendered.html, faq: rendered.faq, charts, embedded })
 }
 
 /// Renders `md` as the prose of a notebook with no cells, over string values `values`: the

@@ -19,6 +19,8 @@ pub(crate) struct PageFiles {
     pub files: Vec<(PathBuf, Vec<u8>)>,
     pub charts: usize,
     pub pngs: usize,
+    /// Charts of other notebooks the page shows (drawn in it; their files are theirs).
+    pub embedded: usize,
 }
 
 /// Kept between the builds of one `serve` session. A fresh one reuses nothing.

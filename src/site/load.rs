@@ -18,6 +18,10 @@ pub(crate) struct Loaded {
     pub notebooks: Vec<Notebook>,
     /// The notebooks asked for: every one, or the one of a one-page build.
     pub targets: Vec<usize>,
+    /// In a one-page build, the notebooks whose figures the page embeds: their pages are
+    /// rendered and written too, or the embedded figure's download and link back would lead
+    /// nowhere. Never empty but for a page that embeds; always empty in a site build.
+    pub companions: Vec<usize>,
     pub slugs: HashMap<String, usize>,
     /// Notebooks a one-page build set aside because they do not parse.
     pub unparsed: Unparsed,
@@ -58,17 +62,33 @@ pub(crate) fn load(folder: &Path, single: Option<&Path>, limits: &NotebookLimits
     };
     let mut problems = Vec::new();
     let slugs = slug_index(&notebooks, &mut problems);
+    let mut companions: Vec<usize> = targets
+        .iter()
+        .flat_map(|&t| graph::figure_refs(&notebooks[t]))
+        .filter_map(|r| slugs.get(&r.slug).copied())
+        .filter(|j| !targets.contains(j))
+        .collect();
+    companions.sort_unstable();
+    companions.dedup();
     let (graph, mut graph_problems) = graph::resolve(&notebooks, &slugs, &unparsed);
     problems.append(&mut graph_problems);
-    let concerns_targets = |d: &Diagnostic| {
+    // The pages written: a companion's problems stop the build as the target's do.
+    let concerns_pages = |d: &Diagnostic| {
         single.is_none()
-            || d.location.as_ref().is_some_and(|l| targets.iter().any(|&t| Arc::ptr_eq(&l.file, &notebooks[t].source)))
+            || d.location
+                .as_ref()
+                .is_some_and(|l| targets.iter().chain(&companions).any(|&t| Arc::ptr_eq(&l.file, &notebooks[t].source)))
     };
-    diagnostics.extend(problems.into_iter().filter(concerns_targets));
-    Ok(Loaded { notebooks, targets, slugs, unparsed, graph, diagnostics })
+    diagnostics.extend(problems.into_iter().filter(concerns_pages));
+    Ok(Loaded { notebooks, targets, companions, slugs, unparsed, graph, diagnostics })
 }
 
 impl Loaded {
+    /// The pages a build renders: the targets, then the companions.
+    pub fn pages(&self) -> impl Iterator<Item = usize> + '_ {
+        self.targets.iter().chain(&self.companions).copied()
+    }
+
     /// What the notebooks asked for would be warned about.
     pub fn warnings(&self) -> Vec<Diagnostic> {
         self.targets.par_iter().flat_map_iter(|&t| unused_inputs(&self.notebooks[t])).collect()

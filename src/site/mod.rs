@@ -144,8 +144,7 @@ fn build_pages(
     if let Some(cache) = cache.as_deref_mut() {
         cache.begin(site_fingerprint(&folder, &theme, opts, single.as_deref()));
     }
-    let pages = if single.is_some() { loaded.targets.len() } else { loaded.notebooks.len() };
-    progress.start(plan.needed.iter().filter(|n| **n).count() + pages);
+    progress.start(plan.needed.iter().filter(|n| **n).count() + loaded.pages().count());
     let ran = run_stage(&loaded, &plan, &config, opts, progress, cache.as_deref());
     watch.lap("execute");
     // 4. Render the pages; one that shows nothing changed is kept.
@@ -185,7 +184,9 @@ fn build_pages(
     Ok(Report {
         pages: loaded.targets.len(),
         charts: rendered.charts,
+        embedded: rendered.embedded,
         pngs: rendered.pngs,
+        companions: loaded.companions.iter().map(|&c| loaded.notebooks[c].slug()).collect(),
         files: written,
         notebooks: loaded.notebooks.len(),
         ran: ran.fresh,
@@ -288,7 +289,10 @@ struct Rendered {
     files: Vec<(PathBuf, Vec<u8>)>,
     /// Files of kept pages already in the output folder.
     unchanged: Vec<PathBuf>,
+    /// What the pages asked for show (not their companions): charts of their own and of
+    /// other notebooks, and the PNG files among their charts' files.
     charts: usize,
+    embedded: usize,
     pngs: usize,
     /// Pages rendered afresh.
     fresh: usize,
@@ -322,12 +326,12 @@ fn render_stage(
     };
     let shared = Shared { templates: &templates, theme: parts.theme, info: parts.info, png: opts.png };
     // A page is rendered again only when something it shows changed.
+    let to_render: Vec<usize> = loaded.pages().collect();
     let keys: Vec<Option<Fingerprint>> = match cache {
-        Some(_) => loaded.targets.iter().map(|&t| Some(page_key(t, &site, &ran.prints))).collect(),
-        None => vec![None; loaded.targets.len()],
+        Some(_) => to_render.iter().map(|&t| Some(page_key(t, &site, &ran.prints))).collect(),
+        None => vec![None; to_render.len()],
     };
-    let pages: Vec<_> = loaded
-        .targets
+    let pages: Vec<_> = to_render
         .par_iter()
         .zip(&keys)
         .map(|(&t, key)| {
@@ -349,6 +353,7 @@ fn render_stage(
         files: Vec::new(),
         unchanged: Vec::new(),
         charts: 0,
+        embedded: 0,
         pngs: 0,
         fresh: 0,
         to_keep: Vec::new(),
@@ -362,8 +367,11 @@ fn render_stage(
                 continue;
             }
         };
-        out.charts += page.charts;
-        out.pngs += page.pngs;
+        if loaded.targets.contains(&t) {
+            out.charts += page.charts + page.embedded;
+            out.embedded += page.embedded;
+            out.pngs += page.pngs;
+        }
         out.fresh += usize::from(fresh);
         match key {
             Some(key) => {
@@ -456,13 +464,16 @@ fn page_files(nb: &Notebook, page: render_page::Page) -> PageFiles {
     let dir = PathBuf::from(nb.slug());
     let mut out = PageFiles::default();
     for chart in page.body.charts {
+        // A chart of another notebook redrawn on this page's bounds (`embed-…`) is counted
+        // with the embedded ones.
+        out.charts += usize::from(!chart.name.starts_with("embed-"));
         out.files.push((dir.join(format!("{}.svg", chart.name)), chart.svg.into_bytes()));
-        out.charts += 1;
         if let Some(png) = chart.png {
             out.files.push((dir.join(format!("{}.png", chart.name)), png));
             out.pngs += 1;
         }
     }
+    out.embedded = page.body.embedded;
     out.files.push((dir.join("index.html"), page.html.into_bytes()));
     out
 }

@@ -24,10 +24,16 @@ impl Progress for Silent {
 /// What a finished build did.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The pages asked for.
     pub pages: usize,
+    /// The charts those pages show, `embedded` of them from other notebooks.
     pub charts: usize,
+    pub embedded: usize,
     /// PNG files among the charts' files (`--png`).
     pub pngs: usize,
+    /// The slugs of the pages a one-page build wrote too, because the page embeds their
+    /// figures (whose download and link back lead there).
+    pub companions: Vec<String>,
     /// The files written: all of them, or in a rebuild only those whose bytes changed.
     pub files: Vec<PathBuf>,
     /// Notebooks in the folder, notebooks run and pages rendered; a rebuild reuses the rest.

@@ -12,14 +12,15 @@ pub(crate) struct Plan {
     pub waves: Vec<Vec<usize>>,
 }
 
-/// For pages: the targets, what they read through `results()`, the notebooks whose figures
-/// they embed, the notebooks their cards and neighbour links name when a title or blurb is
-/// computed (a fixed one is read as written), and what all those read in turn.
+/// For pages (the targets and their companions): each one, what it reads through `results()`,
+/// the notebooks whose figures it embeds, the notebooks its cards and neighbour links name
+/// when a title or blurb is computed (a fixed one is read as written), and what all those read
+/// in turn.
 pub(crate) fn for_pages(loaded: &Loaded, order: &Order) -> Result<Plan, Diagnostic> {
     let (notebooks, slugs) = (&loaded.notebooks, &loaded.slugs);
     let computed = |j: &usize| !crate::render::texts::card_is_fixed(&notebooks[*j]);
     let mut start: Vec<usize> = Vec::new();
-    for &t in &loaded.targets {
+    for t in loaded.pages() {
         start.push(t);
         start.extend(notebooks[t].front.related_slugs().filter_map(|s| slugs.get(s).copied()).filter(computed));
         start.extend(graph::figure_refs(&notebooks[t]).filter_map(|r| slugs.get(&r.slug).copied()));

@@ -903,3 +903,88 @@ fn check_png(path: &Path, width: u32) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A cell table of four columns with long headers, as a writer's notebook has it (a tier, then
+/// three bands under "… (USD per year)" headers): at 1280 px it fits the text column, its
+/// headers wrapping as pandas tables in Jupyter do, rather than scrolling inside its box.
+const WIDE_TABLE: &str = r#"---
+title: Data Engineer Salary
+---
+```{rhai}
+//| label: tbl-tiers
+//| tbl-cap: pay by employer tier
+let tiers = [
+    #{ tier: "Large tech platform", base: band(190000, 240000), tc: band(300000, 450000), equity: band(60000, 150000) },
+    #{ tier: "Late-stage startup", base: band(175000, 220000), tc: band(240000, 360000), equity: band(30000, 90000) },
+    #{ tier: "Established enterprise", base: band(160000, 200000), tc: band(190000, 260000), equity: band(0, 20000) },
+];
+table(tiers, [
+    #{ key: "tier", title: "Employer tier" },
+    #{ key: "base", title: "Base salary (USD per year)", format: "money_band" },
+    #{ key: "tc", title: "Total compensation (USD per year)", format: "money_band" },
+    #{ key: "equity", title: "Equity grant per year (USD)", format: "money_band" },
+])
+```
+"#;
+
+/// Measures each `figure.nb-table` of the page in the iframe: how much its content is wider
+/// than its box (`scrollWidth - clientWidth`), and the table's and the figure's widths.
+const TABLE_CHECK_JS: &str = r#"
+document.getElementById("page").addEventListener("load", function () {
+  var doc = this.contentDocument, found = [];
+  doc.querySelectorAll("figure.nb-table").forEach(function (f) {
+    var t = f.querySelector("table");
+    found.push({ id: f.id, overflow: f.scrollWidth - f.clientWidth,
+      table: t ? t.getBoundingClientRect().width : 0, figure: f.getBoundingClientRect().width,
+      dataframe: !!t && t.classList.contains("dataframe") });
+  });
+  document.getElementById("result").textContent = JSON.stringify(found);
+});
+"#;
+
+#[derive(Debug, Deserialize)]
+struct TableBox {
+    id: String,
+    overflow: f64,
+    table: f64,
+    figure: f64,
+    dataframe: bool,
+}
+
+#[test]
+fn a_four_column_cell_table_with_long_headers_fits_its_box_at_1280_px() {
+    let chromium = chromium();
+    let p = Project::empty();
+    p.write("notebooks/data-engineer.md", WIDE_TABLE);
+    let run = p.run(&["notebooks/", "-o", "out", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (w, h) = (1280, 900);
+    let wrapper = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>tables at {w} px</title>\n\
+         <style>html, body {{ margin: 0; }} iframe {{ width: {w}px; height: {h}px; border: 0; }}</style>\n</head>\n<body>\n\
+         <iframe id=\"page\" src=\"data-engineer/index.html\"></iframe>\n<pre id=\"result\">pending</pre>\n\
+         <script>{TABLE_CHECK_JS}</script>\n</body>\n</html>\n"
+    );
+    p.write("out/_tables.html", &wrapper);
+    let args = [
+        "--allow-file-access-from-files".to_string(),
+        "--virtual-time-budget=5000".to_string(),
+        format!("--window-size={w},{h}"),
+        "--dump-dom".to_string(),
+        file_url(&p.path("out/_tables.html")),
+    ];
+    let dom = chrome(&chromium, &p.path("run-tables"), &args).unwrap_or_else(|e| panic!("{e}"));
+    const OPEN: &str = "<pre id=\"result\">";
+    let json = dom.split(OPEN).nth(1).and_then(|r| r.split("</pre>").next()).unwrap_or("pending");
+    let tables: Vec<TableBox> = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let [table] = tables.as_slice() else { panic!("one figure.nb-table expected: {json}") };
+    assert!(table.dataframe, "{table:?}");
+    assert!(
+        table.overflow <= TOL && table.table <= table.figure + TOL,
+        "at {w} px the table #{} is {:.1} px wide in a {:.1} px box: it overflows by {:.1} px",
+        table.id,
+        table.table,
+        table.figure,
+        table.overflow
+    );
+}

@@ -367,6 +367,9 @@ fn chart_command_mistakes_are_explained() {
     let run = p.run(&["chart", "notebooks/features.md", "fig-bands", "-o", "x.svg", "--height", "100"]);
     assert_eq!(run.code, 2, "a height the chart cannot be drawn at is a usage error too");
     assert!(run.stderr.contains("cannot draw `fig-bands`: chart height 100 px"), "{}", run.stderr);
+    // The limits a message names are the documented ones: a height is set from 100 to 4000 px.
+    assert!(!run.stderr.contains("20000"), "{}", run.stderr);
+    assert!(run.stderr.contains("chart height 100 px cannot fit 2 categories: they need at least "), "{}", run.stderr);
     assert!(run.stderr.contains("choose another --width or --height"), "{}", run.stderr);
     let run = p.run(&["chart", "notebooks/", "fig-bands", "-o", "x.svg"]);
     assert_eq!(run.code, 2);
@@ -563,6 +566,126 @@ fn a_chart_from_another_notebook_is_embedded_by_reference() {
     assert!(run.stderr.contains("notebooks/other.md:12:4"), "{}", run.stderr);
 }
 
+/// `other.md` embeds `derived`'s figure, whose download (`../derived/fig-derived.svg`) and
+/// link back (`../derived/#fig-derived`) lead to the other page: a one-page build writes that
+/// page too, and says so.
+#[test]
+fn a_one_page_build_also_writes_the_pages_whose_figures_it_embeds() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    let run = p.run(&["notebooks/other.md", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = p.read("out/other/index.html");
+    assert!(page.contains("href=\"../derived/#fig-derived\""), "{page}");
+    assert!(page.contains("href=\"../derived/fig-derived.svg\""), "{page}");
+    assert!(p.exists("out/derived/index.html"), "the link back leads nowhere");
+    assert!(p.read("out/derived/index.html").contains("id=\"fig-derived\""));
+    assert!(p.exists("out/derived/fig-derived.svg"), "the download leads nowhere");
+    assert!(!p.exists("out/base"), "only the pages whose figures it embeds are written");
+    assert!(
+        run.stderr.starts_with("rendered 1 page, 1 chart (1 embedded) in "),
+        "the summary counts the page asked for: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.trim_end().ends_with("-> out; also wrote derived/, the page its embedded figure links to"),
+        "{}",
+        run.stderr
+    );
+    // A page that embeds nothing writes itself alone, as before.
+    let run = p.run(&["notebooks/base.md", "-o", "out2"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("also wrote"), "{}", run.stderr);
+    let written: Vec<String> = std::fs::read_dir(p.path("out2"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n != "assets" && !n.starts_with('.'))
+        .collect();
+    assert_eq!(written, ["base"]);
+}
+
+/// A page that draws a chart of its own and embeds another shows two: check and build count
+/// both, and say how many are embedded.
+#[test]
+fn check_and_build_count_the_charts_a_page_shows_embedded_ones_included() {
+    let p = Project::with_notebooks("tests/fixtures/site/basic");
+    let other = p.read("notebooks/other.md");
+    p.write(
+        "notebooks/other.md",
+        &format!("{other}\n```{{rhai}}\n//| label: fig-own\nband_chart([#{{ n: \"a\", b: band(1, 2) }}], #{{ y: \"n\", band: \"b\" }})\n```\n"),
+    );
+    let run = p.run(&["check", "notebooks/other.md"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.starts_with("checked 1 page and 2 charts (1 embedded) in "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(": no problems; also checked derived/, the page its embedded figure links to"),
+        "{}",
+        run.stderr
+    );
+    let run = p.run(&["notebooks/other.md", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.starts_with("rendered 1 page, 2 charts (1 embedded) in "), "{}", run.stderr);
+    // The whole site: derived draws one, other one and the embedded one.
+    let run = p.run(&["notebooks/", "-o", "site"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.starts_with("rendered 3 pages, 3 charts (1 embedded) in "), "{}", run.stderr);
+    let run = p.run(&["check", "notebooks/"]);
+    assert!(run.stderr.starts_with("checked 3 pages and 3 charts (1 embedded) in "), "{}", run.stderr);
+    // An embedded chart redrawn on the page's bounds is written beside the page, and still
+    // counted once, as embedded.
+    let other = p.read("notebooks/other.md").replace(
+        "figure(\"derived\", \"fig-derived\")",
+        "figure(\"derived\", \"fig-derived\", x_min=-1000000, x_max=100000000)",
+    );
+    p.write("notebooks/other.md", &other);
+    let run = p.run(&["notebooks/other.md", "-o", "bounded"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.starts_with("rendered 1 page, 2 charts (1 embedded) in "), "{}", run.stderr);
+    assert!(p.exists("bounded/other/embed-derived-fig-derived.svg"));
+}
+
+/// docs/format.md §6.1, "Arithmetic": what the braces compute, and what they refuse.
+#[test]
+fn arithmetic_in_prose_works_as_documented() {
+    let p = Project::empty();
+    let script = "let a = 7; let b = 2; let x = 1.5; let tc = band(300000, 450000); let level = \"L5\";";
+    let shown = [
+        ("{{ a + b * 2 }}", "11"),
+        ("{{ (a + b) * 2 }}", "18"),
+        ("{{ a / b }}", "3.5"),
+        ("{{ a // b }}", "3"),
+        ("{{ a % b }}", "1"),
+        ("{{ a ** 2 }}", "49"),
+        ("{{ -a }}", "-7"),
+        ("{{ (tc.hi / tc.lo - 1) | pct }}", "50 percent"),
+        ("{{ (tc.hi - tc.lo) | money_k }}", "$150k"),
+        ("{{ level ~ \" and up\" }}", "L5 and up"),
+    ];
+    let prose: Vec<String> = shown.iter().enumerate().map(|(i, (e, _))| format!("V{i}: {e}.")).collect();
+    common::notebook(&p, "sums", "", script, &prose.join("\n\n"));
+    let run = p.run(&["notebooks/", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = text_of(&p.read("out/sums/index.html"));
+    for (i, (expression, want)) in shown.iter().enumerate() {
+        assert!(text.contains(&format!("V{i}: {want}.")), "{expression} should show {want}: {text}");
+    }
+    let refused = [
+        ("{{ a / 0 }}", "unable to calculate 7 / 0"),
+        ("{{ a % 0 }}", "unable to calculate 7 % 0"),
+        ("{{ \"L5\" + 1 }}", "unsupported types string and number"),
+        ("{{ tc * 2 }}", "unsupported types map and number"),
+        ("{{ a / b | pct }}", "unsupported types number and string"),
+        ("{{ x ** 5000 }}", "this value is infinity"),
+    ];
+    for (i, (expression, message)) in refused.iter().enumerate() {
+        let p = Project::empty();
+        common::notebook(&p, "sums", "", script, &format!("Text {expression} here."));
+        let run = p.run(&["check", "notebooks/"]);
+        assert_eq!(run.code, 1, "{expression}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{i}: {expression}: {}", run.stderr);
+        assert!(run.stderr.contains("notebooks/sums.md:8:"), "{expression}: {}", run.stderr);
+    }
+}
+
 // ---------------------------------------------------------------- nbrender check
 
 #[test]
@@ -613,6 +736,37 @@ fn new_scaffolds_a_notebook_that_renders_as_it_is() {
     assert_eq!(again.code, 1);
     assert!(again.stderr.contains("already exists"), "{}", again.stderr);
     assert_eq!(p.run(&["new", "Data Engineer"]).code, 2);
+}
+
+#[test]
+fn new_writes_the_notebook_and_cell_of_the_prompt_line() {
+    let p = Project::empty();
+    let run = p.run(&["new", "data-engineer", "--notebook", "data_engineer.ipynb", "--cell", "31"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = p.read("data-engineer.md");
+    assert!(text.contains("\nnotebook: \"data_engineer.ipynb\"\ncell: 31\n"), "{text}");
+    let run = p.run(&["data-engineer.md", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = text_of(&p.read("out/data-engineer/index.html"));
+    assert!(page.contains("In [31]: # data_engineer.ipynb"), "{page}");
+    // Left out, the keys are left out, and the defaults apply.
+    let run = p.run(&["new", "plain"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = p.read("plain.md");
+    assert!(!text.contains("\nnotebook:") && !text.contains("\ncell:"), "{text}");
+    // A bad value is a usage error on the command line, and writes nothing.
+    for (args, code, place) in [
+        (["--cell", "-3"], "new::bad-cell", "command line:1:29"),
+        (["--cell", "2.5"], "new::bad-cell", "command line:1:29"),
+        (["--cell", "99999999999"], "new::bad-cell", "command line:1:29"),
+        (["--notebook", ""], "new::bad-notebook", "command line:1:34"),
+    ] {
+        let run = p.run(&["new", "bad-one", args[0], args[1]]);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.starts_with(&format!("error[{code}]")), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(place), "{args:?}: {}", run.stderr);
+        assert!(!p.exists("bad-one.md"), "{args:?}");
+    }
 }
 
 #[test]

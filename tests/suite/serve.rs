@@ -111,21 +111,66 @@ fn serving_beyond_loopback_needs_public_and_warns() {
     assert!(said.contains("warning: serving on 0.0.0.0"), "{said}");
 }
 
+/// Ctrl-C (SIGINT) stops the server and removes its temporary site; so do SIGTERM (a service
+/// manager, `kill`) and SIGHUP (a closed terminal).
 #[test]
-fn ctrl_c_removes_the_temporary_site() {
-    let p = Project::with_notebooks("notebooks");
-    let mut child = serve_command(&p, free_port(), &[]).spawn().unwrap();
-    let site = p.path(&format!("nbrender-serve-{}", child.id()));
-    let started = Instant::now();
-    while !site.join("index.html").is_file() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the site was never built in {}", site.display());
-        std::thread::sleep(Duration::from_millis(50));
+fn ctrl_c_sigterm_and_sighup_remove_the_temporary_site() {
+    for signal in ["-INT", "-TERM", "-HUP"] {
+        let p = Project::with_notebooks("notebooks");
+        let mut child = serve_command(&p, free_port(), &[]).spawn().unwrap();
+        let site = p.path(&format!("nbrender-serve-{}", child.id()));
+        let started = Instant::now();
+        while !site.join("index.html").is_file() {
+            assert!(started.elapsed() < Duration::from_secs(60), "the site was never built in {}", site.display());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let sent = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+        assert!(sent.success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "{signal}");
+        assert!(!site.exists(), "{signal}: the temporary site is still there");
     }
-    let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(interrupted.success());
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    assert!(!site.exists(), "the temporary site is still there");
+}
+
+/// A page folder asked for without its slash is redirected to it, so that the page's relative
+/// links (`../assets/`, `fig-x.svg`) resolve from the folder, as on any static host.
+#[test]
+fn a_page_folder_without_its_slash_is_redirected_to_it() {
+    let p = Project::with_notebooks("notebooks");
+    let server = Server::start(&p);
+    let port = server.port;
+    for (path, location) in [
+        ("/mlops-engineer", "/mlops-engineer/"),
+        ("/mlops-engineer?from=x", "/mlops-engineer/?from=x"),
+        // Never `//mlops-engineer/`, which a browser reads as another host.
+        ("//mlops-engineer", "/mlops-engineer/"),
+    ] {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { panic!("no connection") };
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        assert!(response.starts_with("HTTP/1.1 301 "), "{path}: {response}");
+        assert!(response.contains(&format!("\r\nLocation: {location}\r\n")), "{path}: {response}");
+    }
+    // A file is served as it is, and the folder with its slash too.
+    assert_eq!(server.get("/mlops-engineer/fig-tiers.svg").0, 200);
+    assert_eq!(server.get("/mlops-engineer/").0, 200);
+}
+
+/// Every count the log prints agrees with its number: `wrote 1 file`, `of 1 notebook`.
+#[test]
+fn the_rebuild_line_counts_in_words_that_agree() {
+    let p = Project::empty();
+    p.write("notebooks/a.md", "---\ntitle: A\n---\nFirst.\n");
+    let server = Server::start(&p);
+    let mut events = server.events();
+    p.write("notebooks/a.md", "---\ntitle: A\n---\nSecond.\n");
+    assert_eq!(next_line_with(&mut events, "data: ").as_deref(), Some("data: reload"));
+    let log = std::fs::read_to_string(p.path("serve.log")).unwrap();
+    let rebuilt = log.lines().find(|l| l.starts_with("rebuilt in ")).unwrap_or_else(|| panic!("{log}"));
+    assert!(rebuilt.ends_with(": ran 1 of 1 notebook, rendered 1 of 1 page, wrote 1 file"), "{rebuilt}");
 }
 
 #[test]
