@@ -98,6 +98,9 @@ struct Serve {
     /// Override a notebook param, e.g. `--param level=L6` (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     params: Vec<(String, String)>,
+    /// After each rebuild, also print where its time went, from the save to the pages told.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 /// `nbrender check [PATH]`.
@@ -288,7 +291,15 @@ fn run_serve(cli: Serve, color: bool) -> ExitCode {
     let remove_out = cli.out.is_none();
     let out = cli.out.unwrap_or_else(|| std::env::temp_dir().join(format!("nbrender-serve-{}", std::process::id())));
     let build = BuildOptions { out, theme: cli.theme, params: cli.params, png: false, dry_run: false };
-    let opts = serve::ServeOptions { path, host: cli.host, port: cli.port, build, open: cli.open, remove_out };
+    let opts = serve::ServeOptions {
+        path,
+        host: cli.host,
+        port: cli.port,
+        build,
+        open: cli.open,
+        remove_out,
+        verbose: cli.verbose,
+    };
     match serve::serve(opts, color) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

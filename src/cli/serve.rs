@@ -50,8 +50,10 @@ const TEXT: &str = "text/plain; charset=utf-8";
 const EVENTS: &str = "/_nbrender/events";
 
 /// How long the folder must stay quiet after a change before a rebuild starts: an editor's
-/// save is often several events (write, rename, chmod).
-const DEBOUNCE: Duration = Duration::from_millis(30);
+/// save is often several events (write, rename, chmod), made within a millisecond of each
+/// other. Every millisecond here is one the writer waits for the page: at 30 ms it was a
+/// third of the time from save to reloaded page (issue 16's measurement).
+const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// Injected before `</body>` of every served page; the files on disk never hold it.
 const RELOAD_SCRIPT: &str = r#"<script>
@@ -87,13 +89,22 @@ const RELOAD_SCRIPT: &str = r#"<script>
       const where = document.createElement("div");
       where.textContent = at;
       where.style.fontWeight = "bold";
-      const message = document.createElement("div");
-      message.textContent = (d.severity === "warning" ? "warning[" : "error[") + d.code + "]: " + d.message;
-      item.append(where, message);
-      if (d.hint) {
-        const hint = document.createElement("div");
-        hint.textContent = "hint: " + d.hint;
-        item.appendChild(hint);
+      item.appendChild(where);
+      if (d.frame) {
+        // As the terminal shows it: the message, the lines with the mistake marked, the hint.
+        const frame = document.createElement("pre");
+        frame.style.cssText = "margin:0.25rem 0 0;font:inherit;white-space:pre;overflow-x:auto";
+        frame.textContent = d.frame;
+        item.appendChild(frame);
+      } else {
+        const message = document.createElement("div");
+        message.textContent = (d.severity === "warning" ? "warning[" : "error[") + d.code + "]: " + d.message;
+        item.appendChild(message);
+        if (d.hint) {
+          const hint = document.createElement("div");
+          hint.textContent = "hint: " + d.hint;
+          item.appendChild(hint);
+        }
       }
       box.appendChild(item);
     }
@@ -115,6 +126,8 @@ pub struct ServeOptions {
     pub open: bool,
     /// The output folder is ours (a temp folder): remove it on Ctrl-C, SIGTERM or SIGHUP.
     pub remove_out: bool,
+    /// `-v`: after each rebuild, where its time went, from the save to the pages told.
+    pub verbose: bool,
 }
 
 /// Builds, serves and watches until the process is stopped; returns only on a setup failure.
@@ -146,8 +159,13 @@ pub fn serve(opts: ServeOptions, color: bool) -> Result<(), String> {
     let rebuilder = crate::pool::spawn(move || {
         // The watcher must live as long as its channel is read.
         let (_watcher, changes) = watcher;
-        while wait_for_change(&changes, &opts) {
-            rebuild(&opts, &mut cache, &hub, color, "rebuilt");
+        while let Some(change) = wait_for_change(&changes, &opts) {
+            let quiet = change.seen.elapsed();
+            let built = Instant::now();
+            let stages = rebuild(&opts, &mut cache, &hub, color, "rebuilt");
+            if opts.verbose {
+                say(&timing_line(&change, quiet, built.elapsed(), &stages));
+            }
         }
     })
     .map_err(|e| format!("cannot start the thread that rebuilds: {e}"))?;
@@ -176,9 +194,32 @@ fn display_address(address: SocketAddr) -> String {
     }
 }
 
+/// `timing: saved 2 ms before it was seen; quiet for 31 ms; built and told the pages in 12 ms
+/// (parse 2.1, execute 0.8, render 3.0, write 5.2)`: where a rebuild's time went.
+fn timing_line(change: &Change, quiet: Duration, built: Duration, stages: &[(&'static str, f64)]) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let saved = match change.saved {
+        Some(before) => format!("saved {:.0} ms before it was seen; ", ms(before)),
+        None => String::new(),
+    };
+    let stages: Vec<String> = stages.iter().map(|(stage, t)| format!("{stage} {t:.1}")).collect();
+    format!(
+        "timing: {saved}quiet for {:.0} ms; built and told the pages in {:.0} ms ({})",
+        ms(quiet),
+        ms(built),
+        stages.join(", ")
+    )
+}
+
 /// Builds the site, reusing what has not changed since the last build, and tells every open
-/// page how it went.
-fn rebuild(opts: &ServeOptions, cache: &mut site::Cache, hub: &Hub, color: bool, verb: &str) {
+/// page how it went; returns the time each stage took.
+fn rebuild(
+    opts: &ServeOptions,
+    cache: &mut site::Cache,
+    hub: &Hub,
+    color: bool,
+    verb: &str,
+) -> Vec<(&'static str, f64)> {
     match site::rebuild(&opts.path, &opts.build, &site::Silent, cache) {
         Ok(report) => {
             say(&rebuild_line(verb, &report));
@@ -188,6 +229,7 @@ fn rebuild(opts: &ServeOptions, cache: &mut site::Cache, hub: &Hub, color: bool,
                 (!report.warnings.is_empty()).then(|| format!("warning {}", diagnostics_json(&report.warnings))),
             );
             hub.send("reload");
+            report.stages
         }
         Err(failure) => {
             eprint!("{}", diag::render(&failure.diagnostics, color));
@@ -196,6 +238,7 @@ fn rebuild(opts: &ServeOptions, cache: &mut site::Cache, hub: &Hub, color: bool,
             let event = format!("error {}", diagnostics_json(&failure.diagnostics));
             hub.remember(Some(event.clone()));
             hub.send(&event);
+            Vec::new()
         }
     }
 }
@@ -217,8 +260,15 @@ fn rebuild_line(verb: &str, report: &site::Report) -> String {
     )
 }
 
+/// The diagnostics for the page's overlay: each as `check --format json` writes it, with its
+/// code frame as the terminal shows it (without colour) in `frame`.
 fn diagnostics_json(diagnostics: &[Diagnostic]) -> String {
-    serde_json::Value::Array(diagnostics.iter().map(Diagnostic::to_json).collect()).to_string()
+    let with_frames = diagnostics.iter().map(|d| {
+        let mut json = d.to_json();
+        json["frame"] = diag::render(std::slice::from_ref(d), false).trim_end().into();
+        json
+    });
+    serde_json::Value::Array(with_frames.collect()).to_string()
 }
 
 /// The open event streams, one sender per connected page, and the last build's error event.
@@ -280,21 +330,33 @@ fn watch(opts: &ServeOptions) -> Result<Changes, String> {
     Ok((watcher, rx))
 }
 
-/// Blocks until a source file changed and the folder has been quiet for `DEBOUNCE`; false
+/// A change to the sources: when it was first seen, and how long before that the file it
+/// names was written (its modification time), when that can be read.
+struct Change {
+    seen: Instant,
+    saved: Option<Duration>,
+}
+
+/// Blocks until a source file changed and the folder has been quiet for `DEBOUNCE`; `None`
 /// when the watcher is gone.
-fn wait_for_change(changes: &Receiver<notify::Result<notify::Event>>, opts: &ServeOptions) -> bool {
-    loop {
+fn wait_for_change(changes: &Receiver<notify::Result<notify::Event>>, opts: &ServeOptions) -> Option<Change> {
+    let change = loop {
         match changes.recv() {
-            Ok(Ok(event)) if is_source_change(&event, &opts.build.out) => break,
+            Ok(Ok(event)) if is_source_change(&event, &opts.build.out) => {
+                let seen = Instant::now();
+                let written = event.paths.first().and_then(|p| std::fs::metadata(p).ok()?.modified().ok());
+                let saved = written.and_then(|w| std::time::SystemTime::now().duration_since(w).ok());
+                break Change { seen, saved };
+            }
             Ok(_) => continue,
-            Err(_) => return false,
+            Err(_) => return None,
         }
-    }
+    };
     loop {
         match changes.recv_timeout(DEBOUNCE) {
             Ok(_) => continue,
-            Err(RecvTimeoutError::Timeout) => return true,
-            Err(RecvTimeoutError::Disconnected) => return false,
+            Err(RecvTimeoutError::Timeout) => return Some(change),
+            Err(RecvTimeoutError::Disconnected) => return None,
         }
     }
 }

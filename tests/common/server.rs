@@ -24,8 +24,15 @@ impl Drop for Server {
 impl Server {
     /// Serves `notebooks/` of the project into `site/`; what it prints goes to `serve.log`.
     pub fn start(p: &Project) -> Server {
+        Server::start_with(p, &[])
+    }
+
+    /// As [`Server::start`], with `extra` arguments (`-v`).
+    pub fn start_with(p: &Project, extra: &[&str]) -> Server {
         let port = free_port();
-        let child = serve_command(p, port, &["--out"])
+        let mut args = extra.to_vec();
+        args.push("--out");
+        let child = serve_command(p, port, &args)
             .arg(p.path("site"))
             .stderr(std::fs::File::create(p.path("serve.log")).unwrap())
             .spawn()

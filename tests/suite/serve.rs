@@ -171,6 +171,31 @@ fn the_rebuild_line_counts_in_words_that_agree() {
     let log = std::fs::read_to_string(p.path("serve.log")).unwrap();
     let rebuilt = log.lines().find(|l| l.starts_with("rebuilt in ")).unwrap_or_else(|| panic!("{log}"));
     assert!(rebuilt.ends_with(": ran 1 of 1 notebook, rendered 1 of 1 page, wrote 1 file"), "{rebuilt}");
+    assert!(!log.contains("timing:"), "timings without -v: {log}");
+}
+
+/// With `-v`, each rebuild also says where its time went, stage by stage.
+#[test]
+fn serve_v_says_where_a_rebuild_took_its_time() {
+    let p = Project::empty();
+    p.write("notebooks/a.md", "---\ntitle: A\n---\nFirst.\n");
+    let server = Server::start_with(&p, &["-v"]);
+    let mut events = server.events();
+    p.write("notebooks/a.md", "---\ntitle: A\n---\nSecond.\n");
+    assert_eq!(next_line_with(&mut events, "data: ").as_deref(), Some("data: reload"));
+    let started = std::time::Instant::now();
+    let timing = loop {
+        let log = std::fs::read_to_string(p.path("serve.log")).unwrap();
+        if let Some(line) = log.lines().find(|l| l.starts_with("timing: ")) {
+            break line.to_string();
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "no timing line: {log}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(timing.contains("quiet for ") && timing.contains(" ms; built and told the pages in "), "{timing}");
+    for stage in ["parse ", "execute ", "render ", "write "] {
+        assert!(timing.contains(stage), "{timing}");
+    }
 }
 
 #[test]
