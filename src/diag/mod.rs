@@ -8,6 +8,7 @@ mod code;
 pub use code::{Cause, Code};
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
@@ -308,6 +309,9 @@ pub fn render(diagnostics: &[Diagnostic], color: bool) -> String {
 
 fn emit_all(writer: &mut dyn WriteColor, diagnostics: &[Diagnostic]) {
     let config = term::Config::default();
+    // Each file is escaped and its lines found once, however many diagnostics it has: a
+    // notebook with 50,000 mistakes is reported in a moment, not in minutes.
+    let mut shown_files: HashMap<*const SourceFile, Shown<'_>> = HashMap::new();
     for d in diagnostics {
         let mut cd = match d.severity {
             Severity::Error => cs::Diagnostic::error(),
@@ -320,13 +324,13 @@ fn emit_all(writer: &mut dyn WriteColor, diagnostics: &[Diagnostic]) {
         }
         let emitted = match &d.location {
             Some(loc) => {
-                let shown = Shown::new(&loc.file);
+                let shown = shown_files.entry(Arc::as_ptr(&loc.file)).or_insert_with(|| Shown::new(&loc.file));
                 let label = cs::Label::primary((), shown.span(&loc.span));
                 let label = match &d.label {
                     Some(text) => label.with_message(printable(text)),
                     None => label,
                 };
-                term::emit(writer, &config, &shown, &cd.with_labels(vec![label]))
+                term::emit(writer, &config, &*shown, &cd.with_labels(vec![label]))
             }
             None => term::emit(writer, &config, &SimpleFile::new("", ""), &cd),
         };

@@ -159,3 +159,21 @@ fn yaml_bombs_finish_fast_in_bounded_memory() {
     // (A plain key of more than 1,024 characters is not a key to YAML: write it as `? key`.)
     frontmatter_ends(&p, &format!("params:\n  ? {}\n  : 1\n", "k".repeat(1 << 20)), 0, "");
 }
+
+/// A notebook with 50,000 mistakes has every one reported, each with its code frame, without
+/// the report taking time quadratic in them (it took over a minute when each diagnostic
+/// indexed the whole file again).
+#[test]
+fn fifty_thousand_mistakes_are_all_reported_promptly() {
+    let p = Project::empty();
+    let keys: String = (0..50_000).map(|i| format!("unknown{i}: v\n")).collect();
+    p.write("notebooks/a.md", &format!("---\ntitle: A\n{keys}---\nWords.\n"));
+    let Ended { code, stderr, .. } = run_within(&p, &["notebooks/", "-o", "out"], Duration::from_secs(30));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("50000 errors found; nothing was written"),
+        "{}",
+        &stderr[stderr.len().saturating_sub(300)..]
+    );
+    assert!(stderr.contains("50002 │ unknown49999: v"), "the last mistake's frame is missing");
+}
