@@ -340,25 +340,39 @@ struct Change {
 /// Blocks until a source file changed and the folder has been quiet for `DEBOUNCE`; `None`
 /// when the watcher is gone.
 fn wait_for_change(changes: &Receiver<notify::Result<notify::Event>>, opts: &ServeOptions) -> Option<Change> {
-    let change = loop {
+    let (change, mut paths) = loop {
         match changes.recv() {
             Ok(Ok(event)) if is_source_change(&event, &opts.build.out) => {
                 let seen = Instant::now();
                 let written = event.paths.first().and_then(|p| std::fs::metadata(p).ok()?.modified().ok());
                 let saved = written.and_then(|w| std::time::SystemTime::now().duration_since(w).ok());
-                break Change { seen, saved };
+                break (Change { seen, saved }, event.paths);
             }
             Ok(_) => continue,
             Err(_) => return None,
         }
     };
+    let mut quiet = DEBOUNCE;
     loop {
-        match changes.recv_timeout(DEBOUNCE) {
-            Ok(_) => continue,
+        match changes.recv_timeout(quiet) {
+            Ok(Ok(event)) => paths.extend(event.paths),
+            Ok(Err(_)) => {}
+            // A file left empty is most likely one an editor has truncated and not yet written
+            // again: give the save a while longer.
+            Err(RecvTimeoutError::Timeout) if quiet == DEBOUNCE && paths.iter().any(|p| is_empty_file(p)) => {
+                quiet = EMPTY_FILE_GRACE;
+            }
             Err(RecvTimeoutError::Timeout) => return Some(change),
             Err(RecvTimeoutError::Disconnected) => return None,
         }
     }
+}
+
+/// How much longer a save waits when a file it changed is empty.
+const EMPTY_FILE_GRACE: Duration = Duration::from_millis(100);
+
+fn is_empty_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0)
 }
 
 /// A write, creation, removal or rename outside the output folder and its staging siblings

@@ -79,6 +79,14 @@ impl Browser {
 
     /// Sends one protocol command and returns its result; panics on a protocol error.
     pub fn call(&mut self, method: &str, params: Value) -> Value {
+        match self.try_call(method, params) {
+            Ok(result) => result,
+            Err(reply) => panic!("{method} failed: {reply}"),
+        }
+    }
+
+    /// Sends one protocol command and returns its result, or the reply with its error.
+    fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let message = json!({ "id": id, "method": method, "params": params }).to_string();
@@ -88,8 +96,10 @@ impl Browser {
             assert!(Instant::now() < deadline, "chromium did not answer {method}");
             let Some(reply) = self.receive() else { continue };
             if reply["id"] == id {
-                assert!(reply.get("error").is_none(), "{method} failed: {reply}");
-                return reply["result"].clone();
+                return match reply.get("error") {
+                    None => Ok(reply["result"].clone()),
+                    Some(_) => Err(reply),
+                };
             }
             if reply.get("method").is_some() {
                 self.events.push_back(reply);
@@ -104,10 +114,24 @@ impl Browser {
         result["result"]["value"].clone()
     }
 
-    /// Polls `expression` until it is true; panics with `what` after `timeout`.
+    /// Polls `expression` until it is true; panics with `what` after `timeout`. A page that
+    /// reloads while it is asked (what a wait is often for) is asked again.
     pub fn wait_until(&mut self, expression: &str, timeout: Duration, what: &str) {
         let started = Instant::now();
-        while self.eval(expression) != Value::Bool(true) {
+        loop {
+            let asked = self.try_call(
+                "Runtime.evaluate",
+                json!({ "expression": expression, "returnByValue": true, "awaitPromise": true }),
+            );
+            match asked {
+                Ok(result) if result["result"]["value"] == Value::Bool(true) => return,
+                Ok(_) => {}
+                Err(reply) => {
+                    let message = reply["error"]["message"].as_str().unwrap_or_default();
+                    let reloading = message.contains("navigated") || message.contains("context was destroyed");
+                    assert!(reloading, "Runtime.evaluate failed: {reply}");
+                }
+            }
             assert!(started.elapsed() < timeout, "waited {timeout:?} for {what}");
             std::thread::sleep(Duration::from_millis(20));
         }

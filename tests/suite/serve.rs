@@ -344,3 +344,18 @@ fn idle_connections_cannot_hold_the_server_and_threads_stay_bounded() {
     println!("threads: {before} before, {during} with 200 idle connections; answered after {:?}", started.elapsed());
     drop(idle);
 }
+
+/// An editor that empties a file and writes it again a moment later (a truncate, then the
+/// text) makes one rebuild of the saved text, not a failed build of an empty file first.
+#[test]
+fn a_file_emptied_then_written_again_is_one_save() {
+    let p = Project::empty();
+    p.write("notebooks/a.md", "---\ntitle: A\n---\nFirst.\n");
+    let server = Server::start(&p);
+    let mut events = server.events();
+    p.write("notebooks/a.md", "");
+    std::thread::sleep(std::time::Duration::from_millis(40));
+    p.write("notebooks/a.md", "---\ntitle: A\n---\nSecond.\n");
+    assert_eq!(next_line_with(&mut events, "data: ").as_deref(), Some("data: reload"));
+    server.wait_for("/a/", "Second.");
+}
