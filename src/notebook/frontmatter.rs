@@ -226,7 +226,8 @@ pub fn parse_lenient(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> (Optio
             return (None, problems);
         }
         let entry = err.position.zip(spans.as_ref()).and_then(|((line, col), spans)| {
-            let at = fm.text.split_inclusive('\n').take(line - 1).map(str::len).sum::<usize>() + col - 1;
+            let at = fm.text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum::<usize>()
+                + col.saturating_sub(1);
             top_entry(spans, at)
         });
         problems.push(yaml_error(file, fm, &err));
