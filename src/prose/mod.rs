@@ -32,7 +32,10 @@ use planner::{Planner, unknown_label};
 pub struct Body {
     pub html: String,
     pub faq: Vec<(String, String)>,
+    /// The charts of its own cells, written beside the page.
     pub charts: Vec<ChartFile>,
+    /// The charts of other notebooks redrawn on this page's bounds, written beside it too.
+    pub redrawn: Vec<ChartFile>,
     /// The figures of other notebooks it shows (`figure("slug", "label")`), drawn in the page.
     pub embedded: usize,
 }
@@ -193,11 +196,11 @@ pub fn render_body(
     let mut shown: Vec<usize> = planner.placed.iter().copied().filter(|n| charts.contains_key(n)).collect();
     shown.sort_unstable();
     let mut charts = charts;
-    let mut charts: Vec<ChartFile> = shown.into_iter().filter_map(|n| charts.remove(&n)).map(|d| d.file).collect();
-    // Then the embedded charts redrawn on the page's bounds, in the order the prose calls them.
-    charts.extend(embed_files.into_iter().flatten());
+    let charts = shown.into_iter().filter_map(|n| charts.remove(&n)).map(|d| d.file).collect();
+    // The embedded charts redrawn on the page's bounds, in the order the prose calls them.
+    let redrawn = embed_files.into_iter().flatten().collect();
     let embedded = embed_html.iter().filter(|html| !html.is_empty()).count();
-    Ok(Body { html: rendered.html, faq: rendered.faq, charts, embedded })
+    Ok(Body { html: rendered.html, faq: rendered.faq, charts, redrawn, embedded })
 }
 
 /// Renders `md` as the prose of a notebook with no cells, over string values `values`: the

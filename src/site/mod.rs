@@ -462,18 +462,15 @@ fn write_site(
 /// The files a rendered page writes, relative to the output folder.
 fn page_files(nb: &Notebook, page: render_page::Page) -> PageFiles {
     let dir = PathBuf::from(nb.slug());
-    let mut out = PageFiles::default();
-    for chart in page.body.charts {
-        // A chart of another notebook redrawn on this page's bounds (`embed-…`) is counted
-        // with the embedded ones.
-        out.charts += usize::from(!chart.name.starts_with("embed-"));
+    // A chart of another notebook redrawn on this page's bounds counts with the embedded ones.
+    let mut out = PageFiles { charts: page.body.charts.len(), embedded: page.body.embedded, ..PageFiles::default() };
+    for chart in page.body.charts.into_iter().chain(page.body.redrawn) {
         out.files.push((dir.join(format!("{}.svg", chart.name)), chart.svg.into_bytes()));
         if let Some(png) = chart.png {
             out.files.push((dir.join(format!("{}.png", chart.name)), png));
             out.pngs += 1;
         }
     }
-    out.embedded = page.body.embedded;
     out.files.push((dir.join("index.html"), page.html.into_bytes()));
     out
 }
