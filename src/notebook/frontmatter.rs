@@ -193,9 +193,8 @@ pub fn parse_lenient(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> (Optio
     }
     // Where every key and value stands, once the scan has bounded what parsing can cost.
     let base = file.line_start(fm.first_line);
-    let spans = yaml::scan(fm.text, yaml::MAX_VALUES).ok().and_then(|_| yaml::spans(fm.text));
-    let shifted = spans.clone().map(|s| s.shifted(base));
-    let (mut problems, unknown) = shifted.as_ref().map(|s| unknown_keys(file, s)).unwrap_or_default();
+    let spans = yaml::scan(fm.text, yaml::MAX_VALUES).ok().and_then(|_| yaml::spans(fm.text)).map(|s| s.shifted(base));
+    let (mut problems, unknown) = spans.as_ref().map(|s| unknown_keys(file, s)).unwrap_or_default();
     let is_map = spans.as_ref().is_some_and(|s| s.keys_of(&[]).next().is_some());
     if is_map && spans.as_ref().is_some_and(|s| s.at(&["title"]).is_none()) {
         problems.push(
@@ -207,14 +206,15 @@ pub fn parse_lenient(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> (Optio
     }
     // Unknown keys are blanked out of the text (lines and columns stay where they were), and so
     // is each key whose value has the wrong type, once reported.
-    let mut text = fm.text.to_string();
+    // Copied only when something is blanked: a frontmatter without mistakes is parsed as written.
+    let mut text = std::borrow::Cow::Borrowed(fm.text);
     for entry in &unknown {
-        blank(&mut text, entry.start - base..entry.end - base);
+        blank(text.to_mut(), entry.start - base..entry.end - base);
     }
     for _ in 0..=MAX_SET_ASIDE {
         let err = match yaml::from_str::<Frontmatter>(&text) {
             Ok(mut front) => {
-                front.spans = shifted.unwrap_or_default();
+                front.spans = spans.unwrap_or_default();
                 let front = validate(file, front, &mut problems);
                 return (Some(front), problems);
             }
@@ -222,24 +222,24 @@ pub fn parse_lenient(file: &Arc<SourceFile>, fm: &FrontmatterText<'_>) -> (Optio
         };
         // What cannot be read as YAML at all stops here; so does what blanking broke.
         let readable = yaml::from_str::<serde_json::Value>(&text).is_ok();
-        if !readable && text != fm.text {
+        if !readable && text.as_ref() != fm.text {
             return (None, problems);
         }
         let entry = err.position.zip(spans.as_ref()).and_then(|((line, col), spans)| {
             let at = fm.text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum::<usize>()
                 + col.saturating_sub(1);
-            top_entry(spans, at)
+            top_entry(spans, base + at)
         });
         problems.push(yaml_error(file, fm, &err));
         match entry.filter(|_| readable) {
-            Some(entry) => blank(&mut text, entry),
+            Some(entry) => blank(text.to_mut(), entry.start - base..entry.end - base),
             None => return (None, problems),
         }
     }
     (None, problems)
 }
 
-/// The top-level key (and its value) whose text holds byte `at`.
+/// The top-level key (and its value) whose text holds byte `at` of the file.
 fn top_entry(spans: &yaml::Spans, at: usize) -> Option<std::ops::Range<usize>> {
     spans.iter().find_map(|(path, placed)| {
         let ([yaml::Seg::Key(_)], Some(key)) = (path, &placed.key) else { return None };
