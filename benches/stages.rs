@@ -91,7 +91,7 @@ fn body(
     scope: &Scope,
 ) -> Result<Body, Vec<nbrender::diag::Diagnostic>> {
     let prefix = nb.front.prefix.clone().unwrap_or_else(|| nb.slug());
-    prose::render_body(nb, executed, templates, scope, &prefix, &Embeddable::default(), false, &[])
+    prose::render_body(nb, executed, templates, scope, &prefix, &Embeddable::default(), false, &[], "bench.md")
 }
 
 /// A page context as a one-page build makes it, without related cards or neighbours (they

@@ -20,6 +20,7 @@ pub mod exec;
 pub mod file;
 pub mod format;
 pub mod html;
+pub mod manifest;
 pub mod notebook;
 pub mod pool;
 pub mod prose;

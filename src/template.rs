@@ -15,6 +15,10 @@ use crate::exec::{Band, Value};
 use crate::format::Filter;
 use crate::html::escape_html;
 
+mod trace;
+use trace::{Instrumented, TAG_FN};
+pub use trace::{Origin, Raw, Shown};
+
 /// A template error with its place in the template's own text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemplateError {
@@ -106,24 +110,36 @@ impl ProseTemplates {
 
     /// Expands a notebook's prose: statements run, and each value a `{{ }}` inserts is written
     /// as a placeholder (`marks.value`, its index, `marks.value`) and returned in the list,
-    /// so that Markdown parses what the writer typed and never what a value holds.
-    pub fn expand_prose(
-        &self,
-        source: &str,
-        scope: &Scope,
-        marks: Marks,
-    ) -> Result<(String, Vec<Inserted>), Vec<TemplateError>> {
-        let placing = Placing { marks, values: Vec::new(), left: self.limits.max_bytes, over: false };
+    /// so that Markdown parses what the writer typed and never what a value holds. Each value
+    /// comes with where it came from, when that is known.
+    pub fn expand_prose(&self, source: &str, scope: &Scope, marks: Marks) -> Result<ProseValues, Vec<TemplateError>> {
+        let placing =
+            Placing { marks, values: Vec::new(), origins: Vec::new(), left: self.limits.max_bytes, over: false };
         PLACING.with(|p| *p.borrow_mut() = Some(placing));
-        let result = self.expand(source, scope, Output::Markdown);
+        let (result, _) = trace::traced(|| self.run(source, scope, Output::Markdown, true));
         // Set just above, on this thread: always there.
-        let (over, values) =
-            PLACING.with(|p| p.borrow_mut().take()).map_or((false, Vec::new()), |p| (p.over, p.values));
+        let placing = PLACING.with(|p| p.borrow_mut().take());
+        let (over, values, origins) =
+            placing.map_or((false, Vec::new(), Vec::new()), |p| (p.over, p.values, p.origins));
         match result {
             Err(_) if over => Err(vec![self.too_large()]),
             Err(e) => Err(e),
-            Ok(text) => Ok((text, values)),
+            Ok((text, instrumented)) => {
+                let origins = origins.into_iter().map(|o| origin(o, instrumented.as_ref())).collect();
+                Ok(ProseValues { text, values, origins })
+            }
         }
+    }
+
+    /// Expands a text field (`Output::Text`), and says where each value it shows came from.
+    pub fn expand_traced(&self, source: &str, scope: &Scope) -> Result<(String, Vec<Shown>), Vec<TemplateError>> {
+        let (result, shown) = trace::traced(|| self.run(source, scope, Output::Text, true));
+        let (text, instrumented) = result?;
+        let shown = shown
+            .into_iter()
+            .filter_map(|(n, raw, text)| Some(Shown { origin: origin(Some((n, raw)), instrumented.as_ref())?, text }))
+            .collect();
+        Ok((text, shown))
     }
 
     fn too_large(&self) -> TemplateError {
@@ -140,15 +156,42 @@ impl ProseTemplates {
 
     /// Expands `source` over `scope`. Every undefined name is reported, not only the first.
     pub fn expand(&self, source: &str, scope: &Scope, output: Output) -> Result<String, Vec<TemplateError>> {
+        self.run(source, scope, output, false).map(|(text, _)| text)
+    }
+
+    /// Expands `source`; with `trace`, its tags numbered first (see `trace.rs`), and the
+    /// numbered text returned to read the numbers back. Errors are placed in `source`.
+    fn run(
+        &self,
+        source: &str,
+        scope: &Scope,
+        output: Output,
+        trace: bool,
+    ) -> Result<(String, Option<Instrumented>), Vec<TemplateError>> {
         let scope = &scope.0;
         if is_fixed(source) {
-            return Ok(source.to_string());
+            return Ok((source.to_string(), None));
         }
         let env = match output {
             Output::Markdown => &self.markdown,
             Output::Text => &self.text,
         };
-        let template = env.template_from_str(source).map_err(|err| vec![template_error(&err, source)])?;
+        let shadowed = scope.get_attr(TAG_FN).is_ok_and(|v| !v.is_undefined());
+        let instrumented = (trace && !shadowed).then(|| Instrumented::new(source, prose_syntax()));
+        let back = |mut e: TemplateError| {
+            if let (Some(i), Some(r)) = (&instrumented, &e.range) {
+                e.range = Some(i.original(r.start)..i.original(r.end));
+            }
+            e
+        };
+        let text = instrumented.as_ref().map_or(source, |i| i.text.as_str());
+        let expanded = self.render(env, text, scope).map_err(|errors| errors.into_iter().map(back).collect());
+        expanded.map(|expanded| (expanded, instrumented))
+    }
+
+    /// Renders `text`: a template's source, or its source with the tags numbered.
+    fn render(&self, env: &Environment<'static>, text: &str, scope: &JValue) -> Result<String, Vec<TemplateError>> {
+        let template = env.template_from_str(text).map_err(|err| vec![template_error(&err, text)])?;
         let undefined: Vec<TemplateError> = {
             let mut names: Vec<String> = template.undeclared_variables(false).into_iter().collect();
             names.sort();
@@ -156,7 +199,7 @@ impl ProseTemplates {
                 .into_iter()
                 .filter(|name| scope.get_attr(name).map_or(true, |v| v.is_undefined()))
                 .filter(|name| !env.globals().any(|(global, _)| global == name))
-                .map(|name| undefined_error(source, name))
+                .map(|name| undefined_error(text, name))
                 .collect()
         };
         if !undefined.is_empty() {
@@ -172,9 +215,25 @@ impl ProseTemplates {
                 Ok(String::from_utf8(out.bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
             }
             Err(_) if out.over => Err(vec![self.too_large()]),
-            Err(err) => Err(vec![missing_key(&err, source, scope).unwrap_or_else(|| template_error(&err, source))]),
+            Err(err) => Err(vec![missing_key(&err, text, scope).unwrap_or_else(|| template_error(&err, text))]),
         }
     }
+}
+
+/// A notebook's prose, expanded: the text with value placeholders, what each stands for, and
+/// where each came from.
+#[derive(Debug, Clone, Default)]
+pub struct ProseValues {
+    pub text: String,
+    pub values: Vec<Inserted>,
+    pub origins: Vec<Option<Origin>>,
+}
+
+/// The origin of a value noted as tag `n`, placed in the template's own text.
+fn origin(noted: Option<(usize, Vec<Raw>)>, instrumented: Option<&Instrumented>) -> Option<Origin> {
+    let (n, raw) = noted?;
+    let (tag, expression) = instrumented?.tags.get(n)?.clone();
+    Some(Origin { tag, expression, raw })
 }
 
 /// The characters that mark, in expanded prose, what Markdown must not read: each is a
@@ -209,6 +268,8 @@ pub enum Inserted {
 struct Placing {
     marks: Marks,
     values: Vec<Inserted>,
+    /// The tag each value came from and its raw form, by index, when known.
+    origins: Vec<Option<(usize, Vec<Raw>)>>,
     /// Bytes of values still allowed.
     left: u64,
     over: bool,
@@ -520,6 +581,25 @@ pub fn uses_name(source: &str, name: &str) -> bool {
             .any(|(t, _)| matches!(t, Token::Ident(id) if id == name))
 }
 
+/// The names an expression reads at its root (`mlops` in `mlops.base | money`) and every
+/// other word it names (keys, filters), as minijinja's tokenizer reads it.
+pub fn expression_names(expression: &str) -> (Vec<String>, Vec<String>) {
+    use minijinja::machinery::{Token, tokenize};
+    let source = format!("{{{{ {expression} }}}}");
+    let (mut roots, mut words) = (Vec::new(), Vec::new());
+    let mut previous: Option<Token<'_>> = None;
+    for (token, _) in tokenize(&source, false, prose_syntax()).map_while(Result::ok) {
+        match &token {
+            Token::Ident(id) if !matches!(previous, Some(Token::Dot | Token::Pipe)) => roots.push(id.to_string()),
+            Token::Ident(id) => words.push(id.to_string()),
+            Token::Str(s) => words.push(s.to_string()),
+            _ => {}
+        }
+        previous = Some(token);
+    }
+    (roots, words)
+}
+
 /// Every call of the function `name` in a prose template, up to the first place the template
 /// cannot be read (expanding it reports that place).
 pub fn calls_of(source: &str, name: &str) -> Vec<TemplateCall> {
@@ -588,6 +668,7 @@ fn prose_env(output: Output) -> Environment<'static> {
         // Macros and `caller()` give back the prose they made: it is the writer's Markdown,
         // with its values already placed.
         if output == Output::Markdown && value.is_safe() && value.as_str().is_some() {
+            let _ = trace::take_current();
             return out.write_str(value.as_str().unwrap_or_default()).map_err(Error::from);
         }
         let text = match value.as_str() {
@@ -599,9 +680,14 @@ fn prose_env(output: Output) -> Environment<'static> {
                 let bytes = text.len() as u64;
                 place(out, Inserted::Text(text), bytes)
             }
-            Output::Text => out.write_str(&text.replace(['\n', '\r'], " ")).map_err(Error::from),
+            Output::Text => {
+                let text = text.replace(['\n', '\r'], " ");
+                trace::shown(&text);
+                out.write_str(&text).map_err(Error::from)
+            }
         }
     });
+    env.add_function(TAG_FN, |n: usize, value: JValue| trace::tag(n, value));
     env.add_function("figure", |slug: &str, label: &str, kwargs: Kwargs| figure(slug, label, &kwargs));
     for &name in Filter::NAMES {
         if let Some(filter) = Filter::parse(name) {
@@ -629,6 +715,7 @@ fn place(out: &mut minijinja::Output<'_>, inserted: Inserted, bytes: u64) -> Res
             other => other,
         };
         placing.values.push(inserted);
+        placing.origins.push(trace::take_current());
         let mark = placing.marks.value;
         Some(Ok(format!("{mark}{}{mark}", placing.values.len() - 1)))
     });
@@ -664,7 +751,9 @@ fn resolve_marks(text: &str, marks: Marks, values: &[Inserted]) -> String {
 fn apply_filter(filter: Filter, v: &JValue) -> Result<String, Error> {
     if let Some(b) = v.downcast_object_ref::<BandObject>() {
         return if filter.takes_band() {
-            Ok(filter.band(b.0.lo, b.0.hi))
+            let text = filter.band(b.0.lo, b.0.hi);
+            trace::filtered(Raw::Band(b.0.lo, b.0.hi), &text);
+            Ok(text)
         } else {
             Err(Error::new(
                 ErrorKind::InvalidOperation,
@@ -677,7 +766,11 @@ fn apply_filter(filter: Filter, v: &JValue) -> Result<String, Error> {
         return Err(not_finite_error(x));
     }
     match number {
-        Some(x) if !filter.takes_band() => Ok(filter.number(x)),
+        Some(x) if !filter.takes_band() => {
+            let text = filter.number(x);
+            trace::filtered(Raw::Number(x), &text);
+            Ok(text)
+        }
         Some(_) => Err(Error::new(
             ErrorKind::InvalidOperation,
             format!(
@@ -747,7 +840,8 @@ fn missing_key(err: &Error, source: &str, scope: &JValue) -> Option<TemplateErro
     let tokens: Vec<_> = tokenize(tag, false, prose_syntax()).map_while(Result::ok).collect();
     for (i, (token, _)) in tokens.iter().enumerate() {
         let Token::Ident(name) = token else { continue };
-        if i > 0 && matches!(tokens[i - 1].0, Token::Dot) {
+        // The wrapper a traced tag is numbered with (see `trace.rs`) is not the writer's.
+        if i > 0 && matches!(tokens[i - 1].0, Token::Dot) || *name == TAG_FN {
             continue;
         }
         let mut value = scope.get_attr(name).ok().filter(|v| !v.is_undefined())?;
@@ -889,7 +983,8 @@ mod tests {
 
     /// Expands prose and puts each value where its placeholder is.
     fn expand(src: &str) -> Result<String, TemplateError> {
-        let (text, values) = ProseTemplates::new().expand_prose(src, &scope(), MARKS).map_err(|mut e| e.remove(0))?;
+        let ProseValues { text, values, .. } =
+            ProseTemplates::new().expand_prose(src, &scope(), MARKS).map_err(|mut e| e.remove(0))?;
         Ok(resolve_marks(&text, MARKS, &values))
     }
 
@@ -952,7 +1047,8 @@ mod tests {
 
     #[test]
     fn inserted_values_are_placeholders_for_their_exact_text() {
-        let (text, values) = ProseTemplates::new().expand_prose("a {{ evil }} b\n", &scope(), MARKS).unwrap();
+        let ProseValues { text, values, .. } =
+            ProseTemplates::new().expand_prose("a {{ evil }} b\n", &scope(), MARKS).unwrap();
         assert_eq!(text, "a \u{E100}0\u{E100} b\n");
         assert_eq!(values, [Inserted::Text("<b>*x*</b>\n# h".into())]);
     }

@@ -1,6 +1,7 @@
 //! The command line: clap, colours and exit codes live here and nowhere else. Raw arguments
 //! become validated options before the library sees them.
 
+mod provenance;
 mod serve;
 
 use std::io::IsTerminal;

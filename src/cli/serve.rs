@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::provenance::Figures;
 use super::say;
 use crate::diag::{self, Diagnostic};
 use crate::format::plural;
@@ -148,9 +149,15 @@ pub fn serve(opts: ServeOptions, color: bool) -> Result<(), String> {
     // the system chooses the port, and what follows uses the one it chose.
     let listener = TcpListener::bind(asked).map_err(|e| format!("cannot listen on {asked}: {e}"))?;
     let address = listener.local_addr().map_err(|e| format!("cannot listen on {asked}: {e}"))?;
-    let site = Arc::new(Site { root: opts.build.out.clone(), hub: Arc::clone(&hub), hosts: Hosts(address) });
+    let figures = Arc::new(Figures::default());
+    let site = Arc::new(Site {
+        root: opts.build.out.clone(),
+        hub: Arc::clone(&hub),
+        hosts: Hosts(address),
+        figures: Arc::clone(&figures),
+    });
     let mut cache = site::Cache::default();
-    rebuild(&opts, &mut cache, &hub, color, "built");
+    rebuild(&opts, &mut cache, (&hub, &figures), color, "built");
 
     let watcher = watch(&opts)?;
     let url = format!("http://{}/", display_address(address));
@@ -162,7 +169,7 @@ pub fn serve(opts: ServeOptions, color: bool) -> Result<(), String> {
         while let Some(change) = wait_for_change(&changes, &opts) {
             let quiet = change.seen.elapsed();
             let built = Instant::now();
-            let stages = rebuild(&opts, &mut cache, &hub, color, "rebuilt");
+            let stages = rebuild(&opts, &mut cache, (&hub, &figures), color, "rebuilt");
             if opts.verbose {
                 say(&timing_line(&change, quiet, built.elapsed(), &stages));
             }
@@ -216,13 +223,14 @@ fn timing_line(change: &Change, quiet: Duration, built: Duration, stages: &[(&'s
 fn rebuild(
     opts: &ServeOptions,
     cache: &mut site::Cache,
-    hub: &Hub,
+    (hub, figures): (&Hub, &Figures),
     color: bool,
     verb: &str,
 ) -> Vec<(&'static str, f64)> {
     match site::rebuild(&opts.path, &opts.build, &site::Silent, cache) {
         Ok(report) => {
             say(&rebuild_line(verb, &report));
+            figures.update(&report.manifests, verb == "built");
             eprint!("{}", diag::render(&report.warnings, color));
             // The reloaded pages connect again and hear the warnings, if any.
             hub.remember(
@@ -396,6 +404,8 @@ struct Site {
     root: PathBuf,
     hub: Arc<Hub>,
     hosts: Hosts,
+    /// The last build's figures, for each page's provenance and changes.
+    figures: Arc<Figures>,
 }
 
 /// Serves each connection on a thread of its own, at most [`MAX_CONNECTIONS`] at once.
@@ -497,11 +507,15 @@ fn serve_connection(mut stream: TcpStream, site: &Site) {
     let (status, kind, body) = match file.and_then(|f| Some((std::fs::read(&f).ok()?, f))) {
         Some((bytes, file)) => {
             let kind = content_type(&file);
-            (200, kind, if kind.starts_with("text/html") { inject_reload(bytes) } else { bytes })
+            let body = match kind.starts_with("text/html") {
+                true => inject_reload(bytes, page_slug(&site.root, &file).and_then(|slug| site.figures.script(&slug))),
+                false => bytes,
+            };
+            (200, kind, body)
         }
         // A page, so that the reload script runs here too: after a first build that failed,
         // the overlay shows on the missing page and a good build brings the real one.
-        None => (404, "text/html; charset=utf-8", inject_reload(NOT_FOUND.as_bytes().to_vec())),
+        None => (404, "text/html; charset=utf-8", inject_reload(NOT_FOUND.as_bytes().to_vec(), None)),
     };
     let _ = send(&mut stream, status, &[("Content-Type", kind)], &body, with_body);
     linger(stream);
@@ -782,12 +796,29 @@ fn content_type(file: &Path) -> &'static str {
     }
 }
 
-/// The page with the reload script before its last `</body>` (or at the end).
-fn inject_reload(bytes: Vec<u8>) -> Vec<u8> {
+/// The page with the reload script (and the figures' script, if any) before its last
+/// `</body>` (or at the end).
+fn inject_reload(bytes: Vec<u8>, figures: Option<String>) -> Vec<u8> {
     let Ok(mut html) = String::from_utf8(bytes.clone()) else { return bytes };
     let at = html.rfind("</body>").unwrap_or(html.len());
     html.insert_str(at, RELOAD_SCRIPT);
+    if let Some(figures) = figures {
+        html.insert_str(at, &figures);
+    }
     html.into_bytes()
+}
+
+/// The slug of the page `file` is (`root/slug/index.html`).
+fn page_slug(root: &Path, file: &Path) -> Option<String> {
+    let root = root.canonicalize().ok()?;
+    let rel = file.strip_prefix(&root).ok()?;
+    let mut parts = rel.components();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(slug), Some(index), None) if index.as_os_str() == "index.html" => {
+            Some(slug.as_os_str().to_string_lossy().into_owned())
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -869,7 +900,7 @@ mod tests {
 
     #[test]
     fn the_reload_script_goes_before_the_body_closes() {
-        let html = String::from_utf8(inject_reload(b"<body><p>x</p></body></html>".to_vec())).unwrap_or_default();
+        let html = String::from_utf8(inject_reload(b"<body><p>x</p></body></html>".to_vec(), None)).unwrap_or_default();
         assert!(html.starts_with("<body><p>x</p><script>"));
         assert!(html.ends_with("</script>\n</body></html>"));
         assert!(html.contains(EVENTS));

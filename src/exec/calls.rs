@@ -134,6 +134,25 @@ pub fn declared_names(script: &str) -> Vec<String> {
     names
 }
 
+/// The words of `script` as Rhai's tokenizer reads them: every name (variables, functions,
+/// properties) and every string literal, in order, each once. Comments are not read.
+pub fn words(script: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    with_tokens(script, |tokens| {
+        for (token, _) in tokens {
+            let word = match &token {
+                Token::Identifier(id) => id.as_str(),
+                Token::StringConstant(s) => s.as_str(),
+                _ => continue,
+            };
+            if !words.iter().any(|w| w == word) {
+                words.push(word.to_string());
+            }
+        }
+    });
+    words
+}
+
 /// Every call of the function `name` in `script` (method calls such as `x.name(...)` are not
 /// calls of it).
 pub fn calls_of(script: &str, name: &str) -> Vec<Call> {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use crate::diag::{Code, Diagnostic, SourceFile};
 use crate::notebook::Notebook;
-use crate::template::{Inserted, Marks, ProseTemplates, Scope, TemplateError};
+use crate::template::{Inserted, Marks, Origin, ProseTemplates, Raw, Scope, TemplateError};
 
 /// A notebook's prose, expanded: Markdown for comrak, with value marks.
 #[derive(Debug, Clone)]
@@ -28,7 +28,19 @@ pub struct Expanded {
     pub lines: Vec<usize>,
     /// What each value mark stands for, by index.
     pub values: Vec<Inserted>,
+    /// Where each value came from, by index, when known.
+    pub origins: Vec<Option<ValueSource>>,
     pub marks: Marks,
+}
+
+/// Where a value inserted into prose was written, and what it was before it was formatted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueSource {
+    /// The expression in its `{{ }}`, as written.
+    pub expression: String,
+    /// The file line of the `{{`.
+    pub line: usize,
+    pub raw: Vec<Raw>,
 }
 
 /// Positions in the text the template engine saw, taken back to the file.
@@ -326,17 +338,19 @@ pub fn expand_body(
     // Prose without a template in it is its own Markdown, line for line.
     if !body.contains("{{") && !body.contains("{%") && !body.contains("{#") {
         let lines = (0..body.split('\n').count()).map(|i| notebook.body.first_line + i).collect();
-        return Ok(Expanded { markdown: body.to_string(), lines, values: Vec::new(), marks });
+        return Ok(Expanded { markdown: body.to_string(), lines, values: Vec::new(), origins: Vec::new(), marks });
     }
     let mut diagnostics = Vec::new();
     let source = template_text(notebook, marks, &mut diagnostics);
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    let (text, values) = templates
+    let expanded = templates
         .expand_prose(&source.text, scope, marks)
         .map_err(|errors| errors.iter().map(|e| template_diagnostic(e, &source, file, names)).collect::<Vec<_>>())?;
-    let (markdown, lines, seen) = put_back(&text, notebook, marks);
+    let (markdown, lines, seen) = put_back(&expanded.text, notebook, marks);
+    let origins = expanded.origins.into_iter().map(|o| o.map(|o| value_source(o, &source, file))).collect();
+    let values = expanded.values;
     for (fence, &times) in notebook.body.fences.iter().zip(&seen) {
         let Some(number) = fence.cell else { continue };
         if times != 1 {
@@ -355,7 +369,16 @@ pub fn expand_body(
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    Ok(Expanded { markdown, lines, values, marks })
+    Ok(Expanded { markdown, lines, values, origins, marks })
+}
+
+/// A value's origin, from the text the engine saw to the file.
+fn value_source(origin: Origin, source: &TemplateText, file: &SourceFile) -> ValueSource {
+    let start = source.map.file_offset(origin.expression.start);
+    let end = source.map.file_offset(origin.expression.end).max(start);
+    let expression = file.text.get(start..end).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = file.line_col(source.map.file_offset(origin.tag.start)).0;
+    ValueSource { expression, line, raw: origin.raw }
 }
 
 /// Takes the line marks out of the expanded text and puts each fenced block back as it was

@@ -86,6 +86,33 @@ pub struct Rendered {
     pub html: String,
     /// Question and answer texts of the FAQ section, in order.
     pub faq: Vec<(String, String)>,
+    /// Where each value placed in the tree stands, in document order.
+    pub places: Vec<ValuePlace>,
+}
+
+/// Where an inserted value stands on the page: the block that holds it, with the block's
+/// text as a reader sees it and the value's bytes in that text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValuePlace {
+    /// The value's index (its mark's number).
+    pub value: usize,
+    /// The block's line in the expanded Markdown.
+    pub line: usize,
+    pub context: String,
+    pub at: std::ops::Range<usize>,
+    /// In a Markdown table: which cell.
+    pub cell: Option<TableCellPlace>,
+}
+
+/// A cell of a Markdown table: the table's line, the cell's row (0 for the header) and
+/// column, and the texts that name them (the column's header, the row's first cell).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableCellPlace {
+    pub table_line: usize,
+    pub row: usize,
+    pub column: usize,
+    pub header: String,
+    pub row_label: String,
 }
 
 /// The expanded prose to render: Markdown with value marks, and what they stand for.
@@ -461,6 +488,7 @@ pub fn render(
     let outline = outline(root, src, md);
     let mut plan = plan(&outline);
     resolve_citations(&arena, root, src, &mut cite);
+    let places = value_places(root, src);
     put_values(&arena, root, src);
     let faq = wrap_faq(&arena, root, &plan);
     // Only blocks are planned: their kind is read without copying what they hold.
@@ -504,7 +532,74 @@ pub fn render(
     }
     let mut html = String::new();
     write_html(root, &opts, &mut html);
-    Rendered { html, faq }
+    Rendered { html, faq, places }
+}
+
+/// Where each value mark stands, block by block in document order (before the values are put
+/// in, while the marks still say which value is which).
+fn value_places<'a>(root: &'a AstNode<'a>, src: &Source<'_>) -> Vec<ValuePlace> {
+    let mark = src.marks.value;
+    let mut places = Vec::new();
+    if src.values.is_empty() {
+        return places;
+    }
+    for node in root.descendants() {
+        let text = match &node.data.borrow().value {
+            NodeValue::Paragraph | NodeValue::Heading(_) | NodeValue::TableCell => None,
+            NodeValue::CodeBlock(c) => Some(c.literal.clone()),
+            NodeValue::HtmlBlock(h) => Some(h.literal.clone()),
+            _ => continue,
+        };
+        let text = text.unwrap_or_else(|| plain_text(node));
+        if !text.contains(mark) {
+            continue;
+        }
+        let line = node.data.borrow().sourcepos.start.line;
+        let cell = table_cell_place(node, src);
+        let mut context = String::with_capacity(text.len());
+        let mut found = Vec::new();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(mark) {
+            context.push_str(&rest[..at]);
+            let after = &rest[at + mark.len_utf8()..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            let index = after[..digits].parse::<usize>().ok().filter(|&i| i < src.values.len());
+            match (after[digits..].strip_prefix(mark), index) {
+                (Some(next), Some(index)) => {
+                    let start = context.len();
+                    if let Inserted::Text(t) = &src.values[index] {
+                        context.push_str(&t.replace(['\r', '\n'], " "));
+                    }
+                    found.push((index, start..context.len()));
+                    rest = next;
+                }
+                _ => rest = after,
+            }
+        }
+        context.push_str(rest);
+        for (value, at) in found {
+            places.push(ValuePlace { value, line, context: context.clone(), at, cell: cell.clone() });
+        }
+    }
+    places
+}
+
+/// The cell of a Markdown table `node` is, if it is one.
+fn table_cell_place<'a>(node: &'a AstNode<'a>, src: &Source<'_>) -> Option<TableCellPlace> {
+    if !matches!(node.data.borrow().value, NodeValue::TableCell) {
+        return None;
+    }
+    let row = node.parent()?;
+    let table = row.parent()?;
+    let column = node.preceding_siblings().count() - 1;
+    let row_index = row.preceding_siblings().count() - 1;
+    let text = |n: Option<&'a AstNode<'a>>| {
+        n.map(|n| src.resolve(&plain_text(n), true).trim().to_string()).unwrap_or_default()
+    };
+    let header = text(table.first_child().and_then(|h| h.children().nth(column)));
+    let row_label = text(row.first_child());
+    let table_line = table.data.borrow().sourcepos.start.line;
+    Some(TableCellPlace { table_line, row: row_index, column, header, row_label })
 }
 
 /// The blocks of the document in order, for the planner. Attribute blocks are taken off

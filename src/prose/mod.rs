@@ -9,6 +9,8 @@
 pub mod attributes;
 mod embeds;
 pub mod expand;
+mod figures;
+pub mod lineage;
 pub mod markdown;
 mod planner;
 
@@ -38,6 +40,8 @@ pub struct Body {
     pub redrawn: Vec<ChartFile>,
     /// The figures of other notebooks it shows (`figure("slug", "label")`), drawn in the page.
     pub embedded: usize,
+    /// The values it publishes, in page order, for the manifest.
+    pub figures: Vec<crate::manifest::Found>,
 }
 
 /// The diagnostic of a template error at `span` of the file, with its hint: a name it may have
@@ -106,6 +110,7 @@ pub fn render_body(
     embeddable: &Embeddable,
     png: bool,
     reserved: &[String],
+    file: &str,
 ) -> Result<Body, Vec<Diagnostic>> {
     let names: Vec<&str> = executed.scope.keys().map(String::as_str).collect();
     let (expanded, embeds) = crate::template::with_embeds(embeddable.exports.clone(), || {
@@ -169,8 +174,8 @@ pub fn render_body(
         },
     );
 
-    let planner = planner.into_inner();
-    diagnostics.extend(planner.problems);
+    let mut planner = planner.into_inner();
+    diagnostics.append(&mut planner.problems);
     for c in unknown {
         diagnostics.push(unknown_label(&notebook.source, &c, &planner.labels));
     }
@@ -192,15 +197,24 @@ pub fn render_body(
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
+    let figures = figures::body_figures(&figures::Sources {
+        notebook,
+        executed,
+        expanded: &expanded,
+        places: &rendered.places,
+        planner: &planner,
+        file,
+    });
     // The charts written beside the page: those of the cells shown, in cell order.
     let mut shown: Vec<usize> = planner.placed.iter().copied().filter(|n| charts.contains_key(n)).collect();
+    drop(planner);
     shown.sort_unstable();
     let mut charts = charts;
     let charts = shown.into_iter().filter_map(|n| charts.remove(&n)).map(|d| d.file).collect();
     // The embedded charts redrawn on the page's bounds, in the order the prose calls them.
     let redrawn = embed_files.into_iter().flatten().collect();
     let embedded = embed_html.iter().filter(|html| !html.is_empty()).count();
-    Ok(Body { html: rendered.html, faq: rendered.faq, charts, redrawn, embedded })
+    Ok(Body { html: rendered.html, faq: rendered.faq, charts, redrawn, embedded, figures })
 }
 
 /// Renders `md` as the prose of a notebook with no cells, over string values `values`: the
@@ -223,6 +237,7 @@ pub fn render_fragment(md: &str, values: &[(&str, &str)]) -> Result<String, Vec<
         &Embeddable::default(),
         false,
         default_theme_ids(),
+        "fragment.md",
     )?;
     Ok(body.html)
 }

@@ -47,6 +47,25 @@ pub(super) struct Planner<'a> {
     /// The last table seen, when nothing but its caption may follow.
     pub(super) last_table: Option<usize>,
     pub(super) faq: Option<(usize, Option<usize>)>,
+    /// Every heading in document order: its line, level, id, number and title, so that a
+    /// figure can name the section it stands in.
+    pub(super) headings: Vec<HeadingAt>,
+    /// Cell number -> the line it stands on in the expanded Markdown.
+    pub(super) cell_lines: HashMap<usize, usize>,
+    /// Markdown table line -> its caption's label.
+    pub(super) table_ids: HashMap<usize, String>,
+    /// The lines of the Markdown tables, in order.
+    pub(super) markdown_tables: Vec<usize>,
+}
+
+/// A heading as the planner numbered it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct HeadingAt {
+    pub line: usize,
+    pub level: u8,
+    pub id: String,
+    pub number: Option<usize>,
+    pub title: String,
 }
 
 /// Ids nbrender writes itself: cells (`cell-3`), footnotes (`fn-x`, `fnref-x`), embeds.
@@ -83,6 +102,10 @@ impl<'a> Planner<'a> {
             figures: 0,
             last_table: None,
             faq: None,
+            headings: Vec::new(),
+            cell_lines: HashMap::new(),
+            table_ids: HashMap::new(),
+            markdown_tables: Vec::new(),
         }
     }
 
@@ -94,7 +117,10 @@ impl<'a> Planner<'a> {
                 Block::Heading { level, line, text, attrs, top, .. } => {
                     self.heading(&mut plan, *level, *line, text, attrs.as_ref(), *top)
                 }
-                Block::Table { line, .. } => self.last_table = Some(*line),
+                Block::Table { line, .. } => {
+                    self.last_table = Some(*line);
+                    self.markdown_tables.push(*line);
+                }
                 Block::Paragraph { line, file_line, text, attrs } => {
                     self.paragraph(&mut plan, *line, *file_line, text, attrs.as_ref())
                 }
@@ -188,6 +214,7 @@ impl<'a> Planner<'a> {
             None => self.unique_id(title),
         };
         if !numbered {
+            self.headings.push(HeadingAt { line, level, id: id.clone(), number: None, title: title.to_string() });
             let open = format!("<h{level} id=\"{}\">", escape_html(&id));
             plan.headings.insert(line, HeadingPlan { open, ..HeadingPlan::default() });
             // Only top-level H2s are numbered: another labelled heading is cited by its title.
@@ -203,12 +230,14 @@ impl<'a> Planner<'a> {
         };
         let mut h =
             HeadingPlan { open: format!("<h2 id=\"{}\"{class_attr}>", escape_html(&id)), ..HeadingPlan::default() };
+        let mut at = HeadingAt { line, level, id: id.clone(), number: None, title: title.to_string() };
         if attrs.classes.iter().any(|c| c == "unnumbered") {
             if id.starts_with("sec-") {
                 self.add_label(&id, title.to_string());
             }
         } else {
             self.sections += 1;
+            at.number = Some(self.sections);
             h.prefix = format!("<span class=\"sec-num\">{}.</span>", self.sections);
             if id.starts_with("sec-") {
                 let text = format!("section {}-{}", self.prefix, self.sections);
@@ -220,6 +249,7 @@ impl<'a> Planner<'a> {
         if classes.contains(&"faq") {
             self.faq = Some((line, None));
         }
+        self.headings.push(at);
         plan.headings.insert(line, h);
     }
 
@@ -257,6 +287,7 @@ impl<'a> Planner<'a> {
             escape_html(&shown(&text, Some(caption.trim())))
         );
         plan.tables.insert(table, (before, "</figure>".to_string()));
+        self.table_ids.insert(table, id.clone());
         self.add_label(id, text);
     }
 
@@ -268,6 +299,7 @@ impl<'a> Planner<'a> {
             return;
         };
         self.placed.insert(cell.number);
+        self.cell_lines.insert(cell.number, line);
         let label = cell.options.label.as_ref();
         if let Some(label) = label {
             self.check_label_kind(cell, output, label);

@@ -157,7 +157,7 @@ fn figure(class: &str, frame: &CellFrame<'_>, inner: &str) -> String {
 }
 
 /// A number or band as output text: thousands separators, bands as `lo to hi`.
-fn scalar_text(v: &Value) -> String {
+pub(crate) fn scalar_text(v: &Value) -> String {
     match v {
         Value::Int(i) => Filter::Num.number(*i as f64),
         Value::Float(f) => Filter::Num.number(*f),
@@ -166,7 +166,7 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
-fn cell_text(v: &Value, format: Option<Filter>) -> String {
+pub(crate) fn cell_text(v: &Value, format: Option<Filter>) -> String {
     match (format, v) {
         (Some(f), Value::Band(b)) => f.band(b.lo, b.hi),
         (Some(f), v) if v.as_f64().is_some() => f.number(v.as_f64().unwrap_or(0.0)),
@@ -174,7 +174,7 @@ fn cell_text(v: &Value, format: Option<Filter>) -> String {
     }
 }
 
-fn rows_table(rows: &[Value]) -> Table {
+pub(crate) fn rows_table(rows: &[Value]) -> Table {
     let mut keys: Vec<String> = Vec::new();
     for row in rows {
         if let Value::Map(m) = row {

@@ -6,6 +6,7 @@ use super::texts::FrontTexts;
 use super::{Card, Link, PageContext, PageInfo, SiteInfo, Theme};
 use crate::diag::{Code, Diagnostic};
 use crate::exec::Executed;
+use crate::manifest::PageManifest;
 use crate::notebook::{self, Notebook, Related};
 use crate::prose::{self, Body, Embeddable};
 use crate::template::{ProseTemplates, Scope};
@@ -54,6 +55,8 @@ pub trait Pages {
 pub struct Page {
     pub html: String,
     pub body: Body,
+    /// The values it publishes.
+    pub manifest: PageManifest,
 }
 
 /// Renders one page: every diagnostic of its body and cards is collected.
@@ -62,6 +65,8 @@ pub fn render_page(input: PageInput<'_>, pages: &dyn Pages, shared: &Shared<'_>)
     let mut diagnostics = Vec::new();
     let related = related_cards(nb, pages, &mut diagnostics);
     let prefix = nb.front.prefix.clone().unwrap_or_else(|| nb.slug());
+    // Notebooks are the files of one folder: the file's name is its path there.
+    let file = nb.path.file_name().map_or_else(|| nb.source.name.clone(), |n| n.to_string_lossy().into_owned());
     let body = prose::render_body(
         nb,
         input.executed,
@@ -71,6 +76,7 @@ pub fn render_page(input: PageInput<'_>, pages: &dyn Pages, shared: &Shared<'_>)
         &input.embeddable,
         shared.png,
         &shared.theme.ids,
+        &file,
     );
     let body = match body {
         Ok(body) if diagnostics.is_empty() => body,
@@ -105,7 +111,23 @@ pub fn render_page(input: PageInput<'_>, pages: &dyn Pages, shared: &Shared<'_>)
         generator: format!("nbrender {}", env!("CARGO_PKG_VERSION")),
     };
     let html = super::page_html(shared.theme, &ctx, &body.html, &body.faq).map_err(|d| vec![d])?;
-    Ok(Page { html, body })
+    let manifest = page_manifest(&ctx.page.slug, texts, &file, &body);
+    Ok(Page { html, body, manifest })
+}
+
+/// The figures a page publishes: its frontmatter texts' values, then its body's.
+fn page_manifest(slug: &str, texts: &FrontTexts, file: &str, body: &Body) -> PageManifest {
+    let front = texts.figures.iter().cloned().map(|mut f| {
+        f.at = format!("{file}:{}", f.at);
+        f
+    });
+    PageManifest {
+        version: crate::manifest::VERSION,
+        page: slug.to_string(),
+        title: texts.title.clone(),
+        notebook: file.to_string(),
+        figures: crate::manifest::keyed(front.chain(body.figures.iter().cloned()).collect()),
+    }
 }
 
 fn related_cards(nb: &Notebook, pages: &dyn Pages, diagnostics: &mut Vec<Diagnostic>) -> Vec<Card> {

@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use crate::diag::{Diagnostic, SourceFile};
 use crate::exec::Executed;
+use crate::manifest::{Found, Place};
 use crate::notebook::Notebook;
 use crate::prose;
-use crate::template::{Output, ProseTemplates, Scope};
+use crate::prose::lineage::Lineage;
+use crate::template::{ProseTemplates, Scope};
 
 /// The blurb a card shows, as written: the lede when there is none.
 fn card_blurb(nb: &Notebook) -> &str {
@@ -31,6 +33,7 @@ pub fn card_texts(nb: &Notebook) -> Option<FrontTexts> {
         description: String::new(),
         blurb: card_blurb(nb).to_string(),
         headline: String::new(),
+        figures: Vec::new(),
     })
 }
 
@@ -43,6 +46,9 @@ pub struct FrontTexts {
     pub blurb: String,
     /// The figure the site index shows for this page.
     pub headline: String,
+    /// The values the fields written in the frontmatter show, for the manifest (`at` holds
+    /// the line only: the page adds its file).
+    pub figures: Vec<crate::manifest::Found>,
 }
 
 /// The frontmatter's text fields of `nb`, expanded over the values its run left in `scope`.
@@ -54,32 +60,45 @@ pub fn front_texts(
 ) -> Result<FrontTexts, Vec<Diagnostic>> {
     let names: Vec<&str> = executed.scope.keys().map(String::as_str).collect();
     let mut diagnostics = Vec::new();
-    let mut field = |key: &str, value: Option<&String>| -> String {
+    let mut figures = Vec::new();
+    let lineage = std::cell::OnceCell::new();
+    let mut field = |key: &str, value: Option<&String>, place: Place| -> String {
         let Some(source) = value else { return String::new() };
         let written = nb.front.value_span(&[key]).unwrap_or_else(|| nb.source.line_span(1));
         match expand_field(templates, source, scope, &nb.source, written, &names) {
-            Ok(s) => s,
+            Ok((text, mut found)) => {
+                for f in &mut found {
+                    f.place = place.clone();
+                    let lineage = lineage.get_or_init(|| Lineage::of(nb, executed));
+                    f.sources = lineage.of_expression(f.expression.as_deref().unwrap_or(""));
+                }
+                figures.append(&mut found);
+                text
+            }
             Err(mut d) => {
                 diagnostics.append(&mut d);
                 String::new()
             }
         }
     };
-    let title = field("title", Some(&nb.front.title));
-    let lede = field("lede", nb.front.lede.as_ref());
+    let title = field("title", Some(&nb.front.title), Place::Title);
+    let lede = field("lede", nb.front.lede.as_ref(), Place::Lede);
     let description = match &nb.front.description {
-        Some(d) => field("description", Some(d)),
+        Some(d) => field("description", Some(d), Place::Description),
         None => lede.clone(),
     };
     let blurb = match &nb.front.blurb {
-        Some(b) => field("blurb", Some(b)),
+        Some(b) => field("blurb", Some(b), Place::Blurb),
         None => lede.clone(),
     };
     let headline = match &nb.front.headline {
-        Some(h) => field("headline", Some(h)),
+        Some(h) => field("headline", Some(h), Place::Headline),
         None => blurb.clone(),
     };
-    if diagnostics.is_empty() { Ok(FrontTexts { title, lede, description, blurb, headline }) } else { Err(diagnostics) }
+    match diagnostics.is_empty() {
+        true => Ok(FrontTexts { title, lede, description, blurb, headline, figures }),
+        false => Err(diagnostics),
+    }
 }
 
 /// A frontmatter value is YAML: its template's errors point into the value as written when
@@ -91,7 +110,7 @@ fn expand_field(
     file: &Arc<SourceFile>,
     written: std::ops::Range<usize>,
     names: &[&str],
-) -> Result<String, Vec<Diagnostic>> {
+) -> Result<(String, Vec<Found>), Vec<Diagnostic>> {
     let text = file.text.get(written.clone()).unwrap_or("");
     let quoted = text.len() >= 2
         && (text.starts_with('"') && text.ends_with('"') || text.starts_with('\'') && text.ends_with('\''));
@@ -100,7 +119,7 @@ fn expand_field(
         true if &text[1..text.len() - 1] == source => Some(written.start + 1),
         _ => None,
     };
-    templates.expand(source, scope, Output::Text).map_err(|errors| {
+    let (text, shown) = templates.expand_traced(source, scope).map_err(|errors| {
         errors
             .iter()
             .map(|e| {
@@ -110,6 +129,25 @@ fn expand_field(
                 };
                 prose::template_diagnostic_at(e, file, span, names)
             })
-            .collect()
-    })
+            .collect::<Vec<_>>()
+    })?;
+    let figures = shown
+        .into_iter()
+        .map(|s| {
+            let at = base.map_or(written.start, |base| base + s.origin.tag.start);
+            let expression =
+                source.get(s.origin.expression.clone()).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+            Found {
+                section: None,
+                place: Place::Prose,
+                expression: Some(expression.clone()),
+                at: file.line_col(at).0.to_string(),
+                value: crate::manifest::raw_json(&s.origin.raw),
+                text: s.text,
+                context: Some(text.clone()),
+                sources: Default::default(),
+            }
+        })
+        .collect();
+    Ok((text, figures))
 }

@@ -14,13 +14,16 @@ use super::fingerprint::Fingerprint;
 use super::run::Run;
 
 /// The files one page writes: its charts, then its `index.html`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct PageFiles {
     pub files: Vec<(PathBuf, Vec<u8>)>,
     pub charts: usize,
     pub pngs: usize,
     /// Charts of other notebooks the page shows (drawn in it; their files are theirs).
     pub embedded: usize,
+    /// The figures it publishes, and its manifest file's bytes.
+    pub manifest: Arc<crate::manifest::PageManifest>,
+    pub manifest_bytes: Vec<u8>,
 }
 
 /// Kept between the builds of one `serve` session. A fresh one reuses nothing.
@@ -31,7 +34,8 @@ pub struct Cache {
     runs: HashMap<PathBuf, (Fingerprint, Arc<Run>)>,
     pages: HashMap<PathBuf, (Fingerprint, Arc<PageFiles>)>,
     /// The output folder last written and the hash of every file in it.
-    written: Option<(PathBuf, HashMap<PathBuf, Fingerprint>)>,
+    /// Each folder written in place (the output, its manifest) and its files' hashes.
+    written: Vec<(PathBuf, HashMap<PathBuf, Fingerprint>)>,
 }
 
 impl Cache {
@@ -72,13 +76,12 @@ impl Cache {
 
     /// The hashes of the files last written into `out`, when `out` still holds them.
     pub(crate) fn written(&mut self, out: &Path) -> Option<&mut HashMap<PathBuf, Fingerprint>> {
-        match &mut self.written {
-            Some((dir, files)) if dir == out && out.join(super::write::MARKER).is_file() => Some(files),
-            _ => None,
-        }
+        let marked = out.join(super::write::MARKER).is_file();
+        self.written.iter_mut().find(|(dir, _)| dir == out && marked).map(|(_, files)| files)
     }
 
     pub(crate) fn set_written(&mut self, out: &Path, files: HashMap<PathBuf, Fingerprint>) {
-        self.written = Some((out.to_path_buf(), files));
+        self.written.retain(|(dir, _)| dir != out);
+        self.written.push((out.to_path_buf(), files));
     }
 }

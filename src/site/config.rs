@@ -13,7 +13,7 @@ use crate::exec::Limits;
 use crate::file::{FileError, over};
 use crate::site::load::NotebookLimits;
 
-const KEYS: &[&str] = &["title", "base_url", "theme", "groups", "limits"];
+const KEYS: &[&str] = &["title", "base_url", "theme", "groups", "limits", "publish_manifest"];
 const LIMIT_KEYS: &[&str] = &[
     "operations",
     "seconds",
@@ -53,6 +53,10 @@ pub struct SiteConfig {
     pub groups: Vec<String>,
     #[serde(default)]
     pub limits: SiteLimits,
+    /// Publishes the figure manifest with the site, under `_manifest/` (it is kept beside the
+    /// output, unpublished, by default).
+    #[serde(default)]
+    pub publish_manifest: bool,
 }
 
 /// `limits:` in `_site.yaml`: how far one notebook may go. Each key is optional.

@@ -28,6 +28,7 @@ use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic};
 use crate::exec::Executor;
+use crate::manifest::PageManifest;
 use crate::notebook::Notebook;
 use crate::render::page::{self as render_page, Shared};
 use crate::render::texts::{self, FrontTexts};
@@ -165,6 +166,16 @@ fn build_pages(
     for (name, bytes) in &theme.assets {
         rendered.files.push((PathBuf::from("assets").join(name), bytes.clone()));
     }
+    let manifest_files: Vec<(PathBuf, Vec<u8>)> = rendered
+        .manifests
+        .iter()
+        .map(|(m, bytes)| (PathBuf::from(format!("{}.json", m.page)), bytes.clone()))
+        .collect();
+    if config.publish_manifest {
+        let published =
+            manifest_files.iter().map(|(name, bytes)| (Path::new(PUBLISHED_MANIFEST).join(name), bytes.clone()));
+        rendered.files.extend(published);
+    }
     let written = if opts.dry_run {
         Vec::new()
     } else if single.is_some() {
@@ -174,6 +185,14 @@ fn build_pages(
     } else {
         write_site(&opts.out, &rendered.files, &rendered.unchanged, cache.as_deref_mut())?
     };
+    if !opts.dry_run {
+        let folder = manifest_folder(&opts.out);
+        match single {
+            Some(_) => write::write_files(&folder, &manifest_files).map(drop),
+            None => write::sync_dir(&folder, &manifest_files).map(drop),
+        }
+        .map_err(|d| Failure { diagnostics: vec![d], usage: false, partial: true })?;
+    }
     watch.lap("write");
     if let Some(cache) = cache {
         let runs: Vec<(usize, Fingerprint, Arc<Run>)> = (0..loaded.notebooks.len())
@@ -194,7 +213,18 @@ fn build_pages(
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         stages: watch.stages,
         warnings,
+        manifests: rendered.manifests.into_iter().map(|(m, _)| m).collect(),
     })
+}
+
+/// Where a site publishes its manifest when `_site.yaml` says `publish_manifest: true`.
+pub const PUBLISHED_MANIFEST: &str = "_manifest";
+
+/// The folder beside the output `out` that holds its figure manifest, one file per page:
+/// `.out.nbrender-manifest` for `out`. Beside, not in it: the manifest names cells and lines
+/// a page may hide, so publishing the output does not publish it.
+pub fn manifest_folder(out: &Path) -> PathBuf {
+    write::beside_output(out, "manifest")
 }
 
 /// The folder of the notebooks and, for a one-page build, the notebook asked for.
@@ -297,6 +327,8 @@ struct Rendered {
     /// Pages rendered afresh.
     fresh: usize,
     to_keep: Vec<(usize, Fingerprint, Arc<PageFiles>)>,
+    /// The manifest of every page rendered or kept, and its file, by slug.
+    manifests: Vec<(Arc<PageManifest>, Vec<u8>)>,
     /// The problems of the runs and the pages.
     diagnostics: Vec<Diagnostic>,
 }
@@ -357,6 +389,7 @@ fn render_stage(
         pngs: 0,
         fresh: 0,
         to_keep: Vec::new(),
+        manifests: Vec::new(),
         diagnostics: Vec::new(),
     };
     for (t, key, page) in pages {
@@ -373,6 +406,7 @@ fn render_stage(
             out.pngs += page.pngs;
         }
         out.fresh += usize::from(fresh);
+        out.manifests.push((Arc::clone(&page.manifest), page.manifest_bytes.clone()));
         match key {
             Some(key) => {
                 if fresh || !in_place {
@@ -388,6 +422,7 @@ fn render_stage(
             },
         }
     }
+    out.manifests.sort_by(|a, b| a.0.page.cmp(&b.0.page));
     out.texts = texts;
     out.diagnostics = diagnostics;
     out
@@ -463,7 +498,15 @@ fn write_site(
 fn page_files(nb: &Notebook, page: render_page::Page) -> PageFiles {
     let dir = PathBuf::from(nb.slug());
     // A chart of another notebook redrawn on this page's bounds counts with the embedded ones.
-    let mut out = PageFiles { charts: page.body.charts.len(), embedded: page.body.embedded, ..PageFiles::default() };
+    let manifest_bytes = crate::manifest::to_bytes(&page.manifest);
+    let mut out = PageFiles {
+        files: Vec::new(),
+        charts: page.body.charts.len(),
+        pngs: 0,
+        embedded: page.body.embedded,
+        manifest: Arc::new(page.manifest),
+        manifest_bytes,
+    };
     for chart in page.body.charts.into_iter().chain(page.body.redrawn) {
         out.files.push((dir.join(format!("{}.svg", chart.name)), chart.svg.into_bytes()));
         if let Some(png) = chart.png {

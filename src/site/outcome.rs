@@ -45,6 +45,8 @@ pub struct Report {
     pub stages: Vec<(&'static str, f64)>,
     /// What the build did besides its pages that the user should hear of.
     pub warnings: Vec<Diagnostic>,
+    /// The figures each page rendered publishes, by slug (a dry run's too).
+    pub manifests: Vec<std::sync::Arc<crate::manifest::PageManifest>>,
 }
 
 /// Why a build did not finish, with every diagnostic.

@@ -350,6 +350,11 @@ fn beside(out: &Path, what: &str) -> PathBuf {
     parent.join(format!(".{name}.nbrender-{what}"))
 }
 
+/// A hidden folder beside the output folder `out`, named for it: `.out.nbrender-{what}`.
+pub fn beside_output(out: &Path, what: &str) -> PathBuf {
+    beside(&output_path(out), what)
+}
+
 /// The folder beside `out` where a site build keeps the output it replaced, for the next build
 /// to stage into: `.out.nbrender-previous` for `out`.
 pub fn kept_path(out: &Path) -> PathBuf {
@@ -524,6 +529,25 @@ fn remove_tree(dir: &Path) {
         });
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Makes the folder `dir` hold exactly `files` and nbrender's marker, in place: a file is
+/// written (renamed into place) only when its bytes changed, and every other entry goes.
+/// For the manifest beside the output, which a build keeps as it keeps its pages. A folder
+/// that exists without nbrender's marker is refused rather than emptied, unless it is empty.
+pub fn sync_dir(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
+    let dir = &output_path(dir);
+    check(dir, files)?;
+    let empty = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none());
+    if is_real_dir(dir) && !is_ours(dir) && !empty {
+        return Err(Diagnostic::error(
+            Code::IoWrite,
+            format!("cannot write `{}`: it exists and nbrender did not write it", dir.display()),
+        )
+        .with_hint("nbrender keeps the figure manifest there; move that folder away"));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io("create folder", dir, e))?;
+    update_into(dir, files, None)
 }
 
 /// Writes `files` into `out`, keeping what else is there.

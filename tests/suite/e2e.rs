@@ -324,7 +324,8 @@ fn chart_command_runs_the_notebooks_the_chart_reads() {
     let mut entries: Vec<_> =
         std::fs::read_dir(p.dir.path()).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
     entries.sort();
-    assert_eq!(entries, ["d.svg", "notebooks", "out"], "only the chart file is written");
+    // The site build's manifest is beside its output; the chart command writes only its file.
+    assert_eq!(entries, [".out.nbrender-manifest", "d.svg", "notebooks", "out"], "only the chart file is written");
 }
 
 #[test]
@@ -473,7 +474,9 @@ fn a_site_build_leaves_no_stale_pages() {
     assert_eq!(p.run(&["notebooks/", "-o", "out", "-q"]).code, 0);
     assert!(!p.exists("out/other"), "the removed notebook's page is gone");
     let siblings: Vec<_> = std::fs::read_dir(p.dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
-    let staging = |n: &std::ffi::OsString| n.to_string_lossy().contains("nbrender-") && n != ".out.nbrender-previous";
+    let staging = |n: &std::ffi::OsString| {
+        n.to_string_lossy().contains("nbrender-") && n != ".out.nbrender-previous" && n != ".out.nbrender-manifest"
+    };
     assert!(!siblings.iter().any(staging), "staging folders left: {siblings:?}");
     // The replaced output is kept for the next build to stage into; its stale page is not
     // published, and the build after it removes that page from the kept folder too.

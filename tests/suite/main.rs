@@ -23,6 +23,7 @@ mod exact_prose;
 mod hostile;
 mod hostile_input;
 mod incremental;
+mod manifest;
 mod output;
 mod properties;
 mod prose_values;

@@ -16,7 +16,9 @@ fn staging_left(dir: &Path) -> Vec<String> {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".nbrender-") && !n.ends_with(".nbrender-previous"))
+        .filter(|n| {
+            n.contains(".nbrender-") && !n.ends_with(".nbrender-previous") && !n.ends_with(".nbrender-manifest")
+        })
         .collect()
 }
 
