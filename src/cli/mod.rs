@@ -291,7 +291,7 @@ fn run_serve(cli: Serve, color: bool) -> ExitCode {
     }
     let remove_out = cli.out.is_none();
     let out = cli.out.unwrap_or_else(|| std::env::temp_dir().join(format!("nbrender-serve-{}", std::process::id())));
-    let build = BuildOptions { out, theme: cli.theme, params: cli.params, png: false, dry_run: false };
+    let build = BuildOptions { out, theme: cli.theme, params: cli.params, manifests: true, ..BuildOptions::default() };
     let opts = serve::ServeOptions {
         path,
         host: cli.host,
@@ -358,8 +358,13 @@ fn render(cli: Render, color: bool) -> ExitCode {
         return ExitCode::from(2);
     };
     let terminal = std::io::stderr().is_terminal();
-    let opts =
-        BuildOptions { out: cli.out.clone(), theme: cli.theme, params: cli.params, png: cli.png, dry_run: false };
+    let opts = BuildOptions {
+        out: cli.out.clone(),
+        theme: cli.theme,
+        params: cli.params,
+        png: cli.png,
+        ..BuildOptions::default()
+    };
     let bar = Bar::new(terminal && !cli.quiet);
     let outcome = site::build(&path, &opts, &bar);
     bar.0.finish_and_clear();

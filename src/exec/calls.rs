@@ -134,23 +134,42 @@ pub fn declared_names(script: &str) -> Vec<String> {
     names
 }
 
-/// The words of `script` as Rhai's tokenizer reads them: every name (variables, functions,
-/// properties) and every string literal, in order, each once. Comments are not read.
-pub fn words(script: &str) -> Vec<String> {
-    let mut words: Vec<String> = Vec::new();
-    with_tokens(script, |tokens| {
-        for (token, _) in tokens {
-            let word = match &token {
-                Token::Identifier(id) => id.as_str(),
-                Token::StringConstant(s) => s.as_str(),
-                _ => continue,
-            };
-            if !words.iter().any(|w| w == word) {
-                words.push(word.to_string());
-            }
+/// What a cell's text says about where its values come from, read in one pass of Rhai's
+/// tokenizer: the names it declares (`let`, `const`), its words (every name and string
+/// literal, each once, in order) and the slugs of its `results("slug")` calls.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lineage {
+    pub declared: Vec<String>,
+    pub words: Vec<String>,
+    pub results: Vec<String>,
+}
+
+pub fn lineage(script: &str) -> Lineage {
+    let mut out = Lineage::default();
+    let tokens = tokens(script);
+    for (i, (token, _)) in tokens.iter().enumerate() {
+        let word = match token {
+            Token::Identifier(id) => id.as_str(),
+            Token::StringConstant(s) => s.as_str(),
+            _ => continue,
+        };
+        let previous = i.checked_sub(1).map(|p| &tokens[p].0);
+        if matches!(token, Token::Identifier(_)) && matches!(previous, Some(Token::Let | Token::Const)) {
+            out.declared.push(word.to_string());
         }
-    });
-    words
+        let called = word == "results"
+            && !matches!(previous, Some(Token::Period | Token::Elvis))
+            && matches!(tokens.get(i + 1), Some((Token::LeftParen, _)));
+        if let (true, Some((Token::StringConstant(slug), _)), Some((Token::RightParen, _))) =
+            (called, tokens.get(i + 2), tokens.get(i + 3))
+        {
+            out.results.push(slug.to_string());
+        }
+        if !out.words.iter().any(|w| w == word) {
+            out.words.push(word.to_string());
+        }
+    }
+    out
 }
 
 /// Every call of the function `name` in `script` (method calls such as `x.name(...)` are not
@@ -180,6 +199,16 @@ pub fn calls_of(script: &str, name: &str) -> Vec<Call> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cells_lineage_is_read_in_one_pass() {
+        let read = lineage(
+            "let a = results(\"x\");\n// let no = 1\nconst b = a.tc + rows[\"base\"];\nlet c = m.results(\"no\");\n",
+        );
+        assert_eq!(read.declared, ["a", "b", "c"]);
+        assert_eq!(read.results, ["x"]);
+        assert_eq!(read.words, ["a", "results", "x", "b", "tc", "rows", "base", "c", "m", "no"]);
+    }
 
     #[test]
     fn calls_are_read_as_rhai_reads_them() {

@@ -2,6 +2,7 @@
 //! declares each name, which names each cell uses, and the `data:` tables, `params:` and
 //! `results()` calls they reach. For the manifest's `sources` and `serve`'s provenance.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::exec::{Executed, Value};
@@ -15,69 +16,76 @@ pub struct Lineage<'a> {
     notebook: &'a Notebook,
     /// Name -> the last cell that declares it (the final value is that cell's).
     declared_by: HashMap<String, usize>,
-    /// Cell -> its words (names and string literals).
-    words: HashMap<usize, Vec<String>>,
+    /// Cell -> its words (names and string literals), and the slugs its `results()` read.
+    cells: HashMap<usize, (Vec<String>, Vec<String>)>,
     /// Data table -> its columns, in order.
     columns: HashMap<&'a str, Vec<String>>,
+    /// Sources already traced, by expression: a page quotes the same few values often.
+    traced: RefCell<HashMap<String, Sources>>,
 }
 
 impl<'a> Lineage<'a> {
     pub fn of(notebook: &'a Notebook, executed: &'a Executed) -> Self {
         let mut declared_by = HashMap::new();
-        let mut words = HashMap::new();
+        let mut cells = HashMap::new();
         for cell in notebook.cells() {
-            for name in crate::exec::calls::declared_names(&cell.script) {
+            let read = crate::exec::calls::lineage(&cell.script);
+            for name in read.declared {
                 declared_by.insert(name, cell.number);
             }
-            words.insert(cell.number, crate::exec::calls::words(&cell.script));
+            cells.insert(cell.number, (read.words, read.results));
         }
         let columns =
             notebook.front.data.keys().map(|name| (name.as_str(), columns_of(executed.scope.get(name)))).collect();
-        Lineage { notebook, declared_by, words, columns }
+        Lineage { notebook, declared_by, cells, columns, traced: RefCell::new(HashMap::new()) }
     }
 
     /// The sources of a `{{ }}` expression.
     pub fn of_expression(&self, expression: &str) -> Sources {
+        if let Some(known) = self.traced.borrow().get(expression) {
+            return known.clone();
+        }
         let (roots, words) = crate::template::expression_names(expression);
-        self.trace(roots.into_iter().map(|r| (r, words.clone())).collect(), Vec::new())
+        let sources = self.trace(&roots, &words, None);
+        self.traced.borrow_mut().insert(expression.to_string(), sources.clone());
+        sources
     }
 
     /// The sources of cell `number`'s output.
     pub fn of_cell(&self, number: usize) -> Sources {
-        self.trace(Vec::new(), vec![number])
+        self.trace(&[], &[], Some(number))
     }
 
-    /// Follows names back to the cells that declare them, and on to what those read.
-    fn trace(&self, names: Vec<(String, Vec<String>)>, cells: Vec<usize>) -> Sources {
+    /// Follows names back to the cells that declare them, and on to what those read. A
+    /// name's columns are the words named beside it: in the expression, or in the cell.
+    fn trace(&self, roots: &[String], words: &[String], cell: Option<usize>) -> Sources {
         let front = &self.notebook.front;
+        let none = (Vec::new(), Vec::new());
         let mut seen_cells: BTreeSet<usize> = BTreeSet::new();
         let mut data: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         let mut params: BTreeSet<&str> = BTreeSet::new();
-        let mut results: BTreeSet<String> = BTreeSet::new();
-        let mut pending_cells = cells;
-        let mut pending: Vec<(String, Vec<String>)> = names;
+        let mut results: BTreeSet<&str> = BTreeSet::new();
+        // (a name, the words beside it)
+        let mut pending: Vec<(&str, &[String])> = roots.iter().map(|r| (r.as_str(), words)).collect();
+        let mut pending_cells: Vec<usize> = cell.into_iter().collect();
         loop {
             while let Some(cell) = pending_cells.pop() {
                 if !seen_cells.insert(cell) {
                     continue;
                 }
-                let words = self.words.get(&cell).cloned().unwrap_or_default();
-                if let Some(c) = self.notebook.cells().find(|c| c.number == cell) {
-                    results.extend(
-                        crate::exec::calls::calls_of(&c.script, "results").into_iter().filter_map(|c| c.literal),
-                    );
-                }
-                pending.extend(words.iter().map(|w| (w.clone(), words.clone())));
+                let (words, read) = self.cells.get(&cell).unwrap_or(&none);
+                results.extend(read.iter().map(String::as_str));
+                pending.extend(words.iter().map(|w| (w.as_str(), words.as_slice())));
             }
             let Some((name, words)) = pending.pop() else { break };
-            if let Some((table, columns)) = self.columns.get_key_value(name.as_str()) {
+            if let Some((table, columns)) = self.columns.get_key_value(name) {
                 let named = data.entry(table).or_default();
                 named.extend(columns.iter().filter(|c| words.contains(c)).map(String::as_str));
             }
-            if let Some((param, _)) = front.params.get_key_value(&name) {
+            if let Some((param, _)) = front.params.get_key_value(name) {
                 params.insert(param.as_str());
             }
-            if let Some(&cell) = self.declared_by.get(&name)
+            if let Some(&cell) = self.declared_by.get(name)
                 && !seen_cells.contains(&cell)
             {
                 pending_cells.push(cell);
@@ -95,7 +103,7 @@ impl<'a> Lineage<'a> {
             cells: seen_cells.into_iter().collect(),
             data,
             params: params.into_iter().map(str::to_string).collect(),
-            results: results.into_iter().collect(),
+            results: results.into_iter().map(str::to_string).collect(),
         }
     }
 }

@@ -98,7 +98,8 @@ pub struct ValuePlace {
     pub value: usize,
     /// The block's line in the expanded Markdown.
     pub line: usize,
-    pub context: String,
+    /// The block's text, shared by the values it holds.
+    pub context: std::rc::Rc<str>,
     pub at: std::ops::Range<usize>,
     /// In a Markdown table: which cell.
     pub cell: Option<TableCellPlace>,
@@ -577,8 +578,9 @@ fn value_places<'a>(root: &'a AstNode<'a>, src: &Source<'_>) -> Vec<ValuePlace> 
             }
         }
         context.push_str(rest);
+        let context: std::rc::Rc<str> = context.into();
         for (value, at) in found {
-            places.push(ValuePlace { value, line, context: context.clone(), at, cell: cell.clone() });
+            places.push(ValuePlace { value, line, context: std::rc::Rc::clone(&context), at, cell: cell.clone() });
         }
     }
     places

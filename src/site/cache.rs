@@ -21,9 +21,9 @@ pub(crate) struct PageFiles {
     pub pngs: usize,
     /// Charts of other notebooks the page shows (drawn in it; their files are theirs).
     pub embedded: usize,
-    /// The figures it publishes, and its manifest file's bytes.
-    pub manifest: Arc<crate::manifest::PageManifest>,
-    pub manifest_bytes: Vec<u8>,
+    /// The figures it publishes, when the build keeps them, and its manifest file.
+    pub manifest: Option<Arc<crate::manifest::PageManifest>>,
+    pub manifest_file: (PathBuf, Vec<u8>),
 }
 
 /// Kept between the builds of one `serve` session. A fresh one reuses nothing.

@@ -55,6 +55,8 @@ pub struct BuildOptions {
     pub png: bool,
     /// `nbrender check`: do everything a build does but write nothing.
     pub dry_run: bool,
+    /// Keep each page's figures in the report (`serve`, `diff`); a build only writes them.
+    pub manifests: bool,
 }
 
 /// Times the stages of a build.
@@ -166,11 +168,7 @@ fn build_pages(
     for (name, bytes) in &theme.assets {
         rendered.files.push((PathBuf::from("assets").join(name), bytes.clone()));
     }
-    let manifest_files: Vec<(PathBuf, Vec<u8>)> = rendered
-        .manifests
-        .iter()
-        .map(|(m, bytes)| (PathBuf::from(format!("{}.json", m.page)), bytes.clone()))
-        .collect();
+    let manifest_files = std::mem::take(&mut rendered.manifest_files);
     if config.publish_manifest {
         let published =
             manifest_files.iter().map(|(name, bytes)| (Path::new(PUBLISHED_MANIFEST).join(name), bytes.clone()));
@@ -213,7 +211,7 @@ fn build_pages(
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         stages: watch.stages,
         warnings,
-        manifests: rendered.manifests.into_iter().map(|(m, _)| m).collect(),
+        manifests: rendered.manifests,
     })
 }
 
@@ -327,8 +325,10 @@ struct Rendered {
     /// Pages rendered afresh.
     fresh: usize,
     to_keep: Vec<(usize, Fingerprint, Arc<PageFiles>)>,
-    /// The manifest of every page rendered or kept, and its file, by slug.
-    manifests: Vec<(Arc<PageManifest>, Vec<u8>)>,
+    /// The manifest file of every page rendered or kept (`<slug>.json`), by slug, and the
+    /// manifests themselves when the build keeps them (`BuildOptions::manifests`).
+    manifest_files: Vec<(PathBuf, Vec<u8>)>,
+    manifests: Vec<Arc<PageManifest>>,
     /// The problems of the runs and the pages.
     diagnostics: Vec<Diagnostic>,
 }
@@ -374,7 +374,7 @@ fn render_stage(
                     Some(input) => render_page::render_page(input, &site, &shared),
                     None => Err(Vec::new()),
                 })
-                .map(|page| (Arc::new(page_files(&notebooks[t], page)), true)),
+                .map(|page| (Arc::new(page_files(&notebooks[t], page, opts.manifests)), true)),
             };
             progress.advance(&notebooks[t].source.name);
             (t, *key, page)
@@ -389,6 +389,7 @@ fn render_stage(
         pngs: 0,
         fresh: 0,
         to_keep: Vec::new(),
+        manifest_files: Vec::new(),
         manifests: Vec::new(),
         diagnostics: Vec::new(),
     };
@@ -406,7 +407,7 @@ fn render_stage(
             out.pngs += page.pngs;
         }
         out.fresh += usize::from(fresh);
-        out.manifests.push((Arc::clone(&page.manifest), page.manifest_bytes.clone()));
+        out.manifests.extend(page.manifest.iter().cloned());
         match key {
             Some(key) => {
                 if fresh || !in_place {
@@ -414,15 +415,23 @@ fn render_stage(
                 } else {
                     out.unchanged.extend(page.files.iter().map(|(path, _)| path.clone()));
                 }
+                out.manifest_files.push(page.manifest_file.clone());
                 out.to_keep.push((t, key, page));
             }
             None => match Arc::try_unwrap(page) {
-                Ok(page) => out.files.extend(page.files),
-                Err(page) => out.files.extend(page.files.iter().cloned()),
+                Ok(page) => {
+                    out.files.extend(page.files);
+                    out.manifest_files.push(page.manifest_file);
+                }
+                Err(page) => {
+                    out.files.extend(page.files.iter().cloned());
+                    out.manifest_files.push(page.manifest_file.clone());
+                }
             },
         }
     }
-    out.manifests.sort_by(|a, b| a.0.page.cmp(&b.0.page));
+    out.manifests.sort_by(|a, b| a.page.cmp(&b.page));
+    out.manifest_files.sort_by(|a, b| a.0.cmp(&b.0));
     out.texts = texts;
     out.diagnostics = diagnostics;
     out
@@ -495,17 +504,18 @@ fn write_site(
 }
 
 /// The files a rendered page writes, relative to the output folder.
-fn page_files(nb: &Notebook, page: render_page::Page) -> PageFiles {
+fn page_files(nb: &Notebook, page: render_page::Page, keep: bool) -> PageFiles {
     let dir = PathBuf::from(nb.slug());
     // A chart of another notebook redrawn on this page's bounds counts with the embedded ones.
-    let manifest_bytes = crate::manifest::to_bytes(&page.manifest);
+    let manifest_file =
+        (PathBuf::from(format!("{}.json", page.manifest.page)), crate::manifest::to_bytes(&page.manifest));
     let mut out = PageFiles {
         files: Vec::new(),
         charts: page.body.charts.len(),
         pngs: 0,
         embedded: page.body.embedded,
-        manifest: Arc::new(page.manifest),
-        manifest_bytes,
+        manifest: keep.then(|| Arc::new(page.manifest)),
+        manifest_file,
     };
     for chart in page.body.charts.into_iter().chain(page.body.redrawn) {
         out.files.push((dir.join(format!("{}.svg", chart.name)), chart.svg.into_bytes()));
