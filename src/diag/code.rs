@@ -54,6 +54,10 @@ codes! {
     CliUnknownLabel = "cli::unknown-label", Input;
     CliUnknownParam = "cli::unknown-param", Input;
     DataLoad = "data::load", Input;
+    DiffBadManifest = "diff::bad-manifest", Input;
+    DiffNoManifest = "diff::no-manifest", Input;
+    DiffNotNotebooks = "diff::not-notebooks", Input;
+    DiffVersion = "diff::version", Input;
     ExecAssert = "exec::assert", Input;
     ExecInput = "exec::input", System;
     ExecLimit = "exec::limit", Input;

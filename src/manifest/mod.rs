@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod diff;
+
 /// The manifest format's version: raised when a field changes meaning or goes away.
 pub const VERSION: u32 = 1;
 
