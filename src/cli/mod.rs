@@ -1,6 +1,7 @@
 //! The command line: clap, colours and exit codes live here and nowhere else. Raw arguments
 //! become validated options before the library sees them.
 
+mod diff;
 mod provenance;
 mod serve;
 
@@ -37,6 +38,8 @@ enum Command {
     New(New),
     /// Build the site, serve it on 127.0.0.1 and rebuild and reload the page on every save.
     Serve(Serve),
+    /// Say which published figures a build would change, or two builds differ in.
+    Diff(Diff),
     /// Print a shell completion script: `nbrender completions bash > ~/.local/share/bash-completion/completions/nbrender`.
     Completions {
         /// The shell.
@@ -71,6 +74,41 @@ struct New {
     /// Where to write; default `notebooks/` when it exists, else the current folder.
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
+}
+
+/// `nbrender diff NOTEBOOKS [-o DIR]` or `nbrender diff OLD NEW`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  nbrender diff notebooks/              build in memory, compare with out/
+  nbrender diff notebooks/ -o public    build in memory, compare with public/
+  nbrender diff old-site/ new-site/     compare two output folders
+
+Exit status, as diff(1)'s: 0 when no published figure changed, 1 when one did, 2 on trouble.")]
+struct Diff {
+    /// Alone: the notebooks folder, built in memory (nothing is written) and compared with the
+    /// output folder. With NEW: the older output folder, its manifest folder, or a page's manifest.
+    #[arg(value_name = "NOTEBOOKS|OLD")]
+    first: PathBuf,
+    /// The newer output folder, its manifest folder, or a page's manifest.
+    #[arg(value_name = "NEW")]
+    second: Option<PathBuf>,
+    /// With NOTEBOOKS: the output folder published now; default `out`.
+    #[arg(short, long, value_name = "DIR", conflicts_with = "second")]
+    out: Option<PathBuf>,
+    /// `text` for a terminal, `json` for scripts, `markdown` for a pull request comment.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    format: DiffFormat,
+    /// With NOTEBOOKS: override a notebook param as the published build did (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param, conflicts_with = "second")]
+    params: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 /// `nbrender serve [PATH]`.
@@ -211,7 +249,7 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
 }
 
 /// Runs the command line and returns the process exit code: 0 success, 1 the inputs have
-/// errors, 2 usage errors.
+/// errors, 2 usage errors; `nbrender diff` has diff(1)'s (`cli/diff.rs`).
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -225,6 +263,7 @@ pub fn main() -> ExitCode {
         Some(Command::Chart(chart)) => export(chart, color),
         Some(Command::Check(check)) => run_check(check, color),
         Some(Command::New(new)) => scaffold(new, color),
+        Some(Command::Diff(cli)) => diff::run(diff_options(cli), color),
         Some(Command::Serve(cli)) => run_serve(cli, color),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
@@ -233,6 +272,16 @@ pub fn main() -> ExitCode {
         }
         None => render(cli.render, color),
     }
+}
+
+fn diff_options(cli: Diff) -> diff::DiffOptions {
+    use crate::manifest::diff::Format as F;
+    let format = match cli.format {
+        DiffFormat::Text => F::Text,
+        DiffFormat::Json => F::Json,
+        DiffFormat::Markdown => F::Markdown,
+    };
+    diff::DiffOptions { first: cli.first, second: cli.second, out: cli.out, format, params: cli.params }
 }
 
 fn scaffold(cli: New, color: bool) -> ExitCode {

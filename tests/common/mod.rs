@@ -320,3 +320,31 @@ pub fn refused(p: &Project, name: &str, line: usize, message: &str) -> Measured 
     println!("{name}: refused in {:.2} s, peak {:.0} MiB", m.seconds, m.peak_mib);
     m
 }
+
+/// The marker nbrender writes into every folder of its own.
+pub const MARKER: &str = ".nbrender";
+
+impl Project {
+    /// An output folder `out` as a build leaves it, with its manifest folder beside it holding
+    /// one `<slug>.json` a page: `pages` are (slug, JSON text).
+    pub fn built_output(&self, out: &str, pages: &[(&str, &str)]) {
+        self.write(&format!("{out}/{MARKER}"), "");
+        self.write(&format!("{out}/index.html"), "<!doctype html>\n");
+        self.write(&format!("{out}/assets/style.css"), "\n");
+        let beside = manifest_folder(out);
+        self.write(&format!("{beside}/{MARKER}"), "");
+        for (slug, json) in pages {
+            self.write(&format!("{beside}/{slug}.json"), json);
+        }
+    }
+}
+
+/// The manifest folder beside the output folder `out` (relative, without `..`):
+/// `a/.out.nbrender-manifest` for `a/out`.
+pub fn manifest_folder(out: &str) -> String {
+    let out = out.trim_end_matches('/');
+    match out.rsplit_once('/') {
+        Some((parent, name)) => format!("{parent}/.{name}.nbrender-manifest"),
+        None => format!(".{out}.nbrender-manifest"),
+    }
+}

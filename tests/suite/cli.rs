@@ -25,7 +25,7 @@ fn every_help_text_is_a_snapshot() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.is_empty(), "{}", run.stderr);
     let commands = subcommands(&run.stdout);
-    assert_eq!(commands, ["chart", "check", "new", "serve", "completions"], "{}", run.stdout);
+    assert_eq!(commands, ["chart", "check", "new", "serve", "diff", "completions"], "{}", run.stdout);
     insta::assert_snapshot!("help", &run.stdout);
     for command in commands {
         let run = p.run(&[&command, "--help"]);

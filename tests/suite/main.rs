@@ -18,6 +18,7 @@ mod bounds;
 mod cli;
 mod codes;
 mod conformance;
+mod diff;
 mod e2e;
 mod exact_prose;
 mod hostile;

@@ -98,3 +98,50 @@ fn a_site_may_publish_its_manifest_and_a_one_page_build_keeps_the_others() {
     assert!(!p.exists(".out.nbrender-manifest/other.json"));
     assert!(p.exists(".out.nbrender-manifest/hub.json"));
 }
+
+/// Every key `nbrender diff --format json` reports as changed, page by page.
+fn changed_keys(json: &str) -> Vec<String> {
+    let doc: Value = serde_json::from_str(json).expect("diff JSON");
+    let mut keys = Vec::new();
+    for page in doc["pages"].as_array().expect("pages") {
+        let slug = page["page"].as_str().unwrap_or("");
+        for section in page["sections"].as_array().expect("sections") {
+            let figures = section["figures"].as_array().expect("figures").iter();
+            let marks =
+                section["charts"].as_array().into_iter().flatten().flat_map(|c| c["marks"].as_array().expect("marks"));
+            for f in figures.chain(marks) {
+                keys.push(format!("{slug} {} {}", f["change"].as_str().unwrap_or(""), f["key"].as_str().unwrap_or("")));
+            }
+        }
+    }
+    keys.sort();
+    keys
+}
+
+#[test]
+fn diff_names_exactly_the_figures_a_data_edit_moves_across_the_pages_that_read_it() {
+    let p = Project::with_notebooks("tests/fixtures/editorial/notebooks");
+    assert_eq!(p.run(&["notebooks/", "-o", "out", "-q"]).code, 0);
+    let same = p.run(&["diff", "notebooks/", "-o", "out"]);
+    assert_eq!((same.code, same.stdout.trim()), (0, "no published figure changed"), "{}", same.stderr);
+    // L5's top moves: its prose, lede, table cell and chart mark, and the hub's figure read
+    // through results(); L4, the hours and the unrelated page stay as they were.
+    p.write("notebooks/data/pay.csv", "level,base_lo,base_hi\nL4,150000,180000\nL5,180000,230000\nL6,220000,280000\n");
+    let run = p.run(&["diff", "notebooks/", "-o", "out", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        changed_keys(&run.stdout),
+        [
+            "hub changed prose/sec-across/senior | money_k_band",
+            "pay changed chart/fig-pay/band/L5",
+            "pay changed lede/l5 | money_k_band",
+            "pay changed prose/sec-levels/l5 | money_band",
+            "pay changed table/tbl-pay/L5/Base salary",
+        ]
+    );
+    // Nothing was written: the live output still says what it said.
+    assert_eq!(
+        by_key(&manifest(&p, ".out.nbrender-manifest", "pay"), "lede/l5 | money_k_band")["text"],
+        "$180k to $220k"
+    );
+}

@@ -31,12 +31,11 @@ const SUFFIX: &str = ".nbrender-manifest";
 /// named as `site::write` names every hidden folder beside the output (`out/`, `out/.` and
 /// `out` are one folder; `.` and a path ending in `..` are resolved to have a name).
 pub fn manifest_beside(out: &Path) -> PathBuf {
-    let plain = plain(out);
-    let name = plain.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let hidden = format!(".{name}{SUFFIX}");
-    match plain.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(parent) => parent.join(hidden),
-        None => PathBuf::from(hidden),
+    let folder = crate::site::manifest_folder(out);
+    // Named as given: `out` has `.out.nbrender-manifest`, not `./.out.nbrender-manifest`.
+    match out.parent().is_some_and(|p| !p.as_os_str().is_empty()) {
+        true => folder,
+        false => folder.strip_prefix(".").map(Path::to_path_buf).unwrap_or(folder),
     }
 }
 
