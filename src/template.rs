@@ -624,6 +624,75 @@ pub fn calls_of(source: &str, name: &str) -> Vec<TemplateCall> {
     calls
 }
 
+/// A string that is the whole expression of a `{{ }}` tag, perhaps through filters without
+/// arguments (`{{ "25%" }}`, `{{ "a" | upper }}`): text typed into the prose in quotes. A tag
+/// with the `literal` filter is not one: its text is a deliberate literal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuotedText {
+    /// The string's token, quotes included.
+    pub span: std::ops::Range<usize>,
+    /// The string's value.
+    pub text: String,
+    /// Written without escapes: its value is the text between the quotes, byte for byte.
+    pub exact: bool,
+}
+
+/// Every [`QuotedText`] of a prose template, as minijinja's tokenizer reads it, up to the
+/// first place the template cannot be read.
+pub fn quoted_texts(source: &str) -> Vec<QuotedText> {
+    use minijinja::machinery::{Token, tokenize};
+    let mut out = Vec::new();
+    if !source.contains("{{") {
+        return out;
+    }
+    let mut tokens = tokenize(source, false, prose_syntax()).map_while(Result::ok).peekable();
+    while let Some((token, _)) = tokens.next() {
+        if !matches!(token, Token::VariableStart) {
+            continue;
+        }
+        let Some((string, span)) = tokens.next_if(|(t, _)| matches!(t, Token::Str(_) | Token::String(_))) else {
+            continue;
+        };
+        let (text, exact) = match string {
+            Token::Str(s) => (s.to_string(), true),
+            Token::String(s) => (s.to_string(), false),
+            _ => continue,
+        };
+        // Then only `| name` filters, none of them `literal`, to the tag's end.
+        let mut literal = false;
+        let whole = loop {
+            match tokens.next() {
+                Some((Token::VariableEnd, _)) => break true,
+                Some((Token::Pipe, _)) => match tokens.next() {
+                    Some((Token::Ident(name), _)) => literal |= name == "literal",
+                    _ => break false,
+                },
+                _ => break false,
+            }
+        };
+        if whole && !literal {
+            out.push(QuotedText { span: span.start_offset as usize..span.end_offset as usize, text, exact });
+        }
+    }
+    out
+}
+
+/// `literal`: the string it is given, unchanged. It marks a figure typed into the prose on
+/// purpose (a quoted historical figure), which the `prose::typed-figure` lint then leaves
+/// alone.
+fn literal(v: JValue) -> Result<JValue, Error> {
+    match v.as_str() {
+        Some(s) => Ok(JValue::from(s)),
+        None => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "`literal` publishes text typed in quotes, such as `{{{{ \"$150,000\" | literal }}}}`, not {}",
+                describe_value(&v)
+            ),
+        )),
+    }
+}
+
 fn prose_env(output: Output) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -689,6 +758,7 @@ fn prose_env(output: Output) -> Environment<'static> {
     });
     env.add_function(TAG_FN, |n: usize, value: JValue| trace::tag(n, value));
     env.add_function("figure", |slug: &str, label: &str, kwargs: Kwargs| figure(slug, label, &kwargs));
+    env.add_filter("literal", literal);
     for &name in Filter::NAMES {
         if let Some(filter) = Filter::parse(name) {
             env.add_filter(name, move |v: JValue| apply_filter(filter, &v));
@@ -1064,6 +1134,26 @@ mod tests {
         let t = ProseTemplates::within(ProseLimits { max_bytes: 40, max_elements: 100 });
         let e = t.expand_prose("{% for i in range(10) %}{{ evil }}{% endfor %}", &scope(), MARKS).unwrap_err();
         assert_eq!(e[0].kind, TemplateKind::TooLarge, "{e:?}");
+    }
+
+    #[test]
+    fn literal_publishes_a_string_unchanged_and_refuses_anything_else() {
+        assert_eq!(expand("{{ \"$150,000 *x*\" | literal }}").unwrap(), "$150,000 *x*");
+        let text = ProseTemplates::new().expand("a {{ '10%' | literal }}", &scope(), Output::Text).unwrap();
+        assert_eq!(text, "a 10%");
+        let e = expand("{{ n | literal }}").unwrap_err();
+        assert!(e.message.contains("`literal` publishes text typed in quotes"), "{}", e.message);
+        assert!(e.message.ends_with("not 1234567"), "{}", e.message);
+    }
+
+    #[test]
+    fn quoted_texts_are_strings_that_make_a_whole_tag() {
+        let source = "{{ \"25%\" }} {{ '$5' | upper }} {{ \"a\\\"b\" }} {{ \"10%\" | literal }} {{ \"x\" ~ n }} \
+                      {{ f(\"9%\") }} {% set s = \"7%\" %} {## {{ \"no\" }} ##} \"1%\"";
+        let quoted = quoted_texts(source);
+        let found: Vec<(&str, &str, bool)> =
+            quoted.iter().map(|q| (&source[q.span.clone()], q.text.as_str(), q.exact)).collect();
+        assert_eq!(found, [("\"25%\"", "25%", true), ("'$5'", "$5", true), ("\"a\\\"b\"", "a\"b", false)]);
     }
 
     #[test]

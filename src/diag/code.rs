@@ -98,6 +98,7 @@ codes! {
     ProseReservedId = "prose::reserved-id", Input;
     ProseTemplate = "prose::template", Input;
     ProseTooLarge = "prose::too-large", Input;
+    ProseTypedFigure = "prose::typed-figure", Input;
     ProseUnclosedComment = "prose::unclosed-comment", Input;
     ProseUndefined = "prose::undefined", Input;
     ProseUnknownLabel = "prose::unknown-label", Input;

@@ -400,6 +400,7 @@ pub(crate) mod tests {
             value,
             text: text.into(),
             context: Some(format!("… the median sits at {text} for …")),
+            sources: Default::default(),
         }
     }
 

@@ -317,6 +317,26 @@ pub fn template_calls(notebook: &Notebook, name: &str) -> Vec<(Range<usize>, Opt
         .collect()
 }
 
+/// The strings that make a whole `{{ }}` tag of the prose (`{{ "25%" }}`), as minijinja's
+/// tokenizer reads the text the engine will see (fenced code and comments out), each with the
+/// file offset of its opening quote (a tag is copied to the engine byte for byte).
+pub fn quoted_texts(notebook: &Notebook) -> Vec<(crate::template::QuotedText, usize)> {
+    let file = &notebook.source;
+    let body = &file.text[notebook.body.start.min(file.text.len())..];
+    if !body.contains("{{") {
+        return Vec::new();
+    }
+    let Some(marks) = free_marks(body) else { return Vec::new() };
+    let source = template_text(notebook, marks, &mut Vec::new());
+    crate::template::quoted_texts(&source.text)
+        .into_iter()
+        .map(|q| {
+            let at = source.map.file_offset(q.span.start);
+            (q, at)
+        })
+        .collect()
+}
+
 /// Expands the prose of a notebook. Every error is collected and located in the file.
 pub fn expand_body(
     notebook: &Notebook,

@@ -10,6 +10,7 @@ use comrak::{Arena, Options, create_formatter, parse_document};
 
 use crate::diag::SourceFile;
 use crate::prose::attributes::{self, Attributes};
+use crate::prose::lint::TypedFigure;
 use crate::template::{Inserted, Marks};
 
 /// A block of the document, as the planner sees it, in document order. `line` is the block's
@@ -88,6 +89,8 @@ pub struct Rendered {
     pub faq: Vec<(String, String)>,
     /// Where each value placed in the tree stands, in document order.
     pub places: Vec<ValuePlace>,
+    /// The figures typed into the prose's text ([`crate::prose::lint`]).
+    pub typed: Vec<TypedFigure>,
 }
 
 /// Where an inserted value stands on the page: the block that holds it, with the block's
@@ -488,6 +491,8 @@ pub fn render(
 
     let outline = outline(root, src, md);
     let mut plan = plan(&outline);
+    // Read before citations and values change the text nodes, and once attribute blocks are off.
+    let typed = typed_figures(root, src);
     resolve_citations(&arena, root, src, &mut cite);
     let places = value_places(root, src);
     put_values(&arena, root, src);
@@ -533,7 +538,7 @@ pub fn render(
     }
     let mut html = String::new();
     write_html(root, &opts, &mut html);
-    Rendered { html, faq, places }
+    Rendered { html, faq, places, typed }
 }
 
 /// Where each value mark stands, block by block in document order (before the values are put
@@ -602,6 +607,33 @@ fn table_cell_place<'a>(node: &'a AstNode<'a>, src: &Source<'_>) -> Option<Table
     let row_label = text(row.first_child());
     let table_line = table.data.borrow().sourcepos.start.line;
     Some(TableCellPlace { table_line, row: row_index, column, header, row_label })
+}
+
+/// The texts a reader sees as typed (headings, paragraphs, list items, quotes, table cells,
+/// footnotes, link text; not code, raw HTML, link destinations or autolinks), each with its
+/// Markdown line, for [`crate::prose::lint::place`] to find the figures in. Text nodes next to
+/// each other (split by an escape, say) are one text.
+fn typed_figures<'a>(root: &'a AstNode<'a>, src: &Source<'_>) -> Vec<TypedFigure> {
+    let mut runs: Vec<(usize, String)> = Vec::new();
+    let mut joined = false;
+    for node in root.descendants() {
+        let data = node.data.borrow();
+        let NodeValue::Text(t) = &data.value else {
+            joined = false;
+            continue;
+        };
+        // An autolink's text is its address.
+        let autolink = node
+            .parent()
+            .is_some_and(|p| matches!(&p.data.borrow().value, NodeValue::Link(l) if l.url.ends_with(t.as_ref())));
+        match runs.last_mut() {
+            Some((_, run)) if joined && !autolink => run.push_str(t),
+            _ if autolink => {}
+            _ => runs.push((data.sourcepos.start.line, t.to_string())),
+        }
+        joined = !autolink && node.next_sibling().is_some_and(|n| matches!(n.data.borrow().value, NodeValue::Text(_)));
+    }
+    crate::prose::lint::place(src.file, &runs, |line| src.file_line(line), src.marks.value)
 }
 
 /// The blocks of the document in order, for the planner. Attribute blocks are taken off

@@ -11,6 +11,7 @@ mod embeds;
 pub mod expand;
 mod figures;
 pub mod lineage;
+pub mod lint;
 pub mod markdown;
 mod planner;
 
@@ -42,6 +43,8 @@ pub struct Body {
     pub embedded: usize,
     /// The values it publishes, in page order, for the manifest.
     pub figures: Vec<crate::manifest::Found>,
+    /// What the prose would be warned about (`prose::typed-figure`).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// The diagnostic of a template error at `span` of the file, with its hint: a name it may have
@@ -73,7 +76,7 @@ pub(crate) fn template_diagnostic_at(
                 missing.keys.iter().take(12).map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
             )),
         },
-        TemplateKind::UnknownFilter(name) => match crate::diag::did_you_mean(name, crate::format::Filter::NAMES.iter().copied()) {
+        TemplateKind::UnknownFilter(name) => match crate::diag::did_you_mean(name, crate::format::Filter::NAMES.iter().copied().chain(["literal"])) {
             Some(best) => d.with_hint(format!("did you mean `{best}`?")),
             None => d.with_hint(format!("filters are {}", crate::format::Filter::NAMES.join(", "))),
         },
@@ -214,7 +217,8 @@ pub fn render_body(
     // The embedded charts redrawn on the page's bounds, in the order the prose calls them.
     let redrawn = embed_files.into_iter().flatten().collect();
     let embedded = embed_html.iter().filter(|html| !html.is_empty()).count();
-    Ok(Body { html: rendered.html, faq: rendered.faq, charts, redrawn, embedded, figures })
+    let warnings = lint::prose_warnings(notebook, &rendered.typed);
+    Ok(Body { html: rendered.html, faq: rendered.faq, charts, redrawn, embedded, figures, warnings })
 }
 
 /// Renders `md` as the prose of a notebook with no cells, over string values `values`: the

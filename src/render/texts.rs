@@ -111,14 +111,7 @@ fn expand_field(
     written: std::ops::Range<usize>,
     names: &[&str],
 ) -> Result<(String, Vec<Found>), Vec<Diagnostic>> {
-    let text = file.text.get(written.clone()).unwrap_or("");
-    let quoted = text.len() >= 2
-        && (text.starts_with('"') && text.ends_with('"') || text.starts_with('\'') && text.ends_with('\''));
-    let base = match quoted {
-        false if text == source => Some(written.start),
-        true if &text[1..text.len() - 1] == source => Some(written.start + 1),
-        _ => None,
-    };
+    let base = value_start(file, &written, source);
     let (text, shown) = templates.expand_traced(source, scope).map_err(|errors| {
         errors
             .iter()
@@ -150,4 +143,87 @@ fn expand_field(
         })
         .collect();
     Ok((text, figures))
+}
+
+/// Where a frontmatter value's text starts in the file, when YAML kept it as written (plain,
+/// or quoted without escapes), so that an offset in the value is one in the file.
+fn value_start(file: &SourceFile, written: &std::ops::Range<usize>, source: &str) -> Option<usize> {
+    let text = file.text.get(written.clone()).unwrap_or("");
+    let quoted = text.len() >= 2
+        && (text.starts_with('"') && text.ends_with('"') || text.starts_with('\'') && text.ends_with('\''));
+    match quoted {
+        false if text == source => Some(written.start),
+        true if &text[1..text.len() - 1] == source => Some(written.start + 1),
+        _ => None,
+    }
+}
+
+/// The figures typed into the text fields as written (`prose::typed-figure` warnings): in the
+/// text around their template tags, and in a string that makes a whole tag (`{{ '25%' }}`).
+/// Each points at the figure in the value as written; in a value YAML changed (folded lines,
+/// escapes), at the same text found in it, or else at the value's first line.
+pub fn typed_figures(nb: &Notebook) -> Vec<Diagnostic> {
+    use crate::prose::lint;
+    let front = &nb.front;
+    let file = &nb.source;
+    let fields = [
+        ("title", Some(&front.title)),
+        ("lede", front.lede.as_ref()),
+        ("description", front.description.as_ref()),
+        ("blurb", front.blurb.as_ref()),
+        ("headline", front.headline.as_ref()),
+    ];
+    let mut out = Vec::new();
+    for (key, value) in fields {
+        let Some(source) = value else { continue };
+        let Some(written) = front.value_span(&[key]) else { continue };
+        let start = value_start(file, &written, source);
+        let as_written = file.text.get(written.clone()).unwrap_or("");
+        // In a value YAML changed, each figure is sought after the last one found; once one is
+        // not found (written with an escape), the rest are placed at the value's first line.
+        let first_line = written.start..file.line_span(file.line_col(written.start).0).end.min(written.end);
+        let mut from = Some(0);
+        let mut place = |at: std::ops::Range<usize>, exact: bool, needle: &str| match (start, exact) {
+            (Some(start), true) => start + at.start..start + at.end,
+            _ => match from.and_then(|from| Some(from + as_written.get(from..)?.find(needle)?)) {
+                Some(found) => {
+                    from = Some(found + needle.len());
+                    written.start + found..written.start + found + needle.len()
+                }
+                None => {
+                    from = None;
+                    first_line.clone()
+                }
+            },
+        };
+        let place_name = format!("`{key}`");
+        // A literal's quotes must not close the value's own.
+        let quote = if as_written.starts_with('\'') { '"' } else { '\'' };
+        let mut found = Vec::new();
+        for f in lint::figures(source, &lint::template_tags(source)) {
+            found.push((f.span.start, f.span.clone(), true, f, None));
+        }
+        for q in crate::template::quoted_texts(source) {
+            for f in lint::figures(&q.text, &[]) {
+                let at = q.span.start + 1 + f.span.start..q.span.start + 1 + f.span.end;
+                found.push((q.span.start, at, q.exact, f, Some(q.clone())));
+            }
+        }
+        found.sort_by_key(|f| f.0);
+        for (_, at, exact, f, quoted) in found {
+            let text = match &quoted {
+                Some(q) => &q.text[f.span.clone()],
+                None => &source[f.span.clone()],
+            };
+            let span = place(at, exact, text);
+            let (place, literal) = match &quoted {
+                Some(q) => {
+                    (format!("{place_name}, in quotes"), lint::shown(source.get(q.span.clone()).unwrap_or("'…'")))
+                }
+                None => (place_name.clone(), format!("{quote}{}{quote}", lint::shown(text))),
+            };
+            out.push(lint::warning(file, span, text, f.kind, f.range, &place, &literal));
+        }
+    }
+    lint::capped(out)
 }

@@ -24,6 +24,8 @@ pub(crate) struct PageFiles {
     /// The figures it publishes, when the build keeps them, and its manifest file.
     pub manifest: Option<Arc<crate::manifest::PageManifest>>,
     pub manifest_file: (PathBuf, Vec<u8>),
+    /// What its prose is warned about: a page kept keeps them.
+    pub warnings: Vec<crate::diag::Diagnostic>,
 }
 
 /// Kept between the builds of one `serve` session. A fresh one reuses nothing.

@@ -13,7 +13,7 @@ use crate::exec::Limits;
 use crate::file::{FileError, over};
 use crate::site::load::NotebookLimits;
 
-const KEYS: &[&str] = &["title", "base_url", "theme", "groups", "limits", "publish_manifest"];
+const KEYS: &[&str] = &["title", "base_url", "theme", "groups", "limits", "publish_manifest", "strict"];
 const LIMIT_KEYS: &[&str] = &[
     "operations",
     "seconds",
@@ -57,6 +57,9 @@ pub struct SiteConfig {
     /// output, unpublished, by default).
     #[serde(default)]
     pub publish_manifest: bool,
+    /// Every warning is an error: a build, `check` and `serve` fail on them.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 /// `limits:` in `_site.yaml`: how far one notebook may go. Each key is optional.

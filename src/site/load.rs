@@ -89,9 +89,18 @@ impl Loaded {
         self.targets.iter().chain(&self.companions).copied()
     }
 
-    /// What the notebooks asked for would be warned about.
+    /// What the notebooks asked for would be warned about before they run: inputs they do not
+    /// use, figures typed into their frontmatter texts.
     pub fn warnings(&self) -> Vec<Diagnostic> {
-        self.targets.par_iter().flat_map_iter(|&t| unused_inputs(&self.notebooks[t])).collect()
+        self.targets
+            .par_iter()
+            .flat_map_iter(|&t| {
+                let nb = &self.notebooks[t];
+                let mut found = unused_inputs(nb);
+                found.extend(crate::render::texts::typed_figures(nb));
+                found
+            })
+            .collect()
     }
 
     /// The diagnostics of a failed build: these problems, the errors of the set-aside

@@ -140,7 +140,7 @@ fn build_pages(
     let order = index::Order::new(&loaded.notebooks, &config.groups);
     let plan = match plan::for_pages(&loaded, &order) {
         Ok(plan) => plan,
-        Err(cycle) => return Err(loaded.failure(vec![cycle], warnings).into()),
+        Err(cycle) => return Err(loaded.failure(vec![cycle], settle(warnings, config.strict)).into()),
     };
     // 3. Run, each notebook once those it reads have run; one whose inputs are unchanged in
     // a rebuild keeps its last run.
@@ -156,7 +156,11 @@ fn build_pages(
     let info = SiteInfo { title: config.title.clone(), base_url: config.base_url.clone() };
     let parts = Parts { loaded: &loaded, plan: &plan, ran: &ran, order: &order, theme: &theme, info: &info };
     let mut rendered = render_stage(&parts, &config, opts, progress, cache.as_deref(), in_place);
-    if !loaded.diagnostics.is_empty() || !rendered.diagnostics.is_empty() {
+    let mut warnings = warnings;
+    warnings.append(&mut rendered.warnings);
+    let warnings = settle(warnings, config.strict);
+    let strict_failed = config.strict && !warnings.is_empty();
+    if !loaded.diagnostics.is_empty() || !rendered.diagnostics.is_empty() || strict_failed {
         let problems = std::mem::take(&mut rendered.diagnostics);
         return Err(loaded.failure(problems, warnings).into());
     }
@@ -223,6 +227,22 @@ pub const PUBLISHED_MANIFEST: &str = "_manifest";
 /// a page may hide, so publishing the output does not publish it.
 pub fn manifest_folder(out: &Path) -> PathBuf {
     write::beside_output(out, "manifest")
+}
+
+/// The warnings of a build, by file and place; with `strict: true` in `_site.yaml`, each one
+/// an error.
+fn settle(mut warnings: Vec<Diagnostic>, strict: bool) -> Vec<Diagnostic> {
+    warnings.sort_by_cached_key(|d| d.location.as_ref().map(|l| (l.file.name.clone(), l.span.start)));
+    if strict {
+        for d in &mut warnings {
+            d.severity = crate::diag::Severity::Error;
+            d.label = Some(match d.label.take() {
+                Some(label) => format!("{label}; an error under `strict: true`"),
+                None => "an error under `strict: true` in `_site.yaml`".to_string(),
+            });
+        }
+    }
+    warnings
 }
 
 /// The folder of the notebooks and, for a one-page build, the notebook asked for.
@@ -331,6 +351,8 @@ struct Rendered {
     manifests: Vec<Arc<PageManifest>>,
     /// The problems of the runs and the pages.
     diagnostics: Vec<Diagnostic>,
+    /// What the pages asked for are warned about (their prose), kept pages' too.
+    warnings: Vec<Diagnostic>,
 }
 
 /// Stage 4: the frontmatter texts of every notebook that ran, then the pages, in parallel.
@@ -392,6 +414,7 @@ fn render_stage(
         manifest_files: Vec::new(),
         manifests: Vec::new(),
         diagnostics: Vec::new(),
+        warnings: Vec::new(),
     };
     for (t, key, page) in pages {
         let (page, fresh) = match page {
@@ -405,6 +428,7 @@ fn render_stage(
             out.charts += page.charts + page.embedded;
             out.embedded += page.embedded;
             out.pngs += page.pngs;
+            out.warnings.extend(page.warnings.iter().cloned());
         }
         out.fresh += usize::from(fresh);
         out.manifests.extend(page.manifest.iter().cloned());
@@ -506,9 +530,9 @@ fn write_site(
 /// The files a rendered page writes, relative to the output folder.
 fn page_files(nb: &Notebook, page: render_page::Page, keep: bool) -> PageFiles {
     let dir = PathBuf::from(nb.slug());
-    // A chart of another notebook redrawn on this page's bounds counts with the embedded ones.
     let manifest_file =
         (PathBuf::from(format!("{}.json", page.manifest.page)), crate::manifest::to_bytes(&page.manifest));
+    // A chart of another notebook redrawn on this page's bounds counts with the embedded ones.
     let mut out = PageFiles {
         files: Vec::new(),
         charts: page.body.charts.len(),
@@ -516,6 +540,7 @@ fn page_files(nb: &Notebook, page: render_page::Page, keep: bool) -> PageFiles {
         embedded: page.body.embedded,
         manifest: keep.then(|| Arc::new(page.manifest)),
         manifest_file,
+        warnings: page.body.warnings,
     };
     for chart in page.body.charts.into_iter().chain(page.body.redrawn) {
         out.files.push((dir.join(format!("{}.svg", chart.name)), chart.svg.into_bytes()));

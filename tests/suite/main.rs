@@ -8,7 +8,8 @@
 //! - `sites/*/`: a project (notebooks, `_site.yaml`, a theme, an `args` file) whose written
 //!   files and index are snapshotted (module `sites`);
 //! - `codes/*/`: a project showing a diagnostic code (module `codes`);
-//! - `errors/*.md`: a notebook with one mistake (module `e2e`).
+//! - `errors/*.md`: a notebook with one mistake (module `e2e`);
+//! - `lint/typed.md`: a figure typed into each place a reader sees (module `typed_figures`).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -34,3 +35,4 @@ mod sandbox;
 mod serve;
 mod sites;
 mod theme;
+mod typed_figures;

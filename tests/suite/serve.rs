@@ -359,3 +359,24 @@ fn a_file_emptied_then_written_again_is_one_save() {
     assert_eq!(next_line_with(&mut events, "data: ").as_deref(), Some("data: reload"));
     server.wait_for("/a/", "Second.");
 }
+
+/// Served pages mark their figures with where they came from, and after a data edit say how
+/// many moved; the files the build wrote stay as a clean build writes them.
+#[test]
+fn served_pages_show_each_figures_source_and_what_a_rebuild_changed() {
+    let p = Project::with_notebooks("tests/fixtures/editorial/notebooks");
+    let server = Server::start(&p);
+    let (status, page) = server.get("/pay/");
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"nbrender-figures\""), "no figures on the served page");
+    assert!(page.contains("{{ l5 | money_band }}  at pay.md:22\\ncomputed in cell 1"), "{page}");
+    assert!(page.contains("data `pay` from data/pay.csv: base_hi, base_lo, level"), "{page}");
+    assert!(page.contains("\"changed\":0"), "the first build changes nothing");
+    assert!(!p.read("site/pay/index.html").contains("nbrender-figures"), "the figures leaked into the built file");
+    p.write("notebooks/data/pay.csv", "level,base_lo,base_hi\nL4,150000,180000\nL5,180000,230000\nL6,220000,280000\n");
+    server.wait_for("/pay/", "\"changed\":4");
+    let (_, page) = server.get("/pay/");
+    assert!(page.contains("changed by the last rebuild: it read $180,000 to $220,000"), "{page}");
+    server.wait_for("/hub/", "\"changed\":1");
+    assert!(server.get("/other/").1.contains("\"changed\":0"));
+}

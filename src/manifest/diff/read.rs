@@ -405,6 +405,7 @@ mod tests {
             value: serde_json::json!(1),
             text: text.into(),
             context: None,
+            sources: Default::default(),
         }
     }
 
@@ -514,7 +515,7 @@ mod tests {
         let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
         // In a figure's value, which is read as any JSON: serde_json's depth limit.
         let mut manifest = String::from_utf8(to_bytes(&page("a", vec![lede("1")]))).unwrap();
-        manifest = manifest.replace("\"value\": 1", &format!("\"value\": {deep}"));
+        manifest = manifest.replace("\"value\":1", &format!("\"value\":{deep}"));
         std::fs::write(&file, &manifest).unwrap();
         let (code, message, at) = error(read(&file));
         assert_eq!(code, Code::DiffBadManifest);
