@@ -209,20 +209,27 @@ pub fn keyed(found: Vec<Found>) -> Vec<Figure> {
         .collect()
 }
 
-/// The words around `at` in `text`: up to `WORDS` words on each side, `…` where cut.
+/// The words around `at` in `text`: up to `WORDS` words on each side, `…` where cut. Reads
+/// only the words it keeps (and one more each side): a paragraph of many values costs each
+/// value its window, not the paragraph.
 pub fn around(text: &str, at: std::ops::Range<usize>) -> String {
     const WORDS: usize = 8;
     let (Some(before), Some(value), Some(after)) = (text.get(..at.start), text.get(at.clone()), text.get(at.end..))
     else {
         return text.to_string();
     };
-    let left: Vec<&str> = before.split_whitespace().collect();
-    let right: Vec<&str> = after.split_whitespace().collect();
+    let mut left: Vec<&str> = before.split_whitespace().rev().take(WORDS + 1).collect();
+    let cut_left = left.len() > WORDS;
+    left.truncate(WORDS);
+    left.reverse();
+    let mut right: Vec<&str> = after.split_whitespace().take(WORDS + 1).collect();
+    let cut_right = right.len() > WORDS;
+    right.truncate(WORDS);
     let mut out = String::new();
-    if left.len() > WORDS {
+    if cut_left {
         out.push_str("… ");
     }
-    out.push_str(&left[left.len().saturating_sub(WORDS)..].join(" "));
+    out.push_str(&left.join(" "));
     if before.ends_with(char::is_whitespace) && !out.is_empty() {
         out.push(' ');
     }
@@ -230,8 +237,8 @@ pub fn around(text: &str, at: std::ops::Range<usize>) -> String {
     if after.starts_with(char::is_whitespace) {
         out.push(' ');
     }
-    out.push_str(&right[..right.len().min(WORDS)].join(" "));
-    if right.len() > WORDS {
+    out.push_str(&right.join(" "));
+    if cut_right {
         out.push_str(" …");
     }
     out.trim().to_string()
@@ -345,6 +352,19 @@ mod tests {
         assert_eq!(serde_json::from_slice::<PageManifest>(&bytes).unwrap(), page);
         let empty = PageManifest { figures: Vec::new(), ..page };
         assert_eq!(serde_json::from_slice::<PageManifest>(&to_bytes(&empty)).unwrap(), empty);
+    }
+
+    #[test]
+    fn the_words_around_a_value_cost_their_window_not_the_paragraph() {
+        // A hang guard, not a timing: a paragraph of 200,000 values, each given its words.
+        // Reading the whole paragraph for each would scan 100 GB; the windows are a few MB.
+        let text = "$12 ".repeat(200_000);
+        let started = std::time::Instant::now();
+        for i in 0..200_000 {
+            let at = i * 4;
+            assert!(around(&text, at..at + 3).contains("$12"));
+        }
+        assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
     }
 
     #[test]
