@@ -88,7 +88,8 @@ fn changes(old: &PageManifest, new: &PageManifest) -> (HashMap<String, Option<St
         .figures
         .iter()
         .filter_map(|f| match before.get(f.key.as_str()) {
-            Some(b) if b.text == f.text && b.value == f.value => None,
+            // As `nbrender diff` tells them apart.
+            Some(b) if !crate::manifest::diff::differs(b, f) => None,
             Some(b) => Some((f.key.clone(), Some(b.text.clone()))),
             None => Some((f.key.clone(), None)),
         })

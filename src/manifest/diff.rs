@@ -333,7 +333,7 @@ fn section_order<'a>(old: &[&'a Figure], new: &[&'a Figure]) -> Vec<SectionId<'a
 }
 
 /// A figure changed when a reader sees another text or the value behind it is another.
-fn differs(before: &Figure, after: &Figure) -> bool {
+pub(crate) fn differs(before: &Figure, after: &Figure) -> bool {
     before.text != after.text || !same_value(&before.value, &after.value)
 }
 
