@@ -45,6 +45,9 @@ pub struct Executed {
     pub scope: Arc<IndexMap<String, Value>>,
     /// The same values as other notebooks' `results("slug")` see them.
     pub exports: Exports,
+    /// Each cell's lineage (`calls::lineage`), by cell number, read once when first asked for:
+    /// a page's frontmatter texts and its body both trace figures, and a kept run keeps it.
+    pub lineage: std::sync::OnceLock<std::collections::HashMap<usize, calls::Lineage>>,
 }
 
 /// The configured engines: one per build, shared by every notebook, and one more for each set
@@ -179,7 +182,7 @@ impl Executor {
             outputs.push(output);
         }
         let (final_scope, exports) = exports::collect(notebook, &scope, &outputs);
-        Ok(Executed { outputs, scope: final_scope, exports })
+        Ok(Executed { outputs, scope: final_scope, exports, lineage: Default::default() })
     }
 }
 

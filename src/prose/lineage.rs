@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::exec::{Executed, Value};
+use crate::exec::{Executed, Value, calls};
 use crate::manifest::{DataUse, Sources};
 use crate::notebook::Notebook;
 
@@ -15,9 +15,9 @@ const ROWS_FOR_COLUMNS: usize = 64;
 pub struct Lineage<'a> {
     notebook: &'a Notebook,
     /// Name -> the last cell that declares it (the final value is that cell's).
-    declared_by: HashMap<String, usize>,
-    /// Cell -> its words (names and string literals), and the slugs its `results()` read.
-    cells: HashMap<usize, (Vec<String>, Vec<String>)>,
+    declared_by: HashMap<&'a str, usize>,
+    /// Cell -> its words (names and string literals) and the slugs its `results()` read.
+    cells: &'a HashMap<usize, calls::Lineage>,
     /// Data table -> its columns, in order.
     columns: HashMap<&'a str, Vec<String>>,
     /// Sources already traced, by expression: a page quotes the same few values often.
@@ -26,14 +26,14 @@ pub struct Lineage<'a> {
 
 impl<'a> Lineage<'a> {
     pub fn of(notebook: &'a Notebook, executed: &'a Executed) -> Self {
+        let cells = executed
+            .lineage
+            .get_or_init(|| notebook.cells().map(|cell| (cell.number, calls::lineage(&cell.script))).collect());
         let mut declared_by = HashMap::new();
-        let mut cells = HashMap::new();
         for cell in notebook.cells() {
-            let read = crate::exec::calls::lineage(&cell.script);
-            for name in read.declared {
-                declared_by.insert(name, cell.number);
+            for name in cells.get(&cell.number).map_or(&[][..], |c| &c.declared[..]) {
+                declared_by.insert(name.as_str(), cell.number);
             }
-            cells.insert(cell.number, (read.words, read.results));
         }
         let columns =
             notebook.front.data.keys().map(|name| (name.as_str(), columns_of(executed.scope.get(name)))).collect();
@@ -60,7 +60,7 @@ impl<'a> Lineage<'a> {
     /// name's columns are the words named beside it: in the expression, or in the cell.
     fn trace(&self, roots: &[String], words: &[String], cell: Option<usize>) -> Sources {
         let front = &self.notebook.front;
-        let none = (Vec::new(), Vec::new());
+        let none = calls::Lineage::default();
         let mut seen_cells: BTreeSet<usize> = BTreeSet::new();
         let mut data: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         let mut params: BTreeSet<&str> = BTreeSet::new();
@@ -73,9 +73,9 @@ impl<'a> Lineage<'a> {
                 if !seen_cells.insert(cell) {
                     continue;
                 }
-                let (words, read) = self.cells.get(&cell).unwrap_or(&none);
-                results.extend(read.iter().map(String::as_str));
-                pending.extend(words.iter().map(|w| (w.as_str(), words.as_slice())));
+                let read = self.cells.get(&cell).unwrap_or(&none);
+                results.extend(read.results.iter().map(String::as_str));
+                pending.extend(read.words.iter().map(|w| (w.as_str(), read.words.as_slice())));
             }
             let Some((name, words)) = pending.pop() else { break };
             if let Some((table, columns)) = self.columns.get_key_value(name) {

@@ -230,7 +230,12 @@ pub fn render_fragment(md: &str, values: &[(&str, &str)]) -> Result<String, Vec<
     let scope: IndexMap<String, Value> =
         values.iter().map(|(k, v)| (k.to_string(), Value::Str(v.to_string()))).collect();
     let scope = Arc::new(scope);
-    let executed = Executed { outputs: Vec::new(), scope: Arc::clone(&scope), exports: Default::default() };
+    let executed = Executed {
+        outputs: Vec::new(),
+        scope: Arc::clone(&scope),
+        exports: Default::default(),
+        lineage: Default::default(),
+    };
     let templates = ProseTemplates::new();
     let body = render_body(
         &notebook,
