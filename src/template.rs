@@ -177,7 +177,13 @@ impl ProseTemplates {
             Output::Text => &self.text,
         };
         let shadowed = scope.get_attr(TAG_FN).is_ok_and(|v| !v.is_undefined());
-        let instrumented = (trace && !shadowed).then(|| Instrumented::new(source, prose_syntax()));
+        // Tags are numbered only in a text that reads as written: wrapped, a tag the writer
+        // got wrong (`{{ a, b }}`, `{{ a | }}`) would be reported as the wrapper reads it.
+        let readable = || env.template_from_str(source).map_err(|err| vec![template_error(&err, source)]);
+        let instrumented = match trace && !shadowed {
+            true => Some(readable().map(|_| Instrumented::new(source, prose_syntax()))?),
+            false => None,
+        };
         let back = |mut e: TemplateError| {
             if let (Some(i), Some(r)) = (&instrumented, &e.range) {
                 e.range = Some(i.original(r.start)..i.original(r.end));
