@@ -121,6 +121,7 @@ fn context(nb: &Notebook, templates: &ProseTemplates, scope: &Scope) -> PageCont
         related: Vec::new(),
         prev: None,
         next: None,
+        family: None,
         assets: "../assets/".into(),
         home: "../".into(),
         generator: "nbrender bench".into(),

@@ -318,6 +318,13 @@ pub fn is_fixed(text: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Scope(JValue);
 
+impl Scope {
+    /// A context of plain values (a family member's parameters).
+    pub fn from_json(values: &impl serde::Serialize) -> Scope {
+        Scope(JValue::from(minijinja::value::Serde(values)))
+    }
+}
+
 /// Converts a notebook's final values to a template context. A long list (a data table) is
 /// converted row by row where a template looks, not copied whole.
 pub fn scope_value(scope: &Arc<IndexMap<String, Value>>) -> Scope {

@@ -71,6 +71,7 @@ codes! {
     FrontmatterBadPrefix = "frontmatter::bad-prefix", Input;
     FrontmatterBadSlug = "frontmatter::bad-slug", Input;
     FrontmatterMissingTitle = "frontmatter::missing-title", Input;
+    FrontmatterPages = "frontmatter::pages", Input;
     FrontmatterRelated = "frontmatter::related", Input;
     FrontmatterUnknownKey = "frontmatter::unknown-key", Input;
     FrontmatterYaml = "frontmatter::yaml", Input;
@@ -106,7 +107,7 @@ codes! {
     SiteCycle = "site::cycle", Input;
     SiteDependencyFailed = "site::dependency-failed", Input;
     SiteDuplicateSlug = "site::duplicate-slug", Input;
-    SiteResultsLiteral = "site::results-literal", Input;
+    SiteFamilySlug = "site::family-slug", Input;
     SiteUnknownSlug = "site::unknown-slug", Input;
     ThemeLoad = "theme::load", Input;
     ThemeRender = "theme::render", Input;

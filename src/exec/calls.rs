@@ -142,6 +142,8 @@ pub struct Lineage {
     pub declared: Vec<String>,
     pub words: Vec<String>,
     pub results: Vec<String>,
+    /// Whether a `results()` call computes its slug: what it read is known from the run.
+    pub computed: bool,
 }
 
 pub fn lineage(script: &str) -> Lineage {
@@ -160,10 +162,12 @@ pub fn lineage(script: &str) -> Lineage {
         let called = word == "results"
             && !matches!(previous, Some(Token::Period | Token::Elvis))
             && matches!(tokens.get(i + 1), Some((Token::LeftParen, _)));
-        if let (true, Some((Token::StringConstant(slug), _)), Some((Token::RightParen, _))) =
-            (called, tokens.get(i + 2), tokens.get(i + 3))
-        {
-            out.results.push(slug.to_string());
+        match (called, tokens.get(i + 2), tokens.get(i + 3)) {
+            (true, Some((Token::StringConstant(slug), _)), Some((Token::RightParen, _))) => {
+                out.results.push(slug.to_string());
+            }
+            (true, _, _) => out.computed = true,
+            _ => {}
         }
         if !out.words.iter().any(|w| w == word) {
             out.words.push(word.to_string());
@@ -184,7 +188,8 @@ pub fn calls_of(script: &str, name: &str) -> Vec<Call> {
     for (i, (token, pos)) in tokens.iter().enumerate() {
         let Token::Identifier(id) = token else { continue };
         let method = i > 0 && matches!(tokens[i - 1].0, Token::Period | Token::Elvis);
-        if id.as_str() != name || method || !matches!(tokens.get(i + 1), Some((Token::LeftParen, _))) {
+        // `name()` with no arguments is one token, `()`.
+        if id.as_str() != name || method || !matches!(tokens.get(i + 1), Some((Token::LeftParen | Token::Unit, _))) {
             continue;
         }
         let literal = match (tokens.get(i + 2), tokens.get(i + 3)) {
@@ -208,6 +213,12 @@ mod tests {
         assert_eq!(read.declared, ["a", "b", "c"]);
         assert_eq!(read.results, ["x"]);
         assert_eq!(read.words, ["a", "results", "x", "b", "tc", "rows", "base", "c", "m", "no"]);
+    }
+
+    #[test]
+    fn a_call_without_arguments_is_a_call() {
+        let calls = calls_of("for p in site() { }\nlet s = site;\nx.site();\nsite ( )", "site");
+        assert_eq!(calls.iter().map(|c| c.line).collect::<Vec<_>>(), [1, 4]);
     }
 
     #[test]

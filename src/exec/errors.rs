@@ -244,6 +244,10 @@ pub(super) fn eval_error(
                     "print less (a table or a chart shows many values better), \
                      or raise `print_bytes` under `limits:` in `_site.yaml`",
                 ),
+                Some(sandbox::Stop::Waits) => (
+                    format!("cell {n} reads the results of a notebook that has not run yet"),
+                    "it runs again once that notebook has",
+                ),
                 _ => (
                     format!(
                         "cell {n} ran longer than the limit of {} seconds of CPU time",

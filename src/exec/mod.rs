@@ -18,7 +18,7 @@ use indexmap::IndexMap;
 use rhai::{Dynamic, Engine, Scope};
 
 pub use band::Band;
-pub use exports::{Exports, Figure, Results};
+pub use exports::{Exports, Figure, PageKind, Reads, Results, SitePage, SiteView};
 pub use sandbox::{Held, Limits};
 pub use table::{Column, Table};
 pub use value::Value;
@@ -48,6 +48,8 @@ pub struct Executed {
     /// Each cell's lineage (`calls::lineage`), by cell number, read once when first asked for:
     /// a page's frontmatter texts and its body both trace figures, and a kept run keeps it.
     pub lineage: std::sync::OnceLock<std::collections::HashMap<usize, calls::Lineage>>,
+    /// The slugs its `results()` calls that compute a slug read, in the order first read.
+    pub read: Vec<String>,
 }
 
 /// The configured engines: one per build, shared by every notebook, and one more for each set
@@ -102,6 +104,7 @@ fn engine(limits: &Limits) -> Engine {
     engine
         .register_type_with_name::<Exports>("results")
         .register_fn("results", exports::results)
+        .register_fn("site", exports::site)
         .register_indexer_get(exports::results_key)
         .register_fn("to_string", |r: &mut Exports| format!("results(\"{}\")", r.slug()))
         .register_fn("to_debug", |r: &mut Exports| format!("results(\"{}\")", r.slug()));
@@ -148,10 +151,28 @@ impl Executor {
         inputs: IndexMap<String, Arc<serde_json::Value>>,
         results: Results,
     ) -> Result<Executed, Diagnostic> {
-        exports::set_readable(results);
+        self.run_in(notebook, inputs, results, None).0
+    }
+
+    /// [`Executor::run`] in a build: `site()` lists `site`'s pages, and a `results()` call
+    /// that computes its slug reads the results of the notebooks that have run so far. Also
+    /// returns what those calls read, and the slug of a notebook that had not run yet when one
+    /// asked for it (the run then stops there).
+    pub fn run_in(
+        &self,
+        notebook: &Notebook,
+        inputs: IndexMap<String, Arc<serde_json::Value>>,
+        results: Results,
+        site: Option<Arc<SiteView>>,
+    ) -> (Result<Executed, Diagnostic>, Reads) {
+        exports::set_readable(results, site);
         let executed = self.run_cells(notebook, inputs);
-        exports::set_readable(Results::new());
-        executed
+        let reads = exports::take_reads();
+        let executed = executed.map(|mut e| {
+            e.read = reads.read.clone();
+            e
+        });
+        (executed, reads)
     }
 
     fn run_cells(
@@ -182,7 +203,7 @@ impl Executor {
             outputs.push(output);
         }
         let (final_scope, exports) = exports::collect(notebook, &scope, &outputs);
-        Ok(Executed { outputs, scope: final_scope, exports, lineage: Default::default() })
+        Ok(Executed { outputs, scope: final_scope, exports, lineage: Default::default(), read: Vec::new() })
     }
 }
 

@@ -207,10 +207,17 @@ pub enum Stop {
     WallTime,
     Printed,
     Memory,
+    /// A `results()` call that computed its slug asked for a notebook that has not run yet.
+    Waits,
 }
 
 impl Stop {
-    const ALL: [Stop; 4] = [Stop::CpuTime, Stop::WallTime, Stop::Printed, Stop::Memory];
+    const ALL: [Stop; 5] = [Stop::CpuTime, Stop::WallTime, Stop::Printed, Stop::Memory, Stop::Waits];
+
+    /// The error that stops a cell for this reason: Rhai's `catch` cannot catch it.
+    pub fn error(self) -> Box<rhai::EvalAltResult> {
+        rhai::EvalAltResult::ErrorTerminated(Dynamic::from(self.token()), rhai::Position::NONE).into()
+    }
 
     fn token(self) -> &'static str {
         match self {
@@ -218,6 +225,7 @@ impl Stop {
             Stop::WallTime => "nbrender: wall-clock time",
             Stop::Printed => "nbrender: printed bytes",
             Stop::Memory => "nbrender: memory",
+            Stop::Waits => "nbrender: waits for results",
         }
     }
 

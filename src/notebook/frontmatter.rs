@@ -27,7 +27,11 @@ pub const KEYS: &[&str] = &[
     "params",
     "related",
     "execute",
+    "pages",
 ];
+
+/// The keys of `pages:`.
+pub const PAGES_KEYS: &[&str] = &["slug", "title", "description", "each", "matrix"];
 
 const RELATED_KEYS: &[&str] = &["slug", "title", "href", "blurb"];
 const EXECUTE_KEYS: &[&str] = &["echo", "output", "eval"];
@@ -58,6 +62,8 @@ pub struct Frontmatter {
     pub related: Vec<Related>,
     #[serde(default)]
     pub execute: ExecuteDefaults,
+    /// One page per parameter set: the notebook is a family (`site/family.rs` reads it).
+    pub pages: Option<Pages>,
     /// Where each key and value is written in the notebook file (byte spans in the file).
     #[serde(skip)]
     pub spans: yaml::Spans,
@@ -86,6 +92,19 @@ impl Frontmatter {
         path.push(yaml::Seg::Key(key.into()));
         self.spans.get(&path).map(|p| p.value.clone()).or(entry)
     }
+}
+
+/// `pages:` as written: the member pages' slug and title templates, the landing page's
+/// description, and the parameter sets, listed (`each`) or as a matrix (each parameter a list,
+/// or `TABLE.COLUMN` of a `data:` table).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pages {
+    pub slug: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub each: Option<Vec<IndexMap<String, serde_json::Value>>>,
+    pub matrix: Option<IndexMap<String, serde_json::Value>>,
 }
 
 /// Defaults for every cell's options.
@@ -292,6 +311,7 @@ fn unknown_keys(file: &Arc<SourceFile>, spans: &yaml::Spans) -> (Vec<Diagnostic>
             [] => ("frontmatter", KEYS),
             [Seg::Key(top), Seg::Item(_)] if top == "related" => ("`related` entry", RELATED_KEYS),
             [Seg::Key(top)] if top == "execute" => ("`execute`", EXECUTE_KEYS),
+            [Seg::Key(top)] if top == "pages" => ("`pages`", PAGES_KEYS),
             _ => continue,
         };
         if known.contains(&key.as_str()) {

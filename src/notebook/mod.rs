@@ -13,16 +13,20 @@ pub use frontmatter::{Frontmatter, Related, RelatedEntry};
 
 use crate::diag::{Code, Diagnostic, SourceFile};
 
-/// A parsed notebook. Parsing never executes anything.
-#[derive(Debug)]
+/// A parsed notebook. Parsing never executes anything. Cloning is cheap: the members of a
+/// family (`pages:`) share their notebook's text, frontmatter and body.
+#[derive(Debug, Clone)]
 pub struct Notebook {
     pub path: PathBuf,
     pub source: Arc<SourceFile>,
-    pub front: Frontmatter,
+    pub front: Arc<Frontmatter>,
     /// 1-based line of the frontmatter's first YAML line (after the opening `---`).
     pub front_first_line: usize,
     /// The body (everything after the frontmatter): where it starts in `source`.
-    pub body: Body,
+    pub body: Arc<Body>,
+    /// For one page of a family (`pages:`): which one. `None` for a notebook that is one page,
+    /// and for a family's own entry, its landing page.
+    pub member: Option<Arc<Member>>,
     /// Errors of a frontmatter that could still be read (an unknown key, a value of the wrong
     /// type, a bad slug): reported with the build's other problems, while the cells run and
     /// the prose is checked all the same.
@@ -58,14 +62,81 @@ pub struct Fence {
     pub cell: Option<usize>,
 }
 
+/// One page of a family: the parameters it runs with, and the slug and title `pages:` gives
+/// them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub slug: String,
+    pub title: String,
+    /// Its parameters, in the order `pages:` names them.
+    pub params: indexmap::IndexMap<String, serde_json::Value>,
+    /// Its place in the family, from 0.
+    pub number: usize,
+}
+
+impl Member {
+    /// `level: L6, region: Berlin`: how errors and lists name this member's parameters.
+    pub fn params_text(&self) -> String {
+        let value = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            v => v.to_string(),
+        };
+        self.params.iter().map(|(k, v)| format!("{k}: {}", value(v))).collect::<Vec<_>>().join(", ")
+    }
+}
+
 impl Notebook {
-    /// The output path segment: the frontmatter's `slug`, or the file stem.
+    /// The output path segment: a member's slug from `pages:`, else the frontmatter's `slug`,
+    /// else the file stem.
     pub fn slug(&self) -> String {
-        self.front.slug.clone().unwrap_or_else(|| stem(&self.path))
+        match &self.member {
+            Some(m) => m.slug.clone(),
+            None => self.front.slug.clone().unwrap_or_else(|| stem(&self.path)),
+        }
+    }
+
+    /// A family's own entry (its landing page): a notebook with `pages:` that is not one of
+    /// its members. It does not run.
+    pub fn is_family(&self) -> bool {
+        self.front.pages.is_some() && self.member.is_none()
+    }
+
+    /// The title as the frontmatter writes it (a template), or a member's title, already
+    /// expanded over its parameters.
+    pub fn title(&self) -> Title<'_> {
+        match &self.member {
+            Some(m) => Title::Fixed(&m.title),
+            None => Title::Written(&self.front.title),
+        }
     }
 
     pub fn cells(&self) -> impl Iterator<Item = &Cell> {
         self.body.cells.iter()
+    }
+}
+
+/// A notebook's title before it runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Title<'a> {
+    /// As written in the frontmatter: a template.
+    Written(&'a str),
+    /// Text to show as it is (a member's title).
+    Fixed(&'a str),
+}
+
+impl<'a> Title<'a> {
+    pub fn text(self) -> &'a str {
+        match self {
+            Title::Written(t) | Title::Fixed(t) => t,
+        }
+    }
+
+    /// Whether it shows the same words whatever the notebook computes.
+    pub fn is_fixed(self) -> bool {
+        match self {
+            Title::Written(t) => crate::template::is_fixed(t),
+            Title::Fixed(_) => true,
+        }
     }
 }
 
@@ -107,11 +178,22 @@ pub fn parse_lenient(path: &Path, display_name: &str, text: String) -> Result<No
     if !diagnostics.is_empty() || !read {
         return Err(problems.into_iter().chain(diagnostics).collect());
     }
-    let mut notebook = Notebook { path: path.to_path_buf(), source: file, front, front_first_line: 2, body, problems };
-    notebook.body.figures = crate::prose::expand::template_calls(&notebook, "figure")
+    let mut notebook = Notebook {
+        path: path.to_path_buf(),
+        source: file,
+        front: Arc::new(front),
+        front_first_line: 2,
+        body: Arc::new(body),
+        member: None,
+        problems,
+    };
+    let figures = crate::prose::expand::template_calls(&notebook, "figure")
         .into_iter()
         .filter_map(|(span, slug)| Some((slug?, span)))
         .collect();
+    if let Some(body) = Arc::get_mut(&mut notebook.body) {
+        body.figures = figures;
+    }
     Ok(notebook)
 }
 

@@ -26,9 +26,19 @@ pub struct Lineage<'a> {
 
 impl<'a> Lineage<'a> {
     pub fn of(notebook: &'a Notebook, executed: &'a Executed) -> Self {
-        let cells = executed
-            .lineage
-            .get_or_init(|| notebook.cells().map(|cell| (cell.number, calls::lineage(&cell.script))).collect());
+        let cells = executed.lineage.get_or_init(|| {
+            notebook
+                .cells()
+                .map(|cell| {
+                    let mut read = calls::lineage(&cell.script);
+                    // A computed slug's notebook is known from the run.
+                    if read.computed {
+                        read.results.extend(executed.read.iter().cloned());
+                    }
+                    (cell.number, read)
+                })
+                .collect()
+        });
         let mut declared_by = HashMap::new();
         for cell in notebook.cells() {
             for name in cells.get(&cell.number).map_or(&[][..], |c| &c.declared[..]) {

@@ -235,6 +235,7 @@ pub fn render_fragment(md: &str, values: &[(&str, &str)]) -> Result<String, Vec<
         scope: Arc::clone(&scope),
         exports: Default::default(),
         lineage: Default::default(),
+        read: Vec::new(),
     };
     let templates = ProseTemplates::new();
     let body = render_body(

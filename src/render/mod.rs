@@ -19,6 +19,7 @@ use crate::template::{PageTemplates, TemplateError};
 pub const DEFAULT_THEME: &[(&str, &str)] = &[
     ("page.html", include_str!("../../themes/notebook/page.html")),
     ("index.html", include_str!("../../themes/notebook/index.html")),
+    ("family.html", include_str!("../../themes/notebook/family.html")),
     ("style.css", include_str!("../../themes/notebook/style.css")),
 ];
 
@@ -235,9 +236,11 @@ pub struct PageContext {
     pub site: SiteInfo,
     pub page: PageInfo,
     pub related: Vec<Card>,
-    /// The pages before and after this one in its group.
+    /// The pages before and after this one in its group (in its family, for a member).
     pub prev: Option<Link>,
     pub next: Option<Link>,
+    /// For a page of a family: the family's landing page.
+    pub family: Option<Link>,
     /// Relative path to the assets folder and to the site index.
     pub assets: String,
     pub home: String,
@@ -268,6 +271,60 @@ pub struct IndexPage {
     /// The computed figure the page leads with.
     pub headline: String,
     pub blurb: String,
+}
+
+/// What `family.html` sees: a family's landing page, listing its members.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FamilyContext {
+    pub site: SiteInfo,
+    pub page: PageInfo,
+    /// The parameters the members vary, in `pages:` order: the list's columns.
+    pub params: Vec<String>,
+    pub members: Vec<FamilyMember>,
+    pub assets: String,
+    pub home: String,
+    pub generator: String,
+}
+
+/// One member on its family's landing page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FamilyMember {
+    pub title: String,
+    pub slug: String,
+    pub href: String,
+    /// Its parameters' values, as text, in the order of `FamilyContext::params`.
+    pub values: Vec<String>,
+}
+
+/// Renders a family's landing page with the theme's `family.html`.
+pub fn family_html(theme: &Theme, ctx: &FamilyContext) -> Result<String, Diagnostic> {
+    let mut list = json!({
+        "@context": "https://schema.org",
+        "@type": "CollectionPage",
+        "name": ctx.page.title,
+    });
+    if !ctx.page.description.is_empty() {
+        list["description"] = Json::from(ctx.page.description.as_str());
+    }
+    if let Some(url) = &ctx.page.canonical {
+        list["url"] = Json::from(url.as_str());
+    }
+    let base = ctx.site.base_url.as_deref().map(|b| b.trim_end_matches('/'));
+    let items: Vec<Json> = ctx
+        .members
+        .iter()
+        .enumerate()
+        .map(|(n, m)| {
+            let mut item = json!({ "@type": "ListItem", "position": n + 1, "name": m.title });
+            if let Some(base) = base {
+                item["url"] = Json::from(format!("{base}/{}/", m.slug));
+            }
+            item
+        })
+        .collect();
+    list["mainEntity"] = json!({ "@type": "ItemList", "numberOfItems": items.len(), "itemListElement": items });
+    let context = serde_json::to_value(ctx).map_err(|e| Diagnostic::error(Code::Internal, e.to_string()))?;
+    theme.render("family.html", &context, &[("json_ld", &script_safe_json(&list))], ctx.members.len())
 }
 
 /// Renders the site index with the theme's `index.html`.
@@ -373,6 +430,7 @@ mod tests {
             related: Vec::new(),
             prev: None,
             next: None,
+            family: None,
             assets: "../assets/".into(),
             home: "../".into(),
             generator: "nbrender".into(),

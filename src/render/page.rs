@@ -22,6 +22,8 @@ pub struct PageInput<'a> {
     pub place: usize,
     pub prev: Option<Link>,
     pub next: Option<Link>,
+    /// For a member of a family: the family's landing page.
+    pub family: Option<Link>,
     /// The charts of other notebooks it may embed.
     pub embeddable: Embeddable,
 }
@@ -86,26 +88,14 @@ pub fn render_page(input: PageInput<'_>, pages: &dyn Pages, shared: &Shared<'_>)
             return Err(diagnostics);
         }
     };
-    let slug = nb.slug();
-    let canonical = shared.info.base_url.as_ref().map(|b| format!("{}/{slug}/", b.trim_end_matches('/')));
     let texts = input.texts;
     let ctx = PageContext {
         site: shared.info.clone(),
-        page: PageInfo {
-            title: texts.title.clone(),
-            description: texts.description.clone(),
-            lede: texts.lede.clone(),
-            section: nb.front.section.clone(),
-            group: nb.front.group.clone(),
-            notebook: nb.front.notebook.clone().unwrap_or_else(|| format!("{}.ipynb", notebook::stem(&nb.path))),
-            cell: nb.front.cell.unwrap_or(input.place as u32 + 1),
-            slug,
-            updated: nb.front.updated.clone(),
-            canonical,
-        },
+        page: page_info(nb, texts, input.place, shared.info),
         related,
         prev: input.prev,
         next: input.next,
+        family: input.family,
         assets: "../assets/".to_string(),
         home: "../".to_string(),
         generator: format!("nbrender {}", env!("CARGO_PKG_VERSION")),
@@ -113,6 +103,33 @@ pub fn render_page(input: PageInput<'_>, pages: &dyn Pages, shared: &Shared<'_>)
     let html = super::page_html(shared.theme, &ctx, &body.html, &body.faq).map_err(|d| vec![d])?;
     let manifest = page_manifest(&ctx.page.slug, texts, &file, &body);
     Ok(Page { html, body, manifest })
+}
+
+/// What a page's template knows of it: its texts, its place, its notebook, its URL.
+pub fn page_info(nb: &Notebook, texts: &FrontTexts, place: usize, info: &crate::render::SiteInfo) -> PageInfo {
+    let slug = nb.slug();
+    let canonical = info.base_url.as_ref().map(|b| format!("{}/{slug}/", b.trim_end_matches('/')));
+    PageInfo {
+        title: texts.title.clone(),
+        description: texts.description.clone(),
+        lede: texts.lede.clone(),
+        section: nb.front.section.clone(),
+        group: nb.front.group.clone(),
+        notebook: notebook_name(nb),
+        cell: nb.front.cell.unwrap_or(place as u32 + 1),
+        slug,
+        updated: nb.front.updated.clone(),
+        canonical,
+    }
+}
+
+/// The notebook a page shows in its prompt: `notebook:`, or the file's name as `.ipynb`; for
+/// a member of a family, its own run, named by its slug.
+pub fn notebook_name(nb: &Notebook) -> String {
+    match &nb.member {
+        Some(m) => format!("{}.ipynb", m.slug),
+        None => nb.front.notebook.clone().unwrap_or_else(|| format!("{}.ipynb", notebook::stem(&nb.path))),
+    }
 }
 
 /// The figures a page publishes: its frontmatter texts' values, then its body's.

@@ -20,21 +20,38 @@ fn card_blurb(nb: &Notebook) -> &str {
 /// Whether a card or a previous/next link to `nb` shows words as written (no `{{ }}` in its
 /// title or blurb), so that `nb` need not run for them.
 pub fn card_is_fixed(nb: &Notebook) -> bool {
-    crate::template::is_fixed(&nb.front.title) && crate::template::is_fixed(card_blurb(nb))
+    nb.is_family() || nb.title().is_fixed() && crate::template::is_fixed(card_blurb(nb))
 }
 
 /// What a card or a previous/next link shows of a notebook that has not run: its title and
 /// blurb, when neither is computed. The other fields stay empty: only the notebook's own page,
 /// which runs it, shows them.
 pub fn card_texts(nb: &Notebook) -> Option<FrontTexts> {
+    if nb.is_family() {
+        return Some(family_texts(nb));
+    }
     card_is_fixed(nb).then(|| FrontTexts {
-        title: nb.front.title.clone(),
+        title: nb.title().text().to_string(),
         lede: String::new(),
         description: String::new(),
         blurb: card_blurb(nb).to_string(),
         headline: String::new(),
         figures: Vec::new(),
     })
+}
+
+/// What a family's landing page and its card show: the family's title, and `pages.description`
+/// as its lede, description and blurb.
+pub fn family_texts(nb: &Notebook) -> FrontTexts {
+    let description = nb.front.pages.as_ref().and_then(|p| p.description.clone()).unwrap_or_default();
+    FrontTexts {
+        title: nb.front.title.clone(),
+        lede: description.clone(),
+        description: description.clone(),
+        blurb: description,
+        headline: String::new(),
+        figures: Vec::new(),
+    }
 }
 
 /// The frontmatter's text fields, expanded.
@@ -81,7 +98,10 @@ pub fn front_texts(
             }
         }
     };
-    let title = field("title", Some(&nb.front.title), Place::Title);
+    let title = match nb.title() {
+        crate::notebook::Title::Written(_) => field("title", Some(&nb.front.title), Place::Title),
+        crate::notebook::Title::Fixed(title) => title.to_string(),
+    };
     let lede = field("lede", nb.front.lede.as_ref(), Place::Lede);
     let description = match &nb.front.description {
         Some(d) => field("description", Some(d), Place::Description),
@@ -112,18 +132,8 @@ fn expand_field(
     names: &[&str],
 ) -> Result<(String, Vec<Found>), Vec<Diagnostic>> {
     let base = value_start(file, &written, source);
-    let (text, shown) = templates.expand_traced(source, scope).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| {
-                let span = match (base, &e.range) {
-                    (Some(base), Some(r)) => base + r.start..base + r.end.max(r.start + 1),
-                    _ => written.clone(),
-                };
-                prose::template_diagnostic_at(e, file, span, names)
-            })
-            .collect::<Vec<_>>()
-    })?;
+    let (text, shown) =
+        templates.expand_traced(source, scope).map_err(|errors| field_errors(&errors, file, &written, base, names))?;
     let figures = shown
         .into_iter()
         .map(|s| {
@@ -143,6 +153,41 @@ fn expand_field(
         })
         .collect();
     Ok((text, figures))
+}
+
+/// A template's errors in a frontmatter value, placed in the value as written.
+fn field_errors(
+    errors: &[crate::template::TemplateError],
+    file: &Arc<SourceFile>,
+    written: &std::ops::Range<usize>,
+    base: Option<usize>,
+    names: &[&str],
+) -> Vec<Diagnostic> {
+    errors
+        .iter()
+        .map(|e| {
+            let span = match (base, &e.range) {
+                (Some(base), Some(r)) => base + r.start..base + r.end.max(r.start + 1),
+                _ => written.clone(),
+            };
+            prose::template_diagnostic_at(e, file, span, names)
+        })
+        .collect()
+}
+
+/// A frontmatter value expanded over `scope` as text, its errors in the value as written
+/// (a family's `pages.slug` and `pages.title`).
+pub(crate) fn expand_text(
+    templates: &ProseTemplates,
+    source: &str,
+    scope: &Scope,
+    file: &Arc<SourceFile>,
+    written: std::ops::Range<usize>,
+    names: &[&str],
+    output: crate::template::Output,
+) -> Result<String, Vec<Diagnostic>> {
+    let base = value_start(file, &written, source);
+    templates.expand(source, scope, output).map_err(|errors| field_errors(&errors, file, &written, base, names))
 }
 
 /// Where a frontmatter value's text starts in the file, when YAML kept it as written (plain,

@@ -28,13 +28,20 @@ pub(crate) struct PageFiles {
     pub warnings: Vec<crate::diag::Diagnostic>,
 }
 
+/// A notebook's file and its slug: the members of a family share the file.
+type Key = (PathBuf, String);
+
+fn key_of(nb: &Notebook) -> Key {
+    (nb.path.clone(), nb.slug())
+}
+
 /// Kept between the builds of one `serve` session. A fresh one reuses nothing.
 #[derive(Default)]
 pub struct Cache {
     /// Whatever every page depends on: the site file, the theme, params, flags.
     site: Option<Fingerprint>,
-    runs: HashMap<PathBuf, (Fingerprint, Arc<Run>)>,
-    pages: HashMap<PathBuf, (Fingerprint, Arc<PageFiles>)>,
+    runs: HashMap<Key, (Fingerprint, Arc<Run>)>,
+    pages: HashMap<Key, (Fingerprint, Arc<PageFiles>)>,
     /// The output folder last written and the hash of every file in it.
     /// Each folder written in place (the output, its manifest) and its files' hashes.
     written: Vec<(PathBuf, HashMap<PathBuf, Fingerprint>)>,
@@ -49,12 +56,17 @@ impl Cache {
     }
 
     pub(crate) fn run(&self, nb: &Notebook, fingerprint: Option<Fingerprint>) -> Option<Arc<Run>> {
-        let (kept, run) = self.runs.get(&nb.path)?;
+        let (kept, run) = self.runs.get(&key_of(nb))?;
         (Some(*kept) == fingerprint).then(|| Arc::clone(run))
     }
 
+    /// The last run kept of `nb`, whatever its fingerprint.
+    pub(crate) fn last_run(&self, nb: &Notebook) -> Option<Arc<Run>> {
+        self.runs.get(&key_of(nb)).map(|(_, run)| Arc::clone(run))
+    }
+
     pub(crate) fn page(&self, nb: &Notebook, key: Fingerprint) -> Option<Arc<PageFiles>> {
-        let (kept, page) = self.pages.get(&nb.path)?;
+        let (kept, page) = self.pages.get(&key_of(nb))?;
         (*kept == key).then(|| Arc::clone(page))
     }
 
@@ -65,14 +77,14 @@ impl Cache {
         runs: &[(usize, Fingerprint, Arc<Run>)],
         pages: Vec<(usize, Fingerprint, Arc<PageFiles>)>,
     ) {
-        let present: HashSet<&PathBuf> = notebooks.iter().map(|n| &n.path).collect();
-        self.runs.retain(|p, _| present.contains(p));
-        self.pages.retain(|p, _| present.contains(p));
+        let present: HashSet<Key> = notebooks.iter().map(key_of).collect();
+        self.runs.retain(|k, _| present.contains(k));
+        self.pages.retain(|k, _| present.contains(k));
         for (i, fingerprint, run) in runs {
-            self.runs.insert(notebooks[*i].path.clone(), (*fingerprint, Arc::clone(run)));
+            self.runs.insert(key_of(&notebooks[*i]), (*fingerprint, Arc::clone(run)));
         }
-        for (i, key, page) in pages {
-            self.pages.insert(notebooks[i].path.clone(), (key, page));
+        for (i, print, page) in pages {
+            self.pages.insert(key_of(&notebooks[i]), (print, page));
         }
     }
 

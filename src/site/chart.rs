@@ -100,15 +100,22 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
             .into());
     }
     let folder = notebook.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let limits = super::SiteConfig::load(folder)?.limits;
+    let config = super::SiteConfig::load(folder)?;
+    let limits = config.limits;
     // Other notebooks only matter when this one reads their results: their parse errors do not count.
-    let loaded = load::load(folder, Some(notebook), &limits.notebook())?;
+    let options = load::LoadOptions { limits: limits.notebook(), data: limits.data() };
+    let mut loaded = load::load(folder, Some(notebook), &options)?;
+    loaded.pick_members(params).map_err(usage)?;
     let Some(&target) = loaded.targets.first() else {
         return Err(Diagnostic::error(Code::IoNotFound, format!("`{}` is not a notebook", notebook.display()))
             .with_hint("notebooks are `.md` files whose names do not start with `_`")
             .into());
     };
-    load::check_params(&loaded.notebooks[target..=target], params).map_err(usage)?;
+    if let Some(d) = one_member(&loaded) {
+        return Err(usage(d));
+    }
+    let family = super::family::entry_of(&loaded.notebooks, target).unwrap_or(target);
+    load::check_params(&loaded.notebooks[family..], params, false).map_err(usage)?;
     let plan = match plan::for_values(&loaded) {
         Ok(plan) => plan,
         Err(cycle) => return Err(loaded.failure(vec![cycle], Vec::new()).into()),
@@ -119,11 +126,14 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
         calls: &loaded.graph.calls,
         needed: &plan.needed,
         broken: &loaded.graph.broken,
+        computed: &loaded.graph.computed,
         reuse: None,
         data: limits.data(),
+        site: super::family::site_view(&loaded.notebooks, &super::index::Order::new(&loaded.notebooks, &config.groups))
+            .0,
     };
     let run::Runs { mut runs, diagnostics, .. } =
-        run::run_all(&Executor::new(limits.cells()), &loaded.notebooks, &schedule, params, &Silent);
+        run::run_all(&Executor::new(limits.cells()), &loaded, &schedule, params, &Silent);
     if !loaded.diagnostics.is_empty() || !diagnostics.is_empty() {
         return Err(loaded.failure(diagnostics, Vec::new()).into());
     }
@@ -133,6 +143,41 @@ pub fn find_chart(notebook: &Path, label: &str, params: &[(String, String)]) -> 
         .and_then(Option::take)
         .ok_or_else(|| Failure::from(Diagnostic::error(Code::Internal, format!("{} did not run", nb.source.name))))?;
     pick(nb, &executed.outputs, label).map_err(usage)
+}
+
+/// A chart of a family is one member's: the `--param`s must pick exactly one.
+fn one_member(loaded: &load::Loaded) -> Option<Diagnostic> {
+    let notebooks = &loaded.notebooks;
+    let members: Vec<&crate::notebook::Member> =
+        loaded.targets.iter().filter_map(|&t| notebooks[t].member.as_deref()).collect();
+    let entry = loaded.targets.iter().find(|&&t| notebooks[t].is_family()).copied();
+    if entry.is_none() && members.len() <= 1 {
+        return None;
+    }
+    let first = loaded.targets.first().map(|&t| super::family::entry_of(notebooks, t).unwrap_or(t))?;
+    let name = &notebooks[first].source.name;
+    let example = members.first().map(|m| {
+        m.params
+            .iter()
+            .map(|(k, v)| format!("--param {k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let shown: Vec<String> = members.iter().take(5).map(|m| m.params_text()).collect();
+    Some(
+        Diagnostic::error(
+            Code::CliUnknownParam,
+            format!("{name} is a family of pages, and {} of them match: a chart is one page's", members.len()),
+        )
+        .with_hint(match example {
+            Some(example) => format!(
+                "pick one page with its parameters, such as `{example}` (pages: {}{})",
+                shown.join("; "),
+                if members.len() > 5 { "; …" } else { "" }
+            ),
+            None => "pick one page with `--param`".to_string(),
+        }),
+    )
 }
 
 /// The chart of the cell labelled `label`, or an error listing the notebook's charts.

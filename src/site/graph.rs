@@ -15,11 +15,12 @@ pub struct Dependency {
     pub span: Range<usize>,
 }
 
-/// Every `results(...)` call in a notebook's cells. A call whose argument is not a string
-/// literal is an error: the order must be known before anything runs.
-pub fn dependencies(nb: &Notebook) -> Result<Vec<Dependency>, Vec<Diagnostic>> {
+/// Every `results("…")` call in a notebook's cells whose slug is written as a string literal
+/// (the fast path: those notebooks run first), and whether any call computes its slug (those
+/// are found while the notebook runs: `run.rs`).
+pub fn dependencies(nb: &Notebook) -> (Vec<Dependency>, bool) {
     let mut deps = Vec::new();
-    let mut errors = Vec::new();
+    let mut computed = false;
     for cell in nb.cells() {
         // The script keeps the cell's lines (option lines blanked): its line `k` is file line
         // `fence_line + k`.
@@ -28,17 +29,11 @@ pub fn dependencies(nb: &Notebook) -> Result<Vec<Dependency>, Vec<Diagnostic>> {
             let span = start..start + "results".len();
             match call.literal {
                 Some(slug) => deps.push(Dependency { slug, span }),
-                None => errors.push(
-                    Diagnostic::error(Code::SiteResultsLiteral, "`results(...)` needs the slug as a string literal")
-                        .at(&nb.source, span)
-                        .with_hint(
-                            "write `results(\"some-slug\")`: nbrender reads the slugs to run notebooks in order",
-                        ),
-                ),
+                None => computed = true,
             }
         }
     }
-    if errors.is_empty() { Ok(deps) } else { Err(errors) }
+    (deps, computed)
 }
 
 /// Every `figure("slug", "label")` in a notebook's prose (found when it was parsed): the
@@ -96,34 +91,52 @@ pub struct Graph {
     pub calls: Vec<Vec<Dependency>>,
     /// Notebooks whose `results()` calls are wrong: they cannot run.
     pub broken: Vec<bool>,
+    /// Notebooks with a `results()` call that computes its slug: what they read is known only
+    /// as they run.
+    pub computed: Vec<bool>,
 }
 
-/// Maps each notebook's dependencies to indices, reporting unknown slugs at their call.
+/// Maps each notebook's dependencies to indices, reporting unknown slugs at their call. The
+/// members of a family read what their notebook reads: its calls are read (and their mistakes
+/// reported) once, at the family's entry, which comes just before them.
 pub fn resolve(
     notebooks: &[Notebook],
     slugs: &HashMap<String, usize>,
     unparsed: &Unparsed,
 ) -> (Graph, Vec<Diagnostic>) {
-    let mut indices = Vec::with_capacity(notebooks.len());
-    let mut all = Vec::with_capacity(notebooks.len());
-    let mut broken = vec![false; notebooks.len()];
+    let n = notebooks.len();
+    let mut graph = Graph {
+        deps: Vec::with_capacity(n),
+        calls: Vec::with_capacity(n),
+        broken: vec![false; n],
+        computed: vec![false; n],
+    };
     let mut diagnostics = Vec::new();
     for (n, nb) in notebooks.iter().enumerate() {
-        let deps = dependencies(nb).unwrap_or_else(|mut e| {
-            broken[n] = true;
-            diagnostics.append(&mut e);
-            Vec::new()
-        });
+        if let Some(entry) = super::family::entry_of(notebooks, n) {
+            let (deps, calls) = (graph.deps[entry].clone(), graph.calls[entry].clone());
+            graph.deps.push(deps);
+            graph.calls.push(calls);
+            graph.broken[n] = graph.broken[entry];
+            graph.computed[n] = graph.computed[entry];
+            continue;
+        }
+        let (deps, computed) = dependencies(nb);
+        graph.computed[n] = computed;
         let mut idx = Vec::new();
         for d in &deps {
             match slugs.get(&d.slug) {
+                Some(&i) if notebooks[i].is_family() => {
+                    graph.broken[n] = true;
+                    diagnostics.push(family_slug("results", &d.slug, notebooks, i).at(&nb.source, d.span.clone()));
+                }
                 Some(&i) => {
                     if !idx.contains(&i) {
                         idx.push(i);
                     }
                 }
                 None => {
-                    broken[n] = true;
+                    graph.broken[n] = true;
                     diagnostics.push(
                         Diagnostic::error(
                             Code::SiteUnknownSlug,
@@ -137,10 +150,25 @@ pub fn resolve(
                 }
             }
         }
-        indices.push(idx);
-        all.push(deps);
+        graph.deps.push(idx);
+        graph.calls.push(deps);
     }
-    (Graph { deps: indices, calls: all, broken }, diagnostics)
+    (graph, diagnostics)
+}
+
+/// `results("family")` or `figure("family", …)`: a family's slug names its landing page, which
+/// has no values of its own.
+pub fn family_slug(call: &str, slug: &str, notebooks: &[Notebook], family: usize) -> Diagnostic {
+    let members = super::family::members_of(notebooks, family);
+    let first = members.clone().next().map(|m| notebooks[m].slug()).unwrap_or_default();
+    Diagnostic::error(
+        Code::SiteFamilySlug,
+        format!(
+            "`{call}(\"{slug}\")`: `{slug}` is a family of {} pages, and its landing page has no values",
+            members.len()
+        ),
+    )
+    .with_hint(format!("read one of its pages, such as `{call}(\"{first}\")`"))
 }
 
 /// Notebooks that a one-page build or `nbrender chart` could not parse, by the slug their
@@ -206,9 +234,10 @@ mod tests {
     fn literal_calls_are_dependencies() {
         let text = "---\ntitle: T\n---\n```{rhai}\n//| echo: true\nlet m = results(\"mlops\");\nlet x = my_results(\"no\");\n```\n";
         let nb = crate::notebook::parse(Path::new("a.md"), "a.md", text.into()).unwrap();
-        let deps = dependencies(&nb).unwrap();
+        let (deps, computed) = dependencies(&nb);
         assert_eq!(deps.len(), 1);
         assert_eq!(deps[0].slug, "mlops");
+        assert!(!computed);
         assert_eq!(&nb.source.text[deps[0].span.clone()], "results");
     }
 
@@ -216,22 +245,23 @@ mod tests {
     fn calls_in_comments_and_strings_are_not_dependencies() {
         let text = "---\ntitle: T\n---\n```{rhai}\n// see results(\"a\")\n/* results(x) */ let s = \"results(\\\"b\\\")\";\nlet é = results(\"c\");\n```\n";
         let nb = crate::notebook::parse(Path::new("a.md"), "a.md", text.into()).unwrap();
-        let deps = dependencies(&nb).unwrap();
+        let (deps, computed) = dependencies(&nb);
         assert_eq!(deps.len(), 1, "{deps:?}");
+        assert!(!computed);
         assert_eq!((deps[0].slug.as_str(), &text[deps[0].span.clone()]), ("c", "results"));
     }
 
     #[test]
-    fn only_a_whole_literal_argument_counts() {
+    fn only_a_whole_literal_is_read_before_running() {
         let text = "---\ntitle: T\n---\n```{rhai}\nresults(\"hub\" + \"2\")\n```\n";
         let nb = crate::notebook::parse(Path::new("a.md"), "a.md", text.into()).unwrap();
-        assert!(dependencies(&nb).is_err());
+        assert_eq!(dependencies(&nb), (Vec::new(), true));
     }
 
     #[test]
-    fn computed_slugs_are_refused() {
+    fn computed_slugs_are_found_as_the_notebook_runs() {
         let text = "---\ntitle: T\n---\n```{rhai}\nlet s = \"a\";\nresults(s)\n```\n";
         let nb = crate::notebook::parse(Path::new("a.md"), "a.md", text.into()).unwrap();
-        assert_eq!(dependencies(&nb).unwrap_err()[0].code, Code::SiteResultsLiteral);
+        assert_eq!(dependencies(&nb), (Vec::new(), true));
     }
 }

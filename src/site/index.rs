@@ -8,13 +8,17 @@ use crate::notebook::Notebook;
 use crate::render::texts::FrontTexts;
 use crate::render::{IndexContext, IndexGroup, IndexPage, SiteInfo};
 
-/// The pages in site order, by group.
+/// The pages in site order, by group. A family is one entry of its group (its landing page);
+/// its members follow it in the site's order, and are each other's neighbours.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Order {
-    /// Group name (`None` for pages without one) and its notebooks, in order.
+    /// Group name (`None` for pages without one) and its notebooks, in order: members of
+    /// families left out.
     pub groups: Vec<(Option<String>, Vec<usize>)>,
-    /// Each notebook's place in the whole site, from 0.
+    /// Each notebook's place in the whole site, from 0 (a member has its family's).
     position: Vec<usize>,
+    /// For each member, its family's entry and members.
+    family: Vec<Option<(usize, std::ops::Range<usize>)>>,
 }
 
 impl Order {
@@ -22,7 +26,7 @@ impl Order {
     /// alphabetically, then pages without a group; pages by section number, then title.
     pub fn new(notebooks: &[Notebook], group_order: &[String]) -> Order {
         let mut names: Vec<Option<String>> = Vec::new();
-        for nb in notebooks {
+        for nb in notebooks.iter().filter(|n| n.member.is_none()) {
             if !names.contains(&nb.front.group) {
                 names.push(nb.front.group.clone());
             }
@@ -34,9 +38,13 @@ impl Order {
             },
             None => (2, 0, String::new()),
         });
+        let mut by_group: std::collections::HashMap<&Option<String>, Vec<usize>> = std::collections::HashMap::new();
+        for (i, nb) in notebooks.iter().enumerate().filter(|(_, n)| n.member.is_none()) {
+            by_group.entry(&nb.front.group).or_default().push(i);
+        }
         let mut groups = Vec::new();
         for name in names {
-            let mut members: Vec<usize> = (0..notebooks.len()).filter(|&i| notebooks[i].front.group == name).collect();
+            let mut members = by_group.remove(&name).unwrap_or_default();
             members.sort_by(|&a, &b| {
                 let (na, nb) = (&notebooks[a], &notebooks[b]);
                 section_key(na.front.section.as_deref())
@@ -47,18 +55,44 @@ impl Order {
             groups.push((name, members));
         }
         let mut position = vec![0; notebooks.len()];
+        let mut family = vec![None; notebooks.len()];
         for (p, &i) in groups.iter().flat_map(|(_, m)| m).enumerate() {
             position[i] = p;
+            if notebooks[i].is_family() {
+                let members = super::family::members_of(notebooks, i);
+                for m in members.clone() {
+                    position[m] = p;
+                    family[m] = Some((i, members.clone()));
+                }
+            }
         }
-        Order { groups, position }
+        Order { groups, position, family }
     }
 
     pub fn position(&self, i: usize) -> usize {
         self.position.get(i).copied().unwrap_or(0)
     }
 
-    /// The pages before and after `i` in its group.
+    /// The family entry of member `i`.
+    pub fn family(&self, i: usize) -> Option<usize> {
+        self.family.get(i)?.as_ref().map(|(entry, _)| *entry)
+    }
+
+    /// Every page in site order: each family's members right after its landing page.
+    pub fn pages(&self) -> impl Iterator<Item = usize> + '_ {
+        self.groups.iter().flat_map(|(_, m)| m).flat_map(move |&i| {
+            let members = self.family.get(i + 1).and_then(|f| f.as_ref()).filter(|(e, _)| *e == i);
+            std::iter::once(i).chain(members.map(|(_, m)| m.clone()).into_iter().flatten())
+        })
+    }
+
+    /// The pages before and after `i` in its group; for a member of a family, its siblings.
     pub fn neighbours(&self, i: usize) -> (Option<usize>, Option<usize>) {
+        if let Some(Some((_, members))) = self.family.get(i) {
+            let prev = (i > members.start).then(|| i - 1);
+            let next = (i + 1 < members.end).then_some(i + 1);
+            return (prev, next);
+        }
         // Pages without a group are not a series.
         for (_, members) in self.groups.iter().filter(|(name, _)| name.is_some()) {
             if let Some(p) = members.iter().position(|&m| m == i) {
@@ -123,27 +157,55 @@ struct Url<'a> {
     lastmod: Option<&'a str>,
 }
 
-/// `sitemap.xml` for a site with a `base_url`: the index and every page.
-pub(crate) fn sitemap(base_url: &str, notebooks: &[Notebook], order: &Order) -> String {
+/// The most URLs one sitemap file may list (sitemaps.org).
+pub(crate) const SITEMAP_URLS: usize = 50_000;
+
+/// The sitemap of a site with a `base_url`: the index and every page, family members after
+/// their landing page. Up to [`SITEMAP_URLS`] URLs it is `sitemap.xml`; above, `sitemap.xml`
+/// is a sitemap index of `sitemap-1.xml`, `sitemap-2.xml`, …, each of at most that many.
+pub(crate) fn sitemap(base_url: &str, notebooks: &[Notebook], order: &Order) -> Vec<(String, String)> {
     let base = base_url.trim_end_matches('/');
     let mut urls = vec![Url { loc: format!("{base}/"), lastmod: None }];
-    for &i in order.groups.iter().flat_map(|(_, m)| m) {
+    for i in order.pages() {
         let nb = &notebooks[i];
         let lastmod = nb.front.updated.as_deref().filter(|u| is_date(u));
         urls.push(Url { loc: format!("{base}/{}/", nb.slug()), lastmod });
     }
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-    );
-    for u in urls {
-        xml.push_str(&format!("  <url><loc>{}</loc>", escape_html(&u.loc)));
-        if let Some(d) = u.lastmod {
-            xml.push_str(&format!("<lastmod>{d}</lastmod>"));
+    sitemap_files(base, &urls, SITEMAP_URLS)
+}
+
+fn sitemap_files(base: &str, urls: &[Url<'_>], per_file: usize) -> Vec<(String, String)> {
+    const HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    const NS: &str = "xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"";
+    let urlset = |urls: &[Url<'_>]| {
+        let mut xml = format!("{HEAD}<urlset {NS}>\n");
+        for u in urls {
+            xml.push_str(&format!("  <url><loc>{}</loc>", escape_html(&u.loc)));
+            if let Some(d) = u.lastmod {
+                xml.push_str(&format!("<lastmod>{d}</lastmod>"));
+            }
+            xml.push_str("</url>\n");
         }
-        xml.push_str("</url>\n");
+        xml.push_str("</urlset>\n");
+        xml
+    };
+    if urls.len() <= per_file {
+        return vec![("sitemap.xml".to_string(), urlset(urls))];
     }
-    xml.push_str("</urlset>\n");
-    xml
+    let mut files = Vec::new();
+    let mut index = format!("{HEAD}<sitemapindex {NS}>\n");
+    for (n, chunk) in urls.chunks(per_file.max(1)).enumerate() {
+        let name = format!("sitemap-{}.xml", n + 1);
+        index.push_str(&format!("  <sitemap><loc>{}/{name}</loc>", escape_html(base)));
+        if let Some(latest) = chunk.iter().filter_map(|u| u.lastmod).max() {
+            index.push_str(&format!("<lastmod>{latest}</lastmod>"));
+        }
+        index.push_str("</sitemap>\n");
+        files.push((name, urlset(chunk)));
+    }
+    index.push_str("</sitemapindex>\n");
+    files.insert(0, ("sitemap.xml".to_string(), index));
+    files
 }
 
 /// `YYYY-MM-DD`.
@@ -177,9 +239,47 @@ mod tests {
     fn sitemap_lists_every_page_under_the_base_url() {
         let nbs = vec![nb("a", "B", "1")];
         let order = Order::new(&nbs, &[]);
-        let xml = sitemap("https://x.com/", &nbs, &order);
+        let files = sitemap("https://x.com/", &nbs, &order);
+        assert_eq!(files.len(), 1);
+        let (name, xml) = &files[0];
+        assert_eq!(name, "sitemap.xml");
         assert!(xml.contains("<loc>https://x.com/</loc>"));
         assert!(xml.contains("<loc>https://x.com/a/</loc>"));
         assert!(is_date("2026-05-01") && !is_date("May 2026"));
+    }
+
+    /// Counts `<tag>` in `xml`.
+    fn count(xml: &str, tag: &str) -> usize {
+        xml.matches(tag).count()
+    }
+
+    #[test]
+    fn above_fifty_thousand_urls_the_sitemap_is_an_index_of_files_of_at_most_fifty_thousand() {
+        let locs: Vec<String> = (0..SITEMAP_URLS * 2 + 1).map(|i| format!("https://x.com/p{i}/")).collect();
+        let urls = |n: usize| -> Vec<Url<'_>> {
+            locs[..n]
+                .iter()
+                .enumerate()
+                .map(|(i, l)| Url { loc: l.clone(), lastmod: (i == 7).then_some("2026-01-02") })
+                .collect()
+        };
+        // Exactly at the limit: one file.
+        let at = sitemap_files("https://x.com", &urls(SITEMAP_URLS), SITEMAP_URLS);
+        assert_eq!(at.len(), 1);
+        assert_eq!(count(&at[0].1, "<url>"), SITEMAP_URLS);
+        // One over: an index and two files, every URL once, in order.
+        let over = sitemap_files("https://x.com", &urls(SITEMAP_URLS * 2 + 1), SITEMAP_URLS);
+        let names: Vec<&str> = over.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["sitemap.xml", "sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml"]);
+        let index = &over[0].1;
+        assert!(index.contains("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"), "{index}");
+        assert_eq!(count(index, "<sitemap>"), 3);
+        assert!(
+            index.contains("<sitemap><loc>https://x.com/sitemap-1.xml</loc><lastmod>2026-01-02</lastmod></sitemap>")
+        );
+        assert!(index.contains("<sitemap><loc>https://x.com/sitemap-3.xml</loc></sitemap>"));
+        let counts: Vec<usize> = over[1..].iter().map(|(_, xml)| count(xml, "<url>")).collect();
+        assert_eq!(counts, [SITEMAP_URLS, SITEMAP_URLS, 1]);
+        assert!(over[3].1.contains(&format!("<loc>https://x.com/p{}/</loc>", SITEMAP_URLS * 2)));
     }
 }

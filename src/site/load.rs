@@ -30,10 +30,20 @@ pub(crate) struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads and parses every notebook of `folder`. With `single`, a one-page build: the other
-/// notebooks' parse errors are set aside (they explain an unknown slug the page names), and
-/// only problems of that page count; that page's own parse errors end the build here.
-pub(crate) fn load(folder: &Path, single: Option<&Path>, limits: &NotebookLimits) -> Result<Loaded, Vec<Diagnostic>> {
+/// What `load` needs beyond the folder: the limits on a notebook and on its data (a family's
+/// matrix can read a `data:` column).
+pub(crate) struct LoadOptions {
+    pub limits: NotebookLimits,
+    pub data: crate::data::DataLimits,
+}
+
+/// Reads and parses every notebook of `folder`, and lists the members of each family after
+/// it. With `single`, a one-page build: the other notebooks' parse errors are set aside (they
+/// explain an unknown slug the page names), and only problems of that page count; that page's
+/// own parse errors end the build here. A one-page build of a family builds its landing page
+/// and every member, or the members the `--param`s of its parameters pick.
+pub(crate) fn load(folder: &Path, single: Option<&Path>, options: &LoadOptions) -> Result<Loaded, Vec<Diagnostic>> {
+    let limits = &options.limits;
     let paths = discover(folder).map_err(|d| vec![d])?;
     let parsed: Vec<_> = paths.par_iter().map(|p| (p, read_notebook(p, limits))).collect();
     let (mut notebooks, mut diagnostics, mut unparsed) = (Vec::new(), Vec::new(), Unparsed::default());
@@ -56,11 +66,17 @@ pub(crate) fn load(folder: &Path, single: Option<&Path>, limits: &NotebookLimits
             (Err(d), Some(_)) => unparsed.add(path, d),
         }
     }
+    let mut problems = Vec::new();
+    let notebooks = with_members(notebooks, &options.data, &mut problems);
     let targets: Vec<usize> = match single {
         None => (0..notebooks.len()).collect(),
-        Some(file) => notebooks.iter().position(|n| same_file(&n.path, file)).into_iter().collect(),
+        Some(file) => match notebooks.iter().position(|n| same_file(&n.path, file)) {
+            Some(t) if notebooks[t].is_family() => {
+                std::iter::once(t).chain(super::family::members_of(&notebooks, t)).collect()
+            }
+            found => found.into_iter().collect(),
+        },
     };
-    let mut problems = Vec::new();
     let slugs = slug_index(&notebooks, &mut problems);
     let mut companions: Vec<usize> = targets
         .iter()
@@ -83,6 +99,95 @@ pub(crate) fn load(folder: &Path, single: Option<&Path>, limits: &NotebookLimits
     Ok(Loaded { notebooks, targets, companions, slugs, unparsed, graph, diagnostics })
 }
 
+/// The notebooks with each family's members listed right after it.
+fn with_members(
+    notebooks: Vec<Notebook>,
+    data: &crate::data::DataLimits,
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<Notebook> {
+    if notebooks.iter().all(|n| n.front.pages.is_none()) {
+        return notebooks;
+    }
+    let mut all = Vec::with_capacity(notebooks.len());
+    for nb in notebooks {
+        let members = match nb.front.pages.is_some() {
+            true => super::family::members(&nb, data).unwrap_or_else(|mut d| {
+                problems.append(&mut d);
+                Vec::new()
+            }),
+            false => Vec::new(),
+        };
+        all.push(nb);
+        all.extend(members);
+    }
+    all
+}
+
+impl Loaded {
+    /// In a one-page build of a family (call it only for one), the `--param`s that name its parameters pick the
+    /// members built (and no landing page); with none, it builds its landing page and every
+    /// member. A value no member has is a usage error.
+    pub fn pick_members(&mut self, params: &[(String, String)]) -> Result<(), Diagnostic> {
+        let Some(&entry) = self.targets.first().filter(|&&t| self.notebooks[t].is_family()) else { return Ok(()) };
+        let members = super::family::members_of(&self.notebooks, entry);
+        self.targets = select(&self.notebooks, entry, members, params)?;
+        Ok(())
+    }
+}
+
+/// The pages a one-page build of family `entry` makes: its landing page and every member, or
+/// the members whose parameters the `--param`s name and match.
+fn select(
+    notebooks: &[Notebook],
+    entry: usize,
+    members: std::ops::Range<usize>,
+    params: &[(String, String)],
+) -> Result<Vec<usize>, Diagnostic> {
+    let member = |i: usize| notebooks[i].member.as_ref();
+    let picking: Vec<&(String, String)> = params
+        .iter()
+        .filter(|(k, _)| members.clone().next().and_then(member).is_some_and(|m| m.params.contains_key(k)))
+        .collect();
+    if picking.is_empty() {
+        return Ok(std::iter::once(entry).chain(members).collect());
+    }
+    let picked: Vec<usize> = members
+        .clone()
+        .filter(|&i| {
+            picking.iter().all(|(k, v)| member(i).and_then(|m| super::family::matches(m, k, v)).unwrap_or(false))
+        })
+        .collect();
+    if picked.is_empty() {
+        let (key, value) = picking[0];
+        let mut values: Vec<String> = Vec::new();
+        for m in members.clone().filter_map(member) {
+            let v = match m.params.get(key) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+                None => continue,
+            };
+            if !values.contains(&v) {
+                values.push(v);
+            }
+        }
+        let shown = match values.len() {
+            0..=12 => values.join(", "),
+            n => format!("{}, … ({n} values)", values[..12].join(", ")),
+        };
+        return Err(Diagnostic::error(
+            Code::CliUnknownParam,
+            format!(
+                "no page of the family in {} has {}",
+                notebooks[entry].source.name,
+                picking.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .at_argument(&format!("{key}={value}"))
+        .with_hint(format!("its pages have {key}: {shown}")));
+    }
+    Ok(picked)
+}
+
 impl Loaded {
     /// The pages a build renders: the targets, then the companions.
     pub fn pages(&self) -> impl Iterator<Item = usize> + '_ {
@@ -92,7 +197,11 @@ impl Loaded {
     /// What the notebooks asked for would be warned about before they run: inputs they do not
     /// use, figures typed into their frontmatter texts.
     pub fn warnings(&self) -> Vec<Diagnostic> {
-        self.targets
+        // A family's members are one notebook: warned about once.
+        let mut files: Vec<usize> =
+            self.targets.iter().map(|&t| super::family::entry_of(&self.notebooks, t).unwrap_or(t)).collect();
+        files.dedup();
+        files
             .par_iter()
             .flat_map_iter(|&t| {
                 let nb = &self.notebooks[t];
@@ -249,9 +358,19 @@ pub(crate) fn slug_index(notebooks: &[Notebook], diagnostics: &mut Vec<Diagnosti
             diagnostics.push(
                 Diagnostic::error(
                     Code::SiteDuplicateSlug,
-                    format!("the slug `{slug}` is also used by {}", notebooks[other].source.name),
+                    match &nb.member {
+                        Some(m) => format!(
+                            "the page with {} gets the slug `{slug}`, which {} also uses",
+                            m.params_text(),
+                            notebooks[other].source.name
+                        ),
+                        None => format!("the slug `{slug}` is also used by {}", notebooks[other].source.name),
+                    },
                 )
-                .at(&nb.source, nb.front.value_span(&["slug"]).unwrap_or_else(|| nb.source.line_span(1)))
+                .at(&nb.source, {
+                    let key: &[&str] = if nb.member.is_some() { &["pages", "slug"] } else { &["slug"] };
+                    nb.front.value_span(key).unwrap_or_else(|| nb.source.line_span(1))
+                })
                 .with_hint("every page needs its own slug"),
             );
             continue;
@@ -261,8 +380,25 @@ pub(crate) fn slug_index(notebooks: &[Notebook], diagnostics: &mut Vec<Diagnosti
     slugs
 }
 
-pub(crate) fn check_params(notebooks: &[Notebook], params: &[(String, String)]) -> Result<(), Diagnostic> {
+/// Every `--param` must name a param some notebook declares. In a site build, one may not name
+/// a family's parameter: each member sets its own.
+pub(crate) fn check_params(notebooks: &[Notebook], params: &[(String, String)], site: bool) -> Result<(), Diagnostic> {
     for (key, value) in params {
+        let family = notebooks.iter().find(|n| n.member.as_ref().is_some_and(|m| m.params.contains_key(key)));
+        if let (true, Some(family)) = (site, family) {
+            return Err(Diagnostic::error(
+                Code::CliUnknownParam,
+                format!(
+                    "`--param {key}=…`: `{key}` is a parameter of the family in {}, which each of its pages sets",
+                    family.source.name
+                ),
+            )
+            .at_argument(&format!("{key}={value}"))
+            .with_hint(format!(
+                "to build one page of the family, pass its notebook: `nbrender {} --param {key}={value}`",
+                family.path.display()
+            )));
+        }
         if !notebooks.iter().any(|n| n.front.params.contains_key(key)) {
             let known: Vec<&str> = notebooks.iter().flat_map(|n| n.front.params.keys().map(String::as_str)).collect();
             return Err(Diagnostic::error(
@@ -297,6 +433,8 @@ pub(crate) fn unused_inputs(nb: &Notebook) -> Vec<Diagnostic> {
         front.description.as_ref(),
         front.blurb.as_ref(),
         front.headline.as_ref(),
+        front.pages.as_ref().map(|p| &p.slug),
+        front.pages.as_ref().map(|p| &p.title),
     ];
     // Each place is read only when it mentions the name at all, and the first use ends the search.
     let prose = crate::prose::expand::TemplateProse::of(nb);

@@ -10,6 +10,7 @@
 mod cache;
 mod chart;
 pub mod config;
+mod family;
 mod fingerprint;
 pub mod graph;
 mod index;
@@ -132,8 +133,12 @@ fn build_pages(
     let theme = theme_of(&folder, &config, opts)?;
     let mut watch = Stopwatch::new();
     // 1. Load: every notebook of the folder, parsed, with its slug and its `results()` calls.
-    let loaded = load::load(&folder, single.as_deref(), &config.limits.notebook())?;
-    load::check_params(&loaded.notebooks, &opts.params).map_err(Failure::usage)?;
+    let load_options = load::LoadOptions { limits: config.limits.notebook(), data: config.limits.data() };
+    let mut loaded = load::load(&folder, single.as_deref(), &load_options)?;
+    if single.is_some() {
+        loaded.pick_members(&opts.params).map_err(Failure::usage)?;
+    }
+    load::check_params(&loaded.notebooks, &opts.params, single.is_none()).map_err(Failure::usage)?;
     let warnings = loaded.warnings();
     watch.lap("parse");
     // 2. Plan: what the pages need, in waves.
@@ -148,7 +153,7 @@ fn build_pages(
         cache.begin(site_fingerprint(&folder, &theme, opts, single.as_deref()));
     }
     progress.start(plan.needed.iter().filter(|n| **n).count() + loaded.pages().count());
-    let ran = run_stage(&loaded, &plan, &config, opts, progress, cache.as_deref());
+    let ran = run_stage(&loaded, &plan, &order, &config, opts, progress, cache.as_deref());
     watch.lap("execute");
     // 4. Render the pages; one that shows nothing changed is kept.
     let in_place =
@@ -209,7 +214,7 @@ fn build_pages(
         pngs: rendered.pngs,
         companions: loaded.companions.iter().map(|&c| loaded.notebooks[c].slug()).collect(),
         files: written,
-        notebooks: loaded.notebooks.len(),
+        notebooks: loaded.notebooks.iter().filter(|n| !n.is_family()).count(),
         ran: ran.fresh,
         rendered: rendered.fresh,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -282,20 +287,23 @@ struct Ran {
 fn run_stage(
     loaded: &load::Loaded,
     plan: &plan::Plan,
+    order: &index::Order,
     config: &SiteConfig,
     opts: &BuildOptions,
     progress: &dyn Progress,
     cache: Option<&Cache>,
 ) -> Ran {
     let notebooks = &loaded.notebooks;
+    let (site, listing) = family::site_view(notebooks, order);
     let own = match cache {
-        Some(_) => fingerprint::own_prints(notebooks, &plan.needed, config.limits.data_bytes),
+        Some(_) => fingerprint::own_prints(notebooks, &plan.needed, config.limits.data_bytes, listing),
         None => Vec::new(),
     };
     let kept = |i: usize, print: Fingerprint| {
         let run = cache.and_then(|c| c.run(&notebooks[i], Some(print)))?;
         Some((run.executed.exports.clone(), run.results_print()))
     };
+    let read = |i: usize| cache.and_then(|c| c.last_run(&notebooks[i])).map(|r| r.executed.read.clone());
     let executor = Executor::new(config.limits.cells());
     let schedule = run::Schedule {
         waves: &plan.waves,
@@ -303,11 +311,13 @@ fn run_stage(
         calls: &loaded.graph.calls,
         needed: &plan.needed,
         broken: &loaded.graph.broken,
-        reuse: cache.map(|_| run::Reuse { own: &own, kept: &kept }),
+        computed: &loaded.graph.computed,
+        reuse: cache.map(|_| run::Reuse { own: &own, kept: &kept, read: &read }),
         data: config.limits.data(),
+        site,
     };
     let run::Runs { runs: executed, prints, diagnostics } =
-        run::run_all(&executor, notebooks, &schedule, &opts.params, progress);
+        run::run_all(&executor, loaded, &schedule, &opts.params, progress);
     let fresh = executed.iter().filter(|e| e.is_some()).count();
     let runs = executed
         .into_par_iter()
@@ -377,6 +387,7 @@ fn render_stage(
         runs: &ran.runs,
         texts: &texts,
         order: parts.order,
+        info: parts.info,
     };
     let shared = Shared { templates: &templates, theme: parts.theme, info: parts.info, png: opts.png };
     // A page is rendered again only when something it shows changed.
@@ -392,6 +403,10 @@ fn render_stage(
             let kept = key.and_then(|k| cache.and_then(|c| c.page(&notebooks[t], k)));
             let page = match kept {
                 Some(page) => Ok((page, false)),
+                None if notebooks[t].is_family() => {
+                    run::guard(&notebooks[t], || landing_files(&site, t, parts.theme, opts.manifests))
+                        .map(|page| (Arc::new(page), true))
+                }
                 None => run::guard(&notebooks[t], || match site.input(t) {
                     Some(input) => render_page::render_page(input, &site, &shared),
                     None => Err(Vec::new()),
@@ -476,6 +491,7 @@ fn front_texts(
         .enumerate()
         .map(|(i, run)| match run {
             Some(r) => Some(texts::front_texts(&notebooks[i], &r.executed, &r.scope, templates)),
+            None if notebooks[i].is_family() => Some(Ok(texts::family_texts(&notebooks[i]))),
             None if !parts.plan.needed[i] => texts::card_texts(&notebooks[i]).map(Ok),
             None => None,
         })
@@ -505,7 +521,9 @@ fn site_files(
     let html = crate::render::index_html(parts.theme, &ctx)?;
     files.push((PathBuf::from("index.html"), html.into_bytes()));
     if let Some(base) = &config.base_url {
-        files.push((PathBuf::from("sitemap.xml"), index::sitemap(base, notebooks, parts.order).into_bytes()));
+        for (name, xml) in index::sitemap(base, notebooks, parts.order) {
+            files.push((PathBuf::from(name), xml.into_bytes()));
+        }
     }
     Ok(())
 }
@@ -525,6 +543,31 @@ fn write_site(
     let written = write::replace_dir(out, files)?;
     cache.set_written(out, write::hashes(files));
     Ok(written)
+}
+
+/// The landing page of family `t`: its `index.html`, and a manifest with no figures (it
+/// computes none; its members are pages of their own).
+fn landing_files(site: &Site<'_>, t: usize, theme: &Theme, keep: bool) -> Result<PageFiles, Vec<Diagnostic>> {
+    let nb = &site.notebooks[t];
+    let ctx = site.family(t).ok_or_else(Vec::new)?;
+    let html = crate::render::family_html(theme, &ctx).map_err(|d| vec![d])?;
+    let manifest = PageManifest {
+        version: crate::manifest::VERSION,
+        page: nb.slug(),
+        title: ctx.page.title.clone(),
+        notebook: nb.path.file_name().map_or_else(|| nb.source.name.clone(), |n| n.to_string_lossy().into_owned()),
+        figures: Vec::new(),
+    };
+    let manifest_file = (PathBuf::from(format!("{}.json", manifest.page)), crate::manifest::to_bytes(&manifest));
+    Ok(PageFiles {
+        files: vec![(PathBuf::from(nb.slug()).join("index.html"), html.into_bytes())],
+        charts: 0,
+        pngs: 0,
+        embedded: 0,
+        manifest: keep.then(|| Arc::new(manifest)),
+        manifest_file,
+        warnings: Vec::new(),
+    })
 }
 
 /// The files a rendered page writes, relative to the output folder.
@@ -562,7 +605,27 @@ fn page_key(t: usize, site: &Site<'_>, prints: &[Option<Fingerprint>]) -> Finger
     let embeds: Vec<_> = graph::figure_refs(nb).map(|r| site.slugs.get(&r.slug).map(|&j| prints[j])).collect();
     let (prev, next) = site.order.neighbours(t);
     let neighbour = |j: Option<usize>| j.map(|j| (site.notebooks[j].slug(), texts(j)));
-    fingerprint::hash_of((prints[t], site.order.position(t), neighbour(prev), neighbour(next), cards, embeds))
+    let family = site.order.family(t).map(|e| neighbour(Some(e)));
+    // A landing page shows its texts and its members' titles: the notebook's text says both.
+    let landing = site.notebooks[t].is_family().then(|| {
+        let members = family::members_of(site.notebooks, t);
+        (
+            texts(t),
+            members
+                .map(|m| site.notebooks[m].member.as_ref().map(|m| (m.slug.clone(), m.title.clone())))
+                .collect::<Vec<_>>(),
+        )
+    });
+    fingerprint::hash_of((
+        prints[t],
+        site.order.position(t),
+        neighbour(prev),
+        neighbour(next),
+        cards,
+        embeds,
+        family,
+        landing,
+    ))
 }
 
 /// What every page depends on beyond its notebooks: the site file, the theme's files (as

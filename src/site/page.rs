@@ -22,6 +22,7 @@ pub(crate) struct Site<'a> {
     /// Each notebook's expanded frontmatter texts, when it ran.
     pub texts: &'a [Option<FrontTexts>],
     pub order: &'a super::index::Order,
+    pub info: &'a crate::render::SiteInfo,
 }
 
 impl Site<'_> {
@@ -45,6 +46,7 @@ impl Site<'_> {
                 .map(|t| Link { title: t.title.clone(), href: format!("../{}/", self.notebooks[j].slug()) })
         };
         let (prev, next) = self.order.neighbours(i);
+        let family = self.order.family(i).and_then(link);
         Some(PageInput {
             notebook: nb,
             executed: &run.executed,
@@ -53,7 +55,45 @@ impl Site<'_> {
             place: self.order.position(i),
             prev: prev.and_then(link),
             next: next.and_then(link),
+            family,
             embeddable,
+        })
+    }
+}
+
+impl Site<'_> {
+    /// The landing page of family `entry`: its texts and every member, with its parameters.
+    pub fn family(&self, entry: usize) -> Option<crate::render::FamilyContext> {
+        let nb = &self.notebooks[entry];
+        let texts = self.texts[entry].as_ref()?;
+        let members = super::family::members_of(self.notebooks, entry);
+        let params: Vec<String> = members
+            .clone()
+            .next()
+            .and_then(|m| self.notebooks[m].member.as_ref())
+            .map(|m| m.params.keys().cloned().collect())
+            .unwrap_or_default();
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            v => v.to_string(),
+        };
+        let members = members
+            .filter_map(|i| self.notebooks[i].member.as_deref())
+            .map(|m| crate::render::FamilyMember {
+                title: m.title.clone(),
+                slug: m.slug.clone(),
+                href: format!("../{}/", m.slug),
+                values: params.iter().map(|p| m.params.get(p).map(text).unwrap_or_default()).collect(),
+            })
+            .collect();
+        Some(crate::render::FamilyContext {
+            page: crate::render::page::page_info(nb, texts, self.order.position(entry), self.info),
+            site: self.info.clone(),
+            params,
+            members,
+            assets: "../assets/".to_string(),
+            home: "../".to_string(),
+            generator: format!("nbrender {}", env!("CARGO_PKG_VERSION")),
         })
     }
 }

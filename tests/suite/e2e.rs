@@ -696,7 +696,7 @@ fn check_runs_everything_and_writes_nothing() {
     let p = Project::with_notebooks("notebooks");
     let run = p.run(&["check"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.starts_with("checked 6 pages and "), "{}", run.stderr);
+    assert!(run.stderr.starts_with("checked 12 pages and "), "{}", run.stderr);
     assert!(run.stderr.trim_end().ends_with("no problems"), "{}", run.stderr);
     assert!(!p.exists("out"), "check writes nothing");
 }

@@ -22,6 +22,7 @@ mod conformance;
 mod diff;
 mod e2e;
 mod exact_prose;
+mod families;
 mod hostile;
 mod hostile_input;
 mod incremental;

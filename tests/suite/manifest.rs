@@ -28,7 +28,8 @@ fn the_manifest_is_the_same_bytes_whatever_the_run_and_the_threads() {
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
     let a = tree(&p.path(".a.nbrender-manifest"));
-    assert_eq!(a.len(), 7, "six pages and the marker: {:?}", a.iter().map(|f| &f.0).collect::<Vec<_>>());
+    let pages = a.iter().map(|f| &f.0).collect::<Vec<_>>();
+    assert_eq!(a.len(), 13, "six pages, a family's landing page and five members, and the marker: {pages:?}");
     for other in [".b.nbrender-manifest", ".c.nbrender-manifest"] {
         let b = tree(&p.path(other));
         assert_eq!(a.iter().map(|f| &f.0).collect::<Vec<_>>(), b.iter().map(|f| &f.0).collect::<Vec<_>>());
