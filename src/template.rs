@@ -101,7 +101,13 @@ impl ProseTemplates {
     }
 
     pub fn within(limits: ProseLimits) -> Self {
-        ProseTemplates { markdown: prose_env(Output::Markdown), text: prose_env(Output::Text), limits }
+        Self::with_fuel(limits, PROSE_FUEL)
+    }
+
+    /// Templates that may each use only `fuel` (see [`PROSE_FUEL`]): a family's slug and title
+    /// templates are expanded once per member, up to a million times.
+    pub fn with_fuel(limits: ProseLimits, fuel: u64) -> Self {
+        ProseTemplates { markdown: prose_env(Output::Markdown, fuel), text: prose_env(Output::Text, fuel), limits }
     }
 
     pub fn limits(&self) -> ProseLimits {
@@ -706,11 +712,15 @@ fn literal(v: JValue) -> Result<JValue, Error> {
     }
 }
 
-fn prose_env(output: Output) -> Environment<'static> {
+/// The fuel one expansion of prose or a frontmatter text may use: about one unit per
+/// instruction the template runs.
+pub const PROSE_FUEL: u64 = 1_000_000;
+
+fn prose_env(output: Output, fuel: u64) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_debug(false);
-    env.set_fuel(Some(1_000_000));
+    env.set_fuel(Some(fuel));
     env.set_recursion_limit(64);
     // A prose text ends as it was written: the newline after a last `{% endfor %}` is the
     // writer's, and Markdown reads it.

@@ -294,6 +294,8 @@ pub struct FamilyMember {
     pub href: String,
     /// Its parameters' values, as text, in the order of `FamilyContext::params`.
     pub values: Vec<String>,
+    /// Its `headline:`, expanded, when it ran (empty otherwise).
+    pub headline: String,
 }
 
 /// Renders a family's landing page with the theme's `family.html`.

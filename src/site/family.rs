@@ -21,6 +21,9 @@ use crate::template::{Output, ProseTemplates, Scope};
 /// site.
 pub const MAX_MEMBERS: usize = 1_000_000;
 
+/// The fuel one member's slug or title may use: a few filters over its parameters take tens.
+const MEMBER_FUEL: u64 = 10_000;
+
 /// The members of family `nb`, in order: `each` as listed; a matrix with its first parameter
 /// outermost, each list in its order and each column's values in the order rows first give
 /// them.
@@ -66,7 +69,9 @@ pub(crate) fn members(nb: &Notebook, data: &DataLimits) -> Result<Vec<Notebook>,
     if sets.is_empty() {
         return Err(vec![error(&["pages"], "`pages:` gives no pages".into(), "list at least one parameter set")]);
     }
-    let templates = ProseTemplates::new();
+    // Expanded once per member: each expansion may do little, so a million members cannot
+    // take long (a template that needs more is an error).
+    let templates = ProseTemplates::with_fuel(crate::template::ProseLimits::default(), MEMBER_FUEL);
     let mut out = Vec::with_capacity(sets.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (number, params) in sets.into_iter().enumerate() {
@@ -411,6 +416,13 @@ mod tests {
         let huge = "title: P\nparams: { a: 1, b: 1, c: 1 }\npages:\n  slug: p-{{ a }}-{{ b }}-{{ c }}\n  title: T\n  matrix: { a: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,69,70,71,72,73,74,75,76,77,78,79,80,81,82,83,84,85,86,87,88,89,90,91,92,93,94,95,96,97,98,99,100], b: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,69,70,71,72,73,74,75,76,77,78,79,80,81,82,83,84,85,86,87,88,89,90,91,92,93,94,95,96,97,98,99,100,101], c: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,69,70,71,72,73,74,75,76,77,78,79,80,81,82,83,84,85,86,87,88,89,90,91,92,93,94,95,96,97,98,99,100] }\n";
         let e = family(huge).unwrap_err();
         assert!(e[0].message.contains("makes more than 1,000,000 pages (100 a x 101 b x 100 c)"), "{}", e[0].message);
+    }
+
+    #[test]
+    fn a_slug_template_that_does_much_work_is_stopped() {
+        let e = family("title: P\nparams: { level: 5 }\npages:\n  slug: \"p-{% for i in range(100000) %}{% endfor %}{{ level }}\"\n  title: T\n  each: [{ level: 5 }]\n")
+            .unwrap_err();
+        assert!(e[0].message.contains("fuel") || e[0].message.contains("too"), "{}", e[0].message);
     }
 
     #[test]

@@ -150,6 +150,13 @@ pub fn resolve(
                 }
             }
         }
+        // A figure embeds a page's chart: a landing page has none.
+        for r in figure_refs(nb) {
+            if let Some(&i) = slugs.get(&r.slug).filter(|&&i| notebooks[i].is_family()) {
+                graph.broken[n] = true;
+                diagnostics.push(family_slug("figure", &r.slug, notebooks, i).at(&nb.source, r.span.clone()));
+            }
+        }
         graph.deps.push(idx);
         graph.calls.push(deps);
     }
@@ -164,11 +171,16 @@ pub fn family_slug(call: &str, slug: &str, notebooks: &[Notebook], family: usize
     Diagnostic::error(
         Code::SiteFamilySlug,
         format!(
-            "`{call}(\"{slug}\")`: `{slug}` is a family of {} pages, and its landing page has no values",
-            members.len()
+            "`{call}(\"{slug}\"{})`: `{slug}` is a family of {} pages, and its landing page has no {}",
+            if call == "figure" { ", …" } else { "" },
+            members.len(),
+            if call == "figure" { "charts" } else { "values" },
         ),
     )
-    .with_hint(format!("read one of its pages, such as `{call}(\"{first}\")`"))
+    .with_hint(match call {
+        "figure" => format!("embed a chart of one of its pages, such as `figure(\"{first}\", …)`"),
+        _ => format!("read one of its pages, such as `{call}(\"{first}\")`"),
+    })
 }
 
 /// Notebooks that a one-page build or `nbrender chart` could not parse, by the slug their

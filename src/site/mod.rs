@@ -606,13 +606,14 @@ fn page_key(t: usize, site: &Site<'_>, prints: &[Option<Fingerprint>]) -> Finger
     let (prev, next) = site.order.neighbours(t);
     let neighbour = |j: Option<usize>| j.map(|j| (site.notebooks[j].slug(), texts(j)));
     let family = site.order.family(t).map(|e| neighbour(Some(e)));
-    // A landing page shows its texts and its members' titles: the notebook's text says both.
+    // A landing page shows its texts, its members' titles and their headlines.
     let landing = site.notebooks[t].is_family().then(|| {
+        let headline = |m: usize| site.texts[m].as_ref().map(|x| x.headline.clone());
         let members = family::members_of(site.notebooks, t);
         (
             texts(t),
             members
-                .map(|m| site.notebooks[m].member.as_ref().map(|m| (m.slug.clone(), m.title.clone())))
+                .map(|i| site.notebooks[i].member.as_ref().map(|m| (m.slug.clone(), m.title.clone(), headline(i))))
                 .collect::<Vec<_>>(),
         )
     });

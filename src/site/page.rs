@@ -78,12 +78,13 @@ impl Site<'_> {
             v => v.to_string(),
         };
         let members = members
-            .filter_map(|i| self.notebooks[i].member.as_deref())
-            .map(|m| crate::render::FamilyMember {
+            .filter_map(|i| Some((i, self.notebooks[i].member.as_deref()?)))
+            .map(|(i, m)| crate::render::FamilyMember {
                 title: m.title.clone(),
                 slug: m.slug.clone(),
                 href: format!("../{}/", m.slug),
                 values: params.iter().map(|p| m.params.get(p).map(text).unwrap_or_default()).collect(),
+                headline: self.texts[i].as_ref().map(|t| t.headline.clone()).unwrap_or_default(),
             })
             .collect();
         Some(crate::render::FamilyContext {

@@ -155,6 +155,18 @@ fn computed_slugs_that_name_no_page_or_a_family_are_errors_at_the_call() {
         run.stderr
     );
     assert!(run.stderr.contains("notebooks/x.md:7:1"), "{}", run.stderr);
+    // A figure embeds a page's chart: a member's, not the landing page's.
+    p.write(
+        "notebooks/x.md",
+        "---\ntitle: X\n---\n\n{{ figure(\"pay-l4\", \"fig-base\") }}\n\n{{ figure(\"levels\", \"fig-base\") }}\n",
+    );
+    let run = p.run(&["check", "notebooks/"]);
+    assert_eq!(run.stderr.matches("error[").count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("error[site::family-slug]: `figure(\"levels\", …)`"), "{}", run.stderr);
+    p.write("notebooks/x.md", "---\ntitle: X\n---\n\n{{ figure(\"pay-l4\", \"fig-base\") }}\n");
+    let run = p.run(&["notebooks/", "-o", "out", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(p.read("out/x/index.html").contains("<svg"), "the member's chart is embedded");
 }
 
 #[test]

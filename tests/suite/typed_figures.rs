@@ -178,7 +178,7 @@ fn hostile_prose_is_linted_quickly_and_without_a_panic() {
     // figures split by a value are not typed whole.
     assert_eq!(places, [(8, 1), (10, 15_001), (14, 28)], "{}", measured.run.stdout);
     assert!(lines[0]["message"].as_str().unwrap().ends_with("…` is a percentage typed into the prose"));
-    assert!(measured.seconds < 20.0, "{} s", measured.seconds);
+    assert!(measured.seconds < 60.0, "a hang guard, not a benchmark: {} s", measured.seconds);
 }
 
 #[test]
@@ -191,5 +191,5 @@ fn a_notebook_that_types_figures_by_the_thousand_shows_a_hundred() {
     assert_eq!(run.code, 0, "{}", &run.stderr[..run.stderr.len().min(2000)]);
     assert_eq!(run.stderr.matches("warning[prose::typed-figure]").count(), 200);
     assert_eq!(run.stderr.matches("(and 99,900 more figures typed into this notebook, not shown)").count(), 2);
-    assert!(measured.seconds < 20.0, "{} s", measured.seconds);
+    assert!(measured.seconds < 60.0, "a hang guard, not a benchmark: {} s", measured.seconds);
 }
