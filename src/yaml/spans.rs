@@ -100,6 +100,11 @@ impl<'t> LineIndex<'t> {
     fn offset(&self, line: usize, col: usize) -> usize {
         let Some(&start) = self.starts.get(line.saturating_sub(1)) else { return self.text.len() };
         let rest = &self.text[start..];
+        // Columns count characters; in ASCII they are bytes. Without this, each value of a
+        // long flow list (a family's matrix of 10,000 values) walked its line from the start.
+        if rest.as_bytes().get(..col).is_some_and(<[u8]>::is_ascii) {
+            return start + col;
+        }
         start + rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i)
     }
 

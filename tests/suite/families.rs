@@ -198,3 +198,32 @@ fn a_family_of_a_thousand_members_builds_the_same_on_one_and_two_threads() {
     assert!(p.read("one/page-999/index.html").contains("999 squared is 998001."));
     assert!(p.read("one/sum/index.html").contains("The squares add up to 333833500."));
 }
+
+#[cfg(unix)]
+#[test]
+fn hundreds_of_pages_build_again_within_a_small_limit_of_open_files() {
+    let p = Project::empty();
+    let values: Vec<String> = (1..=300).map(|n| n.to_string()).collect();
+    p.write(
+        "notebooks/many.md",
+        &format!(
+            "---\ntitle: Many\nparams:\n  n: 1\npages:\n  slug: page-{{{{ n }}}}\n  title: Page {{{{ n }}}}\n  matrix:\n    n: [{}]\n---\n\n```{{rhai}}\nlet half = n / 2;\n```\n\nHalf of {{{{ n }}}} is {{{{ half }}}}.\n",
+            values.join(", ")
+        ),
+    );
+    // A soft limit of 256 descriptors, below the number of page folders: the second build
+    // stages into the output the first one replaced, and links unchanged files from it.
+    let build = || {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -n 256 && exec '{}' notebooks/ -o out -q", env!("CARGO_BIN_EXE_nbrender")))
+            .current_dir(p.path(""))
+            .output()
+            .expect("run")
+    };
+    for round in 0..3 {
+        let out = build();
+        assert!(out.status.success(), "build {round}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(p.read("out/page-299/index.html").contains("Half of 299 is 149.5."));
+}
