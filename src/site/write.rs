@@ -246,11 +246,14 @@ fn open_folders<'a>(
     Ok(folders)
 }
 
+/// A file to write: its path in the output, and its bytes.
+type File = (PathBuf, Vec<u8>);
+
 /// `files` by the folder they go in, in order: a build opens one folder at a time per thread
 /// as it writes its files, and so never holds more than a few open, however many pages (it
 /// held every page's folder open, twice, and a site of 10,000 pages ran out of descriptors).
-fn by_folder<'f>(files: &[&'f (PathBuf, Vec<u8>)]) -> Vec<(&'f Path, Vec<&'f (PathBuf, Vec<u8>)>)> {
-    let mut groups: std::collections::BTreeMap<&Path, Vec<&(PathBuf, Vec<u8>)>> = Default::default();
+fn by_folder<'f>(files: &[&'f File]) -> Vec<(&'f Path, Vec<&'f File>)> {
+    let mut groups: std::collections::BTreeMap<&Path, Vec<&File>> = Default::default();
     for &file in files {
         groups.entry(file.0.parent().unwrap_or(Path::new(""))).or_default().push(file);
     }
