@@ -7,7 +7,7 @@
 #   bash bench/family_peers.sh          # RUNS=5 by default
 #
 # Needs the peers' venv (bash ../shared/bench/peers/setup.sh). Prints farm-bench's table:
-# A is the peer, B is nbrender, so A/B is how many times longer the peer takes.
+# A is nbrender, B the peer, so B/A (1 / the A/B rows) is how many times longer the peer takes.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -59,7 +59,7 @@ cat > "$WORK/peer.sh" <<SH
 set -e
 cd "$WORK"
 for level in L3 L4 L5 L6 L7; do
-  "$VENV/bin/papermill" -q levels.ipynb "run-\$level.ipynb" -p level "\$level" >/dev/null 2>&1
+  "$VENV/bin/papermill" --no-progress-bar levels.ipynb "run-\$level.ipynb" -p level "\$level" >/dev/null 2>&1
   "$VENV/bin/jupyter" nbconvert --to html "run-\$level.ipynb" >/dev/null 2>&1
 done
 SH
