@@ -357,6 +357,22 @@ pub(crate) fn site_view(notebooks: &[Notebook], order: &super::index::Order) -> 
     (Arc::new(SiteView::new(&pages, kinds)), print)
 }
 
+/// How an error names a notebook: its file, and for a member of a family, which page.
+pub(crate) fn describe(nb: &Notebook) -> String {
+    match &nb.member {
+        Some(m) => format!("the page with {} of {} (`{}`)", m.params_text(), nb.source.name, m.slug),
+        None => nb.source.name.clone(),
+    }
+}
+
+/// How a cycle's chain names a notebook: its file, and a member's slug after it.
+pub(crate) fn in_cycle(nb: &Notebook) -> String {
+    match &nb.member {
+        Some(m) => format!("{} ({})", nb.source.name, m.slug),
+        None => nb.source.name.clone(),
+    }
+}
+
 /// Whether `--param key=value` selects member `m`: the value read as YAML, or as text.
 pub(crate) fn matches(m: &Member, key: &str, value: &str) -> Option<bool> {
     let own = m.params.get(key)?;

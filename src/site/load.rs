@@ -364,7 +364,9 @@ pub(crate) fn slug_index(notebooks: &[Notebook], diagnostics: &mut Vec<Diagnosti
                             m.params_text(),
                             notebooks[other].source.name
                         ),
-                        None => format!("the slug `{slug}` is also used by {}", notebooks[other].source.name),
+                        None => {
+                            format!("the slug `{slug}` is also used by {}", super::family::describe(&notebooks[other]))
+                        }
                     },
                 )
                 .at(&nb.source, {

@@ -55,7 +55,7 @@ fn plan(loaded: &Loaded, mut stack: Vec<usize>) -> Result<Plan, Diagnostic> {
 
 /// A cycle of `results()` calls, naming every notebook in it, at the first one's call.
 fn cycle_error(notebooks: &[Notebook], cycle: &[usize], calls: &[Vec<graph::Dependency>]) -> Diagnostic {
-    let names: Vec<String> = cycle.iter().map(|&i| notebooks[i].source.name.clone()).collect();
+    let names: Vec<String> = cycle.iter().map(|&i| super::family::in_cycle(&notebooks[i])).collect();
     let mut chain = names.clone();
     chain.extend(names.first().cloned());
     let first = cycle[0];

@@ -230,7 +230,7 @@ impl Runner<'_> {
                 let slug = self.notebooks[i].slug();
                 match done.exports() {
                     Some(exports) => self.schedule.site.ran(&slug, exports.clone()),
-                    None => self.schedule.site.failed(&slug, &describe(&self.notebooks[i])),
+                    None => self.schedule.site.failed(&slug, &super::family::describe(&self.notebooks[i])),
                 }
                 let _ = self.done[i].set(*done);
                 state.settled[i] = true;
@@ -458,13 +458,7 @@ impl Runner<'_> {
     }
 
     fn cycle_error(&self, cycle: &[usize], state: &State) -> Diagnostic {
-        let name = |i: usize| {
-            let nb = &self.notebooks[i];
-            match &nb.member {
-                Some(m) => format!("{} ({})", nb.source.name, m.slug),
-                None => nb.source.name.clone(),
-            }
-        };
+        let name = |i: usize| super::family::in_cycle(&self.notebooks[i]);
         let mut chain: Vec<String> = cycle.iter().map(|&i| name(i)).collect();
         chain.push(name(cycle[0]));
         let next = cycle.get(1).copied().unwrap_or(cycle[0]);
@@ -513,7 +507,7 @@ pub(crate) fn run_all(
         family_data: (0..n).map(|_| OnceLock::new()).collect(),
     };
     for i in (0..n).filter(|&i| schedule.broken[i] && !notebooks[i].is_family()) {
-        schedule.site.failed(&notebooks[i].slug(), &describe(&notebooks[i]));
+        schedule.site.failed(&notebooks[i].slug(), &super::family::describe(&notebooks[i]));
     }
     let order: Vec<usize> =
         schedule.waves.iter().flatten().copied().filter(|&i| schedule.needed[i] && runner.runnable(i)).collect();
@@ -614,19 +608,11 @@ fn same_in_members(notebooks: &[Notebook], diagnostics: Vec<Diagnostic>) -> Vec<
     out
 }
 
-/// How an error names a notebook: its file, and for a member of a family, which page.
-fn describe(nb: &Notebook) -> String {
-    match &nb.member {
-        Some(m) => format!("the page with {} of {} (`{}`)", m.params_text(), nb.source.name, m.slug),
-        None => nb.source.name.clone(),
-    }
-}
-
 fn dependency_failed(nb: &Notebook, bad: &Notebook, calls: &[super::graph::Dependency]) -> Diagnostic {
     let slug = bad.slug();
     let d = Diagnostic::error(
         Code::SiteDependencyFailed,
-        format!("this notebook reads `results(\"{slug}\")`, but {} has errors", describe(bad)),
+        format!("this notebook reads `results(\"{slug}\")`, but {} has errors", super::family::describe(bad)),
     )
     .with_hint(format!("fix the errors in {} first", bad.source.name));
     match calls.iter().find(|c| c.slug == slug) {

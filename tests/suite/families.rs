@@ -52,6 +52,9 @@ fn a_family_publishes_a_landing_page_and_a_page_per_member() {
     let hub = p.read("out/hub/index.html");
     assert!(hub.contains("The site has 3 level pages; the last lists $230,000."), "{hub}");
     assert!(hub.contains("Pay at L3: $150,000"));
+    // What the hub read by computed slugs is named where its figures come from.
+    let hub = p.read(".out.nbrender-manifest/hub.json");
+    assert!(hub.contains("\"results\":[\"pay-l3\",\"pay-l4\",\"pay-l5\"]"), "{hub}");
     // Each member has a manifest of its own, keyed by its slug.
     let manifest = p.read(".out.nbrender-manifest/pay-l4.json");
     assert!(manifest.contains("\"page\": \"pay-l4\"") || manifest.contains("\"page\":\"pay-l4\""), "{manifest}");
@@ -138,6 +141,28 @@ fn a_cycle_through_a_computed_slug_is_named_with_its_chain_whatever_the_threads(
     assert!(err.contains("notebooks/a.md:7:9"), "at a's computed call: {err}");
     assert_eq!(err.matches("site::cycle").count(), 1, "{err}");
     assert!(err.contains("error[site::dependency-failed]") && err.contains("notebooks/d.md"), "{err}");
+}
+
+#[test]
+fn a_member_that_reads_itself_and_a_member_slug_taken_twice_are_named() {
+    let p = Project::with_notebooks("tests/fixtures/families/notebooks");
+    let text =
+        p.read("notebooks/levels.md").replace("band_chart(", "let first = results(\"pay-l3\").base;\nband_chart(");
+    p.write("notebooks/levels.md", &text);
+    let run = p.run(&["check", "notebooks/"]);
+    assert!(
+        run.stderr.contains("in a cycle: notebooks/levels.md (pay-l3) -> notebooks/levels.md (pay-l3)"),
+        "every member reads pay-l3, and so does pay-l3: {}",
+        run.stderr
+    );
+    let p = Project::with_notebooks("tests/fixtures/families/notebooks");
+    p.write("notebooks/pay.md", "---\ntitle: Pay\nslug: pay-l4\n---\n");
+    let run = p.run(&["check", "notebooks/"]);
+    assert!(
+        run.stderr.contains("the slug `pay-l4` is also used by the page with level: L4 of notebooks/levels.md"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
