@@ -47,6 +47,7 @@ fn page() -> PageContext {
         related: vec![Card { title: "LLM".into(), blurb: "A blurb.".into(), href: "../llm/".into(), external: false }],
         prev: Some(link("prev")),
         next: Some(link("next")),
+        family: Some(link("family")),
         assets: "../assets".into(),
         home: "../".into(),
         generator: "nbrender".into(),
