@@ -160,7 +160,18 @@ fn build_pages(
         single.is_none() && !opts.dry_run && cache.as_deref_mut().is_some_and(|c| c.written(&opts.out).is_some());
     let info = SiteInfo { title: config.title.clone(), base_url: config.base_url.clone() };
     let parts = Parts { loaded: &loaded, plan: &plan, ran: &ran, order: &order, theme: &theme, info: &info };
-    let mut rendered = render_stage(&parts, &config, opts, progress, cache.as_deref(), in_place);
+    // A site build without a cache writes each page as it is rendered (never holding every
+    // page's bytes), into a folder swapped in only once the whole build succeeded.
+    let staging = match single.is_none() && !opts.dry_run && cache.is_none() {
+        true => Some(write::Staging::begin(&opts.out).map_err(Failure::from)?),
+        false => None,
+    };
+    let sink = match (&staging, opts.dry_run && cache.is_none()) {
+        (Some(staging), _) => Sink::Stage(staging),
+        (None, true) => Sink::Discard,
+        (None, false) => Sink::Keep,
+    };
+    let mut rendered = render_stage(&parts, &config, opts, progress, cache.as_deref(), in_place, sink);
     let mut warnings = warnings;
     warnings.append(&mut rendered.warnings);
     let warnings = settle(warnings, config.strict);
@@ -183,7 +194,13 @@ fn build_pages(
             manifest_files.iter().map(|(name, bytes)| (Path::new(PUBLISHED_MANIFEST).join(name), bytes.clone()));
         rendered.files.extend(published);
     }
-    let written = if opts.dry_run {
+    let written = if let Some(staging) = staging {
+        staging.write(&rendered.files)?;
+        let mut written = std::mem::take(&mut rendered.staged);
+        written.extend(rendered.files.iter().map(|(rel, _)| rel.clone()));
+        staging.finish(&written)?;
+        written
+    } else if opts.dry_run {
         Vec::new()
     } else if single.is_some() {
         // A refusal comes before any file is written; a failure after, maybe not.
@@ -345,6 +362,8 @@ struct Rendered {
     /// Each notebook's expanded frontmatter texts, when it ran (or needs none).
     texts: Vec<Option<FrontTexts>>,
     files: Vec<(PathBuf, Vec<u8>)>,
+    /// Files of pages already written to the staged output as they were rendered.
+    staged: Vec<PathBuf>,
     /// Files of kept pages already in the output folder.
     unchanged: Vec<PathBuf>,
     /// What the pages asked for show (not their companions): charts of their own and of
@@ -374,6 +393,7 @@ fn render_stage(
     progress: &dyn Progress,
     cache: Option<&Cache>,
     in_place: bool,
+    sink: Sink<'_>,
 ) -> Rendered {
     let (loaded, ran) = (parts.loaded, parts.ran);
     let notebooks = &loaded.notebooks;
@@ -405,13 +425,15 @@ fn render_stage(
                 Some(page) => Ok((page, false)),
                 None if notebooks[t].is_family() => {
                     run::guard(&notebooks[t], || landing_files(&site, t, parts.theme, opts.manifests))
+                        .and_then(|page| sink.take(page))
                         .map(|page| (Arc::new(page), true))
                 }
                 None => run::guard(&notebooks[t], || match site.input(t) {
                     Some(input) => render_page::render_page(input, &site, &shared),
                     None => Err(Vec::new()),
                 })
-                .map(|page| (Arc::new(page_files(&notebooks[t], page, opts.manifests)), true)),
+                .and_then(|page| sink.take(page_files(&notebooks[t], page, opts.manifests)))
+                .map(|page| (Arc::new(page), true)),
             };
             progress.advance(&notebooks[t].source.name);
             (t, *key, page)
@@ -420,6 +442,7 @@ fn render_stage(
     let mut out = Rendered {
         texts: Vec::new(),
         files: Vec::new(),
+        staged: Vec::new(),
         unchanged: Vec::new(),
         charts: 0,
         embedded: 0,
@@ -457,6 +480,10 @@ fn render_stage(
                 out.manifest_files.push(page.manifest_file.clone());
                 out.to_keep.push((t, key, page));
             }
+            None if matches!(sink, Sink::Stage(_)) => {
+                out.staged.extend(page.files.iter().map(|(rel, _)| rel.clone()));
+                out.manifest_files.push(page.manifest_file.clone());
+            }
             None => match Arc::try_unwrap(page) {
                 Ok(page) => {
                     out.files.extend(page.files);
@@ -474,6 +501,31 @@ fn render_stage(
     out.texts = texts;
     out.diagnostics = diagnostics;
     out
+}
+
+/// Where a rendered page's files go: kept for the write stage, written to the staged output
+/// at once (their bytes dropped, their paths kept), or, for `check`, dropped.
+#[derive(Clone, Copy)]
+enum Sink<'a> {
+    Keep,
+    Stage(&'a write::Staging),
+    Discard,
+}
+
+impl Sink<'_> {
+    fn take(self, mut page: PageFiles) -> Result<PageFiles, Vec<Diagnostic>> {
+        match self {
+            Sink::Keep => {}
+            Sink::Stage(staging) => {
+                staging.write(&page.files).map_err(|d| vec![d])?;
+                for (_, bytes) in &mut page.files {
+                    *bytes = Vec::new();
+                }
+            }
+            Sink::Discard => page.files.clear(),
+        }
+        Ok(page)
+    }
 }
 
 /// The expanded frontmatter texts of every notebook that ran; a card or link to a notebook

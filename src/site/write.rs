@@ -63,9 +63,8 @@ pub fn check_output(out: &Path, notebooks: &Path) -> Result<(), Diagnostic> {
     ))
 }
 
-/// Refuses to replace or write into a folder nbrender did not make, and relative paths
-/// that would leave the output folder. `out` is as [`output_path`] gives it.
-fn check(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
+/// Refuses a relative path that would leave the output folder.
+fn check_paths(files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
     for (rel, _) in files {
         if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
             return Err(Diagnostic::error(
@@ -74,6 +73,13 @@ fn check(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Refuses to replace or write into a folder nbrender did not make, and relative paths
+/// that would leave the output folder. `out` is as [`output_path`] gives it.
+fn check(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
+    check_paths(files)?;
     if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(Diagnostic::error(
             Code::IoWrite,
@@ -275,37 +281,8 @@ fn place<'f, 'r>(folders: &'f HashMap<&Path, Folder>, rel: &'r Path) -> Option<(
 fn update_into(dir: &Path, files: &[(PathBuf, Vec<u8>)], previous: Option<&Path>) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut wanted: HashSet<&Path> = files.iter().map(|(rel, _)| rel.as_path()).collect();
     wanted.insert(Path::new(MARKER));
-    let folders: HashSet<&Path> =
-        files.iter().flat_map(|(rel, _)| rel.ancestors().skip(1)).filter(|a| !a.as_os_str().is_empty()).collect();
-    // What the folder holds now: regular files that may be kept; the rest goes.
-    let mut present: HashSet<PathBuf> = HashSet::new();
-    let mut stale: Vec<PathBuf> = Vec::new();
-    let mut pending: Vec<PathBuf> = vec![PathBuf::new()];
-    while let Some(rel) = pending.pop() {
-        let entries = std::fs::read_dir(dir.join(&rel)).map_err(|e| io("read folder", &dir.join(&rel), e))?;
-        for entry in entries.flatten() {
-            let child = rel.join(entry.file_name());
-            // The type of the entry itself: a link is never followed.
-            let Ok(kind) = entry.file_type() else { continue };
-            if kind.is_dir() && folders.contains(child.as_path()) {
-                pending.push(child);
-            } else if kind.is_file() && wanted.contains(child.as_path()) {
-                present.insert(child);
-            } else {
-                stale.push(child);
-            }
-        }
-    }
     let root = Folder::open(dir)?;
-    stale.par_iter().for_each(|rel| {
-        let Ok(Some(parent)) = root.below(rel.parent().unwrap_or(Path::new("")), false) else { return };
-        let Some(name) = rel.file_name() else { return };
-        if parent.kind(name).is_some_and(|(kind, _)| kind == FileType::Directory) {
-            remove_tree(&dir.join(rel));
-        } else {
-            let _ = parent.remove(name);
-        }
-    });
+    remove_stale(dir, &root, &wanted)?;
     let marker = (PathBuf::from(MARKER), MARKER_TEXT.as_bytes().to_vec());
     let all: Vec<&(PathBuf, Vec<u8>)> = files.iter().chain(std::iter::once(&marker)).collect();
     let old = previous.and_then(|p| Folder::open(p).ok());
@@ -314,25 +291,33 @@ fn update_into(dir: &Path, files: &[(PathBuf, Vec<u8>)], previous: Option<&Path>
         let folder = root.below(folder_rel, true)?.ok_or_else(missing)?;
         // Only looking: a folder that is missing, or not a folder, has nothing to offer.
         let old = old.as_ref().and_then(|o| o.below(folder_rel, false).ok().flatten());
-        for (rel, bytes) in entries {
-            let Some(name) = rel.file_name() else { return Err(missing()) };
-            if present.contains(rel) {
-                if folder.holds(name, bytes) {
-                    continue;
-                }
-                folder.remove(name).map_err(|e| io("replace", &dir.join(rel), e))?;
-            }
-            if let Some(old) = &old
-                && old.holds(name, bytes)
-                && folder.link_from(old, name)
-            {
-                continue;
-            }
-            folder.create(name, bytes).map_err(|e| io("write", &dir.join(rel), e))?;
-        }
-        Ok(())
+        entries.iter().try_for_each(|(rel, bytes)| put(dir, &folder, old.as_ref(), rel, bytes))
     })?;
     Ok(files.iter().map(|(rel, _)| rel.clone()).collect())
+}
+
+/// Puts `bytes` at `rel` of the output `dir`, in `folder`, its folder: a regular file there
+/// is kept when it holds these bytes, and anything else there is removed (a folder, a link,
+/// a file that differs); then the file is hard-linked from `old`, the same folder of the
+/// output being replaced, when that holds the bytes, or else created.
+fn put(dir: &Path, folder: &Folder, old: Option<&Folder>, rel: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+    let path = dir.join(rel);
+    let Some(name) = rel.file_name() else {
+        return Err(io("write", &path, std::io::ErrorKind::NotFound.into()));
+    };
+    match folder.kind(name) {
+        None => {}
+        Some((FileType::RegularFile, _)) if folder.holds(name, bytes) => return Ok(()),
+        Some((FileType::Directory, _)) => remove_tree(&path),
+        Some(_) => folder.remove(name).map_err(|e| io("replace", &path, e))?,
+    }
+    if let Some(old) = old
+        && old.holds(name, bytes)
+        && folder.link_from(old, name)
+    {
+        return Ok(());
+    }
+    folder.create(name, bytes).map_err(|e| io("write", &path, e))
 }
 
 /// Takes the output an earlier build kept beside `out` as this build's staging folder. False
@@ -375,42 +360,159 @@ pub fn kept_path(out: &Path) -> PathBuf {
     beside(&output_path(out), "previous")
 }
 
+/// A site build's output as it is written, page by page as the pages are rendered, so that a
+/// build never holds every page's bytes at once. The pages go into the output the last build
+/// replaced, when it was kept, or else a new folder, beside the output; [`Staging::finish`]
+/// removes what the build did not write and swaps the folder in whole. Dropped unfinished (a
+/// build with errors), it is kept for the next build to stage into, and the output is as it
+/// was. What the folder holds is not trusted: a file is kept only when it holds the same bytes,
+/// and a link or a folder where a file goes (or a file or a link where a folder goes) is
+/// removed, never written through.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    root: Folder,
+    /// The output being replaced: a file that holds the same bytes is hard-linked from it.
+    old: Option<Folder>,
+    /// Whether the folder is a kept output (it holds the marker), to keep again if dropped.
+    claimed: bool,
+    done: bool,
+}
+
+impl Staging {
+    /// Takes the kept output, or makes a new folder, to stage the output `out` in.
+    pub fn begin(out: &Path) -> Result<Staging, Diagnostic> {
+        let out = output_path(out);
+        check(&out, &[])?;
+        let (name, parent) = name_and_parent(&out);
+        std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
+        remove_leftovers(&out, parent, &name);
+        let dir = beside(&out, &format!("new-{}", std::process::id()));
+        remove_tree(&dir);
+        let claimed = claim_kept(&kept_path(&out), &dir);
+        if !claimed {
+            std::fs::create_dir(&dir).map_err(|e| io("create folder", &dir, e))?;
+        }
+        let root = Folder::open(&dir)?;
+        let old = if is_ours(&out) { Folder::open(&out).ok() } else { None };
+        Ok(Staging { out, dir, root, old, claimed, done: false })
+    }
+
+    /// Writes `files` (paths relative to the output), each kept when it holds these bytes
+    /// already, else linked from the output being replaced when that holds them, else created.
+    pub fn write(&self, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Diagnostic> {
+        check_paths(files)?;
+        let refs: Vec<&File> = files.iter().collect();
+        by_folder(&refs).par_iter().try_for_each(|(folder_rel, entries)| {
+            let folder = self.folder(folder_rel)?;
+            // Only looking: a folder that is missing, or not a folder, has nothing to offer.
+            let old = self.old.as_ref().and_then(|o| o.below(folder_rel, false).ok().flatten());
+            entries.iter().try_for_each(|(rel, bytes)| put(&self.dir, &folder, old.as_ref(), rel, bytes))
+        })
+    }
+
+    /// The folder `rel` of the staged output, made when missing; a file or a link where it
+    /// goes is removed first.
+    fn folder(&self, rel: &Path) -> Result<Folder, Diagnostic> {
+        let mut folder =
+            Folder { fd: self.root.fd.try_clone().map_err(|e| io("open", &self.dir, e))?, path: self.dir.clone() };
+        for name in rel.iter() {
+            let path = folder.path.join(name);
+            let open = || rustix::fs::openat(&folder.fd, name, FOLDER, Mode::empty());
+            let fd = match open() {
+                Ok(fd) => fd,
+                Err(e) => {
+                    if matches!(e, Errno::NOTDIR | Errno::LOOP) {
+                        folder.remove(name).map_err(|e| io("replace", &path, e))?;
+                    } else if e != Errno::NOENT {
+                        return Err(not_a_folder(&path, e));
+                    }
+                    match rustix::fs::mkdirat(&folder.fd, name, Mode::from_raw_mode(0o777)) {
+                        Ok(()) | Err(Errno::EXIST) => {}
+                        Err(e) => return Err(io("create folder", &path, e.into())),
+                    }
+                    open().map_err(|e| not_a_folder(&path, e))?
+                }
+            };
+            folder = Folder { fd, path };
+        }
+        Ok(folder)
+    }
+
+    /// Makes the staged output hold exactly the files written (`written`, relative paths) and
+    /// the marker, and puts it in the output's place; the output it replaces is kept for the
+    /// next build.
+    pub fn finish(mut self, written: &[PathBuf]) -> Result<(), Diagnostic> {
+        self.write(&[(PathBuf::from(MARKER), MARKER_TEXT.as_bytes().to_vec())])?;
+        let mut wanted: HashSet<&Path> = written.iter().map(PathBuf::as_path).collect();
+        wanted.insert(Path::new(MARKER));
+        remove_stale(&self.dir, &self.root, &wanted)?;
+        let replaced = swap(&self.dir, &self.out, &beside(&self.out, &format!("old-{}", std::process::id())))?;
+        self.done = true;
+        // Kept for the next build, unless another build kept one meanwhile.
+        if let Some(replaced) = replaced
+            && std::fs::rename(&replaced, kept_path(&self.out)).is_err()
+        {
+            remove_tree(&replaced);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        // A kept output stays one (its files are checked when used); a new folder goes.
+        if !(self.claimed && std::fs::rename(&self.dir, kept_path(&self.out)).is_ok()) {
+            remove_tree(&self.dir);
+        }
+    }
+}
+
+/// Removes from `dir` (open as `root`) every entry that is not one of the `wanted` files or a
+/// folder holding one: stale pages, links, a folder where a file goes.
+fn remove_stale(dir: &Path, root: &Folder, wanted: &HashSet<&Path>) -> Result<(), Diagnostic> {
+    let folders: HashSet<&Path> =
+        wanted.iter().flat_map(|rel| rel.ancestors().skip(1)).filter(|a| !a.as_os_str().is_empty()).collect();
+    let mut stale: Vec<PathBuf> = Vec::new();
+    let mut pending: Vec<PathBuf> = vec![PathBuf::new()];
+    while let Some(rel) = pending.pop() {
+        let entries = std::fs::read_dir(dir.join(&rel)).map_err(|e| io("read folder", &dir.join(&rel), e))?;
+        for entry in entries.flatten() {
+            let child = rel.join(entry.file_name());
+            // The type of the entry itself: a link is never followed.
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() && folders.contains(child.as_path()) {
+                pending.push(child);
+            } else if !(kind.is_file() && wanted.contains(child.as_path())) {
+                stale.push(child);
+            }
+        }
+    }
+    stale.par_iter().for_each(|rel| {
+        let Ok(Some(parent)) = root.below(rel.parent().unwrap_or(Path::new("")), false) else { return };
+        let Some(name) = rel.file_name() else { return };
+        if parent.kind(name).is_some_and(|(kind, _)| kind == FileType::Directory) {
+            remove_tree(&dir.join(rel));
+        } else {
+            let _ = parent.remove(name);
+        }
+    });
+    Ok(())
+}
+
 /// Replaces `out` with exactly `files` (paths relative to `out`). The files are staged in the
 /// output the last build replaced, when it was kept, or else in a new folder; then the staged
 /// folder takes `out`'s place and the replaced output is kept for the next build. On any
-/// error the staging folder is removed and `out` is as it was.
+/// error `out` is as it was (see [`Staging`]).
 pub fn replace_dir(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
-    let out = &output_path(out);
-    check(out, files)?;
-    let (name, parent) = name_and_parent(out);
-    std::fs::create_dir_all(parent).map_err(|e| io("create folder", parent, e))?;
-    remove_leftovers(out, parent, &name);
-    let pid = std::process::id();
-    let staging = beside(out, &format!("new-{pid}"));
-    let kept = kept_path(out);
-    remove_tree(&staging);
-    let previous = is_ours(out).then_some(out.as_path());
-    let staged = if claim_kept(&kept, &staging) {
-        update_into(&staging, files, previous)
-    } else {
-        std::fs::create_dir(&staging)
-            .map_err(|e| io("create folder", &staging, e))
-            .and_then(|()| update_into(&staging, files, previous))
-    };
-    let replaced = staged.and_then(|written| Ok((written, swap(&staging, out, &beside(out, &format!("old-{pid}")))?)));
-    let (written, replaced) = match replaced {
-        Ok(done) => done,
-        Err(d) => {
-            remove_tree(&staging);
-            return Err(d);
-        }
-    };
-    // Kept for the next build, unless another build kept one meanwhile.
-    if let Some(replaced) = replaced
-        && std::fs::rename(&replaced, &kept).is_err()
-    {
-        remove_tree(&replaced);
-    }
+    check(&output_path(out), files)?;
+    let staging = Staging::begin(out)?;
+    staging.write(files)?;
+    let written: Vec<PathBuf> = files.iter().map(|(rel, _)| rel.clone()).collect();
+    staging.finish(&written)?;
     Ok(written)
 }
 
