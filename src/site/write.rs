@@ -227,31 +227,6 @@ fn not_a_folder(path: &Path, e: Errno) -> Diagnostic {
     }
 }
 
-/// The folders of `files` below `root`, each opened once, the root's own under the empty path.
-/// Missing ones are created when `create`; otherwise only those there are opened.
-fn open_folders<'a>(
-    root: &Folder,
-    files: impl Iterator<Item = &'a Path>,
-    create: bool,
-) -> Result<HashMap<&'a Path, Folder>, Diagnostic> {
-    let mut wanted: Vec<&Path> = files.map(|rel| rel.parent().unwrap_or(Path::new(""))).collect();
-    wanted.sort();
-    wanted.dedup();
-    let mut folders = HashMap::with_capacity(wanted.len());
-    for rel in wanted {
-        match root.below(rel, create) {
-            Ok(Some(folder)) => {
-                folders.insert(rel, folder);
-            }
-            // Only looking: a folder that is missing, or not a folder, has nothing to offer.
-            Ok(None) => {}
-            Err(_) if !create => {}
-            Err(d) => return Err(d),
-        }
-    }
-    Ok(folders)
-}
-
 /// A file to write: its path in the output, and its bytes.
 type File = (PathBuf, Vec<u8>);
 
@@ -673,30 +648,38 @@ pub fn write_files(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathB
 
 /// An output folder a one-page build writes into, checked, with the folders of its files open
 /// (and created): every refusal comes before any file is written.
-pub struct OpenOutput<'a> {
+pub struct OpenOutput {
     out: PathBuf,
     root: Folder,
-    folders: HashMap<&'a Path, Folder>,
 }
 
-/// Checks `out` and opens the folders `files` go in, creating those missing.
-pub fn open_output<'a>(out: &Path, files: &'a [(PathBuf, Vec<u8>)]) -> Result<OpenOutput<'a>, Diagnostic> {
+/// Checks `out` and the folders `files` go in, creating those missing: a link where one goes
+/// is refused here, before any file is written. Each is opened and closed again (a family's
+/// one-page build can write thousands), and opened again, without following a link, to write.
+pub fn open_output(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<OpenOutput, Diagnostic> {
     let out = output_path(out);
     check(&out, files)?;
     std::fs::create_dir_all(&out).map_err(|e| io("create folder", &out, e))?;
     let root = Folder::open(&out)?;
-    let folders = open_folders(&root, files.iter().map(|(rel, _)| rel.as_path()), true)?;
-    Ok(OpenOutput { out, root, folders })
+    let refs: Vec<&File> = files.iter().collect();
+    for (folder, _) in by_folder(&refs) {
+        root.below(folder, true)?;
+    }
+    Ok(OpenOutput { out, root })
 }
 
-impl OpenOutput<'_> {
-    /// Writes `files`, the files the output was opened for, one by one, then the marker.
+impl OpenOutput {
+    /// Writes `files`, the files the output was opened for, folder by folder, then the marker.
     pub fn write(&self, files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, Diagnostic> {
-        let mut written = Vec::with_capacity(files.len());
-        for (rel, bytes) in files {
-            write_into(&self.folders, &self.out, rel, bytes)?;
-            written.push(rel.clone());
+        let refs: Vec<&File> = files.iter().collect();
+        for (folder_rel, entries) in by_folder(&refs) {
+            let missing = || io("write", &self.out.join(folder_rel), std::io::ErrorKind::NotFound.into());
+            let folders = HashMap::from([(folder_rel, self.root.below(folder_rel, false)?.ok_or_else(missing)?)]);
+            for (rel, bytes) in entries {
+                write_into(&folders, &self.out, rel, bytes)?;
+            }
         }
+        let written: Vec<PathBuf> = files.iter().map(|(rel, _)| rel.clone()).collect();
         // Left alone when it is there already: truncating and rewriting a file makes ext4 flush
         // it on close, 5 to 10 ms of a one-page build.
         let marker = OsStr::new(MARKER);
