@@ -327,11 +327,7 @@ impl Runner<'_> {
                 let results_print = reuse.map(|_| exports_print(&run.exports));
                 Attempt::Done(Box::new(Done { run: Some(run), print, results_print, ..Done::default() }))
             }
-            Err(diagnostics) => Attempt::Done(Box::new(Done {
-                print,
-                diagnostics: self.name_member(i, diagnostics),
-                ..Done::default()
-            })),
+            Err(diagnostics) => Attempt::Done(Box::new(Done { print, diagnostics, ..Done::default() })),
         }
     }
 
@@ -369,19 +365,6 @@ impl Runner<'_> {
             })
             .collect();
         Some(hash_of((own, prints?)))
-    }
-
-    /// A member's errors say which page of the family they are in.
-    fn name_member(&self, i: usize, mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
-        if let Some(m) = &self.notebooks[i].member {
-            for d in &mut diagnostics {
-                d.label = Some(match d.label.take() {
-                    Some(label) => format!("{label}; in the page with {} (`{}`)", m.params_text(), m.slug),
-                    None => format!("in the page with {} (`{}`)", m.params_text(), m.slug),
-                });
-            }
-        }
-        diagnostics
     }
 
     /// After every notebook that could run did: those still waiting read each other's results
@@ -544,6 +527,8 @@ pub(crate) fn run_all(
     let mut done: Vec<Option<Done>> = runner.done.into_iter().map(OnceLock::into_inner).collect();
     let mut ran = Runs { runs: (0..n).map(|_| None).collect(), prints: vec![None; n], diagnostics: Vec::new() };
     let mut seen = vec![false; n];
+    // Each error with the notebook whose run it is.
+    let mut found: Vec<(Option<usize>, Diagnostic)> = Vec::new();
     // Notebooks with computed slugs ran last, and their errors come last: an error they
     // report about a notebook they read comes after that notebook's own.
     let asked_for = (0..n).filter(|&i| started[i] && !schedule.needed[i]);
@@ -553,56 +538,50 @@ pub(crate) fn run_all(
         if std::mem::replace(&mut seen[i], true) {
             continue;
         }
-        let Some(mut d) = done[i].take() else { continue };
+        let Some(d) = done[i].take() else { continue };
         ran.runs[i] = d.run;
         ran.prints[i] = d.print;
-        ran.diagnostics.append(&mut d.diagnostics);
+        found.extend(d.diagnostics.into_iter().map(|d| (Some(i), d)));
     }
-    ran.diagnostics.extend(stuck.into_iter().map(|(_, d)| d));
-    ran.diagnostics = same_in_members(notebooks, ran.diagnostics);
+    found.extend(stuck.into_iter().map(|(_, d)| (None, d)));
+    ran.diagnostics = name_members(notebooks, found);
     ran
 }
 
-/// The errors of a family's members, each said once: one that many members share (a data file
-/// that does not load, a cell that fails whatever the parameters) is kept at its first member,
-/// with how many pages it is in.
-fn same_in_members(notebooks: &[Notebook], diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    if notebooks.iter().all(|n| n.member.is_none()) {
-        return diagnostics;
-    }
-    // What an error says, without the page its label names.
+/// The errors of the runs, a member's labelled with the page of the family it is in (`run`,
+/// when the error is a run's). An error many members share (a data file that does not load, a
+/// cell that fails whatever the parameters) is said once, at its first member, with how many
+/// pages it is in.
+fn name_members(notebooks: &[Notebook], found: Vec<(Option<usize>, Diagnostic)>) -> Vec<Diagnostic> {
+    let member = |run: Option<usize>| run.and_then(|i| notebooks[i].member.as_deref());
+    // What an error says, wherever it is.
     type Key = (Code, String, Option<(usize, usize, usize)>, Option<String>);
     let key = |d: &Diagnostic| -> Key {
         let at = d.location.as_ref().map(|l| (Arc::as_ptr(&l.file) as usize, l.span.start, l.span.end));
-        let label = d.label.as_deref().map(|l| l.split("in the page with").next().unwrap_or("").to_string());
-        (d.code, d.message.clone(), at, label)
+        (d.code, d.message.clone(), at, d.label.clone())
     };
     let mut counts: std::collections::HashMap<Key, usize> = std::collections::HashMap::new();
-    for d in &diagnostics {
+    for (_, d) in found.iter().filter(|(run, _)| member(*run).is_some()) {
         *counts.entry(key(d)).or_default() += 1;
     }
-    let mut out = Vec::new();
     let mut shown: std::collections::HashSet<Key> = std::collections::HashSet::new();
-    for mut d in diagnostics {
-        let k = key(&d);
-        let count = counts[&k];
-        if count == 1 {
+    let mut out = Vec::with_capacity(found.len());
+    for (run, mut d) in found {
+        let Some(m) = member(run) else {
             out.push(d);
             continue;
-        }
-        if !shown.insert(k.clone()) {
-            continue;
-        }
-        if let Some(label) = d.label.as_mut()
-            && let Some(at) = label.find("in the page with")
-        {
-            label.insert_str(at + "in the page with".len(), "");
-            let rest = label.split_off(at);
-            label.push_str(&format!(
-                "in {count} pages of the family, first the page with{}",
-                &rest["in the page with".len()..]
-            ));
-        }
+        };
+        let k = key(&d);
+        let page = format!("the page with {} (`{}`)", m.params_text(), m.slug);
+        let place = match counts.get(&k).copied().unwrap_or(1) {
+            1 => format!("in {page}"),
+            _ if !shown.insert(k) => continue,
+            count => format!("in {count} pages of the family, first {page}"),
+        };
+        d.label = Some(match d.label.take() {
+            Some(label) => format!("{label}; {place}"),
+            None => place,
+        });
         out.push(d);
     }
     out
